@@ -1,0 +1,50 @@
+# LabSafe: `make run` and `make test` do all set-up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install translations db demo clean bench fuzz
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+# Compile every domain's message catalogue (zh_CN first, en).
+translations: $(STAMP)
+	@for d in app/translations app/*/translations; do \
+	  [ -d "$$d" ] && $(BIN)/pybabel compile -q -f -d "$$d" || true; \
+	done
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask checklists load 2>/dev/null || true
+
+demo: db
+	$(BIN)/flask demo-data
+
+run: demo
+	@$(BIN)/flask demo-logins 2>/dev/null || true
+	@echo "LabSafe is serving on http://127.0.0.1:5000"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+test: install
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	fi
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

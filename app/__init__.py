@@ -1,0 +1,197 @@
+"""LabSafe application factory."""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, Config, load_dev_secret
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each domain package exposes `bp` in views.py (pages) and/or api.py (JSON under /api).
+BLUEPRINT_MODULES = [
+    "app.apidoc",
+    "app.auth.views",
+    "app.auth.api",
+    "app.org.views",
+    "app.org.api",
+    "app.checklists.views",
+    "app.checklists.api",
+    "app.inspections.views",
+    "app.inspections.api",
+    "app.photos.views",
+    "app.photos.api",
+    "app.tickets.views",
+    "app.tickets.api",
+    "app.notifications.views",
+    "app.notifications.api",
+    "app.reports.views",
+    "app.pwa.views",
+]
+
+# Each domain's cli.py exposes register(app).
+CLI_MODULES = [
+    "app.org.cli",
+    "app.checklists.cli",
+    "app.jobs.cli",
+    "app.reports.cli",
+]
+
+
+def _import_optional(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:  # the module does not exist yet; anything else is a real error
+            return None
+        raise
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # SQLite: enforce foreign keys, WAL so readers don't block the writer.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+
+def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
+    if config is None:
+        config = os.environ.get("LABSAFE_CONFIG", "development")
+    config_cls = CONFIGS[config] if isinstance(config, str) else config
+
+    app = Flask(
+        __name__,
+        instance_path=str(overrides.get("INSTANCE_PATH", config_cls.INSTANCE_PATH)),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_cls)
+    app.config.update(overrides)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if not app.config.get("SECRET_KEY"):
+        if config_cls.ENV_NAME == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (an environment variable).")
+        app.config["SECRET_KEY"] = load_dev_secret(instance)
+    if config_cls.ENV_NAME == "production" and len(app.config["SECRET_KEY"]) < 32:
+        raise RuntimeError("SECRET_KEY is too short for production: use at least 32 random characters.")
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'labsafe.sqlite3'}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://") or uri.startswith("postgres://"):
+        # psycopg 3 is the PostgreSQL driver.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if not app.config.get("PHOTO_STORE"):
+        app.config["PHOTO_STORE"] = str(instance / "photos")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_request_hooks(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _translation_dirs() -> str:
+    dirs = [str(ROOT / "app" / "translations")]
+    for sub in sorted((ROOT / "app").iterdir()):
+        if (sub / "translations").is_dir():
+            dirs.append(str(sub / "translations"))
+    return ";".join(dict.fromkeys(dirs))
+
+
+def _select_locale() -> str:
+    from flask import current_app
+    from flask_login import current_user
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]  # Chinese first, whatever the browser says
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (register every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = _translation_dirs()
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from .auth.services import load_user_from_session_id
+
+    login_manager.user_loader(load_user_from_session_id)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import redirect, url_for
+
+        from .errors import error_response, wants_json
+
+        if wants_json():
+            from flask_babel import gettext as _
+
+            return error_response(401, "unauthorized", _("Please log in first."))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        module = _import_optional(name)
+        if module is not None and hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+
+
+def _register_cli(app: Flask) -> None:
+    for name in CLI_MODULES:
+        module = _import_optional(name)
+        if module is not None and hasattr(module, "register"):
+            module.register(app)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from flask_babel import get_locale
+    from flask_wtf.csrf import generate_csrf
+
+    @app.context_processor
+    def _template_globals():
+        from flask_login import current_user
+
+        from .policy import Action, may
+
+        return {
+            "may": lambda action, obj=None: may(current_user, action, obj),
+            "Action": Action,
+            "current_locale": str(get_locale()),
+            "csrf_token": generate_csrf,
+        }
+
+    @app.before_request
+    def _remember_request_start():
+        g.labsafe_user_checked = False

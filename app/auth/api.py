@@ -1,0 +1,59 @@
+"""JSON authentication for the PWA."""
+from __future__ import annotations
+
+from flask import Blueprint, request, session
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from app.apidoc import doc
+from app.errors import DomainError
+
+from . import services
+from .schemas import CsrfSchema, LoginSchema, UserSchema
+
+bp = Blueprint("auth_api", __name__, url_prefix="/api")
+
+
+class LoginFailed(DomainError):
+    status = 401
+    code = "login_failed"
+
+
+@bp.get("/csrf")
+@doc("A fresh CSRF token for the X-CSRFToken header", response=CsrfSchema, auth=False)
+def csrf_token():
+    return {"csrf_token": generate_csrf()}
+
+
+@bp.post("/login")
+@doc("Log in; answers the user and a fresh CSRF token", request=LoginSchema, response=UserSchema,
+     responses={401: "Wrong username or password"}, auth=False)
+def login():
+    data = LoginSchema().load(request.get_json(silent=True) or {})
+    user = services.authenticate(data["username"], data["password"])
+    if user is None:
+        raise LoginFailed(_("Wrong username or password."))
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    body = UserSchema().dump(user)
+    body["csrf_token"] = generate_csrf()
+    return body
+
+
+@bp.post("/logout")
+@login_required
+@doc("Log out and end every session of this user", responses={204: "Logged out"}, status=204)
+def logout():
+    services.end_all_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    return "", 204
+
+
+@bp.get("/me")
+@login_required
+@doc("The logged-in user with roles", response=UserSchema)
+def me():
+    return UserSchema().dump(current_user)

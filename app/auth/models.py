@@ -1,0 +1,73 @@
+"""Users and their roles with scope (DOMAIN.md, art. 9, 10)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import StrEnum, db
+from app.timeutil import utcnow
+
+
+class Role(str, enum.Enum):
+    inspector = "inspector"  # college_id set: that college; college_id null: school-wide
+    lab_officer = "lab_officer"  # lab_id set (art. 10(3))
+    college_leader = "college_leader"  # college_id set (art. 10(2))
+    college_head = "college_head"  # college_id set, read-only (art. 10(1))
+    dept_officer = "dept_officer"  # department_id set (art. 9)
+    school_admin = "school_admin"  # everything (art. 9(1))
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    # Bumped on logout and password change: any session carrying an older value is dead.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    roles: Mapped[list["RoleAssignment"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        # The session version is part of the id, so a bumped version logs every copy out.
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: Role) -> bool:
+        return any(r.role == role for r in self.roles)
+
+
+class RoleAssignment(db.Model):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "role", "college_id", "lab_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[Role] = mapped_column(StrEnum(Role))
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    user: Mapped[User] = relationship(back_populates="roles")

@@ -1,0 +1,130 @@
+"""Errors: services raise DomainError subclasses (plain Python, no Flask);
+handlers turn them and HTTP errors into one JSON shape for the API and friendly pages for HTML.
+
+JSON shape: {"error": {"status": 409, "code": "conflict", "message": "...", "details": {...}}}
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class InvalidInput(DomainError):
+    status = 400
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(DomainError):
+    status = 410
+    code = "gone"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMedia(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+_HTTP_MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    401: lambda: _("Please log in first."),
+    403: lambda: _("You do not have permission to do this."),
+    404: lambda: _("Not found."),
+    405: lambda: _("This method is not allowed here."),
+    409: lambda: _("This conflicts with the current state; reload and try again."),
+    413: lambda: _("The upload is too large."),
+    415: lambda: _("This file type is not supported."),
+    429: lambda: _("Too many attempts; please wait and try again."),
+    500: lambda: _("Something went wrong on our side; nothing was saved."),
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    if wants_json():
+        body = {"error": {"status": status, "code": code, "message": message}}
+        if details:
+            body["error"]["details"] = details
+        return body, status
+    return render_template("error.html", status=status, message=message, details=details or {}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        from app.extensions import db
+
+        db.session.rollback()  # a refused request leaves nothing behind
+        return error_response(err.status, err.code, err.message, err.details)
+
+    @app.errorhandler(ValidationError)
+    def _validation(err: ValidationError):
+        from app.extensions import db
+
+        db.session.rollback()
+        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        return error_response(400, "invalid", _("Some fields are missing or invalid."), {"fields": messages})
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError):
+        return error_response(
+            400, "csrf", _("Your session form token expired or is missing; reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        status = err.code or 500
+        code = (err.name or "error").lower().replace(" ", "_")
+        default = _HTTP_MESSAGES.get(status)
+        message = err.description if getattr(err, "labsafe_message", False) else (default() if default else err.description)
+        return error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        from app.extensions import db
+
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "server_error", _HTTP_MESSAGES[500]())

@@ -1,0 +1,71 @@
+"""Inspections and their answers (issue 4; art. 27-29 set the levels)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import StrEnum, db
+from app.timeutil import utcnow
+
+
+class InspectionLevel(str, enum.Enum):
+    daily = "daily"  # lab, art. 29
+    college = "college"  # monthly, art. 28
+    school = "school"  # 1-2 per semester, art. 27
+    special = "special"  # 专项检查, art. 27
+
+
+class AnswerResult(str, enum.Enum):
+    passed = "pass"
+    failed = "fail"
+    not_applicable = "na"
+
+
+class Inspection(db.Model):
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)  # named by the client
+    payload_hash: Mapped[str] = mapped_column(String(64))  # same UUID + other content -> 409
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"), index=True)
+    level: Mapped[InspectionLevel] = mapped_column(StrEnum(InspectionLevel))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)  # on the device
+    finished_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # on the device
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # by the server
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    answers: Mapped[list["InspectionAnswer"]] = relationship(
+        back_populates="inspection", order_by="InspectionAnswer.position"
+    )
+
+
+class InspectionAnswer(db.Model):
+    __tablename__ = "inspection_answers"
+    __table_args__ = (UniqueConstraint("inspection_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[AnswerResult] = mapped_column(StrEnum(AnswerResult))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    inspection: Mapped[Inspection] = relationship(back_populates="answers")
+    photo_refs: Mapped[list["AnswerPhoto"]] = relationship(order_by="AnswerPhoto.position")
+
+
+class AnswerPhoto(db.Model):
+    """A photo an answer refers to by UUID; the photo itself may arrive before or after."""
+
+    __tablename__ = "answer_photos"
+    __table_args__ = (UniqueConstraint("answer_id", "photo_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("inspection_answers.id"), index=True)
+    photo_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

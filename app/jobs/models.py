@@ -1,0 +1,32 @@
+"""What the nightly job records (art. 29)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class MissedDailyCheck(db.Model):
+    """A school-local day on which an active, open lab recorded no daily check."""
+
+    __tablename__ = "missed_daily_checks"
+    __table_args__ = (UniqueConstraint("lab_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    flagged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NightlyRun(db.Model):
+    """One row per processed day: the job catches up from the last one and never redoes a day."""
+
+    __tablename__ = "nightly_runs"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,9 @@
+"""Import every domain's models so the metadata (migrations, create_all) sees all tables."""
+from app.auth.models import RoleAssignment, User  # noqa: F401
+from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion  # noqa: F401
+from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer  # noqa: F401
+from app.jobs.models import MissedDailyCheck, NightlyRun  # noqa: F401
+from app.notifications.models import Notification, OutboxEmail  # noqa: F401
+from app.org.models import College, Department, Lab, LabClosure, RetiredQrToken  # noqa: F401
+from app.photos.models import Photo  # noqa: F401
+from app.tickets.models import RectificationTicket, TicketEvent, TicketEventPhoto  # noqa: F401

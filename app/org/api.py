@@ -1,0 +1,45 @@
+"""Organisation JSON API."""
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import current_user, login_required
+
+from app.apidoc import doc
+from app.auth.services import lab_officers
+from app.policy import Action, authorize
+
+from . import services
+from .schemas import LabSchema, OfficerSchema
+
+bp = Blueprint("org_api", __name__, url_prefix="/api")
+
+
+def _lab_body(lab):
+    body = LabSchema().dump(lab)
+    body["officers"] = OfficerSchema(many=True).dump(lab_officers(lab.id))
+    return body
+
+
+@bp.get("/labs")
+@login_required
+@doc("Labs the current user may see", response=LabSchema, many=True)
+def labs():
+    return LabSchema(many=True).dump(services.labs_in_scope(current_user))
+
+
+@bp.get("/labs/<int:lab_id>")
+@login_required
+@doc("One lab with its safety officers", response=LabSchema)
+def lab(lab_id: int):
+    lab = services.get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return _lab_body(lab)
+
+
+@bp.get("/qr/<token>")
+@login_required
+@doc("Resolve a door QR token to its lab", response=LabSchema, responses={410: "The code was replaced"})
+def lab_by_token(token: str):
+    lab = services.lab_by_token(token)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return _lab_body(lab)

@@ -1,0 +1,131 @@
+"""The organisation: school -> colleges (and units of the same rank) -> labs (art. 2, 6)."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import StrEnum, db
+from app.timeutil import utcnow
+
+
+class CollegeKind(str, enum.Enum):
+    # Art. 2, 6: key labs and teaching centres rank with colleges.
+    college = "college"
+    key_lab = "key_lab"
+    teaching_centre = "teaching_centre"
+
+
+class LabCategory(str, enum.Enum):
+    # Art. 22: what a lab must have depends on its category and hazards.
+    chemistry = "chemistry"
+    biology = "biology"
+    physics = "physics"  # physics / electrical
+    mechanical = "mechanical"  # mechanical / special equipment
+    general = "general"  # computer / teaching
+
+
+HAZARD_TAGS = (
+    "hazardous_chemicals",  # 危化品
+    "highly_toxic",  # 剧毒
+    "precursor",  # 易制毒
+    "explosive_precursor",  # 易制爆
+    "pathogens",  # 病原微生物
+    "lab_animals",
+    "special_equipment",  # 特种设备 incl. pressure vessels
+    "high_voltage",
+    "lasers",
+    "radiation",
+    "gas_cylinders",
+)
+
+
+class College(db.Model):
+    __tablename__ = "colleges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[CollegeKind] = mapped_column(
+        StrEnum(CollegeKind), default=CollegeKind.college
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    labs: Mapped[list["Lab"]] = relationship(back_populates="college", order_by="Lab.code")
+
+
+class Department(db.Model):
+    """Functional departments (职能部门, art. 9) and the remit that routes tickets to them."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # lab_management (实验室建设与管理处), security (保卫处), assets (资产与后勤管理处)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    remit: Mapped[str | None] = mapped_column(Text)
+
+
+def new_qr_token() -> str:
+    # 32 bytes = 256 bits, URL-safe; never derived from the room number.
+    return secrets.token_urlsafe(32)
+
+
+class Lab(db.Model):
+    __tablename__ = "labs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    building: Mapped[str] = mapped_column(String(100), default="")
+    floor: Mapped[str] = mapped_column(String(20), default="")
+    room: Mapped[str] = mapped_column(String(40), default="")
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), index=True)
+    category: Mapped[LabCategory] = mapped_column(StrEnum(LabCategory))
+    hazard_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phone: Mapped[str] = mapped_column(String(40), default="")  # art. 24(1): a working phone number
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    qr_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_qr_token)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    college: Mapped[College] = relationship(back_populates="labs")
+    closures: Mapped[list["LabClosure"]] = relationship(
+        back_populates="lab", order_by="LabClosure.start_date", cascade="all, delete-orphan"
+    )
+
+    @property
+    def location(self) -> str:
+        return " ".join(p for p in (self.building, self.room) if p)
+
+
+class RetiredQrToken(db.Model):
+    """A token that was re-issued: it answers "this code has been replaced", never another lab."""
+
+    __tablename__ = "retired_qr_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LabClosure(db.Model):
+    """A period the lab is closed (holidays, renovation): those days are not missed checks."""
+
+    __tablename__ = "lab_closures"
+    __table_args__ = (UniqueConstraint("lab_id", "start_date", "end_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)  # inclusive
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    lab: Mapped[Lab] = relationship(back_populates="closures")

@@ -1,0 +1,42 @@
+"""Organisation pages: home, a lab's page, and the door QR entry point /l/<token>."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.errors import DomainError
+from app.policy import Action, authorize
+
+from . import services
+
+bp = Blueprint("org", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    labs = services.labs_in_scope(current_user)
+    return render_template("org/home.html", labs=labs)
+
+
+@bp.get("/l/<token>")
+def lab_by_qr(token: str):
+    """Scanning the door plate lands here (login first if needed, then back here)."""
+    try:
+        lab = services.lab_by_token(token)
+    except DomainError as err:
+        return render_template("org/qr_invalid.html", message=err.message, status=err.status), err.status
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=url_for("org.lab_by_qr", token=token)))
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return redirect(url_for("org.lab_page", lab_id=lab.id))
+
+
+@bp.get("/labs/<int:lab_id>")
+@login_required
+def lab_page(lab_id: int):
+    lab = services.get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    from app.auth.services import lab_officers
+
+    return render_template("org/lab.html", lab=lab, officers=lab_officers(lab.id))

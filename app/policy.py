@@ -1,0 +1,264 @@
+"""The one place access is decided: may(user, action, obj) -> bool.
+
+Every view asks this module, by role and scope (lab, college, department, school).
+Rules cite the article that gives the role its powers (DOMAIN.md).
+
+Adding an action: add it to ``Action``, give it a rule in ``_RULES``, and add the
+route to the access matrix (tests/access/). An action without a rule is refused.
+"""
+from __future__ import annotations
+
+import enum
+from typing import Any, Callable
+
+from flask import abort
+from sqlalchemy import false, true
+
+from app.auth.models import Role, User
+
+
+class Action(str, enum.Enum):
+    # Organisation administration (art. 9(1): the lab management office runs it).
+    ADMIN_ORG = "admin.org"  # colleges, departments, labs, users, CSV import, QR re-issue
+    MANAGE_CHECKLISTS = "checklists.manage"
+    # Labs.
+    VIEW_LAB = "lab.view"
+    INSPECT_LAB = "lab.inspect"  # college monthly (art. 28) / school semester & special (art. 27)
+    DAILY_CHECK = "lab.daily_check"  # art. 29
+    VIEW_INSPECTION = "inspection.view"
+    VIEW_PHOTO = "photo.view"  # display size and thumbnail
+    VIEW_ORIGINAL_PHOTO = "photo.view_original"  # evidence originals
+    UPLOAD_PHOTO = "photo.upload"
+    # Tickets (art. 29, 30).
+    VIEW_TICKET = "ticket.view"
+    FIX_TICKET = "ticket.fix"  # start fixing, submit a fix, declare cannot-fix
+    REVIEW_TICKET = "ticket.review"  # verify or reject a submitted fix
+    ESCALATE_TICKET = "ticket.escalate"
+    # Reports (art. 27, 28) and nameplates (art. 24(1)).
+    VIEW_SCHOOL_REPORT = "report.school"
+    VIEW_COLLEGE_REPORT = "report.college"
+    PRINT_NAMEPLATES = "nameplate.print"
+
+
+class Scope:
+    """What a user's roles reach, computed once per user object."""
+
+    def __init__(self, user: User):
+        self.user = user
+        roles = list(user.roles) if user is not None else []
+        self.admin = any(r.role == Role.school_admin for r in roles)
+        self.school_inspector = any(r.role == Role.inspector and r.college_id is None for r in roles)
+        self.inspector_colleges = {r.college_id for r in roles if r.role == Role.inspector and r.college_id}
+        self.leader_colleges = {r.college_id for r in roles if r.role == Role.college_leader}
+        self.head_colleges = {r.college_id for r in roles if r.role == Role.college_head}
+        self.officer_labs = {r.lab_id for r in roles if r.role == Role.lab_officer}
+        self.departments = {r.department_id for r in roles if r.role == Role.dept_officer}
+
+    @property
+    def oversight_colleges(self) -> set[int]:
+        """Colleges whose every lab this user may see."""
+        return self.inspector_colleges | self.leader_colleges | self.head_colleges
+
+    @property
+    def school_wide_reader(self) -> bool:
+        # Department officers follow their remit school-wide (art. 9).
+        return self.admin or self.school_inspector or bool(self.departments)
+
+
+def scope_of(user: User | None) -> Scope:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Scope(None)  # type: ignore[arg-type]
+    cached = getattr(user, "_labsafe_scope", None)
+    if cached is None:
+        cached = Scope(user)
+        try:
+            user._labsafe_scope = cached  # per-object cache; a fresh load recomputes
+        except AttributeError:  # pragma: no cover
+            pass
+    return cached
+
+
+# ---- resolving an object to the lab / college it belongs to -------------------------------
+
+def _lab_and_college(obj: Any) -> tuple[int | None, int | None]:
+    """(lab_id, college_id) for a Lab, or anything carrying a lab (inspection, ticket)."""
+    from app.org.models import College, Lab
+
+    if isinstance(obj, Lab):
+        return obj.id, obj.college_id
+    if isinstance(obj, College):
+        return None, obj.id
+    lab = getattr(obj, "lab", None)
+    if isinstance(lab, Lab):
+        return lab.id, lab.college_id
+    lab_id = getattr(obj, "lab_id", None)
+    if lab_id is not None:
+        from app.extensions import db
+
+        lab = db.session.get(Lab, lab_id)
+        return lab_id, lab.college_id if lab else None
+    college_id = getattr(obj, "college_id", None)
+    return None, college_id
+
+
+def _can_view_lab(s: Scope, obj: Any) -> bool:
+    lab_id, college_id = _lab_and_college(obj)
+    if s.school_wide_reader:
+        return True
+    if college_id is not None and college_id in s.oversight_colleges:
+        return True
+    return lab_id is not None and lab_id in s.officer_labs
+
+
+def _can_inspect(s: Scope, obj: Any) -> bool:
+    _, college_id = _lab_and_college(obj)
+    if s.admin or s.school_inspector:
+        return True
+    return college_id is not None and college_id in (s.inspector_colleges | s.leader_colleges)
+
+
+def _can_daily_check(s: Scope, obj: Any) -> bool:
+    lab_id, _ = _lab_and_college(obj)
+    return lab_id is not None and lab_id in s.officer_labs
+
+
+def _can_view_original(s: Scope, obj: Any) -> bool:
+    # Evidence originals (with their metadata) go to those who judge evidence, not to every reader.
+    _, college_id = _lab_and_college(obj)
+    if s.admin or s.school_inspector or s.departments:
+        return True
+    return college_id is not None and college_id in s.oversight_colleges
+
+
+def _can_view_ticket(s: Scope, ticket: Any) -> bool:
+    if s.admin or s.school_inspector:
+        return True
+    if getattr(ticket, "department_id", None) in s.departments:
+        return True
+    _, college_id = _lab_and_college(ticket)
+    if college_id is not None and college_id in s.oversight_colleges:
+        return True
+    return getattr(ticket, "lab_id", None) in s.officer_labs
+
+
+def _can_fix_ticket(s: Scope, ticket: Any) -> bool:
+    # The lab's safety officer rectifies (art. 10(3), 29).
+    return getattr(ticket, "lab_id", None) in s.officer_labs
+
+
+def _can_review_ticket(s: Scope, ticket: Any) -> bool:
+    # College leaders verify (art. 10(2), 28); the school and the routed department follow up (art. 9).
+    if s.admin:
+        return True
+    if getattr(ticket, "department_id", None) in s.departments:
+        return True
+    _, college_id = _lab_and_college(ticket)
+    return college_id is not None and college_id in s.leader_colleges
+
+
+def _can_view_college_report(s: Scope, obj: Any) -> bool:
+    if s.admin or s.departments or s.school_inspector:
+        return True
+    _, college_id = _lab_and_college(obj)
+    return college_id is not None and college_id in (s.leader_colleges | s.head_colleges)
+
+
+def _can_print_nameplates(s: Scope, obj: Any) -> bool:
+    if s.admin:
+        return True
+    _, college_id = _lab_and_college(obj)
+    return college_id is not None and college_id in s.leader_colleges
+
+
+_RULES: dict[Action, Callable[[Scope, Any], bool]] = {
+    Action.ADMIN_ORG: lambda s, o: s.admin,
+    Action.MANAGE_CHECKLISTS: lambda s, o: s.admin,
+    Action.VIEW_LAB: _can_view_lab,
+    Action.INSPECT_LAB: _can_inspect,
+    Action.DAILY_CHECK: _can_daily_check,
+    Action.VIEW_INSPECTION: _can_view_lab,
+    Action.VIEW_PHOTO: _can_view_lab,
+    Action.VIEW_ORIGINAL_PHOTO: _can_view_original,
+    # Anyone who records evidence uploads photos; what they are attached to is checked there.
+    Action.UPLOAD_PHOTO: lambda s, o: bool(
+        s.admin or s.school_inspector or s.inspector_colleges or s.leader_colleges or s.officer_labs
+    ),
+    Action.VIEW_TICKET: _can_view_ticket,
+    Action.FIX_TICKET: _can_fix_ticket,
+    Action.REVIEW_TICKET: _can_review_ticket,
+    Action.ESCALATE_TICKET: _can_review_ticket,
+    Action.VIEW_SCHOOL_REPORT: lambda s, o: s.admin or bool(s.departments),
+    Action.VIEW_COLLEGE_REPORT: _can_view_college_report,
+    Action.PRINT_NAMEPLATES: _can_print_nameplates,
+}
+
+
+def may(user: User | None, action: Action, obj: Any = None) -> bool:
+    """May this user do this action to this object? Unknown actions are refused."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    rule = _RULES.get(Action(action))
+    if rule is None:
+        return False
+    return bool(rule(scope_of(user), obj))
+
+
+def authorize(user: User | None, action: Action, obj: Any = None) -> None:
+    """For views: abort with 403 and a readable message when ``may`` says no."""
+    if not may(user, action, obj):
+        abort(403)
+
+
+# ---- set-based scope for listings -----------------------------------------------------------
+
+def lab_filter(user: User | None, action: Action = Action.VIEW_LAB):
+    """A WHERE clause over Lab selecting the labs this user may see (or inspect).
+
+    Listings use it so one query returns exactly the in-scope rows, whatever the number of labs.
+    """
+    from app.org.models import Lab
+
+    s = scope_of(user)
+    if user is None:
+        return false()
+    if action == Action.INSPECT_LAB:
+        if s.admin or s.school_inspector:
+            return true()
+        colleges = s.inspector_colleges | s.leader_colleges
+        return Lab.college_id.in_(colleges) if colleges else false()
+    if action == Action.DAILY_CHECK:
+        return Lab.id.in_(s.officer_labs) if s.officer_labs else false()
+    if s.school_wide_reader:
+        return true()
+    clauses = []
+    if s.oversight_colleges:
+        clauses.append(Lab.college_id.in_(s.oversight_colleges))
+    if s.officer_labs:
+        clauses.append(Lab.id.in_(s.officer_labs))
+    if not clauses:
+        return false()
+    from sqlalchemy import or_
+
+    return or_(*clauses)
+
+
+def ticket_filter(user: User | None):
+    """A WHERE clause over RectificationTicket (joined to Lab) for the tickets a user may see."""
+    from sqlalchemy import or_
+
+    from app.org.models import Lab
+    from app.tickets.models import RectificationTicket
+
+    s = scope_of(user)
+    if user is None:
+        return false()
+    if s.admin or s.school_inspector:
+        return true()
+    clauses = []
+    if s.departments:
+        clauses.append(RectificationTicket.department_id.in_(s.departments))
+    if s.oversight_colleges:
+        clauses.append(Lab.college_id.in_(s.oversight_colleges))
+    if s.officer_labs:
+        clauses.append(RectificationTicket.lab_id.in_(s.officer_labs))
+    return or_(*clauses) if clauses else false()

@@ -1,0 +1,93 @@
+"""Rectification tickets (整改单): never deleted, every change an event (art. 29, 30)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.checklists.models import Severity
+from app.extensions import StrEnum, db
+from app.timeutil import utcnow
+
+
+class TicketState(str, enum.Enum):
+    open = "open"
+    fixing = "fixing"
+    fix_submitted = "fix_submitted"
+    closed = "closed"  # verified by someone other than the fixer
+
+
+class TicketLevel(str, enum.Enum):
+    lab = "lab"
+    college = "college"
+    school = "school"
+
+
+class RectificationTicket(db.Model):
+    __tablename__ = "rectification_tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    # One failed answer opens exactly one ticket, however often the inspection is re-sent.
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_answers.id"), unique=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_items.id"))
+    article: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[Severity] = mapped_column(StrEnum(Severity))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    state: Mapped[TicketState] = mapped_column(
+        StrEnum(TicketState), default=TicketState.open, index=True
+    )
+    level: Mapped[TicketLevel] = mapped_column(
+        StrEnum(TicketLevel), default=TicketLevel.lab
+    )
+    deadline: Mapped[datetime] = mapped_column(DateTime, index=True)
+    cannot_fix: Mapped[bool] = mapped_column(Boolean, default=False)
+    interim_measures: Mapped[str] = mapped_column(Text, default="")
+    fixed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Optimistic lock: two people acting at once -> exactly one transition (issue 5).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketEvent(db.Model):
+    """Append-only history: who, when, from, to, note (art. 30)."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("rectification_tickets.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None = nightly job
+    kind: Mapped[str] = mapped_column(String(32))  # created, start_fix, submit_fix, verify, ...
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    from_level: Mapped[str | None] = mapped_column(String(10))
+    to_level: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    ticket: Mapped[RectificationTicket] = relationship(back_populates="events")
+    photos: Mapped[list["TicketEventPhoto"]] = relationship()
+
+
+class TicketEventPhoto(db.Model):
+    """After-photos proving a fix (and any photo attached to an event)."""
+
+    __tablename__ = "ticket_event_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"))

@@ -1,0 +1,137 @@
+"""LabSafe configuration.
+
+Every setting can be overridden from the environment (``LABSAFE_<NAME>`` or the
+well-known names ``DATABASE_URL`` and ``SECRET_KEY``). ``create_app`` picks the
+class named by ``LABSAFE_CONFIG`` (development, testing, production).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = BASE_DIR / "instance"
+
+
+def _env(name: str, default=None):
+    return os.environ.get(f"LABSAFE_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    ENV_NAME = "base"
+    INSTANCE_PATH = Path(_env("INSTANCE_PATH", DEFAULT_INSTANCE))
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None  # filled in by create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # The school's clock: daily checks and the nightly job count days here (art. 29).
+    SCHOOL_TIMEZONE = _env("SCHOOL_TIMEZONE", "Asia/Shanghai")
+
+    # Uploads: phones send photos of a few MB; anything far larger is refused with 413.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    PHOTO_MAX_PIXELS = _env_int("PHOTO_MAX_PIXELS", 64_000_000)
+    PHOTO_DISPLAY_SIZE = 1600
+    PHOTO_THUMB_SIZE = 320
+    PHOTO_STORE = _env("PHOTO_STORE")  # defaults to <instance>/photos
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "labsafe_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 120)
+
+    # CSRF on every state-changing request, forms and JSON alike (X-CSRFToken header).
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+
+    # Languages: Chinese first (brief), English available.
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ["zh_CN", "en"]
+
+    # Checklist files (issue 3).
+    CHECKLIST_DIR = Path(_env("CHECKLIST_DIR", BASE_DIR / "checklists"))
+
+    # Rectification deadlines in days, per severity and level; settings, not constants (DOMAIN.md).
+    TICKET_DEADLINE_DAYS = {
+        ("general", "lab"): 7,
+        ("general", "college"): 5,
+        ("general", "school"): 3,
+        ("major", "lab"): 2,
+        ("major", "college"): 2,
+        ("major", "school"): 1,
+    }
+    # Consecutive missed daily checks before the college hears of it (art. 29).
+    MISSED_CHECKS_NOTIFY_COLLEGE_AFTER = _env_int("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER", 3)
+
+    # Mail: when no SMTP host is configured, mail stays in the outbox and shows in-app.
+    SMTP_HOST = _env("SMTP_HOST")
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USER = _env("SMTP_USER")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    MAIL_FROM = _env("MAIL_FROM", "labsafe@localhost")
+
+    # Login throttling (issue 8) and rate-limit storage.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+
+    # Base URL printed on nameplates' QR codes; falls back to the request's host.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+
+    # Send HSTS and other production-only headers.
+    SECURE_HEADERS_HSTS = False
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    # A smaller limit keeps the oversized-upload test cheap.
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    RATELIMIT_ENABLED = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    # __Host- cookies must be Secure, path=/ and have no Domain (issue 8).
+    SESSION_COOKIE_NAME = "__Host-labsafe_session"
+    SECURE_HEADERS_HSTS = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_dev_secret(instance_path: Path) -> str:
+    """In development the secret is generated once and kept under instance/."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

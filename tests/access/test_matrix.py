@@ -1,0 +1,63 @@
+"""Every registered route is in the matrix, and every role gets exactly the access it should."""
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import login
+
+from .matrix import PUBLIC, ROLES
+from .world import build_world, case_modules
+
+# Routes that are not application views.
+NOT_VIEWS = {"/static/<path:filename>"}
+
+
+def all_cases():
+    cases = []
+    for mod in case_modules():
+        cases.extend(mod.CASES)
+    return cases
+
+
+def test_every_route_has_a_matrix_entry(app):
+    covered = {(c.method, c.rule) for c in all_cases()}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule in NOT_VIEWS:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (method, rule.rule) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, "routes without an access-matrix case:\n" + "\n".join(sorted(missing))
+
+
+def _refused(resp, role):
+    if role == "anon":
+        if resp.status_code == 401:
+            return True
+        return resp.status_code in (302, 303) and "/login" in resp.headers.get("Location", "")
+    return resp.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, role):
+    world = build_world()
+    failures = []
+    for case in all_cases():
+        client = app.test_client()
+        if role != "anon":
+            login(client, world.users[role])
+        path = case.path.format(**world.ids)
+        kwargs = {}
+        if case.json is not None:
+            kwargs["json"] = case.json
+        if case.data is not None:
+            kwargs["data"] = case.data
+        resp = client.open(path, method=case.method, **kwargs)
+        # Public routes check no role; a 401 there means "wrong password", not "not allowed".
+        refused = resp.status_code == 403 if case.allow == PUBLIC else _refused(resp, role)
+        if role in case.allow and refused:
+            failures.append(f"{role} was refused {case.method} {path} ({resp.status_code}) {case.note}")
+        if role not in case.allow and not refused:
+            failures.append(f"{role} was let through {case.method} {path} ({resp.status_code}) {case.note} {resp.get_data(as_text=True)[:200]}")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,6 @@
+"""Factories: build exactly the rows a test needs, with sensible defaults.
+
+One module per domain; import from here.
+"""
+from .auth import DEFAULT_PASSWORD, login, make_user  # noqa: F401
+from .org import make_college, make_department, make_lab  # noqa: F401

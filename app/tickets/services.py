@@ -48,3 +48,14 @@ def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | N
                     to_level=TicketLevel.lab.value, note=answer.note or "", created_at=now)
     )
     return ticket
+
+
+def open_tickets_for_lab(lab_id: int) -> list[RectificationTicket]:
+    """Tickets of a lab not yet verified closed, most urgent deadline first."""
+    return list(
+        db.session.scalars(
+            select(RectificationTicket)
+            .where(RectificationTicket.lab_id == lab_id, RectificationTicket.state != TicketState.closed)
+            .order_by(RectificationTicket.deadline)
+        )
+    )

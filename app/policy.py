@@ -21,10 +21,13 @@ class Action(str, enum.Enum):
     # Organisation administration (art. 9(1): the lab management office runs it).
     ADMIN_ORG = "admin.org"  # colleges, departments, labs, users, CSV import, QR re-issue
     MANAGE_CHECKLISTS = "checklists.manage"
+    VIEW_CHECKLISTS = "checklists.view"  # the lists quote the regulation: any signed-in user
     # Labs.
     VIEW_LAB = "lab.view"
     INSPECT_LAB = "lab.inspect"  # college monthly (art. 28) / school semester & special (art. 27)
     DAILY_CHECK = "lab.daily_check"  # art. 29
+    COLLEGE_INSPECT = "lab.college_inspect"  # the college's own monthly check, art. 28
+    SCHOOL_INSPECT = "lab.school_inspect"  # school semester and special checks, art. 27
     VIEW_INSPECTION = "inspection.view"
     VIEW_PHOTO = "photo.view"  # display size and thumbnail
     VIEW_ORIGINAL_PHOTO = "photo.view_original"  # evidence originals
@@ -122,6 +125,15 @@ def _can_daily_check(s: Scope, obj: Any) -> bool:
     return lab_id is not None and lab_id in s.officer_labs
 
 
+def _can_college_inspect(s: Scope, obj: Any) -> bool:
+    # Art. 28: each college checks its own labs monthly (its inspectors and leaders);
+    # the school administration may run any level.
+    _, college_id = _lab_and_college(obj)
+    if s.admin:
+        return True
+    return college_id is not None and college_id in (s.inspector_colleges | s.leader_colleges)
+
+
 def _can_view_original(s: Scope, obj: Any) -> bool:
     # Evidence originals (with their metadata) go to those who judge evidence, not to every reader.
     _, college_id = _lab_and_college(obj)
@@ -173,9 +185,13 @@ def _can_print_nameplates(s: Scope, obj: Any) -> bool:
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.ADMIN_ORG: lambda s, o: s.admin,
     Action.MANAGE_CHECKLISTS: lambda s, o: s.admin,
+    Action.VIEW_CHECKLISTS: lambda s, o: s.user is not None,
     Action.VIEW_LAB: _can_view_lab,
     Action.INSPECT_LAB: _can_inspect,
     Action.DAILY_CHECK: _can_daily_check,
+    Action.COLLEGE_INSPECT: _can_college_inspect,
+    # Art. 27: semester and special checks are the school's (its inspectors, the admin office).
+    Action.SCHOOL_INSPECT: lambda s, o: s.admin or s.school_inspector,
     Action.VIEW_INSPECTION: _can_view_lab,
     Action.VIEW_PHOTO: _can_view_lab,
     Action.VIEW_ORIGINAL_PHOTO: _can_view_original,

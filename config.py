@@ -88,6 +88,10 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    # Per address the limit is higher: a campus NAT puts many people behind one address.
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    # General limit on /api per user (or address), e.g. "600 per minute"; empty = off.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "")
 
     # Base URL printed on nameplates' QR codes; falls back to the request's host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
@@ -115,7 +119,9 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     # __Host- cookies must be Secure, path=/ and have no Domain (issue 8).
     SESSION_COOKIE_NAME = "__Host-labsafe_session"
+    REMEMBER_COOKIE_NAME = "__Host-labsafe_remember"
     SECURE_HEADERS_HSTS = True
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
 
 
 CONFIGS = {

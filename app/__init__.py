@@ -106,6 +106,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     register_error_handlers(app)
     _register_request_hooks(app)
+    from .security import init_security
+
+    init_security(app)  # headers, session timeouts, throttle errors, audit (issue 8)
     logging.basicConfig(level=logging.INFO)
     return app
 

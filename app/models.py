@@ -1,5 +1,5 @@
 """Import every domain's models so the metadata (migrations, create_all) sees all tables."""
-from app.auth.models import RoleAssignment, User  # noqa: F401
+from app.auth.models import LoginAttempt, RoleAssignment, User  # noqa: F401
 from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion  # noqa: F401
 from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer  # noqa: F401
 from app.jobs.models import MissedDailyCheck, NightlyRun  # noqa: F401

@@ -1,7 +1,7 @@
 """JSON authentication for the PWA."""
 from __future__ import annotations
 
-from flask import Blueprint, request, session
+from flask import Blueprint, current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from app.apidoc import doc
 from app.errors import DomainError
 
-from . import services
+from . import services, throttle
 from .schemas import CsrfSchema, LoginSchema, UserSchema
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
@@ -28,10 +28,11 @@ def csrf_token():
 
 @bp.post("/login")
 @doc("Log in; answers the user and a fresh CSRF token", request=LoginSchema, response=UserSchema,
-     responses={401: "Wrong username or password"}, auth=False)
+     responses={401: "Wrong username or password",
+                429: "Too many failed logins for this account or address; see Retry-After"}, auth=False)
 def login():
     data = LoginSchema().load(request.get_json(silent=True) or {})
-    user = services.authenticate(data["username"], data["password"])
+    user = throttle.authenticate(data["username"], data["password"], request.remote_addr, current_app.config)
     if user is None:
         raise LoginFailed(_("Wrong username or password."))
     session.clear()

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -71,3 +71,21 @@ class RoleAssignment(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class LoginAttempt(db.Model):
+    """A failed login, kept in the database so the throttle holds across workers (issue 8).
+
+    Rows older than the lock window are deleted as new failures arrive.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "attempted_at"),
+        Index("ix_login_attempts_address_at", "address", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased; may name nobody
+    address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import services
+from . import services, throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -26,7 +26,10 @@ def safe_next(target: str | None) -> str:
 def login():
     error = None
     if request.method == "POST":
-        user = services.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        # Throttled per account and address (issue 8): 429 with Retry-After while locked.
+        user = throttle.authenticate(
+            request.form.get("username", ""), request.form.get("password", ""), request.remote_addr, current_app.config
+        )
         if user is None:
             error = _("Wrong username or password.")
         else:

@@ -1,0 +1,123 @@
+"""Security headers, session timeouts, the general API rate limit and the audit log (issue 8).
+
+Hooked from create_app with ``init_security(app)``. The CSP allows no inline script and no inline
+style: JavaScript lives in static/js, styles in static/css (templates must carry no ``<script>``
+without ``src`` and no ``on*=`` attributes; tests/security/test_templates.py walks every page).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, Response, make_response, render_template, request
+
+# One policy for every response; a view may set its own header first (setdefault below).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "media-src 'self' blob:",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
+# The QR scanner needs the camera of this origin; nothing else needs a sensor.
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(response: Response, *, hsts: bool) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if hsts:
+        h.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def init_security(app: Flask) -> None:
+    from app.auth import sessions
+
+    hsts = bool(app.config.get("SECURE_HEADERS_HSTS"))
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        return security_headers(response, hsts=hsts)
+
+    sessions.init_app(app)
+    _init_login_throttle_errors(app)
+    _init_api_rate_limit(app)
+
+    @app.after_request
+    def _audit_refusals(response: Response) -> Response:
+        # Refused access (401 from login_required, 403 from the policy) goes to the audit log;
+        # the login endpoints log their own outcome (login_failed / login_locked).
+        if response.status_code in (401, 403) and request.endpoint not in ("auth.login", "auth_api.login"):
+            from app.auth.audit import audit
+
+            audit("access_refused", status=response.status_code)
+        return response
+
+
+def _init_login_throttle_errors(app: Flask) -> None:
+    from app.auth.throttle import TooManyAttempts
+    from app.errors import error_response, wants_json
+    from app.extensions import db
+
+    @app.errorhandler(TooManyAttempts)
+    def _too_many_attempts(err: TooManyAttempts):
+        db.session.rollback()
+        if request.endpoint == "auth.login" and not wants_json():
+            # The form login shows the lock on the login page itself.
+            next_url = request.form.get("next") or request.args.get("next", "")
+            resp = make_response(render_template("auth/login.html", error=err.message, next=next_url), 429)
+        else:
+            resp = make_response(error_response(429, err.code, err.message, err.details))
+        resp.headers["Retry-After"] = str(err.retry_after)
+        return resp
+
+
+def _init_api_rate_limit(app: Flask) -> None:
+    """A general per-user (or per-address) limit on /api, in Flask-Limiter's storage
+    (RATELIMIT_STORAGE_URI: Redis where configured, so it is shared by every worker)."""
+    limit_text = app.config.get("API_RATE_LIMIT")
+    if not limit_text:
+        return
+    from flask_babel import gettext as _
+    from flask_login import current_user
+    from limits import parse
+
+    from app.errors import error_response
+    from app.extensions import limiter
+
+    item = parse(limit_text)
+
+    @app.before_request
+    def _api_rate_limit():
+        if not request.path.startswith("/api/") or not (limiter.enabled and limiter.initialized):
+            return None
+        user_id = current_user.id if current_user.is_authenticated else None
+        key = f"user:{user_id}" if user_id is not None else f"ip:{request.remote_addr}"
+        if limiter.limiter.hit(item, "labsafe-api", key):
+            return None
+        reset = limiter.limiter.get_window_stats(item, "labsafe-api", key).reset_time
+        from app.auth.audit import audit
+
+        audit("rate_limited", limit=limit_text)
+        resp = make_response(
+            error_response(429, "rate_limited", _("Too many requests; please wait a moment and try again."))
+        )
+        resp.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
+        return resp

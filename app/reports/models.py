@@ -1,0 +1,21 @@
+"""Indexes the monthly summary needs on other domains' tables (read-only use; no tables of its own).
+
+Kept here so the reports domain owns them; app/models.py imports this module so the metadata
+(create_all, Alembic autogenerate) sees them.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Index
+
+from app.inspections.models import Inspection
+from app.tickets.models import RectificationTicket, TicketEvent
+
+# Daily-check compliance probes "a daily inspection of lab L between t0 and t1" once per lab-day.
+ix_inspections_lab_level_finished = Index(
+    "ix_inspections_lab_level_finished", Inspection.lab_id, Inspection.level, Inspection.finished_at
+)
+# Tickets created / closed in a month.
+ix_tickets_created_at = Index("ix_rectification_tickets_created_at", RectificationTicket.created_at)
+ix_tickets_closed_at = Index("ix_rectification_tickets_closed_at", RectificationTicket.closed_at)
+# Escalations in a month.
+ix_ticket_events_created_at = Index("ix_ticket_events_created_at", TicketEvent.created_at)

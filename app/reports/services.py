@@ -1,0 +1,535 @@
+"""The monthly safety summary (art. 27, 28): per college and school-wide, with the month before.
+
+Every figure comes from set-based SQL: a fixed number of statements (about twenty) whatever the
+number of labs or colleges. Reports are the one place allowed to read other domains' tables,
+read-only.
+
+Definitions (shown on the page too):
+- months are school-local (SCHOOL_TIMEZONE); a month's [start, end) is converted to naive UTC;
+- labs: labs marked active that existed before the month ended (created_at < end);
+- open days: days of the month on which such a lab existed and was not in a LabClosure; for the
+  current month only days already over count;
+- daily-check compliance: open days with at least one daily inspection / open days (art. 29);
+- college checks (art. 28, monthly): labs with >= 1 college-level inspection in the month / labs;
+- school checks (art. 27, 1-2 a semester): labs with >= 1 school-level inspection since the
+  semester began (up to the month's end) / labs;
+- hazards found: rectification tickets created in the month (one per failed answer), by article
+  (main article number) and severity;
+- rectified on time / late: tickets closed in the month at or before / after their deadline;
+- overdue: tickets open at the month's end whose deadline had passed by then;
+- still open: tickets created before the month's end and not closed by then;
+- escalated: tickets with an escalation event in the month (a level change, or kind "escalate(d)");
+- median days to rectify: created -> closed, over tickets closed in the month.
+Activity (inspections, tickets) counts for every lab; lab-based ratios use active labs only.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Date, DateTime, and_, case, distinct, exists, func, literal, or_, select, true, union_all
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.inspections.models import Inspection, InspectionLevel
+from app.jobs.models import MissedDailyCheck
+from app.org.models import College, Lab, LabClosure
+from app.tickets.models import RectificationTicket, TicketEvent
+from app.timeutil import day_bounds_utc, school_today, utcnow
+
+LEVELS = tuple(level.value for level in InspectionLevel)  # daily, college, school, special
+SEVERITIES = ("general", "major")
+ESCALATION_KINDS = ("escalate", "escalated")
+TOP_N = 10
+# Semesters begin in these months (spring, autumn); a setting, since the calendar is the school's.
+DEFAULT_SEMESTER_START_MONTHS = (3, 9)
+
+
+# ---- periods -------------------------------------------------------------------------------
+
+def parse_month(value: str | None) -> date:
+    """'YYYY-MM' -> the first day of that month."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", (value or "").strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise InvalidInput("Give the month as YYYY-MM, for example 2026-10.", {"month": value})
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def default_month(config) -> date:
+    """The last complete month, school time."""
+    return add_months(school_today(config["SCHOOL_TIMEZONE"]).replace(day=1), -1)
+
+
+def semester_start(month: date, config) -> date:
+    starts = sorted(config.get("REPORT_SEMESTER_START_MONTHS") or DEFAULT_SEMESTER_START_MONTHS)
+    candidates = [date(month.year + dy, m, 1) for dy in (-1, 0) for m in starts]
+    return max(c for c in candidates if c <= month)
+
+
+@dataclass
+class Period:
+    month: date  # first day, school-local
+    start_utc: datetime
+    end_utc: datetime  # exclusive
+    as_of_utc: datetime  # min(end, now): snapshots ("open at the month's end") for the current month
+    days: list[tuple[date, datetime, datetime]]  # open-day candidates: (day, start_utc, end_utc)
+    semester_start_utc: datetime
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+    @property
+    def complete(self) -> bool:
+        return self.as_of_utc >= self.end_utc
+
+
+def period_for(month: date, config, now: datetime | None = None) -> Period:
+    tz = config["SCHOOL_TIMEZONE"]
+    now = now or utcnow()
+    month = month.replace(day=1)
+    nxt = add_months(month, 1)
+    start_utc = day_bounds_utc(month, tz)[0]
+    end_utc = day_bounds_utc(nxt, tz)[0]
+    days = []
+    day = month
+    while day < nxt:
+        d0, d1 = day_bounds_utc(day, tz)
+        if d1 <= now:  # only days already over count (the current month)
+            days.append((day, d0, d1))
+        day += timedelta(days=1)
+    return Period(
+        month=month,
+        start_utc=start_utc,
+        end_utc=end_utc,
+        as_of_utc=min(end_utc, now),
+        days=days,
+        semester_start_utc=day_bounds_utc(semester_start(month, config), tz)[0],
+    )
+
+
+# ---- result shapes ---------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    """One scope (a college, or the school) in one month."""
+
+    labs: int = 0
+    open_days: int = 0
+    checked_days: int = 0
+    inspections: dict[str, int] = field(default_factory=lambda: {lv: 0 for lv in LEVELS})
+    labs_with_college_check: int = 0  # art. 28: monthly
+    labs_with_school_check_semester: int = 0  # art. 27: 1-2 a semester
+    hazards: int = 0
+    hazards_by_severity: dict[str, int] = field(default_factory=lambda: {s: 0 for s in SEVERITIES})
+    hazards_by_article: dict[str, int] = field(default_factory=dict)  # "16" -> n
+    rectified_on_time: int = 0
+    rectified_late: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    still_open: int = 0
+    median_days_to_rectify: float | None = None
+    missed_checks: int = 0  # MissedDailyCheck rows (the nightly job's flags)
+    _durations: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def compliance(self) -> float | None:
+        """Daily-check compliance as a fraction (art. 29); None when the labs had no open day."""
+        return self.checked_days / self.open_days if self.open_days else None
+
+    @property
+    def college_check_coverage(self) -> float | None:
+        return self.labs_with_college_check / self.labs if self.labs else None
+
+    @property
+    def school_check_coverage(self) -> float | None:
+        return self.labs_with_school_check_semester / self.labs if self.labs else None
+
+    @property
+    def rectified(self) -> int:
+        return self.rectified_on_time + self.rectified_late
+
+    def add(self, other: "Figures") -> None:
+        for name in ("labs", "open_days", "checked_days", "labs_with_college_check",
+                     "labs_with_school_check_semester", "hazards", "rectified_on_time", "rectified_late",
+                     "overdue", "escalated", "still_open", "missed_checks"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for lv, n in other.inspections.items():
+            self.inspections[lv] = self.inspections.get(lv, 0) + n
+        for s, n in other.hazards_by_severity.items():
+            self.hazards_by_severity[s] = self.hazards_by_severity.get(s, 0) + n
+        for a, n in other.hazards_by_article.items():
+            self.hazards_by_article[a] = self.hazards_by_article.get(a, 0) + n
+        self._durations.extend(other._durations)
+        self.median_days_to_rectify = _median(self._durations)
+
+
+@dataclass
+class CollegeRow:
+    college_id: int | None
+    code: str
+    name: str
+    name_en: str | None
+    current: Figures
+    previous: Figures
+
+
+@dataclass
+class MissedLab:
+    lab_id: int
+    lab_code: str
+    lab_name: str
+    college_code: str
+    college_name: str
+    missed: int
+
+
+@dataclass
+class OpenTicket:
+    ticket_id: int
+    lab_id: int
+    lab_code: str
+    lab_name: str
+    college_code: str
+    college_name: str
+    article: str
+    severity: str
+    level: str
+    created_at: datetime
+    deadline: datetime
+    age_days: float  # at the month's end (or now, for the current month)
+
+
+@dataclass
+class MonthlySummary:
+    month: date
+    previous_month: date
+    college_id: int | None  # None: the whole school
+    complete: bool  # False for the month still running (figures so far)
+    semester_start: date
+    total: CollegeRow  # the school (or the one college)
+    colleges: list[CollegeRow]
+    top_missed: list[MissedLab]
+    oldest_open: list[OpenTicket]
+    statements: int = 0  # how many SQL statements built it (for the benchmark and the tests)
+
+    @property
+    def articles(self) -> list[str]:
+        keys = set(self.total.current.hazards_by_article) | set(self.total.previous.hazards_by_article)
+        return sorted(keys, key=_article_sort_key)
+
+
+# ---- the summary ------------------------------------------------------------------------------
+
+def monthly_summary(month: date, college_id: int | None, config, now: datetime | None = None) -> MonthlySummary:
+    """The month's summary for the school (college_id None) or one college, the month before beside it."""
+    now = now or utcnow()
+    month = month.replace(day=1)
+    current_month_start = school_today(config["SCHOOL_TIMEZONE"], now).replace(day=1)
+    if month > current_month_start:
+        raise InvalidInput("That month has not begun yet.", {"month": month.strftime("%Y-%m")})
+
+    counter = _StatementCounter()
+    with counter:
+        college_stmt = select(College.id, College.code, College.name, College.name_en).order_by(College.code)
+        if college_id is not None:
+            college_stmt = college_stmt.where(College.id == college_id)
+        colleges = db.session.execute(college_stmt).all()
+        if college_id is not None and not colleges:
+            raise NotFound("No such college.")
+
+        cur = period_for(month, config, now)
+        prev = period_for(add_months(month, -1), config, now)
+        cur_figs = _figures_by_college(cur, college_id)
+        prev_figs = _figures_by_college(prev, college_id)
+        top_missed = _top_missed(cur, college_id)
+        oldest = _oldest_open(cur, college_id)
+
+    rows = []
+    for c in colleges:
+        f_cur, f_prev = cur_figs.get(c.id, Figures()), prev_figs.get(c.id, Figures())
+        rows.append(CollegeRow(c.id, c.code, c.name, c.name_en, f_cur, f_prev))
+    if college_id is not None:
+        total = rows[0]
+    else:
+        t_cur, t_prev = Figures(), Figures()
+        for r in rows:
+            t_cur.add(r.current)
+            t_prev.add(r.previous)
+        total = CollegeRow(None, "", "", None, t_cur, t_prev)
+    return MonthlySummary(
+        month=cur.month,
+        previous_month=prev.month,
+        college_id=college_id,
+        complete=cur.complete,
+        semester_start=semester_start(month, config),
+        total=total,
+        colleges=rows,
+        top_missed=top_missed,
+        oldest_open=oldest,
+        statements=counter.count,
+    )
+
+
+class _StatementCounter:
+    """Counts statements this summary issues (the benchmark and the tests report it)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def _on_execute(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        self._engine = db.engine
+        event.listen(self._engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self._engine, "before_cursor_execute", self._on_execute)
+        return False
+
+
+def _scope(college_id: int | None):
+    return Lab.college_id == college_id if college_id is not None else true()
+
+
+def _days_cte(period: Period):
+    """The month's candidate days as a small derived table (day, start_utc, end_utc)."""
+    if not period.days:
+        # An impossible row keeps the SQL shape the same on the first day of a month.
+        rows = [select(literal(date(1970, 1, 1), Date).label("day"),
+                       literal(datetime(1970, 1, 1), DateTime).label("start_utc"),
+                       literal(datetime(1970, 1, 1), DateTime).label("end_utc")).where(literal(1) == 0)]
+    else:
+        rows = [
+            select(literal(d, Date).label("day"), literal(s, DateTime).label("start_utc"),
+                   literal(e, DateTime).label("end_utc"))
+            for d, s, e in period.days
+        ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("month_days")
+
+
+def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]:
+    figs: dict[int, Figures] = defaultdict(Figures)
+    scope = _scope(college_id)
+    lab_exists = and_(Lab.active, Lab.created_at < p.as_of_utc)
+
+    # 1. Labs.
+    for cid, n in db.session.execute(
+        select(Lab.college_id, func.count()).where(lab_exists, scope).group_by(Lab.college_id)
+    ):
+        figs[cid].labs = n
+
+    # 2. Open days and days with a daily check (art. 29), one row per college.
+    days = _days_cte(p)
+    closed = exists().where(
+        LabClosure.lab_id == Lab.id, LabClosure.start_date <= days.c.day, LabClosure.end_date >= days.c.day
+    )
+    checked = exists().where(
+        Inspection.lab_id == Lab.id,
+        Inspection.level == InspectionLevel.daily,
+        Inspection.finished_at >= days.c.start_utc,
+        Inspection.finished_at < days.c.end_utc,
+    )
+    for cid, open_days, checked_days in db.session.execute(
+        select(Lab.college_id, func.count(), func.sum(case((checked, 1), else_=0)))
+        .select_from(Lab)
+        .join(days, Lab.created_at < days.c.end_utc)
+        .where(Lab.active, scope, ~closed)
+        .group_by(Lab.college_id)
+    ):
+        figs[cid].open_days = open_days
+        figs[cid].checked_days = int(checked_days or 0)
+
+    # 3. Inspections at each level; labs with a college check this month (art. 28).
+    for cid, level, n, active_labs in db.session.execute(
+        select(
+            Lab.college_id,
+            Inspection.level,
+            func.count(),
+            func.count(distinct(case((lab_exists, Inspection.lab_id)))),
+        )
+        .select_from(Inspection)
+        .join(Lab, Lab.id == Inspection.lab_id)
+        .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, scope)
+        .group_by(Lab.college_id, Inspection.level)
+    ):
+        level = getattr(level, "value", level)
+        figs[cid].inspections[level] = n
+        if level == InspectionLevel.college.value:
+            figs[cid].labs_with_college_check = active_labs
+
+    # 4. Labs with a school check this semester so far (art. 27).
+    for cid, n in db.session.execute(
+        select(Lab.college_id, func.count(distinct(Inspection.lab_id)))
+        .select_from(Inspection)
+        .join(Lab, Lab.id == Inspection.lab_id)
+        .where(
+            Inspection.level == InspectionLevel.school,
+            Inspection.finished_at >= p.semester_start_utc,
+            Inspection.finished_at < p.end_utc,
+            lab_exists,
+            scope,
+        )
+        .group_by(Lab.college_id)
+    ):
+        figs[cid].labs_with_school_check_semester = n
+
+    # 5. Hazards found: tickets created in the month, by article and severity.
+    T = RectificationTicket
+    for cid, article, severity, n in db.session.execute(
+        select(Lab.college_id, T.article, T.severity, func.count())
+        .select_from(T)
+        .join(Lab, Lab.id == T.lab_id)
+        .where(T.created_at >= p.start_utc, T.created_at < p.end_utc, scope)
+        .group_by(Lab.college_id, T.article, T.severity)
+    ):
+        f = figs[cid]
+        severity = getattr(severity, "value", severity)
+        f.hazards += n
+        f.hazards_by_severity[severity] = f.hazards_by_severity.get(severity, 0) + n
+        key = main_article(article)
+        f.hazards_by_article[key] = f.hazards_by_article.get(key, 0) + n
+
+    # 6. Rectified on time / late, overdue and still open at the month's end.
+    end = p.as_of_utc
+    closed_in_month = and_(T.closed_at >= p.start_utc, T.closed_at < p.end_utc)
+    open_at_end = and_(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end))
+    for cid, on_time, late, still_open, overdue in db.session.execute(
+        select(
+            Lab.college_id,
+            func.sum(case((and_(closed_in_month, T.closed_at <= T.deadline), 1), else_=0)),
+            func.sum(case((and_(closed_in_month, T.closed_at > T.deadline), 1), else_=0)),
+            func.sum(case((open_at_end, 1), else_=0)),
+            func.sum(case((and_(open_at_end, T.deadline < end), 1), else_=0)),
+        )
+        .select_from(T)
+        .join(Lab, Lab.id == T.lab_id)
+        .where(T.created_at < p.end_utc, or_(T.closed_at.is_(None), T.closed_at >= p.start_utc), scope)
+        .group_by(Lab.college_id)
+    ):
+        f = figs[cid]
+        f.rectified_on_time, f.rectified_late = int(on_time or 0), int(late or 0)
+        f.still_open, f.overdue = int(still_open or 0), int(overdue or 0)
+
+    # 7. Escalated in the month.
+    E = TicketEvent
+    escalation = or_(
+        E.kind.in_(ESCALATION_KINDS),
+        and_(E.from_level.is_not(None), E.to_level.is_not(None), E.from_level != E.to_level),
+    )
+    for cid, n in db.session.execute(
+        select(Lab.college_id, func.count(distinct(E.ticket_id)))
+        .select_from(E)
+        .join(T, T.id == E.ticket_id)
+        .select_from(T)
+        .join(Lab, Lab.id == T.lab_id)
+        .where(E.created_at >= p.start_utc, E.created_at < p.end_utc, escalation, scope)
+        .group_by(Lab.college_id)
+    ):
+        figs[cid].escalated = n
+
+    # 8. Days to rectify: one row per ticket closed in the month, the median taken here (portable).
+    for cid, created, closed_at in db.session.execute(
+        select(Lab.college_id, T.created_at, T.closed_at)
+        .select_from(T)
+        .join(Lab, Lab.id == T.lab_id)
+        .where(closed_in_month, scope)
+    ):
+        figs[cid]._durations.append((closed_at - created).total_seconds() / 86400)
+    for f in figs.values():
+        f.median_days_to_rectify = _median(f._durations)
+
+    # 9. Missed daily checks the nightly job flagged (art. 29).
+    M = MissedDailyCheck
+    for cid, n in db.session.execute(
+        select(Lab.college_id, func.count())
+        .select_from(M)
+        .join(Lab, Lab.id == M.lab_id)
+        .where(M.day >= p.month, M.day < add_months(p.month, 1), scope)
+        .group_by(Lab.college_id)
+    ):
+        figs[cid].missed_checks = n
+    return figs
+
+
+def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
+    M = MissedDailyCheck
+    n = func.count().label("n")
+    rows = db.session.execute(
+        select(Lab.id, Lab.code, Lab.name, College.code, College.name, n)
+        .select_from(M)
+        .join(Lab, Lab.id == M.lab_id)
+        .join(College, College.id == Lab.college_id)
+        .where(M.day >= p.month, M.day < add_months(p.month, 1), _scope(college_id))
+        .group_by(Lab.id, Lab.code, Lab.name, College.code, College.name)
+        .order_by(n.desc(), Lab.code)
+        .limit(TOP_N)
+    )
+    return [MissedLab(*r) for r in rows]
+
+
+def _oldest_open(p: Period, college_id: int | None) -> list[OpenTicket]:
+    T = RectificationTicket
+    end = p.as_of_utc
+    rows = db.session.execute(
+        select(T.id, Lab.id, Lab.code, Lab.name, College.code, College.name, T.article, T.severity, T.level,
+               T.created_at, T.deadline)
+        .select_from(T)
+        .join(Lab, Lab.id == T.lab_id)
+        .join(College, College.id == Lab.college_id)
+        .where(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end), _scope(college_id))
+        .order_by(T.created_at, T.id)
+        .limit(TOP_N)
+    )
+    out = []
+    for r in rows:
+        out.append(OpenTicket(
+            ticket_id=r[0], lab_id=r[1], lab_code=r[2], lab_name=r[3], college_code=r[4], college_name=r[5],
+            article=r[6], severity=getattr(r[7], "value", r[7]), level=getattr(r[8], "value", r[8]),
+            created_at=r[9], deadline=r[10], age_days=round((end - r[9]).total_seconds() / 86400, 1),
+        ))
+    return out
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def main_article(article: str | None) -> str:
+    """'16(2)' -> '16': the chart groups hazards by article (art. 12-24 are the sections)."""
+    m = re.match(r"\s*(\d+)", article or "")
+    return m.group(1) if m else (article or "?")
+
+
+def _article_sort_key(a: str):
+    return (0, int(a)) if a.isdigit() else (1, a)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def college_by_code(code: str) -> College:
+    college = db.session.scalar(select(College).where(College.code == code))
+    if college is None:
+        raise NotFound(f"No college with the code {code!r}.")
+    return college
+
+
+def get_college(college_id: int) -> College:
+    college = db.session.get(College, college_id)
+    if college is None:
+        raise NotFound("No such college.")
+    return college

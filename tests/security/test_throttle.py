@@ -1,0 +1,108 @@
+"""Login throttling per account and per address, counted in the database (issue 8)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from app import create_app
+from app.auth.models import LoginAttempt
+from app.extensions import db
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+
+def _api_login(client, username, password, address="10.0.0.1"):
+    return client.post(
+        "/api/login", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_account_locks_after_max_failures_even_for_the_right_password(app, client):
+    user = make_user("inspector")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _api_login(client, user.username, "wrong").status_code == 401
+    resp = _api_login(client, user.username, DEFAULT_PASSWORD)
+    assert resp.status_code == 429
+    body = resp.get_json()["error"]
+    assert body["code"] == "too_many_attempts"
+    assert "Try again in" in body["message"] or "分钟" in body["message"]
+    retry = int(resp.headers["Retry-After"])
+    assert 0 < retry <= app.config["LOGIN_LOCK_MINUTES"] * 60
+    assert body["details"]["retry_after"] == retry
+    # Another address does not unlock the account.
+    assert _api_login(client, user.username, DEFAULT_PASSWORD, address="10.9.9.9").status_code == 429
+
+
+def test_form_login_shows_the_lock_on_the_login_page(app, client):
+    user = make_user("inspector")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        resp = client.post("/login", data={"username": user.username, "password": "wrong"})
+        assert resp.status_code == 401
+    resp = client.post("/login", data={"username": user.username, "password": DEFAULT_PASSWORD})
+    assert resp.status_code == 429
+    assert int(resp.headers["Retry-After"]) > 0
+    assert 'role="alert"' in resp.get_data(as_text=True)
+    assert "<form" in resp.get_data(as_text=True)
+
+
+def test_lock_lifts_when_failures_age_out(app, client):
+    user = make_user("inspector")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        _api_login(client, user.username, "wrong")
+    assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 429
+    window = timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"])
+    db.session.execute(update(LoginAttempt).values(attempted_at=LoginAttempt.attempted_at - window))
+    db.session.commit()
+    assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_success_forgets_the_accounts_failures(app, client):
+    user = make_user("inspector")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        _api_login(client, user.username, "wrong")
+    assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == user.username)) == 0
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        _api_login(client, user.username, "wrong")
+    assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_address_locks_after_many_failures_across_accounts(app, client):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 6
+    victim = make_user("inspector")
+    for n in range(6):  # spraying: one try per username, never reaching an account's limit
+        assert _api_login(client, f"guess{n}", "wrong", address="10.6.6.6").status_code == 401
+    assert _api_login(client, victim.username, DEFAULT_PASSWORD, address="10.6.6.6").status_code == 429
+    assert _api_login(client, victim.username, DEFAULT_PASSWORD, address="10.7.7.7").status_code == 200
+
+
+def test_the_counter_holds_across_workers(app, client, database_url):
+    """Two app instances (two gunicorn workers) on one database share the count."""
+    user = make_user("inspector")
+    other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       INSTANCE_PATH=app.instance_path)
+    other_client = other.test_client()
+    half = app.config["LOGIN_MAX_FAILURES"] // 2
+    for n in range(app.config["LOGIN_MAX_FAILURES"]):
+        c, a = (client, app) if n < half else (other_client, other)
+        with a.app_context():
+            token = c.get("/api/csrf").get_json()["csrf_token"]
+            resp = c.post("/api/login", json={"username": user.username, "password": "wrong"},
+                          headers={"X-CSRFToken": token})
+            assert resp.status_code == 401
+    assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 429
+    with other.app_context():
+        token = other_client.get("/api/csrf").get_json()["csrf_token"]
+        resp = other_client.post("/api/login", json={"username": user.username, "password": DEFAULT_PASSWORD},
+                                 headers={"X-CSRFToken": token})
+        assert resp.status_code == 429
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_usernames_are_counted_case_insensitively(app, client):
+    user = make_user("inspector", username="MixedCase")
+    for n in range(app.config["LOGIN_MAX_FAILURES"]):
+        _api_login(client, "mixedcase" if n % 2 else " MIXEDCASE ", "wrong")
+    assert _api_login(client, "MixedCase", DEFAULT_PASSWORD).status_code == 429

@@ -1,10 +1,11 @@
 """Authentication and user services. No Flask request here: callers pass what they know."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 
 from .models import Role, RoleAssignment, User
@@ -46,9 +47,8 @@ def end_all_sessions(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current or ""):
-        raise InvalidInput("The current password is wrong.")
-    if len(new or "") < 8:
-        raise InvalidInput("The new password must have at least 8 characters.")
+        raise InvalidInput(_("The current password is wrong."))
+    check_password_strength(new)
     user.set_password(new)
     end_all_sessions(user)
 
@@ -56,9 +56,14 @@ def change_password(user: User, current: str, new: str) -> None:
 def create_user(
     username: str, name: str, password: str, *, email: str | None = None, phone: str | None = None
 ) -> User:
+    username = (username or "").strip()
+    check_username(username)
+    if not (name or "").strip():
+        raise InvalidInput(_("A user needs a name."))
+    check_password_strength(password)
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise InvalidInput(f"The username {username!r} is taken.")
-    user = User(username=username, name=name, email=email, phone=phone)
+        raise Conflict(_("The username %(username)s is taken.", username=username))
+    user = User(username=username, name=name.strip(), email=email or None, phone=phone or None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -81,7 +86,12 @@ def grant_role(
         Role.dept_officer: department_id,
     }
     if role in needs and needs[role] is None:
-        raise InvalidInput(f"The role {role.value} needs a scope.")
+        raise InvalidInput(_("The role %(role)s needs a scope.", role=role.value))
+    # Only the scope the role uses is kept, so one assignment has one meaning.
+    college_id = college_id if role in (Role.inspector, Role.college_leader, Role.college_head) else None
+    lab_id = lab_id if role == Role.lab_officer else None
+    department_id = department_id if role == Role.dept_officer else None
+    _check_scope_exists(college_id, lab_id, department_id)
     for existing in user.roles:
         if (existing.role, existing.college_id, existing.lab_id, existing.department_id) == (
             role, college_id, lab_id, department_id
@@ -92,6 +102,18 @@ def grant_role(
     db.session.flush()
     user.__dict__.pop("_labsafe_scope", None)
     return assignment
+
+
+def _check_scope_exists(college_id, lab_id, department_id) -> None:
+    from app.org.models import College, Department, Lab
+
+    for model, pk, message in (
+        (College, college_id, _("No such college.")),
+        (Lab, lab_id, _("No such lab.")),
+        (Department, department_id, _("No such department.")),
+    ):
+        if pk is not None and db.session.get(model, pk) is None:
+            raise InvalidInput(message)
 
 
 def lab_officers(lab_id: int) -> list[User]:
@@ -108,5 +130,166 @@ def lab_officers(lab_id: int) -> list[User]:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_("No such user."))
     return user
+
+
+# ---- administration (school admin pages, CSV import, demo data) -------------------------------
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_username(username: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{2,64}", username or ""):
+        raise InvalidInput(
+            _("A username has 2 to 64 letters, digits or the characters _ . @ - (no spaces).")
+        )
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+
+
+def list_users(search: str | None = None, limit: int = 500) -> list[User]:
+    stmt = select(User).order_by(User.username).limit(limit)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(func.lower(User.username).like(like) | func.lower(User.name).like(like))
+    return list(db.session.scalars(stmt))
+
+
+def update_user(user: User, *, name: str, email: str | None, phone: str | None, commit: bool = True) -> User:
+    if not (name or "").strip():
+        raise InvalidInput(_("A user needs a name."))
+    user.name = name.strip()
+    user.email = (email or "").strip() or None
+    user.phone = (phone or "").strip() or None
+    if commit:
+        db.session.commit()
+    return user
+
+
+def reset_password(user: User, new_password: str) -> None:
+    """An admin sets a new password; the user's open sessions end (they log in with the new one)."""
+    check_password_strength(new_password)
+    user.set_password(new_password)
+    end_all_sessions(user)
+
+
+def _labs_left_without_officer(lab_ids: set[int], leaving_user_id: int, leaving_assignment_id: int | None = None):
+    """Active labs among lab_ids whose only active officer is the one leaving (art. 10(3))."""
+    from app.org.models import Lab
+
+    if not lab_ids:
+        return []
+    stmt = (
+        select(RoleAssignment.lab_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.role == Role.lab_officer,
+            RoleAssignment.lab_id.in_(lab_ids),
+            User.active.is_(True),
+        )
+    )
+    if leaving_assignment_id is not None:
+        stmt = stmt.where(RoleAssignment.id != leaving_assignment_id)
+    else:
+        stmt = stmt.where(User.id != leaving_user_id)
+    still_covered = set(db.session.scalars(stmt))
+    uncovered = lab_ids - still_covered
+    if not uncovered:
+        return []
+    return list(db.session.scalars(select(Lab).where(Lab.id.in_(uncovered), Lab.active.is_(True)).order_by(Lab.code)))
+
+
+def revoke_role(user: User, assignment_id: int, *, by_user: User | None = None) -> None:
+    assignment = next((r for r in user.roles if r.id == assignment_id), None)
+    if assignment is None:
+        raise NotFound(_("This user has no such role."))
+    if by_user is not None and by_user.id == user.id and assignment.role == Role.school_admin:
+        raise Conflict(_("You cannot remove your own administrator role; ask another administrator."))
+    if assignment.role == Role.lab_officer and user.active:
+        orphaned = _labs_left_without_officer({assignment.lab_id}, user.id, assignment.id)
+        if orphaned:
+            raise Conflict(
+                _(
+                    "%(lab)s would be left without a safety officer (art. 10(3)). "
+                    "Name another officer for the lab first.",
+                    lab=f"{orphaned[0].code} {orphaned[0].name}",
+                )
+            )
+    user.roles.remove(assignment)
+    db.session.commit()
+    user.__dict__.pop("_labsafe_scope", None)
+
+
+def set_user_active(user: User, active: bool, *, by_user: User | None = None) -> None:
+    if user.active == active:
+        return
+    if not active:
+        if by_user is not None and by_user.id == user.id:
+            raise Conflict(_("You cannot deactivate your own account."))
+        lab_ids = {r.lab_id for r in user.roles if r.role == Role.lab_officer}
+        orphaned = _labs_left_without_officer(lab_ids, user.id)
+        if orphaned:
+            raise Conflict(
+                _(
+                    "Deactivating this user would leave %(labs)s without a safety officer (art. 10(3)). "
+                    "Name another officer for these labs first.",
+                    labs=", ".join(f"{lab.code} {lab.name}" for lab in orphaned),
+                ),
+                {"labs": [lab.code for lab in orphaned]},
+            )
+        user.active = False
+        end_all_sessions(user)  # commits; a deactivated user's cookies die at once
+    else:
+        user.active = True
+        db.session.commit()
+
+
+def officer_counts(lab_ids) -> dict[int, int]:
+    """lab id -> number of active safety officers, in one query."""
+    rows = db.session.execute(
+        select(RoleAssignment.lab_id, func.count(RoleAssignment.id))
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id.in_(list(lab_ids)), User.active.is_(True))
+        .group_by(RoleAssignment.lab_id)
+    )
+    return {lab_id: n for lab_id, n in rows}
+
+
+def set_lab_officers(lab_id: int, users: list[User]) -> bool:
+    """Make exactly these users the lab's officers (CSV import); True when anything changed.
+
+    Does not commit. The caller guarantees ``users`` is not empty (art. 10(3)).
+    """
+    wanted = {u.id for u in users}
+    changed = False
+    current = list(
+        db.session.scalars(
+            select(RoleAssignment).where(RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id == lab_id)
+        )
+    )
+    have = {a.user_id for a in current}
+    for a in current:
+        if a.user_id not in wanted:
+            db.session.delete(a)
+            changed = True
+    for u in users:
+        if u.id not in have:
+            db.session.add(RoleAssignment(user_id=u.id, role=Role.lab_officer, lab_id=lab_id))
+            changed = True
+    if changed:
+        db.session.flush()
+        for u in users:
+            db.session.expire(u, ["roles"])
+    return changed

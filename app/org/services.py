@@ -1,23 +1,58 @@
-"""Organisation services: labs, their QR tokens and closures."""
+"""Organisation services: colleges, departments, labs, their officers, QR tokens and closures.
+
+Plain arguments only (no request): the admin pages, the CSV import, the CLI and demo data all
+come through here, so the rules (art. 10(3): every active lab has a safety officer) hold for each.
+"""
 from __future__ import annotations
 
+import re
 from datetime import date
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
-from app.errors import Gone, InvalidInput, NotFound
+from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
 from app.policy import Action, lab_filter
 from app.timeutil import utcnow
 
-from .models import College, Lab, LabClosure, RetiredQrToken, new_qr_token
+from .labels import CATEGORY_ALIASES, HAZARD_ALIASES
+from .models import (
+    HAZARD_TAGS,
+    College,
+    CollegeKind,
+    Department,
+    Lab,
+    LabCategory,
+    LabClosure,
+    RetiredQrToken,
+    new_qr_token,
+)
 
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+
+
+# ---- reading -------------------------------------------------------------------------------
 
 def get_lab(lab_id: int) -> Lab:
     lab = db.session.get(Lab, lab_id)
     if lab is None:
-        raise NotFound("No such lab.")
+        raise NotFound(_("No such lab."))
     return lab
+
+
+def get_college(college_id: int) -> College:
+    college = db.session.get(College, college_id)
+    if college is None:
+        raise NotFound(_("No such college."))
+    return college
+
+
+def get_department(department_id: int) -> Department:
+    dept = db.session.get(Department, department_id)
+    if dept is None:
+        raise NotFound(_("No such department."))
+    return dept
 
 
 def lab_by_token(token: str) -> Lab:
@@ -27,18 +62,12 @@ def lab_by_token(token: str) -> Lab:
         return lab
     if db.session.scalar(select(RetiredQrToken.id).where(RetiredQrToken.token == token)):
         raise Gone(
-            "This QR code has been replaced. Please scan the new code on the lab's door, "
-            "or ask the lab's safety officer."
+            _(
+                "This QR code has been replaced. Please scan the new code on the lab's door, "
+                "or ask the lab's safety officer."
+            )
         )
-    raise NotFound("This QR code does not belong to any lab. Check that the whole code was scanned.")
-
-
-def reissue_qr_token(lab: Lab, by_user_id: int | None = None) -> str:
-    """A leaked or damaged plate gets a new code; the old one stops working at once."""
-    db.session.add(RetiredQrToken(token=lab.qr_token, lab_id=lab.id, retired_by_id=by_user_id, retired_at=utcnow()))
-    lab.qr_token = new_qr_token()
-    db.session.commit()
-    return lab.qr_token
+    raise NotFound(_("This QR code does not belong to any lab. Check that the whole code was scanned."))
 
 
 def labs_in_scope(user, action: Action = Action.VIEW_LAB, college_id: int | None = None) -> list[Lab]:
@@ -52,14 +81,292 @@ def colleges() -> list[College]:
     return list(db.session.scalars(select(College).order_by(College.code)))
 
 
+def departments() -> list[Department]:
+    return list(db.session.scalars(select(Department).order_by(Department.code)))
+
+
+def all_labs(college_id: int | None = None, search: str | None = None) -> list[Lab]:
+    stmt = select(Lab).order_by(Lab.code)
+    if college_id:
+        stmt = stmt.where(Lab.college_id == college_id)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(func.lower(Lab.code).like(like) | func.lower(Lab.name).like(like))
+    return list(db.session.scalars(stmt))
+
+
+def find_lab_by_code(code: str) -> Lab | None:
+    return db.session.scalar(select(Lab).where(Lab.code == (code or "").strip()))
+
+
 def is_closed_on(lab: Lab, day: date) -> bool:
     return any(c.start_date <= day <= c.end_date for c in lab.closures)
 
 
+# ---- colleges and departments ----------------------------------------------------------------
+
+def _check_code(code: str) -> str:
+    code = (code or "").strip()
+    if not CODE_RE.fullmatch(code):
+        raise InvalidInput(
+            _("A code has 1 to 32 letters, digits or the characters _ . - and starts with a letter or digit."),
+            {"fields": {"code": "invalid"}},
+        )
+    return code
+
+
+def _unique(model, code: str, exclude_id: int | None, message: str) -> None:
+    stmt = select(model.id).where(model.code == code)
+    if exclude_id is not None:
+        stmt = stmt.where(model.id != exclude_id)
+    if db.session.scalar(stmt) is not None:
+        raise Conflict(message, {"fields": {"code": "taken"}})
+
+
+def save_college(
+    college: College | None, *, code: str, name: str, name_en: str | None = None,
+    kind: CollegeKind | str = CollegeKind.college, active: bool = True,
+) -> College:
+    """Create (college=None) or update a college, key lab or teaching centre (art. 2, 6)."""
+    code = _check_code(code)
+    if not (name or "").strip():
+        raise InvalidInput(_("A name is required."), {"fields": {"name": "required"}})
+    try:
+        kind = CollegeKind(kind)
+    except ValueError:
+        raise InvalidInput(_("Unknown kind of unit."), {"fields": {"kind": "invalid"}}) from None
+    _unique(College, code, college.id if college else None, _("A unit with the code %(code)s exists.", code=code))
+    if college is None:
+        college = College()
+        db.session.add(college)
+    college.code, college.name, college.name_en = code, name.strip(), (name_en or "").strip() or None
+    college.kind, college.active = kind, bool(active)
+    db.session.commit()
+    return college
+
+
+def save_department(
+    dept: Department | None, *, code: str, name: str, name_en: str | None = None, remit: str | None = None
+) -> Department:
+    """Functional departments (art. 9) and their remit (which tickets they follow up)."""
+    code = _check_code(code)
+    if not (name or "").strip():
+        raise InvalidInput(_("A name is required."), {"fields": {"name": "required"}})
+    _unique(Department, code, dept.id if dept else None, _("A department with the code %(code)s exists.", code=code))
+    if dept is None:
+        dept = Department()
+        db.session.add(dept)
+    dept.code, dept.name = code, name.strip()
+    dept.name_en = (name_en or "").strip() or None
+    dept.remit = (remit or "").strip() or None
+    db.session.commit()
+    return dept
+
+
+# ---- labs --------------------------------------------------------------------------------------
+
+def parse_category(value) -> LabCategory:
+    raw = str(getattr(value, "value", value) or "").strip()
+    key = CATEGORY_ALIASES.get(raw, raw.lower())
+    try:
+        return LabCategory(key)
+    except ValueError:
+        raise InvalidInput(
+            _("Unknown lab category %(value)s; use one of %(allowed)s.",
+              value=raw or "—", allowed=", ".join(c.value for c in LabCategory))
+        ) from None
+
+
+def parse_hazard_tags(value) -> list[str]:
+    """A list, or text separated by ; , | or spaces (Chinese punctuation too); unknown tags refused."""
+    if isinstance(value, str):
+        parts = re.split(r"[;,|；，、\s]+", value)
+    else:
+        parts = list(value or [])
+    tags, unknown = [], []
+    for part in parts:
+        part = (part or "").strip()
+        if not part:
+            continue
+        tag = HAZARD_ALIASES.get(part, part.lower())
+        if tag not in HAZARD_TAGS:
+            unknown.append(part)
+        elif tag not in tags:
+            tags.append(tag)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown hazard tag %(value)s; use one of %(allowed)s.",
+              value=", ".join(unknown), allowed=", ".join(HAZARD_TAGS))
+        )
+    return [t for t in HAZARD_TAGS if t in tags]  # canonical order: re-imports compare equal
+
+
+LAB_TEXT_FIELDS = ("name", "name_en", "building", "floor", "room", "phone")
+
+
+def clean_lab_fields(data: dict) -> dict:
+    """Validate a lab's fields (form, CSV row, demo data) into model values.
+
+    Raises InvalidInput whose details["fields"] maps each bad field to a message.
+    """
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    try:
+        clean["code"] = _check_code(data.get("code", ""))
+    except InvalidInput as err:
+        errors["code"] = err.message
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = _("A name is required.")
+    limits = {"name": 200, "name_en": 200, "building": 100, "floor": 20, "room": 40, "phone": 40}
+    for f in LAB_TEXT_FIELDS:
+        value = (data.get(f) or "").strip()
+        if len(value) > limits[f]:
+            errors[f] = _("At most %(n)d characters.", n=limits[f])
+        clean[f] = value
+    clean["name_en"] = clean["name_en"] or None
+    if not clean["phone"] and "phone" not in errors:
+        # art. 24(1): the nameplate shows a working phone number.
+        errors["phone"] = _("A lab needs a phone number for its nameplate (art. 24(1)).")
+    college = data.get("college")
+    if college is None and data.get("college_id"):
+        college = db.session.get(College, int(data["college_id"]))
+    if college is None:
+        errors["college"] = _("Unknown college.")
+    clean["college"] = college
+    try:
+        clean["category"] = parse_category(data.get("category"))
+    except InvalidInput as err:
+        errors["category"] = err.message
+    try:
+        clean["hazard_tags"] = parse_hazard_tags(data.get("hazard_tags"))
+    except InvalidInput as err:
+        errors["hazard_tags"] = err.message
+    clean["active"] = bool(data.get("active", True))
+    if errors:
+        raise InvalidInput(
+            _("Some fields are missing or invalid: %(fields)s", fields="; ".join(f"{k}: {v}" for k, v in errors.items())),
+            {"fields": errors},
+        )
+    return clean
+
+
+def _apply_lab(lab: Lab, clean: dict) -> bool:
+    """Copy clean values onto the lab; True when anything changed."""
+    changed = False
+    values = {f: clean[f] for f in LAB_TEXT_FIELDS}
+    values.update(code=clean["code"], college_id=clean["college"].id, category=clean["category"],
+                  hazard_tags=list(clean["hazard_tags"]), active=clean["active"])
+    for key, value in values.items():
+        if getattr(lab, key) != value:
+            setattr(lab, key, value)
+            changed = True
+    return changed
+
+
+def _active_officers(users) -> list:
+    from app.auth.services import find_user
+
+    found, missing = [], []
+    for u in users:
+        user = find_user(u) if isinstance(u, str) else u
+        if user is None or not user.active:
+            missing.append(u if isinstance(u, str) else u.username)
+        elif user not in found:
+            found.append(user)
+    if missing:
+        raise InvalidInput(
+            _("No active user %(names)s; create the user first.", names=", ".join(missing)),
+            {"fields": {"officers": "unknown"}},
+        )
+    return found
+
+
+def create_lab(data: dict, officers: list, *, commit: bool = True) -> Lab:
+    """A new lab with its safety officers: a lab has at least one (art. 10(3))."""
+    from app.auth.services import set_lab_officers
+
+    clean = clean_lab_fields(data)
+    officers = _active_officers(officers)
+    if not officers:
+        raise InvalidInput(
+            _("Name at least one safety officer for the lab (art. 10(3))."), {"fields": {"officers": "required"}}
+        )
+    if find_lab_by_code(clean["code"]) is not None:
+        raise Conflict(_("A lab with the code %(code)s exists.", code=clean["code"]), {"fields": {"code": "taken"}})
+    lab = Lab(qr_token=new_qr_token())
+    _apply_lab(lab, clean)
+    db.session.add(lab)
+    db.session.flush()
+    set_lab_officers(lab.id, officers)
+    if commit:
+        db.session.commit()
+    return lab
+
+
+def update_lab(lab: Lab, data: dict, *, commit: bool = True) -> bool:
+    """Edit a lab's fields. (Re)activating a lab needs an active officer (art. 10(3))."""
+    clean = clean_lab_fields(data)
+    if clean["code"] != lab.code and find_lab_by_code(clean["code"]) is not None:
+        raise Conflict(_("A lab with the code %(code)s exists.", code=clean["code"]), {"fields": {"code": "taken"}})
+    if clean["active"] and not lab.active:
+        _require_officer(lab)
+    changed = _apply_lab(lab, clean)
+    if commit:
+        db.session.commit()
+    return changed
+
+
+def _require_officer(lab: Lab) -> None:
+    from app.auth.services import officer_counts
+
+    if lab.id is None or not officer_counts([lab.id]).get(lab.id):
+        raise Conflict(
+            _("%(lab)s has no active safety officer; name one before activating the lab (art. 10(3)).",
+              lab=f"{lab.code} {lab.name}")
+        )
+
+
+def add_officer(lab: Lab, username: str) -> None:
+    from app.auth.models import Role
+    from app.auth.services import grant_role
+
+    (user,) = _active_officers([username.strip()]) if (username or "").strip() else (None,)
+    if user is None:
+        raise InvalidInput(_("Enter the username of the new officer."))
+    grant_role(user, Role.lab_officer, lab_id=lab.id)
+    db.session.commit()
+
+
+def reissue_qr_token(lab: Lab, by_user_id: int | None = None) -> str:
+    """A leaked or damaged plate gets a new code; the old one stops working at once."""
+    db.session.add(RetiredQrToken(token=lab.qr_token, lab_id=lab.id, retired_by_id=by_user_id, retired_at=utcnow()))
+    lab.qr_token = new_qr_token()
+    db.session.commit()
+    return lab.qr_token
+
+
+# ---- closures (holidays, renovation: not missed daily checks, art. 29) -------------------------
+
 def add_closure(lab: Lab, start: date, end: date, reason: str = "") -> LabClosure:
+    if start is None or end is None:
+        raise InvalidInput(_("A closure needs a first and a last day."))
     if end < start:
-        raise InvalidInput("A closure must end on or after the day it starts.")
-    closure = LabClosure(lab_id=lab.id, start_date=start, end_date=end, reason=reason)
+        raise InvalidInput(_("A closure must end on or after the day it starts."))
+    overlap = db.session.scalar(
+        select(LabClosure.id).where(LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start)
+    )
+    if overlap is not None:
+        raise Conflict(_("This period overlaps a closure the lab already has."))
+    closure = LabClosure(lab_id=lab.id, start_date=start, end_date=end, reason=(reason or "").strip()[:200])
     db.session.add(closure)
     db.session.commit()
     return closure
+
+
+def remove_closure(lab: Lab, closure_id: int) -> None:
+    closure = db.session.get(LabClosure, closure_id)
+    if closure is None or closure.lab_id != lab.id:
+        raise NotFound(_("This lab has no such closure."))
+    db.session.delete(closure)
+    db.session.commit()

@@ -1,0 +1,85 @@
+"""Organisation commands: CSV import, demo data, demo logins."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from app.errors import DomainError
+
+
+def _run_import(kind: str, path: str) -> None:
+    from . import csv_import
+
+    data = Path(path).read_bytes()
+    try:
+        report = csv_import.import_labs(data) if kind == "labs" else csv_import.import_users(data)
+    except DomainError as err:
+        click.echo(err.message, err=True)
+        for line in err.details.get("errors", []):
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    click.echo(f"{kind}: {report.summary()}")
+    for label, codes in (("created", report.created), ("updated", report.updated)):
+        if codes:
+            click.echo(f"  {label}: {', '.join(codes)}")
+
+
+def register(app) -> None:
+    @app.cli.command("import-labs")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @with_appcontext
+    def import_labs(file):
+        """Import labs from a CSV file (upsert by code; a bad file changes nothing)."""
+        _run_import("labs", file)
+
+    @app.cli.command("import-users")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @with_appcontext
+    def import_users(file):
+        """Import users from a CSV file (upsert by username; a bad file changes nothing)."""
+        _run_import("users", file)
+
+    @app.cli.command("demo-data")
+    @with_appcontext
+    def demo_data():
+        """Load a demo university (colleges, departments, 60+ labs, a user for every role). Idempotent."""
+        from . import demo
+
+        result = demo.load()
+        for kind, (created, updated, unchanged) in result.counts.items():
+            click.echo(f"{kind:12} {created:3d} created, {updated:3d} updated, {unchanged:3d} unchanged")
+        click.echo("demo data: " + ("loaded" if result.changed else "already up to date, nothing changed"))
+
+    @app.cli.command("demo-logins")
+    @with_appcontext
+    def demo_logins():
+        """Print the demo users, their roles and scope, and the demo password."""
+        from app.auth.services import find_user
+
+        from . import demo
+
+        plan = demo.plan()
+        labs_of: dict[str, list[str]] = {}
+        for lab in plan.labs:
+            for officer in lab["officers"].split(";"):
+                labs_of.setdefault(officer, []).append(lab["code"])
+        rows = []
+        for u in plan.users:
+            user = find_user(u.username)
+            if user is None:
+                continue
+            scope = u.label + (f": {', '.join(labs_of[u.username])}" if u.username in labs_of else "")
+            rows.append((u.username, scope, demo.DEMO_PASSWORD if user.active else "(deactivated)"))
+        if not rows:
+            click.echo("No demo users yet: run `flask demo-data` first.")
+            return
+        width = max(len(r[0]) for r in rows)
+        click.echo(f"{'username'.ljust(width)}  {'password'.ljust(13)}  role and scope")
+        click.echo("-" * (width + 50))
+        for username, scope, password in rows:
+            click.echo(f"{username.ljust(width)}  {password.ljust(13)}  {scope}")
+        click.echo(f"\n{len(rows)} demo users; every one has the password {demo.DEMO_PASSWORD!r} "
+                   "unless changed since. Log in at http://127.0.0.1:5000/login")

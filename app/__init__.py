@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -23,6 +23,8 @@ BLUEPRINT_MODULES = [
     "app.auth.api",
     "app.org.views",
     "app.org.api",
+    "app.org.admin",
+    "app.auth.admin",
     "app.checklists.views",
     "app.checklists.api",
     "app.inspections.views",
@@ -126,6 +128,8 @@ def _select_locale() -> str:
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: the school's default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen

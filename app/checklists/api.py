@@ -1,0 +1,52 @@
+"""Checklists JSON API: what a user may run in a lab, and a version's items."""
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import current_user, login_required
+
+from app.apidoc import doc
+from app.org import services as org_services
+from app.policy import Action, authorize
+
+from . import services
+from .schemas import AvailableChecklistSchema, ChecklistItemSchema, ChecklistVersionSchema
+
+bp = Blueprint("checklists_api", __name__, url_prefix="/api")
+
+
+def _version_body(version, items):
+    body = ChecklistVersionSchema(exclude=("items",)).dump(version)
+    body["items"] = ChecklistItemSchema(many=True).dump(items)
+    return body
+
+
+@bp.get("/labs/<int:lab_id>/checklists")
+@login_required
+@doc("Checklists the current user may run in this lab, with the levels for each",
+     response=AvailableChecklistSchema, many=True, tags=["checklists"])
+def lab_checklists(lab_id: int):
+    lab = org_services.get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return AvailableChecklistSchema(many=True).dump(services.checklists_for_user_and_lab(current_user, lab))
+
+
+@bp.get("/labs/<int:lab_id>/checklists/<key>")
+@login_required
+@doc("The current version of a list, filtered to the lab's category and hazards (art. 22)",
+     response=ChecklistVersionSchema, tags=["checklists"],
+     responses={404: "No such lab, or no list with this key in service"})
+def lab_checklist(lab_id: int, key: str):
+    lab = org_services.get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    version = services.current_version(key)
+    return _version_body(version, services.items_for_lab(version, lab))
+
+
+@bp.get("/checklist-versions/<int:version_id>")
+@login_required
+@doc("One checklist version with all its items (old versions stay readable)",
+     response=ChecklistVersionSchema, tags=["checklists"], responses={404: "No such version"})
+def checklist_version(version_id: int):
+    authorize(current_user, Action.VIEW_CHECKLISTS)
+    version = services.get_version(version_id)
+    return _version_body(version, version.items)

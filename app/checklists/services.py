@@ -1,0 +1,268 @@
+"""Checklists: loading versions, applicability to a lab, who may run which list at which level.
+
+Other domains (inspections, PWA, tickets) call these functions; keep their names stable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import NotFound
+from app.extensions import db
+from app.policy import Action, may
+
+from .loader import (
+    ChecklistFileError,
+    ChecklistSpec,
+    FileError,
+    article_label,
+    article_sort_key,
+    parse_article,
+    parse_directory,
+)
+from .models import Checklist, ChecklistItem, ChecklistKind, ChecklistVersion, Severity
+
+# Inspection levels (app.inspections.models.InspectionLevel values) each kind of list serves.
+LEVELS_BY_KIND = {
+    ChecklistKind.daily: ("daily",),  # art. 29
+    ChecklistKind.full: ("college", "school"),  # art. 28 monthly, art. 27 semester
+    ChecklistKind.special: ("special",),  # art. 27 专项检查
+}
+# Who may run an inspection at each level (app/policy.py decides, by article).
+ACTION_BY_LEVEL = {
+    "daily": Action.DAILY_CHECK,
+    "college": Action.COLLEGE_INSPECT,
+    "school": Action.SCHOOL_INSPECT,
+    "special": Action.SCHOOL_INSPECT,
+}
+# Controlled chemicals whose purchase is 保卫处's remit (art. 9).
+CONTROLLED_CHEMICAL_TAGS = {"highly_toxic", "precursor", "explosive_precursor"}
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+@dataclass
+class LoadReport:
+    created: list[tuple[str, int]] = field(default_factory=list)  # (key, version number)
+    restored: list[tuple[str, int]] = field(default_factory=list)  # content went back to an old version
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)  # file gone: no longer served
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.restored or self.retired)
+
+
+def check_directory(path: str | Path) -> list[FileError]:
+    """Every problem in every file of the directory; empty when all are valid."""
+    return parse_directory(path).errors
+
+
+def load_directory(path: str | Path, session: Session | None = None, *, retire_missing: bool = True) -> LoadReport:
+    """Validate ALL files, then store, in one transaction, a new version of each changed list.
+
+    Raises ChecklistFileError (nothing written) if any file is bad. Unchanged content creates
+    nothing, so loading twice is the same as loading once. With ``retire_missing``, a list whose
+    file was removed stops being served (its versions stay: inspections point at them).
+    """
+    session = session or db.session
+    parsed = parse_directory(path)
+    if parsed.errors:
+        raise ChecklistFileError(parsed.errors)
+    try:
+        report = store_specs(parsed.specs, session, retire_missing=retire_missing)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return report
+
+
+def store_specs(specs: Iterable[ChecklistSpec], session: Session, *, retire_missing: bool = False) -> LoadReport:
+    """Add versions for the given validated specs (no commit: the caller owns the transaction)."""
+    specs = list(specs)
+    report = LoadReport()
+    existing = {
+        c.key: c
+        for c in session.scalars(select(Checklist).options(selectinload(Checklist.versions)))
+    }
+    for spec in specs:
+        checklist = existing.get(spec.key)
+        if checklist is None:
+            checklist = Checklist(key=spec.key, kind=ChecklistKind(spec.kind), title=spec.title, title_en=spec.title_en)
+            session.add(checklist)
+            session.flush()
+            existing[spec.key] = checklist
+            versions: list[ChecklistVersion] = []
+        else:
+            versions = list(checklist.versions)
+        # The list's own name and kind follow the latest file; each version keeps its own title.
+        checklist.kind = ChecklistKind(spec.kind)
+        checklist.title = spec.title
+        checklist.title_en = spec.title_en
+        same = next((v for v in versions if v.content_hash == spec.content_hash), None)
+        if same is not None:
+            if checklist.current_version_id == same.id:
+                report.unchanged.append(spec.key)
+            else:
+                checklist.current_version = same
+                report.restored.append((spec.key, same.number))
+            continue
+        version = ChecklistVersion(
+            checklist_id=checklist.id,
+            number=max((v.number for v in versions), default=0) + 1,
+            content_hash=spec.content_hash,
+            title=spec.title,
+            title_en=spec.title_en,
+            source_file=spec.source_file,
+        )
+        session.add(version)
+        session.flush()
+        session.add_all(
+            ChecklistItem(
+                version_id=version.id,
+                item_key=item["id"],
+                position=position,
+                article=item["article"],
+                text=item["text"],
+                text_en=item["text_en"],
+                categories=item["categories"],
+                hazard_tags=item["hazard_tags"],
+                severity=Severity(item["severity"]),
+                photo_required=item["photo_required"],
+                department_code=item["department"],
+            )
+            for position, item in enumerate(spec.items, start=1)
+        )
+        checklist.current_version = version
+        report.created.append((spec.key, version.number))
+    if retire_missing:
+        keys = {s.key for s in specs}
+        for key, checklist in existing.items():
+            if key not in keys and checklist.current_version_id is not None:
+                checklist.current_version = None
+                report.retired.append(key)
+    session.flush()
+    return report
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def all_checklists() -> list[Checklist]:
+    """Every list with its versions (newest first in the page), by kind then key."""
+    order = {ChecklistKind.daily: 0, ChecklistKind.full: 1, ChecklistKind.special: 2}
+    rows = db.session.scalars(select(Checklist).options(selectinload(Checklist.versions))).all()
+    return sorted(rows, key=lambda c: (order[c.kind], c.key))
+
+
+def get_checklist(key: str) -> Checklist:
+    checklist = db.session.scalar(select(Checklist).where(Checklist.key == key))
+    if checklist is None:
+        raise NotFound(f"No checklist named {key!r}.")
+    return checklist
+
+
+def current_version(key: str) -> ChecklistVersion:
+    """The version currently served for a list; NotFound if unknown or retired."""
+    checklist = get_checklist(key)
+    if checklist.current_version_id is None:
+        raise NotFound(f"Checklist {key!r} is not in service.")
+    return get_version(checklist.current_version_id)
+
+
+def get_version(version_id: int) -> ChecklistVersion:
+    version = db.session.scalar(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.id == version_id)
+        .options(selectinload(ChecklistVersion.items), selectinload(ChecklistVersion.checklist))
+    )
+    if version is None:
+        raise NotFound("No such checklist version.")
+    return version
+
+
+def items_by_ids(item_ids: Iterable[int]) -> dict[int, ChecklistItem]:
+    """Items by id (any version): how an answered inspection shows exactly what was asked."""
+    ids = set(item_ids)
+    if not ids:
+        return {}
+    return {i.id: i for i in db.session.scalars(select(ChecklistItem).where(ChecklistItem.id.in_(ids)))}
+
+
+def item_applies(item: ChecklistItem, lab: Any) -> bool:
+    """Art. 22: what a lab must have depends on its category and its hazards.
+
+    No categories = every category; no hazard tags = regardless of hazards; otherwise the lab
+    needs one of the item's categories AND at least one of its hazard tags.
+    """
+    category = getattr(lab.category, "value", lab.category)
+    if item.categories and category not in item.categories:
+        return False
+    if item.hazard_tags and not set(item.hazard_tags) & set(lab.hazard_tags or ()):
+        return False
+    return True
+
+
+def items_for_lab(version: ChecklistVersion, lab: Any) -> list[ChecklistItem]:
+    return [i for i in version.items if item_applies(i, lab)]
+
+
+def department_for(item: Any) -> str:
+    """Functional department a failed item routes to (art. 9), as a Department.code.
+
+    An explicit department in the file wins; otherwise fire and facilities (art. 22, 23) and
+    the purchase of controlled chemicals go to security (保卫处), water and electricity (art. 21)
+    to assets (资产与后勤管理处), everything else to lab_management (实验室建设与管理处).
+    Purchase items carry ``department = "security"`` in the files (README.md).
+    Accepts a ChecklistItem or a normalised item dict.
+    """
+    if isinstance(item, dict):
+        explicit, article = item.get("department"), item["article"]
+    else:
+        explicit, article = item.department_code, item.article
+    if explicit:
+        return explicit
+    art, _ = parse_article(article)
+    if art in (22, 23):
+        return "security"
+    if art == 21:
+        return "assets"
+    return "lab_management"
+
+
+def grouped_by_article(items: Iterable[ChecklistItem]) -> list[tuple[str, str, list[ChecklistItem]]]:
+    """[(article, 第X条（Y）, items)] in article order, file order within an article."""
+    groups: dict[str, list[ChecklistItem]] = {}
+    for item in items:
+        groups.setdefault(item.article, []).append(item)
+    return [(a, article_label(a), groups[a]) for a in sorted(groups, key=article_sort_key)]
+
+
+# ---- who may run what here ------------------------------------------------------------------
+
+@dataclass
+class AvailableChecklist:
+    checklist: Checklist
+    version: ChecklistVersion
+    levels: list[str]
+
+
+def allowed_levels(user: Any, lab: Any, checklist: Checklist) -> list[str]:
+    """Inspection levels at which this user may run this list in this lab (policy decides)."""
+    return [level for level in LEVELS_BY_KIND[checklist.kind] if may(user, ACTION_BY_LEVEL[level], lab)]
+
+
+def checklists_for_user_and_lab(user: Any, lab: Any) -> list[AvailableChecklist]:
+    """The lists in service this user may run in this lab, with the levels for each."""
+    out = []
+    for checklist in all_checklists():
+        if checklist.current_version_id is None:
+            continue
+        levels = allowed_levels(user, lab, checklist)
+        if levels:
+            out.append(AvailableChecklist(checklist, checklist.current_version, levels))
+    return out

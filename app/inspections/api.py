@@ -1,0 +1,85 @@
+"""Inspections JSON API: offline-safe submission and reading."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from flask_login import current_user, login_required
+
+from app.apidoc import doc
+from app.errors import InvalidInput
+from app.org.models import Lab
+from app.extensions import db
+from app.policy import Action, authorize
+
+from . import services
+from .schemas import (
+    InspectionInSchema,
+    InspectionOutSchema,
+    InspectionSummarySchema,
+    LabInspectionsQuery,
+    SubmitResultSchema,
+)
+
+bp = Blueprint("inspections_api", __name__, url_prefix="/api")
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        from flask_babel import gettext as _
+
+        raise InvalidInput(_("Send the inspection as a JSON object."))
+    return body
+
+
+@bp.post("/inspections")
+@login_required
+@doc(
+    "Submit a whole inspection (idempotent by the client's UUID)",
+    request=InspectionInSchema,
+    response=SubmitResultSchema,
+    status=201,
+    responses={
+        200: "An identical inspection was already stored under this UUID (a replay); nothing new was created",
+        403: "You may not record this level of inspection in this lab",
+        409: "Another inspection was already stored under this UUID",
+    },
+)
+def submit():
+    data = InspectionInSchema().load(_json_body())
+    outcome = services.submit_inspection(current_user, data, current_app.config)
+    body = SubmitResultSchema().dump(
+        {
+            "id": outcome.inspection.id,
+            "uuid": outcome.inspection.uuid,
+            "complete": outcome.status.complete,
+            "missing_photos": outcome.status.missing_photos,
+            "ticket_ids": outcome.status.ticket_ids,
+            "url": f"/inspections/{outcome.inspection.id}",
+        }
+    )
+    return body, (201 if outcome.created else 200)
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@login_required
+@doc("One inspection: answers with the article and item text of its checklist version, and photos",
+     response=InspectionOutSchema)
+def detail(inspection_id: int):
+    inspection = services.get_inspection(inspection_id)
+    authorize(current_user, Action.VIEW_INSPECTION, inspection)
+    return InspectionOutSchema().dump(services.inspection_detail(inspection, current_user))
+
+
+@bp.get("/labs/<int:lab_id>/inspections")
+@login_required
+@doc("A lab's inspections, most recent first", query=LabInspectionsQuery, response=InspectionSummarySchema, many=True)
+def lab_inspections(lab_id: int):
+    from app.errors import NotFound
+    from flask_babel import gettext as _
+
+    lab = db.session.get(Lab, lab_id)
+    if lab is None:
+        raise NotFound(_("No such lab."))
+    authorize(current_user, Action.VIEW_INSPECTION, lab)
+    args = LabInspectionsQuery().load(request.args.to_dict())
+    return InspectionSummarySchema(many=True).dump(services.lab_inspections(lab.id, args["limit"]))

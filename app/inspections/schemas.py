@@ -1,0 +1,99 @@
+"""Inspection JSON shapes (contract: POST /api/inspections, GET /api/inspections/<id>)."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .models import AnswerResult, InspectionLevel
+
+NOTE_MAX = 4000
+
+
+class AnswerInSchema(Schema):
+    item_id = fields.Integer(required=True, strict=True)
+    result = fields.Enum(AnswerResult, by_value=True, required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
+    photos = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+
+    @validates_schema
+    def _unique_photos(self, data, **kwargs):
+        uuids = [str(u) for u in data.get("photos") or []]
+        if len(uuids) != len(set(uuids)):
+            raise ValidationError("The same photo is listed twice.", "photos")
+
+
+class InspectionInSchema(Schema):
+    uuid = fields.UUID(required=True, metadata={"description": "named by the client; a replay sends the same"})
+    lab_id = fields.Integer(required=True, strict=True)
+    checklist_version_id = fields.Integer(required=True, strict=True)
+    level = fields.Enum(InspectionLevel, by_value=True, required=True)
+    # The client sends UTC with Z or an offset; a time without one is ambiguous and refused.
+    started_at = fields.AwareDateTime(required=True)
+    finished_at = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
+    answers = fields.List(fields.Nested(AnswerInSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class SubmitResultSchema(Schema):
+    id = fields.Integer(required=True)
+    uuid = fields.String(required=True)
+    complete = fields.Boolean(required=True, metadata={"description": "every referenced photo has arrived"})
+    missing_photos = fields.List(fields.String(), required=True)
+    ticket_ids = fields.List(fields.Integer(), required=True)
+    url = fields.String(required=True)
+
+
+class PhotoRefSchema(Schema):
+    uuid = fields.String(required=True)
+    received = fields.Boolean(required=True)
+    thumb_url = fields.String(allow_none=True)
+    display_url = fields.String(allow_none=True)
+    original_url = fields.String(allow_none=True, metadata={"description": "only for roles allowed to see evidence originals"})
+
+
+class AnswerOutSchema(Schema):
+    item_id = fields.Integer()
+    item_key = fields.String()
+    article = fields.String()
+    text = fields.String()
+    text_en = fields.String(allow_none=True)
+    severity = fields.String()
+    photo_required = fields.Boolean()
+    result = fields.String()
+    note = fields.String()
+    ticket_id = fields.Integer(allow_none=True)
+    photos = fields.List(fields.Nested(PhotoRefSchema))
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class InspectionSummarySchema(Schema):
+    id = fields.Integer()
+    uuid = fields.String()
+    lab_id = fields.Integer()
+    level = fields.String()
+    checklist_key = fields.String()
+    checklist_title = fields.String()
+    checklist_version_id = fields.Integer()
+    checklist_version = fields.Integer()
+    inspector = fields.Nested(PersonSchema)
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime()
+    received_at = fields.DateTime()
+    note = fields.String()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "pass / fail / na"})
+    complete = fields.Boolean()
+    missing_photos = fields.List(fields.String())
+    ticket_ids = fields.List(fields.Integer())
+    url = fields.String()
+
+
+class InspectionOutSchema(InspectionSummarySchema):
+    lab_name = fields.String()
+    answers = fields.List(fields.Nested(AnswerOutSchema))
+
+
+class LabInspectionsQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -1,0 +1,420 @@
+"""Inspection services: offline-safe submission and reading (art. 27-29).
+
+Submission is idempotent by the client's UUID: the device may send the same inspection any number
+of times (lost signal, retries); the first one is stored, replays return it, and the same UUID with
+other content is refused. Plain arguments only: no Flask request here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.checklists import services as checklists
+from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.extensions import db
+from app.org.models import Lab
+from app.photos.models import Photo
+from app.policy import Action, may
+from app.timeutil import to_utc_naive, utcnow
+
+from .models import AnswerPhoto, AnswerResult, Inspection, InspectionAnswer, InspectionLevel
+
+# A phone's clock may run a little ahead of the server's.
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class SubmitOutcome:
+    inspection: Inspection
+    created: bool  # False: an identical replay; nothing new was stored
+    status: "InspectionStatus"
+
+
+@dataclass
+class InspectionStatus:
+    missing_photos: list[str] = field(default_factory=list)
+    ticket_ids: list[int] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_photos
+
+
+# ---- the payload's fingerprint --------------------------------------------------------------
+
+def _iso_utc(value: datetime) -> str:
+    return to_utc_naive(value).isoformat(timespec="microseconds")
+
+
+def payload_hash(data: dict) -> str:
+    """SHA-256 of the submission's content, normalised: times in UTC, answers by item id.
+
+    The same inspection re-sent (even with answers in another order or times in another offset)
+    has the same hash; any change of content gives another.
+    """
+    canonical = {
+        "uuid": str(data["uuid"]),
+        "lab_id": data["lab_id"],
+        "checklist_version_id": data["checklist_version_id"],
+        "level": InspectionLevel(data["level"]).value,
+        "started_at": _iso_utc(data["started_at"]),
+        "finished_at": _iso_utc(data["finished_at"]),
+        "note": data.get("note") or "",
+        "answers": sorted(
+            (
+                {
+                    "item_id": a["item_id"],
+                    "result": AnswerResult(a["result"]).value,
+                    "note": a.get("note") or "",
+                    "photos": [str(p) for p in a.get("photos") or []],
+                }
+                for a in data["answers"]
+            ),
+            key=lambda a: a["item_id"],
+        ),
+    }
+    blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# ---- submission -----------------------------------------------------------------------------
+
+def _find_by_uuid(uuid: str) -> Inspection | None:
+    return db.session.scalar(select(Inspection).where(Inspection.uuid == uuid))
+
+
+def _replay_or_conflict(existing: Inspection, digest: str, user: User) -> SubmitOutcome:
+    if existing.payload_hash == digest and existing.inspector_id == user.id:
+        return SubmitOutcome(existing, created=False, status=inspection_status(existing))
+    raise Conflict(
+        _(
+            "An inspection with this UUID was already submitted with different content. "
+            "The stored one was kept; to record a new inspection, start a new one."
+        ),
+        {"uuid": existing.uuid, "id": existing.id},
+    )
+
+
+def _item_label(item: ChecklistItem) -> str:
+    return f"{item.article} {item.text}"
+
+
+def _validate(user: User, data: dict, config) -> tuple[Lab, ChecklistVersion, dict[int, ChecklistItem]]:
+    """Every rule a submission must meet; raises before anything is written."""
+    lab = db.session.get(Lab, data["lab_id"])
+    if lab is None:
+        raise InvalidInput(_("No such lab."), {"fields": {"lab_id": [_("No such lab.")]}})
+    level = InspectionLevel(data["level"])
+    # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily).
+    if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
+        raise Forbidden(_("You may not record this kind of inspection in this lab."))
+
+    version = db.session.scalar(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.id == data["checklist_version_id"])
+        .options(selectinload(ChecklistVersion.items), selectinload(ChecklistVersion.checklist))
+    )
+    if version is None:
+        raise InvalidInput(
+            _("No such checklist version."), {"fields": {"checklist_version_id": [_("No such checklist version.")]}}
+        )
+    # An older version is accepted: a phone offline for a while answers the list it downloaded.
+    if level.value not in checklists.LEVELS_BY_KIND[version.checklist.kind]:
+        raise InvalidInput(
+            _("The checklist “%(title)s” is not used for this level of inspection.", title=version.title),
+            {"fields": {"level": [_("Does not match the checklist.")]}},
+        )
+
+    started, finished = to_utc_naive(data["started_at"]), to_utc_naive(data["finished_at"])
+    skew = timedelta(seconds=int(config.get("INSPECTION_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW.total_seconds())))
+    if started > finished:
+        raise InvalidInput(
+            _("The inspection cannot finish before it started."), {"fields": {"finished_at": [_("Before started_at.")]}}
+        )
+    if finished > utcnow() + skew:
+        raise InvalidInput(
+            _("The inspection's finishing time is in the future; check the phone's clock."),
+            {"fields": {"finished_at": [_("In the future.")]}},
+        )
+
+    items = {i.id: i for i in version.items}
+    applicable = {i.id for i in version.items if checklists.item_applies(i, lab)}
+    errors: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    for index, answer in enumerate(data["answers"]):
+        item = items.get(answer["item_id"])
+        key = str(index)
+        if item is None:
+            errors.setdefault(key, []).append(_("This item is not part of the checklist version answered."))
+            continue
+        if item.id in seen:
+            errors.setdefault(key, []).append(_("Item %(item)s is answered twice.", item=_item_label(item)))
+        seen.add(item.id)
+        if item.id not in applicable:
+            errors.setdefault(key, []).append(
+                _("Item %(item)s does not apply to this lab (its category and hazards).", item=_item_label(item))
+            )
+        if (
+            AnswerResult(answer["result"]) == AnswerResult.failed
+            and item.photo_required
+            and not answer.get("photos")
+        ):
+            errors.setdefault(key, []).append(
+                _("Item %(item)s failed and needs at least one photo as evidence.", item=_item_label(item))
+            )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, {"answers": errors})
+    # A real inspection is complete: every item that applies to this lab gets an answer
+    # (n/a is an answer); a missing one would silently look like a pass.
+    missing = [items[i] for i in sorted(applicable - seen, key=lambda i: items[i].position)]
+    if missing:
+        raise InvalidInput(
+            _("Every item must be answered; missing: %(items)s.", items="; ".join(_item_label(i) for i in missing[:5])),
+            {"missing_items": [i.id for i in missing]},
+        )
+
+    # A photo already uploaded by someone else cannot be claimed as this inspection's evidence.
+    uuids = {str(p) for a in data["answers"] for p in a.get("photos") or []}
+    if uuids:
+        others = db.session.scalars(
+            select(Photo.uuid).where(Photo.uuid.in_(uuids), Photo.uploaded_by_id != user.id)
+        ).all()
+        if others:
+            raise InvalidInput(
+                _("Some photos were uploaded by someone else and cannot be used here."), {"photos": sorted(others)}
+            )
+    return lab, version, items
+
+
+def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
+    """Store one inspection and open a ticket for each failed item, in one transaction.
+
+    ``data`` is InspectionInSchema-loaded. Same UUID + same content: the stored inspection
+    (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
+    the unique UUID: the loser rolls back and answers as a replay.
+    """
+    from app.tickets.services import open_ticket_for_failed_answer
+
+    uuid = str(data["uuid"])
+    digest = payload_hash(data)
+    existing = _find_by_uuid(uuid)
+    if existing is not None:
+        return _replay_or_conflict(existing, digest, user)
+
+    lab, version, items = _validate(user, data, config)
+    now = utcnow()
+    try:
+        inspection = Inspection(
+            uuid=uuid,
+            payload_hash=digest,
+            lab_id=lab.id,
+            checklist_version_id=version.id,
+            level=InspectionLevel(data["level"]),
+            inspector_id=user.id,
+            started_at=to_utc_naive(data["started_at"]),
+            finished_at=to_utc_naive(data["finished_at"]),
+            received_at=now,
+            note=data.get("note") or "",
+        )
+        db.session.add(inspection)
+        db.session.flush()  # the unique UUID speaks here if a twin got in first
+        failed: list[tuple[InspectionAnswer, ChecklistItem]] = []
+        for answer_in in sorted(data["answers"], key=lambda a: items[a["item_id"]].position):
+            item = items[answer_in["item_id"]]
+            answer = InspectionAnswer(
+                inspection_id=inspection.id,
+                item_id=item.id,
+                position=item.position,
+                result=AnswerResult(answer_in["result"]),
+                note=answer_in.get("note") or "",
+            )
+            db.session.add(answer)
+            answer.photo_refs.extend(
+                AnswerPhoto(photo_uuid=str(p), position=n) for n, p in enumerate(answer_in.get("photos") or [])
+            )
+            if answer.result == AnswerResult.failed:
+                failed.append((answer, item))
+        db.session.flush()
+        # Every failed item becomes a rectification ticket for the lab's officers (art. 29).
+        for answer, item in failed:
+            open_ticket_for_failed_answer(
+                inspection=inspection, answer=answer, item=item, actor_id=user.id, config=config
+            )
+        db.session.commit()  # the inspection, its answers and its tickets land together
+    except IntegrityError:
+        db.session.rollback()
+        existing = _find_by_uuid(uuid)
+        if existing is None:
+            raise
+        return _replay_or_conflict(existing, digest, user)
+    except BaseException:
+        db.session.rollback()
+        raise
+    return SubmitOutcome(inspection, created=True, status=inspection_status(inspection))
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+def get_inspection(inspection_id: int) -> Inspection:
+    inspection = db.session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise NotFound(_("No such inspection."))
+    return inspection
+
+
+def _statuses(inspection_ids: list[int]) -> dict[int, InspectionStatus]:
+    """Missing photos and ticket ids for many inspections in two queries."""
+    from app.tickets.models import RectificationTicket
+
+    out = {i: InspectionStatus() for i in inspection_ids}
+    if not inspection_ids:
+        return out
+    rows = db.session.execute(
+        select(InspectionAnswer.inspection_id, AnswerPhoto.photo_uuid)
+        .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
+        .outerjoin(Photo, Photo.uuid == AnswerPhoto.photo_uuid)
+        .where(InspectionAnswer.inspection_id.in_(inspection_ids), Photo.id.is_(None))
+        .order_by(InspectionAnswer.inspection_id, InspectionAnswer.position, AnswerPhoto.position)
+    )
+    for inspection_id, photo_uuid in rows:
+        if photo_uuid not in out[inspection_id].missing_photos:
+            out[inspection_id].missing_photos.append(photo_uuid)
+    tickets = db.session.execute(
+        select(RectificationTicket.inspection_id, RectificationTicket.id)
+        .where(RectificationTicket.inspection_id.in_(inspection_ids))
+        .order_by(RectificationTicket.id)
+    )
+    for inspection_id, ticket_id in tickets:
+        out[inspection_id].ticket_ids.append(ticket_id)
+    return out
+
+
+def inspection_status(inspection: Inspection) -> InspectionStatus:
+    return _statuses([inspection.id])[inspection.id]
+
+
+def _utc(value: datetime | None):
+    return value.replace(tzinfo=timezone.utc) if value else None
+
+
+def _summary(inspection: Inspection, version: ChecklistVersion, checklist: Checklist, inspector: User,
+             counts: dict[str, int], status: InspectionStatus) -> dict:
+    return {
+        "id": inspection.id,
+        "uuid": inspection.uuid,
+        "lab_id": inspection.lab_id,
+        "level": inspection.level.value,
+        "checklist_key": checklist.key,
+        "checklist_title": version.title,
+        "checklist_title_en": version.title_en,
+        "checklist_version_id": version.id,
+        "checklist_version": version.number,
+        "inspector": {"id": inspector.id, "name": inspector.name},
+        "started_at": _utc(inspection.started_at),
+        "finished_at": _utc(inspection.finished_at),
+        "received_at": _utc(inspection.received_at),
+        "note": inspection.note,
+        "counts": {r.value: counts.get(r.value, 0) for r in AnswerResult},
+        "complete": status.complete,
+        "missing_photos": status.missing_photos,
+        "ticket_ids": status.ticket_ids,
+        "url": f"/inspections/{inspection.id}",
+    }
+
+
+def lab_inspections(lab_id: int, limit: int = 50) -> list[dict]:
+    """A lab's inspections, most recent first, with counts and completeness: four queries."""
+    rows = db.session.execute(
+        select(Inspection, ChecklistVersion, Checklist, User)
+        .join(ChecklistVersion, ChecklistVersion.id == Inspection.checklist_version_id)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .join(User, User.id == Inspection.inspector_id)
+        .where(Inspection.lab_id == lab_id)
+        .order_by(Inspection.finished_at.desc(), Inspection.id.desc())
+        .limit(limit)
+    ).all()
+    ids = [r[0].id for r in rows]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if ids:
+        for inspection_id, result, n in db.session.execute(
+            select(InspectionAnswer.inspection_id, InspectionAnswer.result, func.count())
+            .where(InspectionAnswer.inspection_id.in_(ids))
+            .group_by(InspectionAnswer.inspection_id, InspectionAnswer.result)
+        ):
+            counts[inspection_id][AnswerResult(result).value] = n
+    statuses = _statuses(ids)
+    return [_summary(i, v, c, u, counts[i.id], statuses[i.id]) for i, v, c, u in rows]
+
+
+def inspection_detail(inspection: Inspection, user: User) -> dict:
+    """Every answer with the article and text of the version it was answered against."""
+    from app.photos import services as photos
+    from app.tickets.models import RectificationTicket
+
+    version = checklists.get_version(inspection.checklist_version_id)
+    inspector = db.session.get(User, inspection.inspector_id)
+    lab = db.session.get(Lab, inspection.lab_id)
+    answers = db.session.scalars(
+        select(InspectionAnswer)
+        .where(InspectionAnswer.inspection_id == inspection.id)
+        .options(selectinload(InspectionAnswer.photo_refs))
+        .order_by(InspectionAnswer.position, InspectionAnswer.id)
+    ).all()
+    items = {i.id: i for i in version.items}
+    uuids = [ref.photo_uuid for a in answers for ref in a.photo_refs]
+    arrived = photos.photos_by_uuid(uuids)
+    tickets = dict(
+        db.session.execute(
+            select(RectificationTicket.answer_id, RectificationTicket.id).where(
+                RectificationTicket.inspection_id == inspection.id
+            )
+        ).all()
+    )
+    originals = may(user, Action.VIEW_ORIGINAL_PHOTO, lab)
+    counts: dict[str, int] = {}
+    out_answers = []
+    for a in answers:
+        item = items.get(a.item_id)
+        counts[a.result.value] = counts.get(a.result.value, 0) + 1
+        refs = []
+        for ref in a.photo_refs:
+            got = ref.photo_uuid in arrived
+            urls = photos.urls_for(ref.photo_uuid) if got else {}
+            refs.append(
+                {
+                    "uuid": ref.photo_uuid,
+                    "received": got,
+                    "thumb_url": urls.get("thumb_url"),
+                    "display_url": urls.get("display_url"),
+                    "original_url": urls.get("original_url") if originals else None,
+                }
+            )
+        out_answers.append(
+            {
+                "item_id": a.item_id,
+                "item_key": item.item_key if item else "",
+                "article": item.article if item else "",
+                "text": item.text if item else "",
+                "text_en": item.text_en if item else None,
+                "severity": item.severity.value if item else "",
+                "photo_required": bool(item and item.photo_required),
+                "result": a.result.value,
+                "note": a.note,
+                "ticket_id": tickets.get(a.id),
+                "photos": refs,
+            }
+        )
+    body = _summary(inspection, version, version.checklist, inspector, counts, inspection_status(inspection))
+    body["lab_name"] = lab.name
+    body["answers"] = out_answers
+    return body

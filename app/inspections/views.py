@@ -1,0 +1,76 @@
+"""Inspection pages: one inspection with its answers and photos; the lab page's sections."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from app.policy import Action, authorize, may
+
+from . import services
+
+bp = Blueprint("inspections", __name__)
+
+LEVEL_NAMES = {
+    "daily": _l("Daily check"),  # art. 29
+    "college": _l("College monthly inspection"),  # art. 28
+    "school": _l("School inspection"),  # art. 27
+    "special": _l("Special inspection"),  # art. 27
+}
+RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}
+
+
+@bp.app_template_filter("insp_time")
+def insp_time(value) -> str:
+    """A stored UTC time shown in the school's time zone."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_context_processor
+def _names():
+    return {"inspection_level_names": LEVEL_NAMES, "inspection_result_names": RESULT_NAMES}
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@login_required
+def inspection_page(inspection_id: int):
+    inspection = services.get_inspection(inspection_id)
+    authorize(current_user, Action.VIEW_INSPECTION, inspection)
+    detail = services.inspection_detail(inspection, current_user)
+    return render_template("inspections/inspection.html", inspection=inspection, d=detail)
+
+
+def _ticket_url(ticket_id: int) -> str | None:
+    """The tickets domain's page for a ticket, when it has one (issue 5 owns that page)."""
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith("/tickets/<") and rule.rule.count("<") == 1 and "GET" in rule.methods:
+            try:
+                return url_for(rule.endpoint, **{next(iter(rule.arguments)): ticket_id})
+            except BuildError:  # pragma: no cover
+                return None
+    return None
+
+
+@bp.app_template_global("lab_inspection_sections")
+def lab_inspection_sections(lab) -> dict:
+    """For templates/org/lab.html: the lab's recent inspections and its open tickets, each only
+    if this user may see them (the org page includes inspections/_lab_sections.html)."""
+    from app.tickets.services import open_tickets_for_lab
+
+    out = {"inspections": [], "tickets": [], "show_inspections": False}
+    if may(current_user, Action.VIEW_INSPECTION, lab):
+        out["show_inspections"] = True
+        out["inspections"] = services.lab_inspections(lab.id, limit=20)
+    tickets = [t for t in open_tickets_for_lab(lab.id) if may(current_user, Action.VIEW_TICKET, t)]
+    out["tickets"] = [{"t": t, "url": _ticket_url(t.id)} for t in tickets]
+    return out

@@ -1,0 +1,24 @@
+"""Photo JSON shapes (contract: PUT /api/photos/<uuid>)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class PhotoSchema(Schema):
+    uuid = fields.String(required=True)
+    sha256 = fields.String(required=True, metadata={"description": "SHA-256 of the original bytes"})
+    media_type = fields.String(required=True, metadata={"description": "decided by decoding the file"})
+    width = fields.Integer(required=True, metadata={"description": "as displayed (EXIF orientation applied)"})
+    height = fields.Integer(required=True)
+    byte_size = fields.Integer()
+    captured_at = fields.DateTime(allow_none=True, metadata={"description": "from EXIF, UTC"})
+    uploaded_at = fields.DateTime()
+    thumb_url = fields.String(required=True)
+    display_url = fields.String(required=True)
+
+
+PHOTO_UPLOAD = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or HEIC"}},
+}

@@ -1,0 +1,207 @@
+"""Photo services: idempotent upload by client UUID, lookup, and who may see a photo.
+
+Plain arguments (user, uuid, bytes, config); no Flask request here.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.extensions import db
+from app.policy import Action, may
+
+from . import pipeline
+from .models import Photo
+from .storage import storage_for
+
+log = logging.getLogger(__name__)
+
+VARIANTS = ("thumb", "display", "original")
+
+
+@dataclass
+class StoredPhoto:
+    photo: Photo
+    created: bool  # False: a replay of bytes already stored under this UUID
+
+
+def normalise_uuid(value) -> str:
+    import uuid as _uuid
+
+    try:
+        return str(_uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidInput(_("%(value)s is not a valid UUID.", value=value))
+
+
+def get_photo(photo_uuid: str) -> Photo:
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == normalise_uuid(photo_uuid)))
+    if photo is None:
+        raise NotFound(_("No such photo."))
+    return photo
+
+
+def photos_by_uuid(uuids) -> dict[str, Photo]:
+    """The photos that have arrived among these UUIDs, in one query."""
+    uuids = list({str(u) for u in uuids})
+    if not uuids:
+        return {}
+    return {p.uuid: p for p in db.session.scalars(select(Photo).where(Photo.uuid.in_(uuids)))}
+
+
+def _replay_or_conflict(existing: Photo, sha256: str, user) -> StoredPhoto:
+    if existing.sha256 == sha256 and existing.uploaded_by_id == getattr(user, "id", None):
+        return StoredPhoto(existing, created=False)
+    raise Conflict(
+        _("A different photo was already uploaded under this UUID. Give each photo its own UUID."),
+        {"uuid": existing.uuid},
+    )
+
+
+def _check_reference_owner(photo_uuid: str, user) -> None:
+    """An answer that already refers to this UUID belongs to one inspector: only they fill it,
+    so nobody can slip a picture into someone else's evidence by guessing a UUID."""
+    from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer
+
+    owners = set(
+        db.session.scalars(
+            select(Inspection.inspector_id)
+            .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
+            .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
+            .where(AnswerPhoto.photo_uuid == photo_uuid)
+        )
+    )
+    if owners and owners != {user.id}:
+        raise Forbidden(_("This photo belongs to an inspection recorded by someone else."))
+
+
+def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
+    """Store one uploaded photo under the client's UUID.
+
+    Same UUID and same bytes: the stored record, nothing new. Same UUID, other bytes: 409.
+    Bad input raises before anything is written; if the row cannot be committed after the files
+    were written, the files no other row uses are removed again.
+    """
+    photo_uuid = normalise_uuid(photo_uuid)
+    if not data:
+        raise InvalidInput(_("The upload is empty: choose a photo to send."))
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = db.session.scalar(select(Photo).where(Photo.uuid == photo_uuid))
+    if existing is not None:
+        return _replay_or_conflict(existing, sha256, user)
+    _check_reference_owner(photo_uuid, user)
+
+    processed = pipeline.process(
+        data,
+        max_pixels=config["PHOTO_MAX_PIXELS"],
+        display_size=config["PHOTO_DISPLAY_SIZE"],
+        thumb_size=config["PHOTO_THUMB_SIZE"],
+        tz_name=config["SCHOOL_TIMEZONE"],
+    )
+    storage = storage_for(config)
+    written: list[str] = []
+    try:
+        keys = {}
+        for name, blob in (("original", data), ("display", processed.display), ("thumb", processed.thumb)):
+            key = hashlib.sha256(blob).hexdigest()
+            if not storage.exists(key):
+                written.append(key)  # ours to remove if the row never lands
+            keys[name] = storage.put(blob)
+        photo = Photo(
+            uuid=photo_uuid,
+            sha256=sha256,
+            media_type=processed.media_type,
+            byte_size=len(data),
+            width=processed.width,
+            height=processed.height,
+            captured_at=processed.captured_at,
+            original_key=keys["original"],
+            display_key=keys["display"],
+            thumb_key=keys["thumb"],
+            uploaded_by_id=user.id,
+        )
+        db.session.add(photo)
+        db.session.commit()
+        return StoredPhoto(photo, created=True)
+    except IntegrityError:
+        # Two uploads of the same UUID raced: the other one won. Answer as a replay would.
+        db.session.rollback()
+        _remove_unreferenced(storage, written)
+        existing = db.session.scalar(select(Photo).where(Photo.uuid == photo_uuid))
+        if existing is None:  # pragma: no cover - an integrity error of another kind
+            raise
+        return _replay_or_conflict(existing, sha256, user)
+    except BaseException:
+        db.session.rollback()
+        _remove_unreferenced(storage, written)
+        raise
+
+
+def _remove_unreferenced(storage, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            used = db.session.scalar(
+                select(Photo.id)
+                .where(or_(Photo.original_key == key, Photo.display_key == key, Photo.thumb_key == key))
+                .limit(1)
+            )
+            if used is None:
+                storage.delete(key)
+        except Exception:  # cleanup must not hide the original error
+            log.exception("could not remove unreferenced photo file %s", key)
+
+
+# ---- who may see a photo -------------------------------------------------------------------
+
+def labs_of_photo(photo: Photo) -> list:
+    """Labs a photo is evidence for: through an inspection answer, or a ticket event.
+
+    Read-only queries across the inspection and ticket tables (the photo is theirs to attach).
+    """
+    from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer
+    from app.org.models import Lab
+    from app.tickets.models import RectificationTicket, TicketEvent, TicketEventPhoto
+
+    by_answer = (
+        select(Inspection.lab_id)
+        .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
+        .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
+        .where(AnswerPhoto.photo_uuid == photo.uuid)
+    )
+    by_ticket = (
+        select(RectificationTicket.lab_id)
+        .join(TicketEvent, TicketEvent.ticket_id == RectificationTicket.id)
+        .join(TicketEventPhoto, TicketEventPhoto.event_id == TicketEvent.id)
+        .where(TicketEventPhoto.photo_id == photo.id)
+    )
+    return list(db.session.scalars(select(Lab).where(or_(Lab.id.in_(by_answer), Lab.id.in_(by_ticket)))))
+
+
+def may_view(user, photo: Photo, variant: str) -> bool:
+    if variant not in VARIANTS:
+        return False
+    if getattr(user, "is_authenticated", False) and photo.uploaded_by_id == user.id:
+        return True  # the uploader sees their own photo, referenced yet or not
+    action = Action.VIEW_ORIGINAL_PHOTO if variant == "original" else Action.VIEW_PHOTO
+    # Not referenced by anything yet: nobody but the uploader (no lab to judge by).
+    return any(may(user, action, lab) for lab in labs_of_photo(photo))
+
+
+def key_and_type(photo: Photo, variant: str) -> tuple[str, str]:
+    if variant == "original":
+        return photo.original_key, photo.media_type
+    return (photo.display_key if variant == "display" else photo.thumb_key), "image/jpeg"
+
+
+def urls_for(photo_uuid: str) -> dict:
+    return {
+        "thumb_url": f"/photos/{photo_uuid}/thumb",
+        "display_url": f"/photos/{photo_uuid}/display",
+        "original_url": f"/photos/{photo_uuid}/original",
+    }

@@ -1,0 +1,89 @@
+"""Photo storage behind a small interface, so object storage can replace local files later.
+
+Content-addressed: the key is the SHA-256 of the bytes, so identical photos are stored once and a
+stored file can never change under its key (evidence, art. 30).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PhotoStorage(Protocol):
+    def put(self, data: bytes) -> str: ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+def content_key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class LocalFileStorage:
+    """Files under ``root/ab/cd/<sha256>``; written to a temp file in the same tree, then renamed
+    into place, so a reader never sees half a file and a crash leaves at most a temp file."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.match(key or ""):
+            raise ValueError(f"not a storage key: {key!r}")  # never a path from outside
+        return self.root / key[:2] / key[2:4] / key
+
+    def _tmp_dir(self) -> Path:
+        d = self.root / ".tmp"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def put(self, data: bytes) -> str:
+        key = content_key(data)
+        path = self._path(key)
+        if path.exists():
+            return key  # identical bytes are stored once
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self._tmp_dir(), prefix="put-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o640)
+            os.replace(tmp, path)  # atomic on one filesystem
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        return key
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    def path_of(self, key: str) -> Path:
+        """Local-only helper (send_file can stream a path efficiently)."""
+        return self._path(key)
+
+
+def storage_for(config) -> LocalFileStorage:
+    return LocalFileStorage(config["PHOTO_STORE"])

@@ -1,0 +1,55 @@
+"""Serving photo files: thumbnail, display size, and the evidence original."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, send_file
+from flask_login import current_user, login_required
+
+from . import services
+from .storage import storage_for
+
+bp = Blueprint("photos", __name__)
+
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+
+
+def _serve(photo_uuid, variant: str):
+    photo = services.get_photo(str(photo_uuid))
+    if not services.may_view(current_user, photo, variant):
+        abort(403)
+    key, media_type = services.key_and_type(photo, variant)
+    storage = storage_for(current_app.config)
+    if not storage.exists(key):
+        abort(404)
+    resp = send_file(
+        storage.path_of(key),
+        mimetype=media_type,  # the type we decided by decoding; always an image, never HTML
+        as_attachment=False,
+        download_name=f"{photo.uuid}-{variant}.{_EXT.get(media_type, 'bin')}",
+        etag=key,  # content-addressed: the key is the content's hash
+        conditional=True,
+        max_age=None,
+    )
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    # Files never change under a UUID, but they are access-controlled: browsers may keep them,
+    # shared caches may not.
+    resp.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+@bp.get("/photos/<uuid:photo_uuid>/thumb")
+@login_required
+def thumb(photo_uuid):
+    return _serve(photo_uuid, "thumb")
+
+
+@bp.get("/photos/<uuid:photo_uuid>/display")
+@login_required
+def display(photo_uuid):
+    return _serve(photo_uuid, "display")
+
+
+@bp.get("/photos/<uuid:photo_uuid>/original")
+@login_required
+def original(photo_uuid):
+    return _serve(photo_uuid, "original")

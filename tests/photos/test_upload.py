@@ -1,0 +1,214 @@
+"""PUT /api/photos/<uuid> and serving: idempotency, refusals that leave nothing behind, access."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.photos.models import Photo
+from tests.factories import login, photo_bytes
+from tests.factories.inspections import inspection_payload, make_small_world, new_uuid
+
+from .test_pipeline import png_with_declared_size
+
+
+@pytest.fixture
+def w(app):
+    return make_small_world()
+
+
+def put(client, uuid, data: bytes, filename="photo.jpg", content_type="image/jpeg"):
+    return client.put(
+        f"/api/photos/{uuid}",
+        data={"file": (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
+
+
+def photo_count():
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(Photo.id)))
+
+
+def test_upload_stores_original_unchanged_and_replay_returns_it(app, client, w, files):
+    login(client, w.inspector_a)
+    data = photo_bytes((120, 80), gps=True, orientation=6, taken="2026:11:20 10:11:12")
+    uuid = new_uuid()
+    r = put(client, uuid, data)
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["uuid"] == uuid and body["sha256"] == hashlib.sha256(data).hexdigest()
+    assert body["media_type"] == "image/jpeg" and (body["width"], body["height"]) == (80, 120)
+    assert body["captured_at"].startswith("2026-11-20T02:11:12")
+    assert body["thumb_url"] == f"/photos/{uuid}/thumb" and body["display_url"] == f"/photos/{uuid}/display"
+    stored = files()
+    assert len(stored) == 3
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
+    orig = [f for f in stored if os.path.basename(f) == photo.original_key][0]
+    with open(orig, "rb") as fh:
+        assert fh.read() == data  # evidence kept byte for byte
+
+    again = put(client, uuid, data)
+    assert again.status_code == 200 and again.get_json() == body
+    assert photo_count() == 1 and files() == stored
+
+
+def test_same_uuid_other_bytes_is_409(client, w, files):
+    login(client, w.inspector_a)
+    uuid = new_uuid()
+    assert put(client, uuid, photo_bytes(seed=1)).status_code == 201
+    before = files()
+    r = put(client, uuid, photo_bytes(seed=2))
+    assert r.status_code == 409
+    assert r.get_json()["error"]["code"] == "conflict" and "UUID" in r.get_json()["error"]["message"]
+    assert photo_count() == 1 and files() == before
+
+
+def test_identical_photos_under_two_uuids_are_stored_once(client, w, files):
+    login(client, w.inspector_a)
+    data = photo_bytes((90, 60))
+    assert put(client, new_uuid(), data).status_code == 201
+    assert put(client, new_uuid(), data).status_code == 201
+    assert photo_count() == 2
+    assert len(files()) == 3  # one original, one display, one thumb
+
+
+def test_display_and_thumb_carry_no_gps_and_are_oriented(client, w):
+    login(client, w.inspector_a)
+    uuid = new_uuid()
+    put(client, uuid, photo_bytes((1000, 500), gps=True, orientation=8))
+    for variant, long_side in (("display", 1000), ("thumb", 320)):
+        r = client.get(f"/photos/{uuid}/{variant}")
+        assert r.status_code == 200 and r.mimetype == "image/jpeg"
+        im = Image.open(io.BytesIO(r.data))
+        assert im.size[1] == long_side and im.size[0] < im.size[1]
+        assert not im.getexif() and b"GPS" not in r.data
+
+
+def test_serving_headers(client, w):
+    login(client, w.inspector_a)
+    uuid = new_uuid()
+    data = photo_bytes()
+    put(client, uuid, data, filename="x.html", content_type="text/html")
+    r = client.get(f"/photos/{uuid}/original")
+    assert r.status_code == 200 and r.data == data
+    assert r.headers["Content-Type"] == "image/jpeg"  # decided by decoding, not the client's word
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Content-Disposition"].startswith("inline") and ".jpg" in r.headers["Content-Disposition"]
+    assert "private" in r.headers["Cache-Control"] and r.headers.get("ETag")
+
+
+BAD_FILES = {
+    "text named .jpg": (lambda: b"Dear inspector, this is not a photo.\n" * 20, 415),
+    "random bytes": (lambda: os.urandom(4096), 415),
+    "truncated jpeg": (lambda: photo_bytes((400, 300), noise=True)[:3000], 400),
+    "bomb, far over": (lambda: png_with_declared_size(100_000, 100_000), 413),
+    "bomb, just over": (lambda: png_with_declared_size(9_000, 9_000), 413),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_bad_files_are_refused_leaving_nothing(app, client, w, files, name):
+    make, status = BAD_FILES[name]
+    login(client, w.inspector_a)
+    r = put(client, new_uuid(), make(), filename="IMG_0001.jpg", content_type="image/jpeg")
+    assert r.status_code == status, r.get_json()
+    err = r.get_json()["error"]
+    assert err["status"] == status and len(err["message"]) > 10
+    assert photo_count() == 0
+    assert files() == []
+
+
+def test_oversized_upload_is_413_json_and_leaves_nothing(app, client, w, files):
+    login(client, w.inspector_a)
+    big = b"\xff\xd8\xff" + b"\x00" * (app.config["MAX_CONTENT_LENGTH"] + 1024)
+    r = put(client, new_uuid(), big)
+    assert r.status_code == 413
+    assert r.get_json()["error"]["status"] == 413
+    assert photo_count() == 0 and files() == []
+
+
+def test_missing_file_field_is_400(client, w):
+    login(client, w.inspector_a)
+    r = client.put(f"/api/photos/{new_uuid()}", data={"other": "x"}, content_type="multipart/form-data")
+    assert r.status_code == 400 and "file" in r.get_json()["error"]["message"]
+
+
+def test_failed_db_insert_removes_the_files_it_wrote(app, client, w, files, monkeypatch):
+    login(client, w.inspector_a)
+    kept = photo_bytes(seed=5)
+    assert put(client, new_uuid(), kept).status_code == 201
+    before = files()
+
+    from sqlalchemy.orm import Session
+
+    real_commit = Session.commit
+
+    def broken_commit(self):
+        if any(isinstance(o, Photo) for o in self.new):
+            raise RuntimeError("database went away")
+        return real_commit(self)
+
+    monkeypatch.setattr(Session, "commit", broken_commit)
+    # New bytes: their three files go again. Known bytes: the shared files stay (another row uses them).
+    assert put(client, new_uuid(), photo_bytes(seed=6)).status_code == 500
+    assert put(client, new_uuid(), kept).status_code == 500
+    monkeypatch.setattr(Session, "commit", real_commit)
+    assert files() == before and photo_count() == 1
+
+
+def test_unreferenced_photo_is_visible_only_to_its_uploader(app, w):
+    uuid = new_uuid()
+    c = app.test_client()
+    login(c, w.inspector_a)
+    put(c, uuid, photo_bytes())
+    for user, ok in ((w.inspector_a, True), (w.admin, False), (w.leader_a, False), (w.officer_a, False)):
+        other = app.test_client()
+        login(other, user)
+        for variant in ("thumb", "display", "original"):
+            assert (other.get(f"/photos/{uuid}/{variant}").status_code == 200) is ok, (user.username, variant)
+
+
+def test_referenced_photo_follows_the_lab(app, w):
+    c = app.test_client()
+    login(c, w.inspector_a)
+    uuid = new_uuid()
+    put(c, uuid, photo_bytes())
+    item = [i for i in w.full.items if i.photo_required][0]
+    payload = inspection_payload(w.lab_a, w.full, results={item.id: "fail"}, photos={item.id: [uuid]})
+    assert c.post("/api/inspections", json=payload).status_code == 201
+    expect = {
+        # user: (display/thumb, original)
+        "admin": (True, True), "leader_a": (True, True), "head_a": (True, True),
+        "officer_a": (True, False), "dept_officer": (True, True),
+        "officer_b": (False, False), "inspector_b": (False, False),
+    }
+    for name, (view, original) in expect.items():
+        other = app.test_client()
+        login(other, getattr(w, name))
+        assert (other.get(f"/photos/{uuid}/display").status_code == 200) is view, name
+        assert (other.get(f"/photos/{uuid}/thumb").status_code == 200) is view, name
+        assert (other.get(f"/photos/{uuid}/original").status_code == 200) is original, name
+
+
+def test_someone_else_cannot_fill_a_referenced_photo(app, w):
+    c = app.test_client()
+    login(c, w.inspector_a)
+    uuid = new_uuid()
+    item = [i for i in w.full.items if i.photo_required][0]
+    payload = inspection_payload(w.lab_a, w.full, results={item.id: "fail"}, photos={item.id: [uuid]})
+    assert c.post("/api/inspections", json=payload).status_code == 201
+    other = app.test_client()
+    login(other, w.leader_a)
+    assert put(other, uuid, photo_bytes()).status_code == 403
+    assert photo_count() == 0
+
+
+def test_unknown_photo_is_404(client, w):
+    login(client, w.admin)
+    assert client.get(f"/photos/{new_uuid()}/thumb").status_code == 404

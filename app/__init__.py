@@ -45,6 +45,7 @@ CLI_MODULES = [
     "app.checklists.cli",
     "app.jobs.cli",
     "app.reports.cli",
+    "app.ops.cli",
 ]
 
 

@@ -1,0 +1,309 @@
+"""Backup and restore of the database and the photo store (issue 8).
+
+A backup is a directory:
+
+    db.sqlite3 | db.dump     the database: SQLite's online backup API / ``pg_dump -Fc``
+    photos/ab/cd/<sha256>    the photo store (content-addressed, so a plain file copy)
+    manifest.json            when, which database, row counts, SHA-256 of every file
+
+Consistency: the database copy is one snapshot (SQLite's backup API copies a single read
+transaction; pg_dump runs in one repeatable-read transaction whose snapshot is also used to count
+rows). The photo store is copied AFTER the snapshot: a photo row is committed only after its file
+is in the store, so every photo the snapshot knows has its file in the copy (files uploaded during
+the copy are harmless extras).
+
+No Flask request here: the functions take the database URL and the photo store path.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import MetaData, create_engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from app.errors import Conflict, InvalidInput
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+PG_DUMP = os.environ.get("LABSAFE_PG_DUMP", "pg_dump")
+PG_RESTORE = os.environ.get("LABSAFE_PG_RESTORE", "pg_restore")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _kind(url: str) -> str:
+    backend = make_url(url).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise InvalidInput(f"Backups support SQLite and PostgreSQL, not {backend}.")
+    return backend
+
+
+def _sqlite_path(url: str) -> Path:
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        raise InvalidInput("An in-memory SQLite database cannot be backed up.")
+    return Path(path)
+
+
+def _pg_args(url: str) -> tuple[list[str], dict]:
+    """Connection arguments for pg_dump/pg_restore from a SQLAlchemy URL (password via env)."""
+    u = make_url(url)
+    args = []
+    if u.host:
+        args += ["-h", u.host]
+    if u.port:
+        args += ["-p", str(u.port)]
+    if u.username:
+        args += ["-U", u.username]
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    return args + ["-d", u.database], env
+
+
+def _sa_url(url: str) -> str:
+    u = make_url(url)
+    if u.get_backend_name() == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def _count_rows(conn, table_names) -> dict[str, int]:
+    md = MetaData()
+    counts = {}
+    for name in sorted(table_names):
+        from sqlalchemy import Table
+
+        t = Table(name, md, autoload_with=conn)
+        counts[name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
+    return counts
+
+
+def _user_tables(conn) -> list[str]:
+    return [t for t in inspect(conn).get_table_names() if not t.startswith("sqlite_")]
+
+
+# ---- backup ---------------------------------------------------------------------------------
+
+def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Write a backup directory under out_dir and answer its path."""
+    kind = _kind(database_url)
+    started = datetime.now(timezone.utc)
+    target = Path(out_dir) / f"labsafe-backup-{started.strftime('%Y%m%dT%H%M%S_%fZ')}"
+    target.mkdir(parents=True, exist_ok=False)
+    try:
+        if kind == "sqlite":
+            db_file, counts = _backup_sqlite(database_url, target)
+        else:
+            db_file, counts = _backup_postgres(database_url, target)
+        photos = _copy_photos(Path(photo_store), target / "photos")
+        manifest = {
+            "format": FORMAT,
+            "created_at": started.isoformat().replace("+00:00", "Z"),
+            "finished_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "database": {"kind": kind, "file": db_file, "sha256": _sha256(target / db_file),
+                         "size": (target / db_file).stat().st_size},
+            "counts": counts,
+            "photos": photos,
+        }
+        (target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)  # no half backup that looks whole
+        raise
+    return target
+
+
+def _backup_sqlite(url: str, target: Path) -> tuple[str, dict]:
+    src_path = _sqlite_path(url)
+    if not src_path.exists():
+        raise InvalidInput(f"No database at {src_path}.")
+    dest = target / "db.sqlite3"
+    src = sqlite3.connect(src_path, timeout=30)
+    dst = sqlite3.connect(dest)
+    try:
+        src.execute("PRAGMA busy_timeout=30000")
+        src.backup(dst)  # pages=-1: the whole database in one step, one consistent snapshot
+    finally:
+        dst.close()
+        src.close()
+    eng = create_engine(f"sqlite:///{dest}")
+    try:
+        with eng.connect() as conn:
+            counts = _count_rows(conn, _user_tables(conn))
+    finally:
+        eng.dispose()
+    return "db.sqlite3", counts
+
+
+def _backup_postgres(url: str, target: Path) -> tuple[str, dict]:
+    dest = target / "db.dump"
+    args, env = _pg_args(url)
+    eng = create_engine(_sa_url(url))
+    try:
+        with eng.connect() as conn:
+            # One snapshot for the dump and for the counts in the manifest.
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            counts = _count_rows(conn, _user_tables(conn))
+            proc = subprocess.run(
+                [PG_DUMP, "-Fc", "--no-owner", "--no-privileges", f"--snapshot={snapshot}", "-f", str(dest), *args],
+                env=env, capture_output=True, text=True,
+            )
+            conn.rollback()
+    finally:
+        eng.dispose()
+    if proc.returncode != 0:
+        raise RuntimeError(f"pg_dump failed ({proc.returncode}): {proc.stderr.strip()}")
+    return "db.dump", counts
+
+
+def _photo_files(root: Path):
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not rel.parts[0].startswith("."):  # skip .tmp (uploads in flight)
+            yield path, rel
+
+
+def _copy_photos(src: Path, dest: Path) -> dict[str, dict]:
+    dest.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for path, rel in _photo_files(src):
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out)
+        files[rel.as_posix()] = {"sha256": _sha256(out), "size": out.stat().st_size}
+    return files
+
+
+# ---- restore --------------------------------------------------------------------------------
+
+def read_manifest(backup_dir: str | os.PathLike) -> dict:
+    path = Path(backup_dir) / MANIFEST
+    if not path.is_file():
+        raise InvalidInput(f"{backup_dir} is not a LabSafe backup (no {MANIFEST}).")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise InvalidInput(f"Unknown backup format {manifest.get('format')!r}.")
+    return manifest
+
+
+def verify(backup_dir: str | os.PathLike) -> dict:
+    """Check every file of the backup against its SHA-256 in the manifest."""
+    root = Path(backup_dir)
+    manifest = read_manifest(root)
+    bad = []
+    db_info = manifest["database"]
+    if not (root / db_info["file"]).is_file() or _sha256(root / db_info["file"]) != db_info["sha256"]:
+        bad.append(db_info["file"])
+    for rel, info in manifest["photos"].items():
+        p = root / "photos" / rel
+        if not p.is_file() or _sha256(p) != info["sha256"]:
+            bad.append(f"photos/{rel}")
+    if bad:
+        raise InvalidInput("The backup is damaged: " + ", ".join(bad[:10]), {"files": bad})
+    return manifest
+
+
+def _database_rows(url: str) -> int:
+    eng = create_engine(_sa_url(url))
+    try:
+        with eng.connect() as conn:
+            tables = [t for t in _user_tables(conn) if t != "alembic_version"]
+            return sum(_count_rows(conn, tables).values())
+    finally:
+        eng.dispose()
+
+
+def restore(backup_dir: str | os.PathLike, database_url: str, photo_store: str | os.PathLike,
+            *, force: bool = False) -> dict:
+    """Bring a backup back into an empty database and photo store; answer the manifest.
+
+    Refuses (Conflict) when the database has rows or the photo store has files, unless force.
+    """
+    root = Path(backup_dir)
+    manifest = verify(root)
+    kind = _kind(database_url)
+    if manifest["database"]["kind"] != kind:
+        raise InvalidInput(
+            f"This backup is of a {manifest['database']['kind']} database; the target is {kind}."
+        )
+    store = Path(photo_store)
+    if not force:
+        if kind == "postgresql" or _sqlite_path(database_url).exists():
+            rows = _database_rows(database_url)
+            if rows:
+                raise Conflict(f"The target database is not empty ({rows} rows); use --force to overwrite it.")
+        if any(True for _ in _photo_files(store)):
+            raise Conflict(f"The photo store {store} is not empty; use --force to overwrite it.")
+    if kind == "sqlite":
+        _restore_sqlite(root / manifest["database"]["file"], database_url)
+    else:
+        _restore_postgres(root / manifest["database"]["file"], database_url)
+    _restore_photos(root / "photos", store, manifest["photos"])
+    _check_counts(database_url, manifest["counts"])
+    return manifest
+
+
+def _restore_sqlite(db_file: Path, url: str) -> None:
+    dest_path = _sqlite_path(url)
+    dest_path.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    dst = sqlite3.connect(dest_path, timeout=30)
+    try:
+        src.backup(dst)  # replaces the target's pages wholesale, in one transaction
+    finally:
+        dst.close()
+        src.close()
+
+
+def _restore_postgres(dump: Path, url: str) -> None:
+    args, env = _pg_args(url)
+    proc = subprocess.run(
+        [PG_RESTORE, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+         "--exit-on-error", *args, str(dump)],
+        env=env, capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"pg_restore failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
+def _restore_photos(src: Path, store: Path, files: dict[str, dict]) -> None:
+    store.mkdir(parents=True, exist_ok=True)
+    for rel, info in files.items():
+        out = store / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Temp file then rename: a crash never leaves half a photo under its key.
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".restore-")
+        os.close(fd)
+        shutil.copyfile(src / rel, tmp)
+        os.replace(tmp, out)
+        if _sha256(out) != info["sha256"]:
+            raise RuntimeError(f"photo {rel} changed while restoring")
+
+
+def _check_counts(url: str, expected: dict[str, int]) -> None:
+    eng = create_engine(_sa_url(url))
+    try:
+        with eng.connect() as conn:
+            got = _count_rows(conn, [t for t in expected if t in set(_user_tables(conn))])
+    finally:
+        eng.dispose()
+    wrong = {t: (n, got.get(t)) for t, n in expected.items() if got.get(t) != n}
+    if wrong:
+        raise RuntimeError(f"restored row counts differ from the manifest: {wrong}")

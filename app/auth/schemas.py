@@ -26,3 +26,34 @@ class UserSchema(Schema):
 
 class CsrfSchema(Schema):
     csrf_token = fields.String(required=True)
+
+
+# ---- admin forms --------------------------------------------------------------------------
+from marshmallow import EXCLUDE  # noqa: E402
+
+
+class _Form(Schema):
+    class Meta:
+        unknown = EXCLUDE  # csrf_token and buttons
+
+
+class UserEditForm(_Form):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.String(load_default="", validate=validate.Length(max=200))
+    phone = fields.String(load_default="", validate=validate.Length(max=40))
+
+
+class UserCreateForm(UserEditForm):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class PasswordForm(_Form):
+    password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class RoleGrantForm(_Form):
+    role = fields.Enum(Role, by_value=True, required=True)
+    college_id = fields.Integer(load_default=None, allow_none=True)
+    lab_code = fields.String(load_default="")
+    department_id = fields.Integer(load_default=None, allow_none=True)

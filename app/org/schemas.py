@@ -21,3 +21,50 @@ class LabSchema(Schema):
     hazard_tags = fields.List(fields.String())
     phone = fields.String()
     active = fields.Boolean()
+
+
+# ---- admin forms (HTML form fields are text; checkboxes absent mean False) ---------------------
+from marshmallow import EXCLUDE, validate  # noqa: E402
+
+from .models import CollegeKind  # noqa: E402
+
+
+class _Form(Schema):
+    class Meta:
+        unknown = EXCLUDE  # csrf_token and buttons
+
+
+class CollegeForm(_Form):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    kind = fields.Enum(CollegeKind, by_value=True, load_default=CollegeKind.college)
+    active = fields.Boolean(load_default=False)
+
+
+class DepartmentForm(_Form):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    remit = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class LabForm(_Form):
+    code = fields.String(load_default="")
+    name = fields.String(load_default="")
+    name_en = fields.String(load_default="")
+    building = fields.String(load_default="")
+    floor = fields.String(load_default="")
+    room = fields.String(load_default="")
+    phone = fields.String(load_default="")
+    college_id = fields.Integer(load_default=None, allow_none=True)
+    category = fields.String(load_default="")
+    hazard_tags = fields.List(fields.String(), load_default=list)
+    active = fields.Boolean(load_default=False)
+    officers = fields.String(load_default="")  # usernames, on creation
+
+
+class ClosureForm(_Form):
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=200))

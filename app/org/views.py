@@ -7,9 +7,29 @@ from flask_login import current_user, login_required
 from app.errors import DomainError
 from app.policy import Action, authorize
 
-from . import services
+from . import labels, services
 
 bp = Blueprint("org", __name__)
+
+
+@bp.app_template_filter("category_label")
+def _category_label(value):
+    return labels.category_label(value)
+
+
+@bp.app_template_filter("hazard_label")
+def _hazard_label(value):
+    return labels.hazard_label(value)
+
+
+@bp.app_template_filter("kind_label")
+def _kind_label(value):
+    return labels.kind_label(value)
+
+
+@bp.app_template_filter("role_label")
+def _role_label(value):
+    return labels.role_label(value)
 
 
 @bp.get("/")

@@ -1,26 +1,170 @@
-"""Rectification ticket services (art. 29, 30). The lifecycle lands in issue 5."""
+"""Rectification tickets (整改单): the lifecycle, escalation and department routing (art. 29, 30).
+
+State machine (``TRANSITIONS`` below is the single source of truth)::
+
+    open --start_fix--> fixing --submit_fix--> fix_submitted --verify--> closed
+                          ^                          |
+                          +----------reject----------+
+    open|fixing --declare_cannot_fix--> fixing   (interim measures; level at least college)
+    open|fixing|fix_submitted --escalate--> same state, next level (reviewers, by hand)
+
+Each transition asks the policy *who* (403) and the table *what* (409); each change writes a
+TicketEvent (who, when, from/to state and level, note, photos). Tickets and events are never
+deleted: there is no service or route for it and a session guard refuses it (art. 30).
+
+Levels lab -> college -> school. A ticket rises when its deadline passes (nightly job), at once
+when it is major (art. 29: a major hazard is reported to the college at once, so a major ticket
+starts at college level, its creation and that escalation both recorded), and when the lab
+declares it cannot fix it. Each level sets a new deadline from TICKET_DEADLINE_DAYS.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask import has_request_context
+from flask_babel import gettext
+from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
+from app.checklists.models import Severity
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
+from app.notifications import services as notices
+from app.org.models import Department, Lab
+from app.policy import Action, may, ticket_filter
 from app.timeutil import utcnow
 
-from .models import RectificationTicket, TicketEvent, TicketLevel, TicketState
+from .models import RectificationTicket, TicketEvent, TicketEventPhoto, TicketLevel, TicketState
+from .routing import department_code_for, department_code_for_item
+
+S = TicketState
+
+
+def _(message: str, **params) -> str:
+    """gettext in a request (the reader's language); the plain English msgid elsewhere (CLI, jobs)."""
+    if has_request_context():
+        return gettext(message, **params)
+    return message % params if params else message
+
+
+NEXT_LEVEL = {TicketLevel.lab: TicketLevel.college, TicketLevel.college: TicketLevel.school}
+LEVEL_RANK = {TicketLevel.lab: 0, TicketLevel.college: 1, TicketLevel.school: 2}
+# States in which the lab still owes a fix: the deadline applies and the nightly job escalates.
+# A submitted fix waits for the reviewers, not the lab, so it does not climb on its deadline.
+ACTIVE_STATES = (S.open, S.fixing)
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_states: frozenset
+    to_state: TicketState | None  # None: the state does not change
+    action: Action  # who may (app/policy.py)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "start_fix": Transition(frozenset({S.open}), S.fixing, Action.FIX_TICKET),
+    "submit_fix": Transition(frozenset({S.fixing}), S.fix_submitted, Action.FIX_TICKET),
+    "verify": Transition(frozenset({S.fix_submitted}), S.closed, Action.REVIEW_TICKET),
+    "reject": Transition(frozenset({S.fix_submitted}), S.fixing, Action.REVIEW_TICKET),
+    "declare_cannot_fix": Transition(frozenset({S.open, S.fixing}), S.fixing, Action.FIX_TICKET),
+    "escalate": Transition(frozenset({S.open, S.fixing, S.fix_submitted}), None, Action.ESCALATE_TICKET),
+}
+ACTIONS = tuple(TRANSITIONS)
+
+
+# ---- never delete (art. 30) ---------------------------------------------------------------
+
+class TicketDeletionRefused(RuntimeError):
+    """Raised when anything tries to delete a ticket or rewrite its history."""
+
+
+_APPEND_ONLY = (RectificationTicket, TicketEvent, TicketEventPhoto)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_deleting_tickets(session, flush_context, instances):
+    for obj in session.deleted:
+        if isinstance(obj, _APPEND_ONLY):
+            raise TicketDeletionRefused(
+                f"{type(obj).__name__} rows are never deleted (art. 30: no hiding or delaying a hazard report)."
+            )
+    for obj in session.dirty:
+        if isinstance(obj, (TicketEvent, TicketEventPhoto)) and session.is_modified(obj):
+            raise TicketDeletionRefused("Ticket history is append-only (art. 30).")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_delete(orm_execute_state):
+    if orm_execute_state.is_delete:
+        tables = {getattr(m, "__table__", None) for m in _APPEND_ONLY}
+        target = getattr(orm_execute_state.statement, "table", None)
+        if target is not None and target in tables:
+            raise TicketDeletionRefused(f"DELETE on {target.name} is refused (art. 30).")
+
+
+# On PostgreSQL a row trigger also refuses DELETE, whatever the client (psql, another app).
+# TRUNCATE (the test harness between tests) fires no row trigger, on purpose.
+_PG_GUARD_FN = db.DDL(
+    """
+    CREATE OR REPLACE FUNCTION labsafe_refuse_delete() RETURNS trigger AS $$
+    BEGIN
+      RAISE EXCEPTION 'rows of %% are never deleted (art. 30)', TG_TABLE_NAME;
+    END; $$ LANGUAGE plpgsql
+    """
+)
+for _model in _APPEND_ONLY:
+    _table = _model.__table__
+    event.listen(_table, "after_create", _PG_GUARD_FN.execute_if(dialect="postgresql"))
+    event.listen(
+        _table,
+        "after_create",
+        db.DDL(
+            f"CREATE TRIGGER {_table.name}_no_delete BEFORE DELETE ON {_table.name} "
+            "FOR EACH ROW EXECUTE FUNCTION labsafe_refuse_delete()"
+        ).execute_if(dialect="postgresql"),
+    )
+
+
+# ---- deadlines, routing, creation ----------------------------------------------------------
+
+def _v(x):
+    return getattr(x, "value", x)
 
 
 def deadline_for(severity, level, config: dict, start=None):
-    days = config["TICKET_DEADLINE_DAYS"][(getattr(severity, "value", severity), getattr(level, "value", level))]
+    days = config["TICKET_DEADLINE_DAYS"][(_v(severity), _v(level))]
     return (start or utcnow()) + timedelta(days=days)
+
+
+def department_id_for_code(code: str | None) -> int | None:
+    if not code:
+        return None
+    return db.session.scalar(select(Department.id).where(Department.code == code))
+
+
+def _record(ticket: RectificationTicket, kind: str, actor_id: int | None, *, from_state=None, from_level=None,
+            note: str = "", photo_ids=(), when: datetime | None = None) -> TicketEvent:
+    ev = TicketEvent(
+        ticket=ticket, actor_id=actor_id, kind=kind,
+        from_state=_v(from_state), to_state=_v(ticket.state),
+        from_level=_v(from_level), to_level=_v(ticket.level),
+        note=note or "", created_at=when or utcnow(),
+    )
+    db.session.add(ev)
+    for pid in photo_ids:
+        ev.photos.append(TicketEventPhoto(photo_id=pid))
+    return ev
 
 
 def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | None, config: dict) -> RectificationTicket:
     """Every failed item becomes a ticket for the lab's safety officers (art. 29).
 
     Idempotent: one failed answer has exactly one ticket (unique answer_id). Does not commit:
-    the caller commits the inspection and its tickets together.
+    the caller commits the inspection and its tickets together. The ticket is routed to the
+    functional department of its article (art. 9); a major hazard goes to the college at once
+    (art. 29). The lab's officers (and the college / department for a major one) are notified.
     """
     existing = db.session.scalar(select(RectificationTicket).where(RectificationTicket.answer_id == answer.id))
     if existing is not None:
@@ -35,6 +179,7 @@ def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | N
         title=item.text,
         description=answer.note or "",
         severity=item.severity,
+        department_id=department_id_for_code(department_code_for_item(item)),
         state=TicketState.open,
         level=TicketLevel.lab,
         deadline=deadline_for(item.severity, TicketLevel.lab, config, now),
@@ -43,11 +188,298 @@ def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | N
     )
     db.session.add(ticket)
     db.session.flush()
-    db.session.add(
-        TicketEvent(ticket_id=ticket.id, actor_id=actor_id, kind="created", to_state=TicketState.open.value,
-                    to_level=TicketLevel.lab.value, note=answer.note or "", created_at=now)
-    )
+    _record(ticket, "created", actor_id, note=answer.note or "", when=now)
+    _after_creation(ticket, actor_id, config, now)
     return ticket
+
+
+def create_ticket(*, lab: Lab, article: str, title: str, severity, config: dict, actor_id: int | None = None,
+                  description: str = "", inspection_id: int | None = None) -> RectificationTicket:
+    """A ticket not tied to a checklist answer (seeding, tests, a hazard reported by hand). Does not commit."""
+    now = utcnow()
+    ticket = RectificationTicket(
+        lab_id=lab.id, inspection_id=inspection_id, article=article, title=title, description=description,
+        severity=Severity(_v(severity)), department_id=department_id_for_code(department_code_for(article, title)),
+        state=TicketState.open, level=TicketLevel.lab,
+        deadline=deadline_for(severity, TicketLevel.lab, config, now), created_at=now, updated_at=now,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    _record(ticket, "created", actor_id, note=description, when=now)
+    _after_creation(ticket, actor_id, config, now)
+    return ticket
+
+
+def _after_creation(ticket: RectificationTicket, actor_id, config: dict, now: datetime) -> None:
+    lab = db.session.get(Lab, ticket.lab_id)
+    notices.notify(
+        notices.lab_officers(ticket.lab_id), kind=notices.NEW_TICKET, title=_ticket_title(ticket, lab),
+        body=ticket.description, link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id,
+        config=config, dedupe_key=f"ticket:{ticket.id}:created",
+    )
+    if ticket.severity == Severity.major:
+        # Art. 29: a major hazard is reported to the college and the department at once.
+        _raise_level(ticket, TicketLevel.college, config, now, actor_id=None,
+                     note="Major hazard: reported to the college at once (art. 29).")
+
+
+def _ticket_title(ticket: RectificationTicket, lab: Lab | None = None) -> str:
+    lab = lab or db.session.get(Lab, ticket.lab_id)
+    return f"{lab.name if lab else ''} · {ticket.article} · {ticket.title}"[:300]
+
+
+def ticket_link(ticket: RectificationTicket) -> str:
+    return f"/tickets/{ticket.id}"
+
+
+def _raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dict, now: datetime, *,
+                 actor_id: int | None, note: str, kind: str = "escalate") -> TicketEvent:
+    """Move the ticket up to ``to_level`` with a fresh deadline, record it, tell those concerned."""
+    from_level, from_state = ticket.level, ticket.state
+    ticket.level = to_level
+    ticket.deadline = deadline_for(ticket.severity, to_level, config, now)
+    ticket.escalated_at = now
+    ticket.updated_at = now
+    ev = _record(ticket, kind, actor_id, from_state=from_state, from_level=from_level, note=note, when=now)
+    _notify_level(ticket, config)
+    return ev
+
+
+def _notify_level(ticket: RectificationTicket, config: dict) -> None:
+    lab = db.session.get(Lab, ticket.lab_id)
+    title = _ticket_title(ticket, lab)
+    common = dict(title=title, link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id, config=config)
+    level = _v(ticket.level)
+    if level in ("college", "school"):
+        notices.notify(notices.college_oversight(lab.college_id), kind=notices.ESCALATED,
+                       dedupe_key=f"ticket:{ticket.id}:level:{level}", **common)
+    if level == "school" or ticket.severity == Severity.major or ticket.cannot_fix:
+        # Art. 29: major and cannot-fix hazards are reported to the functional department too.
+        notices.notify(notices.department_officers(ticket.department_id), kind=notices.ROUTED,
+                       dedupe_key=f"ticket:{ticket.id}:dept:{level}", **common)
+    if level == "school":
+        notices.notify(notices.school_admins(), kind=notices.ESCALATED,
+                       dedupe_key=f"ticket:{ticket.id}:level:school", **common)
+
+
+# ---- the transitions -----------------------------------------------------------------------
+
+def get_ticket(ticket_id: int) -> RectificationTicket:
+    ticket = db.session.get(RectificationTicket, ticket_id)
+    if ticket is None:
+        raise NotFound(_("No such ticket."))
+    return ticket
+
+
+def _why_not(user, ticket: RectificationTicket, name: str) -> tuple[int, str] | None:
+    """(status, message) when ``user`` may not do ``name`` now; None when they may."""
+    t = TRANSITIONS.get(name)
+    if t is None:
+        return 400, _("Unknown action.")
+    if not may(user, t.action, ticket):
+        if name in ("start_fix", "submit_fix", "declare_cannot_fix"):
+            return 403, _("Only the lab's safety officers rectify its hazards.")
+        return 403, _("You may not review or escalate this ticket.")
+    if name == "verify" and ticket.fixed_by_id is not None and ticket.fixed_by_id == user.id:
+        return 403, _("You submitted this fix, so you cannot verify it: someone else must check it.")
+    if ticket.state not in t.from_states:
+        return 409, _("This ticket is %(state)s; \"%(action)s\" is not possible now.",
+                      state=state_label(ticket.state), action=action_label(name))
+    if name == "declare_cannot_fix" and ticket.cannot_fix:
+        return 409, _("The lab has already declared that it cannot fix this hazard for now.")
+    if name == "escalate" and ticket.level == TicketLevel.school:
+        return 409, _("This ticket is already at school level.")
+    return None
+
+
+def allowed_actions(user, ticket: RectificationTicket) -> list[str]:
+    return [name for name in ACTIONS if _why_not(user, ticket, name) is None]
+
+
+def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str = "", photos=(),
+                   interim_measures: str = "", version: int | None = None) -> RectificationTicket:
+    """Apply one transition for ``user``, or refuse it (403 who, 409 state/version, 400 input).
+
+    Commits. ``version`` is the version the client saw: when the ticket changed since, 409.
+    Two requests racing past that check still make exactly one transition: the ORM's version
+    column turns the loser's UPDATE into StaleDataError, answered as 409.
+    """
+    try:
+        return _perform(user, ticket_id, action, config=config, note=note, photos=photos,
+                        interim_measures=interim_measures, version=version)
+    except StaleDataError:
+        # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row.
+        db.session.rollback()
+        raise Conflict(_("Someone else changed this ticket at the same moment; reload it and try again."))
+
+
+def _perform(user, ticket_id, action, *, config, note, photos, interim_measures, version):
+    ticket = get_ticket(ticket_id)
+    if not may(user, Action.VIEW_TICKET, ticket):
+        raise Forbidden(_("You may not see this ticket."))
+    refusal = _why_not(user, ticket, action)
+    if refusal is not None:
+        status, message = refusal
+        if status == 400:
+            raise InvalidInput(message, {"action": list(ACTIONS)})
+        if status == 403:
+            raise Forbidden(message)
+        # The state moved: tell the client where it stands now.
+        raise Conflict(message, {"state": ticket.state.value, "version": ticket.version})
+    if version is not None and version != ticket.version:
+        raise Conflict(
+            _("Someone else changed this ticket while you were looking at it; reload it and try again."),
+            {"state": ticket.state.value, "version": ticket.version},
+        )
+    note = (note or "").strip()
+    interim_measures = (interim_measures or "").strip()
+    photo_ids = _photo_ids(photos)
+    now = utcnow()
+    from_state, from_level = ticket.state, ticket.level
+    t = TRANSITIONS[action]
+
+    if action == "submit_fix":
+        if not note:
+            raise InvalidInput(_("Describe what was done to fix the hazard."), {"fields": {"note": ["required"]}})
+        if not photo_ids:
+            raise InvalidInput(_("Attach at least one photo taken after the fix."), {"fields": {"photos": ["required"]}})
+        ticket.fixed_by_id = user.id
+    elif action == "verify":
+        if not note:
+            raise InvalidInput(_("Say how you checked the fix (the proof)."), {"fields": {"note": ["required"]}})
+        ticket.closed_at = now
+    elif action == "reject":
+        if not note:
+            raise InvalidInput(_("Give the reason the fix is rejected."), {"fields": {"note": ["required"]}})
+    elif action == "declare_cannot_fix":
+        if not interim_measures:
+            raise InvalidInput(_("Describe the interim precautions taken until the hazard can be fixed (art. 29)."),
+                               {"fields": {"interim_measures": ["required"]}})
+        ticket.cannot_fix = True
+        ticket.interim_measures = interim_measures
+    elif action == "escalate":
+        if not note:
+            raise InvalidInput(_("Give the reason for escalating."), {"fields": {"note": ["required"]}})
+
+    if t.to_state is not None:
+        ticket.state = t.to_state
+    ticket.updated_at = now
+    event_note = note
+    if action == "declare_cannot_fix":
+        event_note = "\n".join(p for p in (note, f"Interim measures: {interim_measures}") if p)
+    if action == "escalate":
+        _raise_level(ticket, NEXT_LEVEL[ticket.level], config, now, actor_id=user.id, note=note)
+    else:
+        _record(ticket, action, user.id, from_state=from_state, from_level=from_level, note=event_note,
+                photo_ids=photo_ids, when=now)
+    if action == "declare_cannot_fix":
+        if LEVEL_RANK[ticket.level] < LEVEL_RANK[TicketLevel.college]:
+            # Art. 29: what the lab cannot fix is reported to the college at once.
+            _raise_level(ticket, TicketLevel.college, config, now, actor_id=user.id,
+                         note="The lab cannot fix this hazard for now (art. 29).")
+        else:
+            _notify_level(ticket, config)
+    _notify_transition(ticket, action, user, config, note)
+    db.session.commit()
+    return ticket
+
+
+def _notify_transition(ticket: RectificationTicket, action: str, user, config: dict, note: str) -> None:
+    lab = db.session.get(Lab, ticket.lab_id)
+    common = dict(title=_ticket_title(ticket, lab), body=note, link=ticket_link(ticket), ticket_id=ticket.id,
+                  lab_id=ticket.lab_id, config=config, exclude_user_id=user.id)
+    if action == "submit_fix":
+        reviewers = notices.college_leaders(lab.college_id)
+        if ticket.level == TicketLevel.school or ticket.severity == Severity.major or ticket.cannot_fix:
+            reviewers += notices.department_officers(ticket.department_id)
+        notices.notify(reviewers, kind=notices.FIX_SUBMITTED, **common)
+    elif action == "reject":
+        notices.notify(notices.lab_officers(ticket.lab_id), kind=notices.FIX_REJECTED, **common)
+    elif action == "verify":
+        notices.notify(notices.lab_officers(ticket.lab_id), kind=notices.TICKET_CLOSED, **common)
+    elif action == "declare_cannot_fix":
+        notices.notify(notices.college_oversight(lab.college_id), kind=notices.CANNOT_FIX,
+                       body=ticket.interim_measures, **{k: v for k, v in common.items() if k != "body"})
+
+
+def _photo_ids(uuids) -> list[int]:
+    """Photo ids for the given UUIDs; every one must have been uploaded (PUT /api/photos/<uuid>)."""
+    wanted = [str(u).strip().lower() for u in (uuids or []) if str(u).strip()]
+    if not wanted:
+        return []
+    from app.photos.models import Photo
+
+    found = dict(db.session.execute(select(Photo.uuid, Photo.id).where(Photo.uuid.in_(wanted))).all())
+    missing = [u for u in wanted if u not in found]
+    if missing:
+        raise InvalidInput(_("Upload these photos first (PUT /api/photos/<uuid>)."), {"missing_photos": missing})
+    return list(dict.fromkeys(found[u] for u in wanted))
+
+
+# ---- labels (for pages and error messages) --------------------------------------------------
+
+def state_label(state) -> str:
+    return {
+        "open": _("open"), "fixing": _("being fixed"), "fix_submitted": _("fix submitted"), "closed": _("closed"),
+    }.get(_v(state), _v(state))
+
+
+def level_label(level) -> str:
+    return {"lab": _("lab"), "college": _("college"), "school": _("school")}.get(_v(level), _v(level))
+
+
+def action_label(action: str) -> str:
+    return {
+        "start_fix": _("start fixing"), "submit_fix": _("submit fix"), "verify": _("verify and close"),
+        "reject": _("reject the fix"), "declare_cannot_fix": _("declare cannot fix"), "escalate": _("escalate"),
+    }.get(action, action)
+
+
+# ---- listings ------------------------------------------------------------------------------
+
+def is_overdue(ticket: RectificationTicket, now: datetime | None = None) -> bool:
+    return ticket.state != TicketState.closed and ticket.deadline < (now or utcnow())
+
+
+def tickets_in_scope(user, *, state=None, level=None, overdue: bool = False, lab_id: int | None = None,
+                     college_id: int | None = None, department_id: int | None = None,
+                     limit: int = 200, offset: int = 0) -> list[RectificationTicket]:
+    """One query: the tickets this user may see, filtered, most urgent first."""
+    stmt = select(RectificationTicket).join(Lab, Lab.id == RectificationTicket.lab_id).where(ticket_filter(user))
+    if state:
+        stmt = stmt.where(RectificationTicket.state == TicketState(_v(state)))
+    if level:
+        stmt = stmt.where(RectificationTicket.level == TicketLevel(_v(level)))
+    if overdue:
+        stmt = stmt.where(RectificationTicket.state != TicketState.closed, RectificationTicket.deadline < utcnow())
+    if lab_id is not None:
+        stmt = stmt.where(RectificationTicket.lab_id == lab_id)
+    if college_id is not None:
+        stmt = stmt.where(Lab.college_id == college_id)
+    if department_id is not None:
+        stmt = stmt.where(RectificationTicket.department_id == department_id)
+    stmt = stmt.order_by(
+        (RectificationTicket.state == TicketState.closed).asc(), RectificationTicket.deadline, RectificationTicket.id
+    ).limit(limit).offset(offset)
+    return list(db.session.scalars(stmt))
+
+
+def counts_in_scope(user) -> dict:
+    """Open tickets by state and level, and how many are overdue (for the page's filter chips)."""
+    base = select(RectificationTicket.state, RectificationTicket.level, func.count()).join(
+        Lab, Lab.id == RectificationTicket.lab_id
+    ).where(ticket_filter(user), RectificationTicket.state != TicketState.closed)
+    by = {"state": {}, "level": {}, "overdue": 0}
+    for state, level, n in db.session.execute(base.group_by(RectificationTicket.state, RectificationTicket.level)):
+        by["state"][_v(state)] = by["state"].get(_v(state), 0) + n
+        by["level"][_v(level)] = by["level"].get(_v(level), 0) + n
+    by["overdue"] = db.session.scalar(
+        select(func.count()).select_from(RectificationTicket).join(Lab, Lab.id == RectificationTicket.lab_id).where(
+            ticket_filter(user), RectificationTicket.state != TicketState.closed,
+            RectificationTicket.deadline < utcnow(),
+        )
+    ) or 0
+    return by
 
 
 def open_tickets_for_lab(lab_id: int) -> list[RectificationTicket]:
@@ -59,3 +491,46 @@ def open_tickets_for_lab(lab_id: int) -> list[RectificationTicket]:
             .order_by(RectificationTicket.deadline)
         )
     )
+
+
+def events_with_photos(ticket: RectificationTicket) -> list[dict]:
+    """The timeline: every event with its actor's name and photo UUIDs, in order (two queries)."""
+    from app.auth.models import User
+    from app.photos.models import Photo
+
+    rows = db.session.execute(
+        select(TicketEvent, User.name).outerjoin(User, User.id == TicketEvent.actor_id)
+        .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ).all()
+    photos: dict[int, list[str]] = {}
+    for event_id, uuid in db.session.execute(
+        select(TicketEventPhoto.event_id, Photo.uuid).join(Photo, Photo.id == TicketEventPhoto.photo_id)
+        .join(TicketEvent, TicketEvent.id == TicketEventPhoto.event_id)
+        .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEventPhoto.id)
+    ):
+        photos.setdefault(event_id, []).append(uuid)
+    return [
+        {"event": ev, "actor_name": name, "photos": photos.get(ev.id, [])}
+        for ev, name in rows
+    ]
+
+
+def evidence_photo_uuids(ticket: RectificationTicket) -> list[str]:
+    """The photos the inspector attached to the failed answer (before-photos)."""
+    if ticket.answer_id is None:
+        return []
+    from app.inspections.models import AnswerPhoto
+
+    return list(db.session.scalars(
+        select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == ticket.answer_id).order_by(AnswerPhoto.position)
+    ))
+
+
+def overdue_clause(as_of: datetime):
+    return and_(RectificationTicket.state.in_(ACTIVE_STATES), RectificationTicket.deadline <= as_of)
+
+
+__all__ = [
+    "TRANSITIONS", "ACTIONS", "perform_action", "allowed_actions", "open_ticket_for_failed_answer", "create_ticket",
+    "tickets_in_scope", "get_ticket", "deadline_for", "or_",
+]

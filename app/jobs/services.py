@@ -1,0 +1,310 @@
+"""The nightly job (art. 29): missed daily checks, their notices, and overdue escalation.
+
+``run_nightly(up_to_day, config)`` processes every school-local day not yet processed (one
+NightlyRun row per day) up to ``up_to_day`` (default: the day that just ended in the school's
+time zone), oldest first, each day in its own transaction:
+
+1. claim the day: on PostgreSQL ``pg_advisory_xact_lock`` serialises concurrent copies, and the
+   NightlyRun primary key makes a second claim of the same day fail (SQLite serialises writers);
+   a day already claimed is skipped, so running twice or two copies at once double nothing;
+2. flag every active lab (of an active college, existing before the day began) with no daily
+   inspection finished within the day's UTC bounds and not closed that day (LabClosure);
+3. notify its officers; notify the college (leaders and head) on the day a lab's run of misses
+   reaches MISSED_CHECKS_NOTIFY_COLLEGE_AFTER consecutive days;
+4. escalate every ticket still owed by the lab (open / fixing) whose deadline passed by the end
+   of the day: one level up, a new deadline counted from the end of that day, an event with
+   actor None, notices to the lab (overdue), the college, and at school level the department
+   and the school. Deadlines count from the end of the day processed, not from "now", so a
+   catch-up after a gap gives exactly the result of one run per night.
+
+Set-based: a fixed number of SQL statements per day (INSERT ... SELECT, one UPDATE) whatever the
+number of labs or tickets. Notices carry dedupe keys (unique per user), so they are idempotent.
+
+Days: China has no daylight saving time, so a Shanghai day is always [16:00 UTC the day before,
+16:00 UTC); the bounds come from zoneinfo (app.timeutil.day_bounds_utc), so a zone with DST
+(23- or 25-hour days) works the same way.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from flask_babel import force_locale
+from sqlalchemy import String, and_, case, cast, exists, func, insert, literal, select, true, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import Role, RoleAssignment, User
+from app.checklists.models import Severity
+from app.extensions import db
+from app.inspections.models import Inspection, InspectionLevel
+from app.notifications import services as notices
+from app.notifications.models import Notification, OutboxEmail
+from app.org.models import College, Lab, LabClosure
+from app.tickets.models import RectificationTicket as T
+from app.tickets.models import TicketEvent, TicketLevel, TicketState
+from app.tickets.services import ACTIVE_STATES
+from app.timeutil import day_bounds_utc, school_today, utcnow
+
+from .models import MissedDailyCheck, NightlyRun
+
+log = logging.getLogger(__name__)
+
+ADVISORY_LOCK_KEY = 0x1AB5AFE  # "labsafe nightly"; any constant shared by every copy
+ESCALATION_NOTE = "Deadline passed: escalated by the nightly job (as of the end of %s)."
+
+
+def day_just_ended(config: dict) -> date:
+    return school_today(config["SCHOOL_TIMEZONE"]) - timedelta(days=1)
+
+
+def days_to_process(up_to_day: date) -> list[date]:
+    """From the day after the last processed one up to ``up_to_day``; only that day on a first run."""
+    last = db.session.scalar(select(func.max(NightlyRun.day)))
+    if last is None or last >= up_to_day:
+        return [up_to_day]
+    return [last + timedelta(days=i) for i in range(1, (up_to_day - last).days + 1)]
+
+
+def run_nightly(up_to_day: date | None, config: dict, *, send_mail: bool = True) -> dict:
+    """Process every unprocessed day up to ``up_to_day``; then send the outbox (when SMTP is set)."""
+    up_to_day = up_to_day or day_just_ended(config)
+    summary = {"days": [], "skipped": [], "missed": 0, "escalated": 0, "notifications": 0, "emails": 0}
+    days = days_to_process(up_to_day)
+    db.session.commit()  # end the read transaction; each day gets its own
+    for day in days:
+        result = process_day(day, config)
+        if result is None:
+            summary["skipped"].append(day.isoformat())
+            continue
+        summary["days"].append(day.isoformat())
+        for k in ("missed", "escalated", "notifications", "emails"):
+            summary[k] += result[k]
+    if send_mail:
+        summary["mail"] = notices.send_outbox(config)
+    return summary
+
+
+def _is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _s(expr):
+    return cast(expr, String)
+
+
+def _title(lab_name, *parts):
+    expr = lab_name
+    for p in parts:
+        expr = expr + literal(" · ") + p
+    return func.substr(expr, 1, 300)
+
+
+def process_day(day: date, config: dict) -> dict | None:
+    """One school-local day, in one transaction. None when the day was already processed."""
+    tz = config["SCHOOL_TIMEZONE"]
+    start, end = day_bounds_utc(day, tz)
+    now = utcnow()
+    session = db.session
+    try:
+        if _is_postgres():
+            # Two copies started at once: the second waits here, then sees the day is done.
+            session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+        if session.scalar(select(NightlyRun.day).where(NightlyRun.day == day)) is not None:
+            session.rollback()
+            return None
+        # Claim the day first: its primary key refuses a second claim (SQLite: writers queue here).
+        session.execute(insert(NightlyRun).values(day=day, started_at=now, finished_at=None))
+        counts = _flag_missed(day, start, now, config)
+        counts.update(_escalate_overdue(day, end, now, config))
+        counts["notifications"] = counts.pop("n_missed") + counts.pop("n_streak") + counts.pop("n_tickets")
+        counts["emails"] = _queue_emails(now, config)
+        session.execute(update(NightlyRun).where(NightlyRun.day == day).values(finished_at=utcnow()))
+        session.commit()
+    except IntegrityError:
+        # Another copy claimed this day between our check and our insert: it is theirs.
+        session.rollback()
+        return None
+    except BaseException:
+        session.rollback()
+        raise
+    session.expire_all()  # ORM objects loaded before may predate the set-based UPDATEs
+    log.info("nightly %s: %s", day, counts)
+    return counts
+
+
+def _lab_officer_join(lab_id_col):
+    return and_(RoleAssignment.lab_id == lab_id_col, RoleAssignment.role == Role.lab_officer)
+
+
+def _not_notified(user_id_col, key_expr):
+    return ~exists().where(Notification.user_id == user_id_col, Notification.dedupe_key == key_expr)
+
+
+def _notification_insert(sel):
+    cols = ["user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at"]
+    return db.session.execute(insert(Notification).from_select(cols, sel)).rowcount or 0
+
+
+def _flag_missed(day: date, start, now, config: dict) -> dict:
+    session = db.session
+    checked = select(Inspection.lab_id).where(
+        Inspection.level == InspectionLevel.daily, Inspection.finished_at >= start,
+        Inspection.finished_at < day_bounds_utc(day, config["SCHOOL_TIMEZONE"])[1],
+    )
+    closed = select(LabClosure.lab_id).where(LabClosure.start_date <= day, LabClosure.end_date >= day)
+    already = select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == day)
+    labs = (
+        select(Lab.id, literal(day, type_=db.Date), literal(now, type_=db.DateTime))
+        .join(College, College.id == Lab.college_id)
+        .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at < start,
+               Lab.id.not_in(checked), Lab.id.not_in(closed), Lab.id.not_in(already))
+    )
+    missed = session.execute(
+        insert(MissedDailyCheck).from_select(["lab_id", "day", "flagged_at"], labs)
+    ).rowcount or 0
+
+    d = day.isoformat()
+    key = literal("missed:") + _s(Lab.id) + literal(f":{d}")
+    officers = (
+        select(RoleAssignment.user_id, literal(notices.MISSED_CHECK), _title(Lab.name, literal(d)), literal(""),
+               literal("/labs/") + _s(Lab.id) + literal("/missed-checks"), key, literal(None, type_=db.Integer),
+               Lab.id, literal(now, type_=db.DateTime))
+        .select_from(MissedDailyCheck)
+        .join(Lab, Lab.id == MissedDailyCheck.lab_id)
+        .join(RoleAssignment, _lab_officer_join(MissedDailyCheck.lab_id))
+        .join(User, and_(User.id == RoleAssignment.user_id, User.active.is_(True)))
+        .where(MissedDailyCheck.day == day, _not_notified(RoleAssignment.user_id, key))
+        .distinct()
+    )
+    n_missed = _notification_insert(officers)
+
+    # Art. 29: repeated misses reach the college, on the day the run reaches N days.
+    n = int(config.get("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER") or 3)
+    streak = (
+        select(MissedDailyCheck.lab_id)
+        .where(MissedDailyCheck.day > day - timedelta(days=n), MissedDailyCheck.day <= day)
+        .group_by(MissedDailyCheck.lab_id).having(func.count() == n)
+    )
+    before = select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == day - timedelta(days=n))
+    skey = literal("missed_streak:") + _s(Lab.id) + literal(f":{d}")
+    college = (
+        select(RoleAssignment.user_id, literal(notices.MISSED_STREAK),
+               _title(Lab.name, literal(f"{n}"), literal(d)), literal(""),
+               literal("/labs/") + _s(Lab.id) + literal("/missed-checks"), skey, literal(None, type_=db.Integer),
+               Lab.id, literal(now, type_=db.DateTime))
+        .select_from(Lab)
+        .join(RoleAssignment, and_(RoleAssignment.college_id == Lab.college_id,
+                                   RoleAssignment.role.in_([Role.college_leader, Role.college_head])))
+        .join(User, and_(User.id == RoleAssignment.user_id, User.active.is_(True)))
+        .where(Lab.id.in_(streak), Lab.id.not_in(before), _not_notified(RoleAssignment.user_id, skey))
+        .distinct()
+    )
+    n_streak = _notification_insert(college)
+    return {"missed": missed, "n_missed": n_missed, "n_streak": n_streak}
+
+
+def _escalate_overdue(day: date, end, now, config: dict) -> dict:
+    session = db.session
+    overdue = and_(T.state.in_(ACTIVE_STATES), T.deadline <= end)
+    level = _s(T.level)
+    next_level = case((T.level == TicketLevel.lab, literal("college")), else_=literal("school"))
+    ticket_title = _title(Lab.name, T.article, T.title)
+    link = literal("/tickets/") + _s(T.id)
+    tid = _s(T.id)
+
+    def ticket_notices(kind, recipients_join, where, key):
+        sel = (
+            select(RoleAssignment.user_id, literal(kind), ticket_title, literal(""), link, key, T.id, T.lab_id,
+                   literal(now, type_=db.DateTime))
+            .select_from(T).join(Lab, Lab.id == T.lab_id)
+            .join(RoleAssignment, recipients_join)
+            .join(User, and_(User.id == RoleAssignment.user_id, User.active.is_(True)))
+            .where(overdue, where, _not_notified(RoleAssignment.user_id, key))
+            .distinct()
+        )
+        return _notification_insert(sel)
+
+    sent = 0
+    # Overdue -> the lab's officers, once per ticket and level (also at school level, where it cannot climb).
+    sent += ticket_notices(notices.OVERDUE, _lab_officer_join(T.lab_id), true(),
+                           literal("overdue:") + tid + literal(":") + level)
+    climbing = T.level != TicketLevel.school
+    # Escalated to my college (or on to the school) -> college leaders and head.
+    sent += ticket_notices(
+        notices.ESCALATED,
+        and_(RoleAssignment.college_id == Lab.college_id,
+             RoleAssignment.role.in_([Role.college_leader, Role.college_head])),
+        climbing, literal("ticket:") + tid + literal(":level:") + next_level,
+    )
+    to_school = T.level == TicketLevel.college
+    # Reaching the school -> the routed department (art. 9) and the school's administrators.
+    sent += ticket_notices(
+        notices.ROUTED,
+        and_(RoleAssignment.department_id == T.department_id, RoleAssignment.role == Role.dept_officer),
+        to_school, literal("ticket:") + tid + literal(":dept:school"),
+    )
+    sent += ticket_notices(notices.ESCALATED, RoleAssignment.role == Role.school_admin, to_school,
+                           literal("ticket:") + tid + literal(":level:school"))
+
+    # The events first (they read the level before the UPDATE), actor None = the nightly job.
+    events = select(
+        T.id, literal(None, type_=db.Integer), literal("escalate"), _s(T.state), _s(T.state), level, next_level,
+        literal(ESCALATION_NOTE % day.isoformat()), literal(now, type_=db.DateTime),
+    ).where(overdue, climbing)
+    session.execute(insert(TicketEvent).from_select(
+        ["ticket_id", "actor_id", "kind", "from_state", "to_state", "from_level", "to_level", "note", "created_at"],
+        events,
+    ))
+    # New deadline per severity and new level, counted from the end of the processed day.
+    days = config["TICKET_DEADLINE_DAYS"]
+    deadline = case(
+        *[
+            (and_(T.severity == sev, T.level == frm), literal(end + timedelta(days=days[(sev.value, to)]),
+                                                            type_=db.DateTime))
+            for sev in Severity
+            for frm, to in ((TicketLevel.lab, "college"), (TicketLevel.college, "school"))
+        ],
+        else_=T.deadline,
+    )
+    escalated = session.execute(
+        update(T).where(overdue, climbing).values(
+            level=case((T.level == TicketLevel.lab, TicketLevel.college.value), else_=TicketLevel.school.value),
+            deadline=deadline, escalated_at=end, updated_at=now, version=T.version + 1,
+        ).execution_options(synchronize_session=False)
+    ).rowcount or 0
+    return {"escalated": escalated, "n_tickets": sent}
+
+
+def _queue_emails(now, config: dict) -> int:
+    """An outbox e-mail for each notice this run wrote, to users with an address (one INSERT)."""
+    with force_locale(config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
+        labels = {k: str(v) for k, v in notices.KIND_LABELS.items()}
+    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    subject = func.substr(
+        literal("[LabSafe] ") + case(*[(Notification.kind == k, literal(v)) for k, v in labels.items()],
+                                     else_=Notification.kind) + literal(": ") + Notification.title, 1, 300)
+    body = Notification.title + literal("\n\n" + base) + func.coalesce(Notification.link, literal(""))
+    sel = (
+        select(Notification.id, User.email, subject, body, literal(now, type_=db.DateTime), literal(0))
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.created_at == now, User.email.is_not(None), User.email != "",
+               ~exists().where(OutboxEmail.notification_id == Notification.id))
+    )
+    return db.session.execute(insert(OutboxEmail).from_select(
+        ["notification_id", "to_address", "subject", "body", "created_at", "attempts"], sel)).rowcount or 0
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+def missed_checks_for_lab(lab_id: int, limit: int = 366) -> list[MissedDailyCheck]:
+    return list(db.session.scalars(
+        select(MissedDailyCheck).where(MissedDailyCheck.lab_id == lab_id)
+        .order_by(MissedDailyCheck.day.desc()).limit(limit)
+    ))
+
+
+def last_processed_day() -> date | None:
+    return db.session.scalar(select(func.max(NightlyRun.day)))
+
+
+__all__ = ["run_nightly", "process_day", "days_to_process", "missed_checks_for_lab", "TicketState"]

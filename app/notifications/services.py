@@ -1,0 +1,291 @@
+"""In-app inbox and e-mail outbox.
+
+Notifications and their e-mails are written in the same transaction as the change that caused
+them; the e-mails are *sent* later by a separate step (``flask send-mail``, and at the end of the
+nightly job), never inside the request, so a slow or broken mail server cannot block or break it.
+When no SMTP host is configured the mail stays in the outbox and the notice shows in-app.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from typing import Iterable
+
+from flask_babel import force_locale, lazy_gettext
+from sqlalchemy import select, update
+
+from app.auth.models import Role, RoleAssignment, User
+from app.errors import Forbidden, NotFound
+from app.extensions import db
+from app.timeutil import utcnow
+
+from .models import Notification, OutboxEmail
+
+log = logging.getLogger(__name__)
+
+# Kinds of notice (stored as data; labelled in the reader's language when shown).
+NEW_TICKET = "new_ticket"  # a new ticket in my lab
+ESCALATED = "escalated"  # a ticket reached my college / the school
+FIX_SUBMITTED = "fix_submitted"  # a fix waits for my verification
+FIX_REJECTED = "fix_rejected"  # my fix was rejected
+TICKET_CLOSED = "ticket_closed"
+OVERDUE = "overdue"  # a ticket in my lab passed its deadline
+ROUTED = "routed"  # a ticket for my department's remit (art. 9, 29)
+CANNOT_FIX = "cannot_fix"
+MISSED_CHECK = "missed_check"  # my lab recorded no daily check (art. 29)
+MISSED_STREAK = "missed_streak"  # a lab of my college missed N days in a row
+
+KIND_LABELS = {
+    NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
+    ESCALATED: lazy_gettext("Ticket escalated"),
+    FIX_SUBMITTED: lazy_gettext("Fix waiting for your verification"),
+    FIX_REJECTED: lazy_gettext("Fix rejected"),
+    TICKET_CLOSED: lazy_gettext("Ticket verified and closed"),
+    OVERDUE: lazy_gettext("Ticket overdue"),
+    ROUTED: lazy_gettext("Ticket for your department"),
+    CANNOT_FIX: lazy_gettext("Lab cannot fix a hazard for now"),
+    MISSED_CHECK: lazy_gettext("Missed daily check"),
+    MISSED_STREAK: lazy_gettext("Daily checks missed several days in a row"),
+}
+
+MAX_SEND_ATTEMPTS = 5
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
+# ---- who hears of what ---------------------------------------------------------------------
+
+def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=None) -> list[User]:
+    stmt = select(User).join(RoleAssignment).where(RoleAssignment.role == role, User.active)
+    if college_id is not None:
+        stmt = stmt.where(RoleAssignment.college_id == college_id)
+    if lab_id is not None:
+        stmt = stmt.where(RoleAssignment.lab_id == lab_id)
+    if department_id is not None:
+        stmt = stmt.where(RoleAssignment.department_id == department_id)
+    return list(db.session.scalars(stmt.distinct().order_by(User.id)))
+
+
+def lab_officers(lab_id: int) -> list[User]:
+    return users_with_role(Role.lab_officer, lab_id=lab_id)
+
+
+def college_leaders(college_id: int) -> list[User]:
+    return users_with_role(Role.college_leader, college_id=college_id)
+
+
+def college_oversight(college_id: int) -> list[User]:
+    """Leaders (art. 10(2)) and heads (art. 10(1)) of a college."""
+    return _unique(college_leaders(college_id) + users_with_role(Role.college_head, college_id=college_id))
+
+
+def department_officers(department_id: int | None) -> list[User]:
+    return users_with_role(Role.dept_officer, department_id=department_id) if department_id else []
+
+
+def school_admins() -> list[User]:
+    return users_with_role(Role.school_admin)
+
+
+def _unique(users: Iterable[User]) -> list[User]:
+    seen: dict[int, User] = {}
+    for u in users:
+        seen.setdefault(u.id, u)
+    return list(seen.values())
+
+
+# ---- writing notices -----------------------------------------------------------------------
+
+def email_subject(kind: str, title: str, locale: str) -> str:
+    with force_locale(locale):
+        return f"[LabSafe] {kind_label(kind)}: {title}"[:300]
+
+
+def notify(
+    users: Iterable[User],
+    *,
+    kind: str,
+    title: str,
+    config: dict,
+    body: str = "",
+    link: str | None = None,
+    ticket_id: int | None = None,
+    lab_id: int | None = None,
+    dedupe_key: str | None = None,
+    exclude_user_id: int | None = None,
+) -> list[Notification]:
+    """One notice per user (and an outbox e-mail when the user has an address). Does not commit.
+
+    With a ``dedupe_key`` a user who already has that notice gets no second one.
+    """
+    users = [u for u in _unique(users) if u.id != exclude_user_id]
+    if not users:
+        return []
+    if dedupe_key:
+        already = set(
+            db.session.scalars(
+                select(Notification.user_id).where(
+                    Notification.dedupe_key == dedupe_key, Notification.user_id.in_([u.id for u in users])
+                )
+            )
+        )
+        users = [u for u in users if u.id not in already]
+    now = utcnow()
+    subject = email_subject(kind, title, config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
+    made = []
+    for user in users:
+        n = Notification(
+            user_id=user.id, kind=kind, title=title[:300], body=body, link=link, dedupe_key=dedupe_key,
+            ticket_id=ticket_id, lab_id=lab_id, created_at=now,
+        )
+        db.session.add(n)
+        made.append(n)
+    db.session.flush()
+    for user, n in zip(users, made):
+        if user.email:
+            db.session.add(
+                OutboxEmail(notification_id=n.id, to_address=user.email, subject=subject,
+                            body=_email_body(title, body, link, config), created_at=now)
+            )
+    return made
+
+
+def _email_body(title: str, body: str, link: str | None, config: dict) -> str:
+    parts = [title]
+    if body:
+        parts.append(body)
+    if link:
+        base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+        parts.append(f"{base}{link}")
+    return "\n\n".join(parts)
+
+
+# ---- reading the inbox ---------------------------------------------------------------------
+
+def inbox(user: User, *, unread_only: bool = False, limit: int = 100) -> list[Notification]:
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return list(db.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(user: User) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    """Only the addressee may mark a notice read; someone else's id is refused."""
+    n = db.session.get(Notification, notification_id)
+    if n is None:
+        raise NotFound("No such notification.")
+    if n.user_id != user.id:
+        raise Forbidden("This notification belongs to someone else.")
+    if n.read_at is None:
+        n.read_at = utcnow()
+        db.session.commit()
+    return n
+
+
+def outbox_state(user: User) -> dict[int, OutboxEmail]:
+    """The outbox e-mail of each of this user's notices (sent or waiting), for the inbox page."""
+    rows = db.session.execute(
+        select(OutboxEmail).join(Notification, OutboxEmail.notification_id == Notification.id)
+        .where(Notification.user_id == user.id)
+    ).scalars()
+    return {o.notification_id: o for o in rows}
+
+
+# ---- sending the outbox (a separate step) --------------------------------------------------
+
+def send_outbox(config: dict, *, limit: int = 500) -> dict:
+    """Send waiting e-mails through SMTP. Without SMTP_HOST nothing is sent (mail stays in the outbox).
+
+    Each failure is recorded on its row (attempts, last_error); a row is retried up to
+    MAX_SEND_ATTEMPTS times. On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED so two
+    senders never send the same e-mail.
+    """
+    host = config.get("SMTP_HOST")
+    result = {"sent": 0, "failed": 0, "waiting": 0, "configured": bool(host)}
+    if not host:
+        from sqlalchemy import func
+
+        result["waiting"] = db.session.scalar(
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))
+        ) or 0
+        return result
+    rows = list(
+        db.session.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_SEND_ATTEMPTS)
+            .order_by(OutboxEmail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not rows:
+        db.session.commit()
+        return result
+    smtp = None
+    try:
+        smtp = smtplib.SMTP(host, int(config.get("SMTP_PORT") or 25), timeout=int(config.get("SMTP_TIMEOUT", 10)))
+        if config.get("SMTP_USER"):
+            smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+    except (OSError, smtplib.SMTPException) as exc:
+        # The server is down: record it on every row we claimed, try again next time.
+        for row in rows:
+            row.attempts += 1
+            row.last_error = f"connect: {exc}"[:2000]
+        result["failed"] = len(rows)
+        db.session.commit()
+        log.warning("outbox: SMTP %s unreachable: %s", host, exc)
+        return result
+    try:
+        for row in rows:
+            msg = EmailMessage()
+            msg["From"] = config.get("MAIL_FROM") or "labsafe@localhost"
+            msg["To"] = row.to_address
+            msg["Subject"] = row.subject
+            msg.set_content(row.body)
+            row.attempts += 1
+            try:
+                smtp.send_message(msg)
+            except (OSError, smtplib.SMTPException) as exc:
+                row.last_error = str(exc)[:2000]
+                result["failed"] += 1
+                continue
+            row.sent_at = utcnow()
+            row.last_error = None
+            result["sent"] += 1
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        db.session.commit()
+    return result
+
+
+def pending_outbox_count() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))) or 0
+
+
+def mark_all_read(user: User) -> int:
+    res = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return res.rowcount or 0

@@ -1,0 +1,68 @@
+"""Tickets JSON API (contract: /tmp labsafe_api_contract, "Tickets")."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from flask_login import current_user, login_required
+
+from app.apidoc import doc
+from app.org.services import get_lab
+from app.policy import Action, authorize
+
+from . import services
+from .schemas import TicketActionSchema, TicketDetailSchema, TicketQuerySchema, TicketSchema
+from .serialize import ticket_detail, tickets_list
+
+bp = Blueprint("tickets_api", __name__, url_prefix="/api")
+
+
+@bp.get("/tickets")
+@login_required
+@doc("Tickets in the current user's scope (filters: state, level, overdue=1, lab_id)",
+     query=TicketQuerySchema, response=TicketSchema, many=True)
+def tickets():
+    q = TicketQuerySchema().load(request.args)
+    found = services.tickets_in_scope(current_user, state=q["state"], level=q["level"], overdue=q["overdue"],
+                                      lab_id=q["lab_id"], limit=q["limit"], offset=q["offset"])
+    return tickets_list(found)
+
+
+@bp.get("/labs/<int:lab_id>/tickets")
+@login_required
+@doc("One lab's tickets (filters: state, level, overdue=1)", query=TicketQuerySchema, response=TicketSchema, many=True)
+def lab_tickets(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    q = TicketQuerySchema().load(request.args)
+    found = services.tickets_in_scope(current_user, state=q["state"], level=q["level"], overdue=q["overdue"],
+                                      lab_id=lab.id, limit=q["limit"], offset=q["offset"])
+    return tickets_list(found)
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@login_required
+@doc("A ticket with its events (who, when, from, to, note, photos) and the actions open to you",
+     response=TicketDetailSchema)
+def ticket(ticket_id: int):
+    t = services.get_ticket(ticket_id)
+    authorize(current_user, Action.VIEW_TICKET, t)
+    return ticket_detail(t, current_user)
+
+
+@bp.post("/tickets/<int:ticket_id>/actions")
+@login_required
+@doc(
+    "Move a ticket: start_fix, submit_fix (note + >=1 after-photo), verify (note = proof; not by the fixer), "
+    "reject (note = reason), declare_cannot_fix (interim_measures), escalate (note = reason)",
+    request=TicketActionSchema, response=TicketDetailSchema,
+    responses={
+        400: "Missing note, photo, reason or interim measures; a photo not uploaded yet; or no CSRF token",
+        403: "You may not do this to this ticket (wrong role or scope, or verifying your own fix)",
+        409: "The ticket changed under you (stale version) or the action is not possible in its state",
+    },
+)
+def ticket_action(ticket_id: int):
+    data = TicketActionSchema().load(request.get_json(silent=True) or {})
+    t = services.perform_action(current_user, ticket_id, data["action"], config=current_app.config, note=data["note"],
+                                photos=data["photos"], interim_measures=data["interim_measures"],
+                                version=data["version"])
+    return ticket_detail(t, current_user)

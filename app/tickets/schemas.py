@@ -1,0 +1,105 @@
+"""Ticket JSON shapes (the API contract, issue 5)."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from marshmallow import Schema, fields, validate
+
+from .services import ACTIONS
+
+
+class UtcDateTime(fields.DateTime):
+    """Naive UTC from the database, written ISO 8601 with a Z."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class PhotoRefSchema(Schema):
+    uuid = fields.String()
+    thumb_url = fields.String()
+    display_url = fields.String()
+
+
+class ActorSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class TicketEventSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "created, start_fix, submit_fix, verify, reject, declare_cannot_fix, escalate"})
+    actor = fields.Nested(ActorSchema, allow_none=True, metadata={"description": "null: the system (nightly job, rules)"})
+    created_at = UtcDateTime()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    from_level = fields.String(allow_none=True)
+    to_level = fields.String(allow_none=True)
+    note = fields.String()
+    photos = fields.List(fields.Nested(PhotoRefSchema))
+
+
+class DepartmentRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class TicketSchema(Schema):
+    id = fields.Integer()
+    lab_id = fields.Integer()
+    lab_name = fields.String()
+    college_id = fields.Integer()
+    inspection_id = fields.Integer(allow_none=True)
+    article = fields.String()
+    title = fields.String()
+    description = fields.String()
+    severity = fields.String(metadata={"enum": ["general", "major"]})
+    department = fields.Nested(DepartmentRefSchema, allow_none=True)
+    state = fields.String(metadata={"enum": ["open", "fixing", "fix_submitted", "closed"]})
+    level = fields.String(metadata={"enum": ["lab", "college", "school"]})
+    deadline = UtcDateTime()
+    overdue = fields.Boolean()
+    cannot_fix = fields.Boolean()
+    interim_measures = fields.String()
+    fixed_by_id = fields.Integer(allow_none=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
+    escalated_at = UtcDateTime(allow_none=True)
+    version = fields.Integer(metadata={"description": "send it back with an action; 409 when it changed"})
+    url = fields.String()
+
+
+class TicketDetailSchema(TicketSchema):
+    events = fields.List(fields.Nested(TicketEventSchema))
+    evidence_photos = fields.List(fields.Nested(PhotoRefSchema), metadata={"description": "the inspector's photos"})
+    allowed_actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)))
+
+
+class TicketQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf(["open", "fixing", "fix_submitted", "closed"]), load_default=None)
+    level = fields.String(validate=validate.OneOf(["lab", "college", "school"]), load_default=None)
+    overdue = fields.Boolean(load_default=False, truthy={"1", "true", "yes", "on"}, falsy={"0", "false", "no", "off", ""})
+    lab_id = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class TicketActionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
+    photos = fields.List(fields.String(validate=validate.Length(min=1, max=36)), load_default=list,
+                         validate=validate.Length(max=20))
+    interim_measures = fields.String(load_default="", validate=validate.Length(max=5000))
+    version = fields.Integer(load_default=None, allow_none=True,
+                             metadata={"description": "the version you saw; a stale one answers 409"})
+
+
+class MissedCheckSchema(Schema):
+    day = fields.Date()
+    flagged_at = UtcDateTime()

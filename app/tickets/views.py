@@ -1,0 +1,113 @@
+"""Ticket pages: the list (by state, level, overdue), a ticket with its timeline and action forms,
+and a lab's missed daily checks (art. 29)."""
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from app.errors import DomainError, InvalidInput
+from app.org.services import get_lab
+from app.policy import Action, authorize
+
+from . import services
+from .schemas import TicketQuerySchema
+from .serialize import ticket_detail, tickets_list
+
+bp = Blueprint("tickets", __name__)
+
+
+@bp.app_template_filter("school_time")
+def school_time(value, fmt: str = "%Y-%m-%d %H:%M"):
+    """A naive-UTC datetime (or ISO string from a schema) shown in the school's time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        from datetime import datetime
+
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime(fmt)
+
+
+def _labels():
+    return {"state": services.state_label, "level": services.level_label, "action": services.action_label}
+
+
+@bp.get("/tickets")
+@login_required
+def ticket_list():
+    try:
+        q = TicketQuerySchema().load(request.args)
+    except ValidationError:
+        q = TicketQuerySchema().load({})
+    found = services.tickets_in_scope(current_user, state=q["state"], level=q["level"], overdue=q["overdue"],
+                                      lab_id=q["lab_id"], limit=q["limit"], offset=q["offset"])
+    return render_template("tickets/list.html", tickets=tickets_list(found), q=q,
+                           counts=services.counts_in_scope(current_user), labels=_labels())
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@login_required
+def ticket_page(ticket_id: int):
+    t = services.get_ticket(ticket_id)
+    authorize(current_user, Action.VIEW_TICKET, t)
+    return render_template("tickets/ticket.html", t=ticket_detail(t, current_user), labels=_labels())
+
+
+@bp.post("/tickets/<int:ticket_id>/actions")
+@login_required
+def ticket_action(ticket_id: int):
+    """The forms' handler: the same service as the API; after-photos may be uploaded right here."""
+    t = services.get_ticket(ticket_id)
+    authorize(current_user, Action.VIEW_TICKET, t)
+    action = request.form.get("action", "")
+    note = request.form.get("note", "")
+    try:
+        version = int(request.form.get("version") or 0) or None
+    except ValueError:
+        version = None
+    photos = [p for p in request.form.getlist("photos") if p.strip()]
+    files = [f for f in request.files.getlist("photo_files") if f and f.filename]
+    try:
+        if files:
+            # Check before storing, so a refused action leaves no stray photo behind.
+            if action not in services.allowed_actions(current_user, t):
+                services.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
+                                        photos=photos, version=version)  # raises the precise refusal
+            if action == "submit_fix" and not note.strip():
+                raise InvalidInput(_("Describe what was done to fix the hazard."))
+            from app.photos.services import store_photo
+
+            for f in files:
+                stored = store_photo(current_user, str(uuidlib.uuid4()), f.read(), current_app.config)
+                photos.append(stored.photo.uuid)
+        services.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
+                                photos=photos, interim_measures=request.form.get("interim_measures", ""),
+                                version=version)
+    except DomainError as err:
+        from app.extensions import db
+
+        db.session.rollback()
+        if err.status == 403:
+            raise
+        flash(err.message)
+        return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id)), 303
+    flash(_("Done: %(action)s.", action=services.action_label(action)))
+    return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id)), 303
+
+
+@bp.get("/labs/<int:lab_id>/missed-checks")
+@login_required
+def missed_checks(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    from app.jobs.services import missed_checks_for_lab
+
+    return render_template("tickets/missed_checks.html", lab=lab, days=missed_checks_for_lab(lab.id))

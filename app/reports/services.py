@@ -131,6 +131,7 @@ class Figures:
     hazards: int = 0
     hazards_by_severity: dict[str, int] = field(default_factory=lambda: {s: 0 for s in SEVERITIES})
     hazards_by_article: dict[str, int] = field(default_factory=dict)  # "16" -> n
+    major_by_article: dict[str, int] = field(default_factory=dict)  # "16" -> n of them major
     rectified_on_time: int = 0
     rectified_late: int = 0
     overdue: int = 0
@@ -168,6 +169,8 @@ class Figures:
             self.hazards_by_severity[s] = self.hazards_by_severity.get(s, 0) + n
         for a, n in other.hazards_by_article.items():
             self.hazards_by_article[a] = self.hazards_by_article.get(a, 0) + n
+        for a, n in other.major_by_article.items():
+            self.major_by_article[a] = self.major_by_article.get(a, 0) + n
         self._durations.extend(other._durations)
         self.median_days_to_rectify = _median(self._durations)
 
@@ -403,6 +406,8 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         f.hazards_by_severity[severity] = f.hazards_by_severity.get(severity, 0) + n
         key = main_article(article)
         f.hazards_by_article[key] = f.hazards_by_article.get(key, 0) + n
+        if severity == "major":
+            f.major_by_article[key] = f.major_by_article.get(key, 0) + n
 
     # 6. Rectified on time / late, overdue and still open at the month's end.
     end = p.as_of_utc

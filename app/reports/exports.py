@@ -1,0 +1,200 @@
+"""The summary as tables: one list of sections feeds the page, the CSV and the XLSX alike.
+
+A metric column pairs this month with the month before; the CSV and the XLSX flatten each pair into
+two columns headed with the months (e.g. "Labs 2026-10", "Labs 2026-09").
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask_babel import gettext as _
+
+from app.timeutil import local_day_of
+
+from .services import LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    sheet: str  # XLSX sheet name (<= 31 characters)
+    headers: list[str]  # fixed columns
+    metrics: list[str] = field(default_factory=list)  # paired columns: (this month, previous month)
+    rows: list[tuple[list[Any], list[tuple[Any, Any]]]] = field(default_factory=list)
+
+    def flat_headers(self, month: str, previous: str) -> list[str]:
+        out = list(self.headers)
+        for m in self.metrics:
+            out += [f"{m} {month}", f"{m} {previous}"]
+        return out
+
+    def flat_rows(self):
+        for fixed, pairs in self.rows:
+            out = list(fixed)
+            for cur, prev in pairs:
+                out += [cur, prev]
+            yield out
+
+
+def pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def level_label(level: str) -> str:
+    return {
+        "daily": _("Daily checks"),
+        "college": _("College checks"),
+        "school": _("School checks"),
+        "special": _("Special checks"),
+    }.get(level, level)
+
+
+def severity_label(severity: str) -> str:
+    return {"general": _("General"), "major": _("Major")}.get(severity, severity)
+
+
+def ticket_level_label(level: str) -> str:
+    return {"lab": _("Lab"), "college": _("College"), "school": _("School")}.get(level, level)
+
+
+def scope_name(row: CollegeRow) -> str:
+    return row.name if row.college_id is not None else _("Whole school")
+
+
+def _scope_rows(s: MonthlySummary) -> list[CollegeRow]:
+    return [s.total] + s.colleges if s.college_id is None else list(s.colleges)
+
+
+def _metric_table(s: MonthlySummary, key: str, title: str, sheet: str,
+                  metrics: list[tuple[str, Callable[[Figures], Any]]]) -> Table:
+    t = Table(key, title, sheet, [_("Code"), _("College")], [m for m, _f in metrics])
+    for row in _scope_rows(s):
+        t.rows.append(([row.code, scope_name(row)], [(fn(row.current), fn(row.previous)) for _m, fn in metrics]))
+    return t
+
+
+def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
+    out = [
+        _metric_table(s, "overview", _("Labs and daily checks (art. 29)"), _("Daily checks"), [
+            (_("Labs"), lambda f: f.labs),
+            (_("Open lab-days"), lambda f: f.open_days),
+            (_("Days with a daily check"), lambda f: f.checked_days),
+            (_("Daily-check compliance %"), lambda f: pct(f.compliance)),
+            (_("Missed checks flagged"), lambda f: f.missed_checks),
+        ]),
+        _metric_table(s, "inspections", _("Inspections by level (art. 27, 28)"), _("Inspections"), [
+            *[(level_label(lv), (lambda lv: lambda f: f.inspections.get(lv, 0))(lv)) for lv in LEVELS],
+            (_("Labs with a college check this month"), lambda f: f.labs_with_college_check),
+            (_("College-check coverage %"), lambda f: pct(f.college_check_coverage)),
+            (_("Labs with a school check this semester"), lambda f: f.labs_with_school_check_semester),
+            (_("School-check coverage %"), lambda f: pct(f.school_check_coverage)),
+        ]),
+        _metric_table(s, "hazards_by_severity", _("Hazards found by severity"), _("Hazards by severity"), [
+            (_("Hazards found"), lambda f: f.hazards),
+            *[(severity_label(sv), (lambda sv: lambda f: f.hazards_by_severity.get(sv, 0))(sv)) for sv in SEVERITIES],
+        ]),
+    ]
+    by_article = Table("hazards_by_article", _("Hazards found by article"), _("Hazards by article"),
+                       [_("Code"), _("College"), _("Article")], [_("Hazards found")])
+    for row in _scope_rows(s):
+        for art in s.articles:
+            cur = row.current.hazards_by_article.get(art, 0)
+            prev = row.previous.hazards_by_article.get(art, 0)
+            if cur or prev or row.college_id is None or s.college_id is not None:
+                by_article.rows.append(([row.code, scope_name(row), _("art. %(n)s", n=art)], [(cur, prev)]))
+    out.append(by_article)
+    out.append(_metric_table(s, "tickets", _("Rectification (art. 29, 30)"), _("Rectification"), [
+        (_("Rectified on time"), lambda f: f.rectified_on_time),
+        (_("Rectified late"), lambda f: f.rectified_late),
+        (_("Overdue at month end"), lambda f: f.overdue),
+        (_("Escalated"), lambda f: f.escalated),
+        (_("Still open at month end"), lambda f: f.still_open),
+        (_("Median days to rectify"), lambda f: f.median_days_to_rectify),
+    ]))
+    missed = Table("top_missed", _("Labs with the most missed daily checks"), _("Most missed checks"),
+                   [_("Lab code"), _("Lab"), _("College"), _("Missed checks flagged")])
+    for m in s.top_missed:
+        missed.rows.append(([m.lab_code, m.lab_name, m.college_name, m.missed], []))
+    out.append(missed)
+    oldest = Table("oldest_open", _("Oldest open tickets"), _("Oldest open tickets"),
+                   [_("Ticket"), _("Lab code"), _("Lab"), _("College"), _("Article"), _("Severity"), _("Level"),
+                    _("Created"), _("Deadline"), _("Age (days)")])
+    for t in s.oldest_open:
+        oldest.rows.append(([
+            t.ticket_id, t.lab_code, t.lab_name, t.college_name, t.article, severity_label(t.severity),
+            ticket_level_label(t.level), local_day_of(t.created_at, tz_name).isoformat(),
+            local_day_of(t.deadline, tz_name).isoformat(), t.age_days,
+        ], []))
+    out.append(oldest)
+    return out
+
+
+def _months(s: MonthlySummary) -> tuple[str, str]:
+    return s.month.strftime("%Y-%m"), s.previous_month.strftime("%Y-%m")
+
+
+def _title(s: MonthlySummary) -> str:
+    scope = s.colleges[0].name if s.college_id is not None and s.colleges else _("Whole school")
+    return _("Monthly lab safety summary %(month)s — %(scope)s", month=s.month.strftime("%Y-%m"), scope=scope)
+
+
+def to_csv(s: MonthlySummary, tz_name: str) -> str:
+    """One CSV, section after section (a title row, a header row, the rows, a blank line)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    month, previous = _months(s)
+    w.writerow([_title(s)])
+    if not s.complete:
+        w.writerow([_("This month is not over: figures so far.")])
+    w.writerow([])
+    for t in tables(s, tz_name):
+        w.writerow([t.title])
+        w.writerow(t.flat_headers(month, previous))
+        for r in t.flat_rows():
+            w.writerow(["" if v is None else v for v in r])
+        w.writerow([])
+    # A BOM so Excel opens the Chinese text as UTF-8.
+    return "\ufeff" + buf.getvalue()
+
+
+def to_xlsx(s: MonthlySummary, tz_name: str) -> bytes:
+    """A workbook with one sheet per section."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    month, previous = _months(s)
+    used: set[str] = set()
+    for t in tables(s, tz_name):
+        name = "".join(c for c in t.sheet if c not in '[]:*?/\\')[:31] or t.key
+        while name in used:
+            name = name[:28] + f"_{len(used)}"
+        used.add(name)
+        ws = wb.create_sheet(name)
+        ws.append([t.title])
+        ws["A1"].font = Font(bold=True)
+        ws.append(t.flat_headers(month, previous))
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for r in t.flat_rows():
+            ws.append(r)
+        ws.freeze_panes = "A3"
+        for col in ws.columns:
+            width = max(len(str(c.value or "")) for c in list(col)[1:]) if ws.max_row > 1 else 10
+            ws.column_dimensions[col[0].column_letter].width = min(max(10, width * 1.6), 40)
+    info = wb.create_sheet(_("About"), 0)
+    info.append([_title(s)])
+    info["A1"].font = Font(bold=True)
+    info.append([_("Month"), month])
+    info.append([_("Previous month"), previous])
+    info.append([_("Complete month"), _("yes") if s.complete else _("no (figures so far)")])
+    info.column_dimensions["A"].width = 24
+    info.column_dimensions["B"].width = 40
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,175 @@
+"""Report pages: the monthly summary (art. 27, 28), its CSV/XLSX exports, and door nameplates (art. 24(1))."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.org.services import get_lab
+from app.policy import Action, authorize, may, scope_of
+from app.timeutil import school_today
+
+from . import exports, nameplates, services
+from .charts import Bar, bar_chart
+from .schemas import MonthlyQuerySchema, NameplateQuerySchema
+
+bp = Blueprint("reports", __name__)
+
+
+def _authorize_scope(college_id: int | None):
+    """The school's summary needs VIEW_SCHOOL_REPORT; one college's, VIEW_COLLEGE_REPORT on it."""
+    if college_id is None:
+        authorize(current_user, Action.VIEW_SCHOOL_REPORT)
+        return None
+    college = services.get_college(college_id)
+    authorize(current_user, Action.VIEW_COLLEGE_REPORT, college)
+    return college
+
+
+def _own_college_id() -> int | None:
+    """A college leader or head asking for "the" report gets their own college's (art. 10(1), (2))."""
+    s = scope_of(current_user)
+    mine = sorted(s.leader_colleges | s.head_colleges)
+    return mine[0] if mine else None
+
+
+def _summary(args):
+    cfg = current_app.config
+    month = args.get("month") or services.default_month(cfg)
+    return services.monthly_summary(month, args.get("college_id"), cfg)
+
+
+@bp.get("/reports/monthly")
+@login_required
+def monthly():
+    args = MonthlyQuerySchema().load(request.args)
+    if args["college_id"] is None and not may(current_user, Action.VIEW_SCHOOL_REPORT):
+        own = _own_college_id()
+        if own is None:
+            abort(403)
+        month = args["month"].strftime("%Y-%m") if args["month"] else None
+        return redirect(url_for("reports.college_monthly", college_id=own, month=month))
+    college = _authorize_scope(args["college_id"])
+    return _render_monthly(args, college)
+
+
+@bp.get("/colleges/<int:college_id>/reports/monthly")
+@login_required
+def college_monthly(college_id: int):
+    args = MonthlyQuerySchema().load(request.args)
+    args["college_id"] = college_id
+    college = _authorize_scope(college_id)
+    return _render_monthly(args, college)
+
+
+def _render_monthly(args, college):
+    summary = _summary(args)
+    tz = current_app.config["SCHOOL_TIMEZONE"]
+    month = summary.month.strftime("%Y-%m")
+    prev = summary.previous_month.strftime("%Y-%m")
+    nxt = services.add_months(summary.month, 1)
+    this_month = school_today(tz).replace(day=1)
+    link_args = dict(request.view_args or {})
+    export_args = {"month": month}
+    if college is not None:
+        export_args["college_id"] = college.id
+        if request.endpoint == "reports.monthly":
+            link_args["college_id"] = college.id
+    return render_template(
+        "reports/monthly.html",
+        s=summary,
+        college=college,
+        tables=exports.tables(summary, tz),
+        charts=_charts(summary),
+        month=month,
+        prev=prev,
+        next_month=nxt.strftime("%Y-%m") if nxt <= this_month else None,
+        link_args=link_args,
+        export_args=export_args,
+        pct=exports.pct,
+        scope_name=exports.scope_name,
+        level_label=exports.level_label,
+    )
+
+
+def _charts(s: services.MonthlySummary) -> dict:
+    month = s.month.strftime("%Y-%m")
+    prev = s.previous_month.strftime("%Y-%m")
+    rows = s.colleges if s.college_id is None else [s.total]
+    compliance = [
+        Bar(r.code or r.name, [exports.pct(r.current.compliance) or 0], exports.pct(r.previous.compliance),
+            "—" if r.current.compliance is None else f"{exports.pct(r.current.compliance)}%")
+        for r in rows
+    ]
+    if s.college_id is None:
+        compliance.insert(0, Bar(_("Whole school"), [exports.pct(s.total.current.compliance) or 0],
+                                 exports.pct(s.total.previous.compliance),
+                                 "—" if s.total.current.compliance is None
+                                 else f"{exports.pct(s.total.current.compliance)}%"))
+    coverage = [
+        Bar(r.code or r.name, [exports.pct(r.current.college_check_coverage) or 0],
+            exports.pct(r.previous.college_check_coverage),
+            f"{r.current.labs_with_college_check}/{r.current.labs}")
+        for r in rows
+    ]
+    cur, prv = s.total.current, s.total.previous
+    hazards = [
+        Bar(_("art. %(n)s", n=a), [cur.hazards_by_article.get(a, 0) - cur.major_by_article.get(a, 0),
+                                    cur.major_by_article.get(a, 0)],
+            prv.hazards_by_article.get(a, 0), str(cur.hazards_by_article.get(a, 0)))
+        for a in s.articles
+    ]
+    legend_prev = _("%(month)s (previous month)", month=prev)
+    return {
+        "compliance": bar_chart(compliance, title=_("Daily-check compliance %(month)s", month=month),
+                                max_value=100, legend=[month], previous_label=legend_prev),
+        "coverage": bar_chart(coverage, title=_("Labs with a college check %(month)s", month=month),
+                              max_value=100, legend=[month], previous_label=legend_prev),
+        "hazards": bar_chart(hazards, title=_("Hazards found by article %(month)s", month=month),
+                             legend=[_("General"), _("Major")], previous_label=legend_prev),
+    }
+
+
+@bp.get("/reports/monthly.<any(csv, xlsx):fmt>")
+@login_required
+def monthly_export(fmt: str):
+    args = MonthlyQuerySchema().load(request.args)
+    college = _authorize_scope(args["college_id"])
+    summary = _summary(args)
+    tz = current_app.config["SCHOOL_TIMEZONE"]
+    name = f"labsafe-monthly-{summary.month:%Y-%m}" + (f"-{college.code}" if college is not None else "")
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(summary, tz).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body = exports.to_xlsx(summary, tz)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+# ---- nameplates (art. 24(1)) --------------------------------------------------------------------
+
+def _base_url() -> str:
+    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+
+
+@bp.get("/labs/<int:lab_id>/nameplate")
+@login_required
+def lab_nameplate(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.PRINT_NAMEPLATES, lab)
+    args = NameplateQuerySchema().load(request.args)
+    plates = nameplates.plates_for([lab], _base_url())
+    return render_template("reports/nameplates.html", plates=plates, size=args["size"], title=lab.name,
+                           college=lab.college)
+
+
+@bp.get("/colleges/<int:college_id>/nameplates")
+@login_required
+def college_nameplates(college_id: int):
+    college = services.get_college(college_id)
+    authorize(current_user, Action.PRINT_NAMEPLATES, college)
+    args = NameplateQuerySchema().load(request.args)
+    plates = nameplates.plates_for(nameplates.college_labs(college.id), _base_url())
+    return render_template("reports/nameplates.html", plates=plates, size=args["size"], title=college.name,
+                           college=college)

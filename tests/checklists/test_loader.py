@@ -1,0 +1,159 @@
+"""Bad files are rejected with a message naming the file, the item and the field; nothing is stored."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.checklists import services
+from app.checklists.loader import ChecklistFileError, article_label, parse_article, parse_text
+from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion
+from app.extensions import db
+from tests.factories import checklist_toml
+from tests.factories.checklists import SYNTHETIC_ITEMS
+
+
+def _items(**changes_to_second):
+    items = [dict(i) for i in SYNTHETIC_ITEMS]
+    items[1].update(changes_to_second)
+    return [{k: v for k, v in i.items() if v is not None} for i in items]
+
+
+def _only_error(text, file="bad.toml"):
+    spec, errors = parse_text(text, file)
+    assert spec is None
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    "changes, field, fragment",
+    [
+        ({"colour": "red"}, "colour", "unknown field"),
+        ({"article": None}, "article", "missing"),
+        ({"article": "16（2）"}, "article", "not an article reference"),
+        ({"article": "第16条"}, "article", "not an article reference"),
+        ({"article": "30"}, "article", "outside chapter 3"),
+        ({"article": "16(3)"}, "article", "(1) to (2)"),
+        ({"article": "22(1)"}, "article", "no numbered clauses"),
+        ({"categories": ["chemistry", "astrology"]}, "categories", "unknown category 'astrology'"),
+        ({"hazard_tags": ["toxic"]}, "hazard_tags", "unknown hazard tag 'toxic'"),
+        ({"severity": "critical"}, "severity", "general\" or \"major"),
+        ({"severity": None}, "severity", "missing"),
+        ({"photo_required": "yes"}, "photo_required", "true or false"),
+        ({"department": "police"}, "department", "unknown department"),
+        ({"text": "   "}, "text", "blank"),
+        ({"id": "Has Spaces"}, "id", "lower-case"),
+    ],
+)
+def test_each_bad_item_names_file_item_and_field(changes, field, fragment):
+    err = _only_error(checklist_toml(items=_items(**changes)))
+    assert err.file == "bad.toml"
+    assert err.field == field
+    assert fragment in err.message
+    message = str(err)
+    assert message.startswith("bad.toml, item ")
+    assert f"field '{field}'" in message
+    if changes.get("id") is None and field != "id":
+        assert "'five-doubles' (#2)" in message  # the item by id and position
+    else:
+        assert "#2" in message
+
+
+def test_missing_id_names_the_item_by_position():
+    items = _items()
+    del items[1]["id"]
+    err = _only_error(checklist_toml(items=items))
+    assert (err.item, err.field) == ("#2", "id")
+    assert "missing" in err.message
+
+
+def test_duplicate_id_within_a_file():
+    items = _items(id="exits")
+    err = _only_error(checklist_toml(items=items))
+    assert (err.item, err.field) == ("'exits' (#2)", "id")
+    assert "duplicate id" in err.message and "#1" in err.message
+
+
+def test_toml_syntax_error_names_the_file_and_line():
+    err = _only_error('kind = "full"\ntitle = "未闭合\n', file="broken.toml")
+    assert err.file == "broken.toml"
+    assert "TOML syntax error" in err.message and "line" in err.message
+
+
+def test_list_level_errors_name_the_field():
+    spec, errors = parse_text(checklist_toml(kind="weekly"), "x.toml")
+    assert [(e.item, e.field) for e in errors] == [(None, "kind")]
+    spec, errors = parse_text('kind = "full"\ntitle = "t"\nowner = "me"\n[[items]]\nid="a"\narticle="12"\ntext="t"\nseverity="general"\n', "x.toml")
+    assert {e.field for e in errors} == {"owner"}
+    spec, errors = parse_text('kind = "full"\ntitle = "t"\n', "x.toml")
+    assert [(e.field, e.message) for e in errors] == [("items", "missing (this field is required)")]
+
+
+def test_several_errors_are_all_reported():
+    items = _items(colour="red", severity="bad")
+    items[0]["article"] = "99"
+    spec, errors = parse_text(checklist_toml(items=items), "many.toml")
+    assert {(e.item, e.field) for e in errors} == {
+        ("'exits' (#1)", "article"), ("'five-doubles' (#2)", "colour"), ("'five-doubles' (#2)", "severity")}
+
+
+def test_bad_file_name_is_rejected():
+    spec, errors = parse_text(checklist_toml(), "Daily List.toml")
+    assert spec is None and "file name" in errors[0].message
+
+
+def test_article_parsing_and_labels():
+    assert parse_article("16(2)") == (16, 2)
+    assert parse_article("22") == (22, None)
+    assert article_label("16(2)") == "第十六条（二）"
+    assert article_label("24(8)") == "第二十四条（八）"
+    assert article_label("12") == "第十二条"
+    assert article_label("20") == "第二十条"
+
+
+def test_cli_check_fails_on_each_kind_of_bad_file(runner, tmp_path):
+    (tmp_path / "good.toml").write_text(checklist_toml(), encoding="utf-8")
+    (tmp_path / "unknown.toml").write_text(checklist_toml(items=_items(colour="red")), encoding="utf-8")
+    (tmp_path / "noarticle.toml").write_text(checklist_toml(items=_items(article=None)), encoding="utf-8")
+    (tmp_path / "dup.toml").write_text(checklist_toml(items=_items(id="exits")), encoding="utf-8")
+    (tmp_path / "category.toml").write_text(checklist_toml(items=_items(categories=["astrology"])), encoding="utf-8")
+    (tmp_path / "syntax.toml").write_text("kind = \n", encoding="utf-8")
+    result = runner.invoke(args=["checklists", "check", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "unknown.toml, item 'five-doubles' (#2), field 'colour': unknown field" in out
+    assert "noarticle.toml, item 'five-doubles' (#2), field 'article': missing" in out
+    assert "dup.toml, item 'exits' (#2), field 'id': duplicate id" in out
+    assert "category.toml, item 'five-doubles' (#2), field 'categories':" in out
+    assert "syntax.toml: TOML syntax error" in out
+    assert "good.toml" not in out
+    assert "5 problem(s)" in out
+
+
+def _counts():
+    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Checklist, ChecklistVersion, ChecklistItem))
+
+
+def test_load_writes_nothing_when_any_file_is_bad(app, runner, tmp_path):
+    (tmp_path / "good.toml").write_text(checklist_toml(), encoding="utf-8")
+    (tmp_path / "bad.toml").write_text(checklist_toml(items=_items(severity="huge")), encoding="utf-8")
+    with pytest.raises(ChecklistFileError) as exc:
+        services.load_directory(tmp_path, db.session)
+    assert "bad.toml, item 'five-doubles' (#2), field 'severity'" in str(exc.value)
+    assert _counts() == (0, 0, 0)
+    result = runner.invoke(args=["checklists", "load", "--dir", str(tmp_path)])
+    assert result.exit_code == 1 and "nothing was loaded" in result.output
+    db.session.expire_all()
+    assert _counts() == (0, 0, 0)
+
+
+def test_a_bad_edit_keeps_the_old_version_in_service(app, tmp_path):
+    (tmp_path / "a.toml").write_text(checklist_toml(), encoding="utf-8")
+    services.load_directory(tmp_path, db.session)
+    before = services.current_version("a").id
+    (tmp_path / "a.toml").write_text(checklist_toml(title="改了"), encoding="utf-8")
+    (tmp_path / "b.toml").write_text("not toml at all", encoding="utf-8")
+    with pytest.raises(ChecklistFileError):
+        services.load_directory(tmp_path, db.session)
+    assert services.current_version("a").id == before
+    assert _counts() == (1, 1, len(SYNTHETIC_ITEMS))

@@ -1,0 +1,78 @@
+"""Who may run which list at which level in a lab (art. 27, 28, 29)."""
+from __future__ import annotations
+
+import pytest
+
+from app.auth.models import Role
+from app.checklists import services
+from app.errors import NotFound
+from tests.factories import load_shipped_checklists, make_college, make_department, make_lab, make_user
+
+
+@pytest.fixture
+def world(app):
+    load_shipped_checklists()
+    a, b = make_college(), make_college()
+    lab = make_lab(a, category="chemistry", hazard_tags=["hazardous_chemicals", "highly_toxic"])
+    other = make_lab(b, category="biology", hazard_tags=["pathogens"])
+    return a, b, lab, other
+
+
+def _levels(user, lab):
+    return {c.checklist.key: c.levels for c in services.checklists_for_user_and_lab(user, lab)}
+
+
+def test_lab_officer_runs_the_daily_check_of_their_own_lab_only(world):
+    a, b, lab, other = world
+    officer = make_user(Role.lab_officer, lab=lab)
+    assert _levels(officer, lab) == {"daily": ["daily"]}
+    assert _levels(officer, other) == {}
+
+
+def test_college_inspector_and_leader_run_the_monthly_check_in_their_college(world):
+    a, b, lab, other = world
+    for role in (Role.inspector, Role.college_leader):
+        user = make_user(role, college=a)
+        assert _levels(user, lab) == {"full": ["college"]}
+        assert _levels(user, other) == {}
+
+
+def test_school_inspector_runs_semester_and_special_checks_everywhere(world):
+    a, b, lab, other = world
+    inspector = make_user(Role.inspector)
+    for target in (lab, other):
+        assert _levels(inspector, target) == {"full": ["school"], "fire": ["special"], "hazchem": ["special"]}
+
+
+def test_admin_runs_every_inspection_level_but_not_the_officers_daily_check(world):
+    a, b, lab, other = world
+    admin = make_user(Role.school_admin)
+    assert _levels(admin, lab) == {"full": ["college", "school"], "fire": ["special"], "hazchem": ["special"]}
+
+
+def test_readers_without_an_inspecting_role_run_nothing(world):
+    a, b, lab, other = world
+    assert _levels(make_user(Role.college_head, college=a), lab) == {}
+    assert _levels(make_user(Role.dept_officer, department=make_department("security")), lab) == {}
+
+
+def test_allowed_levels_for_one_list(world):
+    a, b, lab, other = world
+    full = services.get_checklist("full")
+    assert services.allowed_levels(make_user(Role.inspector, college=a), lab, full) == ["college"]
+    assert services.allowed_levels(make_user(Role.lab_officer, lab=lab), lab, full) == []
+
+
+def test_current_version_and_get_version_raise_not_found(world):
+    with pytest.raises(NotFound):
+        services.current_version("nope")
+    with pytest.raises(NotFound):
+        services.get_version(999999)
+
+
+def test_grouped_by_article_orders_articles_numerically(world):
+    groups = services.grouped_by_article(services.current_version("full").items)
+    articles = [g[0] for g in groups]
+    assert articles[0] == "12" and articles[-1] == "24(8)"
+    assert articles.index("13(1)") < articles.index("20(1)") < articles.index("20(5)") < articles.index("21(1)")
+    assert dict((a, label) for a, label, _ in groups)["16(2)"] == "第十六条（二）"

@@ -92,14 +92,15 @@ def build():
 
 
 def fig(labs=0, open_days=0, checked_days=0, daily=0, college=0, school=0, special=0, college_cov=0, school_cov=0,
-        hazards=0, general=0, major=0, articles=None, on_time=0, late=0, overdue=0, escalated=0, still_open=0,
+        hazards=0, general=0, major=0, articles=None, major_articles=None, on_time=0, late=0, overdue=0, escalated=0, still_open=0,
         median=None, missed=0):
     return {
         "labs": labs, "open_days": open_days, "checked_days": checked_days,
         "inspections": {"daily": daily, "college": college, "school": school, "special": special},
         "labs_with_college_check": college_cov, "labs_with_school_check_semester": school_cov,
         "hazards": hazards, "hazards_by_severity": {"general": general, "major": major},
-        "hazards_by_article": articles or {}, "rectified_on_time": on_time, "rectified_late": late,
+        "hazards_by_article": articles or {}, "major_by_article": major_articles or {},
+        "rectified_on_time": on_time, "rectified_late": late,
         "overdue": overdue, "escalated": escalated, "still_open": still_open,
         "median_days_to_rectify": median, "missed_checks": missed,
     }
@@ -109,9 +110,10 @@ EXPECTED = {
     "CA": {
         "current": fig(labs=2, open_days=37, checked_days=22, daily=27, college=1, special=1, college_cov=1,
                        school_cov=1, hazards=3, general=2, major=1, articles={"16": 1, "21": 1, "23": 1},
+                       major_articles={"16": 1},
                        on_time=1, late=1, overdue=1, escalated=1, still_open=2, median=5.5, missed=6),
         "previous": fig(labs=1, open_days=30, checked_days=2, daily=2, school=1, school_cov=1, hazards=1, major=1,
-                        articles={"16": 1}, overdue=1, still_open=1, missed=3),
+                        articles={"16": 1}, major_articles={"16": 1}, overdue=1, still_open=1, missed=3),
     },
     "CB": {
         "current": fig(labs=1, open_days=31, checked_days=20, daily=20, college=2, school=1, college_cov=1,
@@ -124,10 +126,10 @@ EXPECTED = {
     "school": {
         "current": fig(labs=3, open_days=68, checked_days=42, daily=47, college=3, school=1, special=1,
                        college_cov=2, school_cov=2, hazards=6, general=5, major=1,
-                       articles={"16": 1, "21": 1, "23": 3, "24": 1}, on_time=3, late=1, overdue=2, escalated=2,
+                       articles={"16": 1, "21": 1, "23": 3, "24": 1}, major_articles={"16": 1}, on_time=3, late=1, overdue=2, escalated=2,
                        still_open=4, median=4.0, missed=17),
         "previous": fig(labs=2, open_days=60, checked_days=32, daily=32, college=1, school=1, college_cov=1,
-                        school_cov=1, hazards=1, major=1, articles={"16": 1}, overdue=2, escalated=1,
+                        school_cov=1, hazards=1, major=1, articles={"16": 1}, major_articles={"16": 1}, overdue=2, escalated=1,
                         still_open=2, missed=3),
     },
 }

@@ -1,0 +1,143 @@
+"""The summary page, its CSV/XLSX exports and the CLI carry the same figures."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from openpyxl import load_workbook
+
+from app.auth.models import Role
+from tests.factories import login, make_user
+
+from . import scenario
+
+
+def _sections(text: str) -> dict[str, list[list[str]]]:
+    """CSV blocks: title row, header row, data rows, blank line."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    out, i = {}, 0
+    while i < len(rows) and rows[i]:
+        i += 1  # the document title (and the "not over" note)
+    while i < len(rows):
+        if not rows[i]:
+            i += 1
+            continue
+        title = rows[i][0]
+        block = []
+        i += 1
+        while i < len(rows) and rows[i]:
+            block.append(rows[i])
+            i += 1
+        out[title] = block
+    return out
+
+
+def test_school_page_shows_charts_and_figures(app, client):
+    scenario.build()
+    admin = make_user(Role.school_admin)
+    login(client, admin)
+    resp = client.get("/reports/monthly?month=2026-10&lang=en")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert html.count('class="chart"') == 3  # compliance, college-check coverage, hazards by article
+    assert "61.8%" in html  # school compliance 42/68
+    assert ">53.3<" in html  # September: 32/60, beside it in the table
+    for name in ("化学与材料工程学院", "生命科学学院", "外国语学院"):
+        assert name in html
+    assert "art. 23" in html
+    assert 'href="/reports/monthly.csv?month=2026-10"' in html
+    assert "<script>" not in html.split("<main", 1)[1]
+
+
+def test_default_month_and_bad_month(app, client):
+    admin = make_user(Role.school_admin)
+    login(client, admin)
+    assert client.get("/reports/monthly").status_code == 200
+    assert client.get("/reports/monthly?month=2026-13").status_code == 400
+    assert client.get("/reports/monthly?month=2999-01").status_code == 400
+    assert client.get("/reports/monthly?college_id=999999").status_code == 404
+
+
+def test_college_leader_sees_only_their_college(app, client):
+    labs = scenario.build()
+    leader = make_user(Role.college_leader, college=labs["ca"])
+    login(client, leader)
+    resp = client.get("/reports/monthly?month=2026-10")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith(f"/colleges/{labs['ca'].id}/reports/monthly?month=2026-10")
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "化学与材料工程学院" in html and "生命科学学院" not in html and "微生物实验室" not in html
+    assert "59.5%" in html  # CA: 22/37
+    assert client.get(f"/reports/monthly?college_id={labs['cb'].id}").status_code == 403
+    assert client.get(f"/colleges/{labs['cb'].id}/reports/monthly").status_code == 403
+    assert client.get(f"/reports/monthly.csv?college_id={labs['cb'].id}").status_code == 403
+    assert client.get("/reports/monthly.csv").status_code == 403
+
+
+def test_csv_export_contains_the_figures(app, client):
+    scenario.build()
+    login(client, make_user(Role.school_admin))
+    resp = client.get("/reports/monthly.csv?month=2026-10&lang=en")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert 'filename="labsafe-monthly-2026-10.csv"' in resp.headers["Content-Disposition"]
+    sections = _sections(resp.get_data(as_text=True))
+    overview = sections["Labs and daily checks (art. 29)"]
+    assert overview[0][:6] == ["Code", "College", "Labs 2026-10", "Labs 2026-09", "Open lab-days 2026-10",
+                               "Open lab-days 2026-09"]
+    # school, CA, CB, CC: labs, open days, checked days, compliance %, missed (this month, previous)
+    assert overview[1] == ["", "Whole school", "3", "2", "68", "60", "42", "32", "61.8", "53.3", "17", "3"]
+    assert overview[2] == ["CA", "化学与材料工程学院", "2", "1", "37", "30", "22", "2", "59.5", "6.7", "6", "3"]
+    assert overview[3] == ["CB", "生命科学学院", "1", "1", "31", "30", "20", "30", "64.5", "100.0", "11", "0"]
+    assert overview[4] == ["CC", "外国语学院", "0", "0", "0", "0", "0", "0", "", "", "0", "0"]
+    tickets = sections["Rectification (art. 29, 30)"]
+    assert tickets[1] == ["", "Whole school", "3", "0", "1", "0", "2", "2", "2", "1", "4", "2", "4.0", ""]
+    articles = sections["Hazards found by article"]
+    assert ["", "Whole school", "art. 23", "3", "0"] in articles
+    assert ["CB", "生命科学学院", "art. 24", "1", "0"] in articles
+    missed = sections["Labs with the most missed daily checks"]
+    assert missed[1:] == [["B1", "微生物实验室", "生命科学学院", "11"], ["A1", "有机化学实验室", "化学与材料工程学院", "5"],
+                          ["A2", "分析化学实验室", "化学与材料工程学院", "1"]]
+    oldest = sections["Oldest open tickets"]
+    assert [r[1] for r in oldest[1:]] == ["B1", "A1", "A3", "B1"]
+    assert oldest[1][7:] == ["2026-08-20", "2026-08-22", "72.6"]
+
+
+def test_xlsx_export_has_a_sheet_per_section(app, client):
+    labs = scenario.build()
+    login(client, make_user(Role.school_admin))
+    resp = client.get(f"/reports/monthly.xlsx?month=2026-10&college_id={labs['ca'].id}&lang=en")
+    assert resp.status_code == 200
+    assert 'filename="labsafe-monthly-2026-10-CA.xlsx"' in resp.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(resp.data))
+    assert wb.sheetnames == ["About", "Daily checks", "Inspections", "Hazards by severity", "Hazards by article",
+                             "Rectification", "Most missed checks", "Oldest open tickets"]
+    ws = wb["Daily checks"]
+    assert [c.value for c in ws[3]] == ["CA", "化学与材料工程学院", 2, 1, 37, 30, 22, 2, 59.5, 6.7, 6, 3]
+    assert ws.max_row == 3  # the college only
+    ws = wb["Inspections"]
+    # daily, college, school, special; labs with a college check, coverage %, school check, coverage %
+    assert [c.value for c in ws[3]][2:] == [27, 2, 1, 0, 0, 1, 1, 0, 1, 0, 50.0, 0.0, 1, 1, 50.0, 100.0]
+    ws = wb["Rectification"]
+    assert [c.value for c in ws[3]][2:] == [1, 0, 1, 0, 1, 1, 1, 0, 2, 1, 5.5, None]
+
+
+def test_cli_writes_csv_and_xlsx(app, runner, tmp_path):
+    scenario.build()
+    out = tmp_path / "october.csv"
+    result = runner.invoke(args=["monthly-summary", "--month", "2026-10", "--out", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    sections = _sections(out.read_text(encoding="utf-8"))
+    assert sections["Labs and daily checks (art. 29)"][1][:4] == ["", "Whole school", "3", "2"]
+    out = tmp_path / "october-cb.xlsx"
+    result = runner.invoke(args=["monthly-summary", "--month", "2026-10", "--college", "CB", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(out)
+    assert len(wb.sheetnames) == 8
+    rows = list(wb.worksheets[1].iter_rows(values_only=True))
+    assert rows[2][:4] == ("CB", "生命科学学院", 1, 1)
+    bad = runner.invoke(args=["monthly-summary", "--month", "2026-10", "--out", str(tmp_path / "x.pdf")])
+    assert bad.exit_code != 0 and ".csv or .xlsx" in bad.output
+    bad = runner.invoke(args=["monthly-summary", "--college", "NOPE", "--out", str(tmp_path / "x.csv")])
+    assert bad.exit_code != 0 and "NOPE" in bad.output
+    assert re.search(r"\d+ SQL statements", result.output)

@@ -128,7 +128,9 @@ def build_spec(app: Flask) -> dict:
             if method != "GET":
                 defaults[400] = "Invalid input or missing CSRF token"
             for code, desc in {**defaults, **meta["responses"]}.items():
-                responses[str(code)] = {"description": desc, **err}
+                # A second success code (e.g. 200 for an idempotent replay of a 201) has the OK body.
+                body = ({"content": ok["content"]} if "content" in ok else {}) if int(code) < 400 else err
+                responses[str(code)] = {"description": desc, **body}
             op["responses"] = responses
             if meta["auth"]:
                 op["security"] = [{"session": []}]

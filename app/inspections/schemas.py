@@ -8,7 +8,7 @@ from .models import AnswerResult, InspectionLevel
 NOTE_MAX = 4000
 
 
-class AnswerInSchema(Schema):
+class InspectionAnswerInSchema(Schema):
     item_id = fields.Integer(required=True, strict=True)
     result = fields.Enum(AnswerResult, by_value=True, required=True)
     note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
@@ -30,7 +30,7 @@ class InspectionInSchema(Schema):
     started_at = fields.AwareDateTime(required=True)
     finished_at = fields.AwareDateTime(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
-    answers = fields.List(fields.Nested(AnswerInSchema), required=True, validate=validate.Length(min=1, max=500))
+    answers = fields.List(fields.Nested(InspectionAnswerInSchema), required=True, validate=validate.Length(min=1, max=500))
 
 
 class SubmitResultSchema(Schema):
@@ -42,7 +42,7 @@ class SubmitResultSchema(Schema):
     url = fields.String(required=True)
 
 
-class PhotoRefSchema(Schema):
+class InspectionPhotoRefSchema(Schema):
     uuid = fields.String(required=True)
     received = fields.Boolean(required=True)
     thumb_url = fields.String(allow_none=True)
@@ -50,7 +50,7 @@ class PhotoRefSchema(Schema):
     original_url = fields.String(allow_none=True, metadata={"description": "only for roles allowed to see evidence originals"})
 
 
-class AnswerOutSchema(Schema):
+class InspectionAnswerSchema(Schema):
     item_id = fields.Integer()
     item_key = fields.String()
     article = fields.String()
@@ -61,10 +61,10 @@ class AnswerOutSchema(Schema):
     result = fields.String()
     note = fields.String()
     ticket_id = fields.Integer(allow_none=True)
-    photos = fields.List(fields.Nested(PhotoRefSchema))
+    photos = fields.List(fields.Nested(InspectionPhotoRefSchema))
 
 
-class PersonSchema(Schema):
+class InspectorSchema(Schema):
     id = fields.Integer()
     name = fields.String()
 
@@ -76,9 +76,10 @@ class InspectionSummarySchema(Schema):
     level = fields.String()
     checklist_key = fields.String()
     checklist_title = fields.String()
+    checklist_title_en = fields.String(allow_none=True)
     checklist_version_id = fields.Integer()
     checklist_version = fields.Integer()
-    inspector = fields.Nested(PersonSchema)
+    inspector = fields.Nested(InspectorSchema)
     started_at = fields.DateTime()
     finished_at = fields.DateTime()
     received_at = fields.DateTime()
@@ -92,7 +93,7 @@ class InspectionSummarySchema(Schema):
 
 class InspectionOutSchema(InspectionSummarySchema):
     lab_name = fields.String()
-    answers = fields.List(fields.Nested(AnswerOutSchema))
+    answers = fields.List(fields.Nested(InspectionAnswerSchema))
 
 
 class LabInspectionsQuery(Schema):

@@ -135,7 +135,7 @@ def test_oversized_upload_is_413_json_and_leaves_nothing(app, client, w, files):
 
 def test_missing_file_field_is_400(client, w):
     login(client, w.inspector_a)
-    r = client.put(f"/api/photos/{new_uuid()}", data={"other": "x"}, content_type="multipart/form-data")
+    r = client.put(f"/api/photos/{new_uuid()}?lang=en", data={"other": "x"}, content_type="multipart/form-data")
     assert r.status_code == 400 and "file" in r.get_json()["error"]["message"]
 
 

@@ -1,0 +1,26 @@
+"""Access matrix for photos: upload, and the three sizes in and out of scope.
+
+The photos come from tests/inspections/access_cases.py's extend_world (lab A1: uploaded by A's
+college inspector; lab B1: by the school inspector).
+"""
+from __future__ import annotations
+
+from tests.access.matrix import LAB_A_READERS, LAB_B_READERS, Case
+
+UPLOADERS = frozenset({"admin", "school_inspector", "college_inspector", "college_leader", "lab_officer", "other_officer"})
+# Evidence originals: those who judge evidence (policy._can_view_original), not every reader.
+ORIGINAL_A = frozenset({"admin", "school_inspector", "dept_officer", "college_inspector", "college_leader", "college_head"})
+ORIGINAL_B = frozenset({"admin", "school_inspector", "dept_officer"})
+
+CASES = [
+    # No file: an uploader gets 400 (the policy let them through), anyone else 403/401.
+    Case("PUT", "/api/photos/<uuid:photo_uuid>", "/api/photos/7d1c2a52-0000-4000-8000-000000000001",
+         allow=UPLOADERS, data={}),
+    Case("GET", "/photos/<uuid:photo_uuid>/thumb", "/photos/{insp_photo_a}/thumb", allow=LAB_A_READERS),
+    Case("GET", "/photos/<uuid:photo_uuid>/thumb", "/photos/{insp_photo_b}/thumb", allow=LAB_B_READERS,
+         note="another college's photo"),
+    Case("GET", "/photos/<uuid:photo_uuid>/display", "/photos/{insp_photo_a}/display", allow=LAB_A_READERS),
+    Case("GET", "/photos/<uuid:photo_uuid>/display", "/photos/{insp_photo_b}/display", allow=LAB_B_READERS),
+    Case("GET", "/photos/<uuid:photo_uuid>/original", "/photos/{insp_photo_a}/original", allow=ORIGINAL_A),
+    Case("GET", "/photos/<uuid:photo_uuid>/original", "/photos/{insp_photo_b}/original", allow=ORIGINAL_B),
+]

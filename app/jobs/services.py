@@ -113,12 +113,12 @@ def process_day(day: date, config: dict) -> dict | None:
             session.rollback()
             return None
         # Claim the day first: its primary key refuses a second claim (SQLite: writers queue here).
-        session.execute(insert(NightlyRun).values(day=day, started_at=now, finished_at=None))
+        session.execute(insert(NightlyRun.__table__).values(day=day, started_at=now, finished_at=None))
         counts = _flag_missed(day, start, now, config)
         counts.update(_escalate_overdue(day, end, now, config))
         counts["notifications"] = counts.pop("n_missed") + counts.pop("n_streak") + counts.pop("n_tickets")
         counts["emails"] = _queue_emails(now, config)
-        session.execute(update(NightlyRun).where(NightlyRun.day == day).values(finished_at=utcnow()))
+        session.execute(update(NightlyRun.__table__).where(NightlyRun.day == day).values(finished_at=utcnow()))
         session.commit()
     except IntegrityError:
         # Another copy claimed this day between our check and our insert: it is theirs.
@@ -132,6 +132,11 @@ def process_day(day: date, config: dict) -> dict | None:
     return counts
 
 
+def _rows(stmt) -> int:
+    """Execute a DML statement; how many rows it wrote (psycopg needs the rowcount kept)."""
+    return db.session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount or 0
+
+
 def _lab_officer_join(lab_id_col):
     return and_(RoleAssignment.lab_id == lab_id_col, RoleAssignment.role == Role.lab_officer)
 
@@ -142,7 +147,7 @@ def _not_notified(user_id_col, key_expr):
 
 def _notification_insert(sel):
     cols = ["user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at"]
-    return db.session.execute(insert(Notification).from_select(cols, sel)).rowcount or 0
+    return _rows(insert(Notification.__table__).from_select(cols, sel))
 
 
 def _flag_missed(day: date, start, now, config: dict) -> dict:
@@ -159,9 +164,7 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
         .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at < start,
                Lab.id.not_in(checked), Lab.id.not_in(closed), Lab.id.not_in(already))
     )
-    missed = session.execute(
-        insert(MissedDailyCheck).from_select(["lab_id", "day", "flagged_at"], labs)
-    ).rowcount or 0
+    missed = _rows(insert(MissedDailyCheck.__table__).from_select(["lab_id", "day", "flagged_at"], labs))
 
     d = day.isoformat()
     key = literal("missed:") + _s(Lab.id) + literal(f":{d}")
@@ -251,7 +254,7 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
         T.id, literal(None, type_=db.Integer), literal("escalate"), _s(T.state), _s(T.state), level, next_level,
         literal(ESCALATION_NOTE % day.isoformat()), literal(now, type_=db.DateTime),
     ).where(overdue, climbing)
-    session.execute(insert(TicketEvent).from_select(
+    session.execute(insert(TicketEvent.__table__).from_select(
         ["ticket_id", "actor_id", "kind", "from_state", "to_state", "from_level", "to_level", "note", "created_at"],
         events,
     ))
@@ -266,12 +269,12 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
         ],
         else_=T.deadline,
     )
-    escalated = session.execute(
-        update(T).where(overdue, climbing).values(
+    escalated = _rows(
+        update(T.__table__).where(overdue, climbing).values(
             level=case((T.level == TicketLevel.lab, TicketLevel.college.value), else_=TicketLevel.school.value),
             deadline=deadline, escalated_at=end, updated_at=now, version=T.version + 1,
-        ).execution_options(synchronize_session=False)
-    ).rowcount or 0
+        )
+    )
     return {"escalated": escalated, "n_tickets": sent}
 
 
@@ -290,8 +293,8 @@ def _queue_emails(now, config: dict) -> int:
         .where(Notification.created_at == now, User.email.is_not(None), User.email != "",
                ~exists().where(OutboxEmail.notification_id == Notification.id))
     )
-    return db.session.execute(insert(OutboxEmail).from_select(
-        ["notification_id", "to_address", "subject", "body", "created_at", "attempts"], sel)).rowcount or 0
+    return _rows(insert(OutboxEmail.__table__).from_select(
+        ["notification_id", "to_address", "subject", "body", "created_at", "attempts"], sel))
 
 
 # ---- reading -------------------------------------------------------------------------------

@@ -81,6 +81,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(config_cls)
+    from .security import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # ids beyond 32 bits: 404, not 500
     app.config.update(overrides)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

@@ -98,6 +98,8 @@ def build_spec(app: Flask) -> dict:
             schema = {"type": _TYPES.get(m.group("conv"), "string")}
             if m.group("conv") == "uuid":
                 schema["format"] = "uuid"
+            if m.group("conv") == "int":  # the bounded int converter (app/security.py): else 404
+                schema.update(minimum=0, maximum=2**31 - 1)
             params.append({"in": "path", "name": m.group("name"), "required": True, "schema": schema})
         path = _CONVERTER.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         if meta["query"] is not None:
@@ -125,6 +127,8 @@ def build_spec(app: Flask) -> dict:
             defaults = {400: "Invalid input", 404: "Not found"}
             if meta["auth"]:
                 defaults.update({401: "Not logged in", 403: "Not allowed"})
+            if app.config.get("API_RATE_LIMIT"):
+                defaults[429] = "Too many requests; see Retry-After"
             if method != "GET":
                 defaults[400] = "Invalid input or missing CSRF token"
             for code, desc in {**defaults, **meta["responses"]}.items():

@@ -121,3 +121,16 @@ def _init_api_rate_limit(app: Flask) -> None:
         )
         resp.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
         return resp
+
+
+# Ids in URLs: werkzeug's int converter takes any number of digits, and a 30-digit id reaches the
+# database as an overflow (500). Bounded to the 32-bit range the id columns hold: larger is a 404.
+MAX_URL_INT = 2**31 - 1
+
+from werkzeug.routing import IntegerConverter  # noqa: E402
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_URL_INT if max is None else max,
+                         signed=signed)

@@ -37,6 +37,7 @@ BLUEPRINT_MODULES = [
     "app.notifications.api",
     "app.reports.views",
     "app.pwa.views",
+    "app.pwa.api",
 ]
 
 # Each domain's cli.py exposes register(app).
@@ -142,6 +143,21 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]  # Chinese first, whatever the browser says
 
 
+def _selected_locale_object():
+    # Babel parses "zh_CN" as zh_Hans_CN, and gettext then looks in zh_Hans_CN/ and zh/ only, never
+    # in the zh_CN/ catalogues: load the CLDR data under the full name, then drop the script so
+    # str(locale) == "zh_CN" names the catalogue directories.
+    from babel import Locale
+
+    parsed = Locale.parse(_select_locale())
+    if parsed.script is None:
+        return parsed
+    locale = Locale(parsed.language, territory=parsed.territory, script=parsed.script)
+    locale._data  # noqa: B018  (loaded now, while the identifier still names a CLDR file)
+    locale.script = None
+    return locale
+
+
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register every table on the metadata)
 
@@ -149,7 +165,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = _translation_dirs()
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=_selected_locale_object)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -1,0 +1,36 @@
+"""PWA JSON API: the offline bundle."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from flask_login import current_user, login_required
+from marshmallow import Schema, fields
+
+from app.apidoc import doc
+
+from . import services
+
+bp = Blueprint("pwa_api", __name__, url_prefix="/api")
+
+
+class BundleSchema(Schema):
+    generated_at = fields.String(metadata={"description": "ISO 8601, UTC"})
+    user_id = fields.Integer()
+    labs = fields.List(fields.Dict(), metadata={
+        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), qr_token, officers, "
+                       "open_tickets, daily_done_today (null unless the user is the lab's officer), and "
+                       "checklists [{key, kind, title, title_en, version_id, levels, item_ids}]"})
+    checklist_versions = fields.Dict(metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"})
+
+
+@bp.get("/offline/bundle")
+@login_required
+@doc("What an offline inspector needs: labs with nameplate info, officers, open tickets and the "
+     "checklists that apply to each", response=BundleSchema, tags=["pwa"])
+def offline_bundle():
+    resp = current_app.response_class(
+        current_app.json.dumps(services.offline_bundle(current_user, current_app.config)),
+        mimetype="application/json",
+    )
+    # Per user and changing: never in a shared cache; the app keeps its own copy (Cache Storage).
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

@@ -1,0 +1,205 @@
+"""PWA pages: manifest, service worker (scope /), offline page and the app-shell pages.
+
+The app-shell pages carry no lab data in their HTML: the JavaScript fills them from the JSON API
+when online and from the offline bundle when not, so the service worker can serve one cached copy
+of each page for every lab (an inspector in a basement lab has one bar of signal).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.errors import NotFound
+from app.policy import Action, authorize, may
+
+from .i18n import js_strings
+
+bp = Blueprint("pwa", __name__)
+
+# The app shell: precached by the service worker at install (no user data in these files).
+SHELL_STATIC = [
+    "css/app.css",
+    "js/app.js",
+    "js/api.js",
+    "js/db.js",
+    "js/outbox.js",
+    "js/sync.js",
+    "js/photo.js",
+    "js/bundle.js",
+    "js/ui.js",
+    "js/home.js",
+    "js/scan.js",
+    "js/lab.js",
+    "js/inspect.js",
+    "js/tickets.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/maskable-192.png",
+    "icons/maskable-512.png",
+]
+# Pages cached for offline use (they show the user's name, so they live in a per-user cache).
+SHELL_PAGES = ["pwa.home", "pwa.scan", "pwa.lab_shell", "pwa.inspect_shell", "pwa.tickets", "pwa.ticket_shell"]
+
+
+@lru_cache(maxsize=1)
+def _asset_version(static_folder: str, templates: str) -> str:
+    """A hash of every shell file and the worker template: any change makes a new cache name."""
+    h = hashlib.sha256()
+    for rel in SHELL_STATIC:
+        p = Path(static_folder) / rel
+        if p.exists():
+            h.update(rel.encode())
+            h.update(p.read_bytes())
+    for p in sorted(Path(templates).glob("pwa/*")):
+        h.update(p.read_bytes())
+    base = Path(templates) / "base.html"
+    if base.exists():
+        h.update(base.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def asset_version() -> str:
+    if current_app.debug:
+        _asset_version.cache_clear()
+    return _asset_version(current_app.static_folder, current_app.template_folder)
+
+
+@bp.app_context_processor
+def _pwa_globals():
+    def nav_url(endpoint: str, **values):
+        """The URL of another area's page, or None while that area does not exist yet."""
+        if endpoint not in current_app.view_functions:
+            return None
+        try:
+            return url_for(endpoint, **values)
+        except Exception:  # the endpoint needs arguments we do not have
+            return None
+
+    return {"nav_url": nav_url, "js_strings": js_strings, "asset_version": asset_version}
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    body = {
+        "name": "实验室安全检查 / LabSafe",
+        "short_name": "LabSafe",
+        "description": "实验室安全检查：扫码、检查、拍照、整改 / Lab safety inspections",
+        "lang": "zh-CN",
+        "start_url": url_for("pwa.home") + "?source=pwa",
+        "scope": "/",
+        "id": "/app",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#f5f6f8",
+        "theme_color": "#10324f",
+        "icons": [
+            {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": url_for("static", filename="icons/maskable-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "maskable"},
+            {"src": url_for("static", filename="icons/maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ],
+        "shortcuts": [{"name": "扫码 / Scan", "url": url_for("pwa.scan")}],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/sw.js")
+def service_worker():
+    version = asset_version()
+    static = [url_for("static", filename=rel) for rel in SHELL_STATIC] + [url_for("pwa.offline")]
+    pages = [url_for(ep) for ep in SHELL_PAGES]
+    body = render_template(
+        "pwa/sw.js", version=version, static_urls=json.dumps(static), page_urls=json.dumps(pages),
+        offline_url=url_for("pwa.offline"),
+    )
+    resp = Response(body, mimetype="text/javascript")
+    # The worker must be re-checked on every navigation, or a fixed bug lives on in phones.
+    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+@bp.get("/offline")
+def offline():
+    # Public and user-free: it is precached and shown for any page the device has not cached.
+    return render_template("pwa/offline.html")
+
+
+@bp.get("/app")
+@login_required
+def home():
+    return render_template("pwa/home.html")
+
+
+@bp.get("/app/scan")
+@login_required
+def scan():
+    return render_template("pwa/scan.html")
+
+
+@bp.get("/app/labs/<int:lab_id>")
+@login_required
+def lab_card(lab_id: int):
+    from app.org.services import get_lab
+
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return render_template("pwa/lab.html")
+
+
+@bp.get("/app/shell/lab")
+@login_required
+def lab_shell():
+    """The same page without a lab: the service worker serves it for /app/labs/<id> offline."""
+    return render_template("pwa/lab.html")
+
+
+@bp.get("/app/labs/<int:lab_id>/inspect/<key>")
+@login_required
+def inspect(lab_id: int, key: str):
+    from app.org.services import get_lab
+
+    lab = get_lab(lab_id)
+    # Inspectors run college/school checks (art. 27, 28); the lab's officers the daily one (art. 29).
+    if not (may(current_user, Action.INSPECT_LAB, lab) or may(current_user, Action.DAILY_CHECK, lab)):
+        authorize(current_user, Action.INSPECT_LAB, lab)
+    return render_template("pwa/inspect.html")
+
+
+@bp.get("/app/shell/inspect")
+@login_required
+def inspect_shell():
+    return render_template("pwa/inspect.html")
+
+
+@bp.get("/app/tickets")
+@login_required
+def tickets():
+    return render_template("pwa/tickets.html")
+
+
+@bp.get("/app/tickets/<int:ticket_id>")
+@login_required
+def ticket(ticket_id: int):
+    from app.extensions import db
+    from app.tickets.models import RectificationTicket
+
+    t = db.session.get(RectificationTicket, ticket_id)
+    if t is None:
+        raise NotFound(_("No such ticket."))
+    authorize(current_user, Action.VIEW_TICKET, t)
+    return render_template("pwa/ticket.html")
+
+
+@bp.get("/app/shell/ticket")
+@login_required
+def ticket_shell():
+    return render_template("pwa/ticket.html")

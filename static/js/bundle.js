@@ -1,0 +1,70 @@
+// The offline bundle (GET /api/offline/bundle): the labs this user may inspect or daily-check,
+// with nameplate info, officers, open tickets and the checklists that apply. Kept in Cache
+// Storage (the service worker reads it too, to open /l/<token> offline); cleared on logout.
+export const DATA_CACHE = 'labsafe-data-v1';
+export const BUNDLE_URL = '/api/offline/bundle';
+
+function me() {
+  return document.body.dataset.userId || '';
+}
+
+export async function refreshBundle() {
+  try {
+    const resp = await fetch(BUNDLE_URL, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    if (!resp.ok) return null;
+    if ('caches' in window) {
+      const cache = await caches.open(DATA_CACHE);
+      await cache.put(BUNDLE_URL, resp.clone());
+    }
+    return await resp.json();
+  } catch (e) {
+    return null;
+  }
+}
+
+export async function cachedBundle() {
+  if (!('caches' in window)) return null;
+  const resp = await caches.match(BUNDLE_URL, { cacheName: DATA_CACHE });
+  if (!resp) return null;
+  const bundle = await resp.json();
+  // Another user's bundle is never shown (logout clears it; this is the belt to those braces).
+  if (String(bundle.user_id) !== String(me())) return null;
+  return bundle;
+}
+
+export async function getBundle({ refresh = false } = {}) {
+  if (refresh && navigator.onLine !== false) {
+    const fresh = await refreshBundle();
+    if (fresh) return fresh;
+  }
+  return cachedBundle();
+}
+
+export async function labFromBundle(labId) {
+  const b = await cachedBundle();
+  return b ? (b.labs || []).find((l) => String(l.id) === String(labId)) || null : null;
+}
+
+export async function labByToken(token) {
+  const b = await cachedBundle();
+  return b ? (b.labs || []).find((l) => l.qr_token === token) || null : null;
+}
+
+export async function labByCode(code) {
+  const b = await cachedBundle();
+  const c = code.trim().toUpperCase();
+  return b ? (b.labs || []).find((l) => (l.code || '').toUpperCase() === c) || null : null;
+}
+
+export async function checklistFromBundle(labId, key) {
+  const b = await cachedBundle();
+  if (!b) return null;
+  const lab = (b.labs || []).find((l) => String(l.id) === String(labId));
+  if (!lab) return null;
+  const entry = (lab.checklists || []).find((c) => c.key === key);
+  if (!entry) return null;
+  const version = (b.checklist_versions || {})[String(entry.version_id)];
+  if (!version) return null;
+  const wanted = new Set(entry.item_ids || []);
+  return { ...entry, items: version.items.filter((i) => wanted.has(i.id)) };
+}

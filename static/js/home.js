@@ -1,0 +1,68 @@
+// Home: scan, today's daily checks (lab officers), the outbox with "sync now", my labs.
+import { getBundle } from './bundle.js';
+import { items, remove, update } from './outbox.js';
+import { syncNow } from './sync.js';
+import { $, el, fmtTime, localized, status, t } from './ui.js';
+
+const userId = document.body.dataset.userId;
+
+async function renderOutbox() {
+  const mine = (await items()).filter((i) => String(i.user_id) === String(userId));
+  const others = (await items()).filter((i) => String(i.user_id) !== String(userId));
+  $('#outbox-total').textContent = String(mine.length);
+  const list = $('#outbox-list');
+  if (!mine.length && !others.length) {
+    list.replaceChildren(el('li', { class: 'pad muted', text: t('outbox_empty') }));
+    return;
+  }
+  list.replaceChildren(...mine.map((item) => {
+    const row = el('li', { class: `pad outbox-item ${item.status}`, 'data-id': item.id, 'data-status': item.status },
+      el('strong', { text: `${t(item.kind === 'photo' ? 'kind_photo' : 'kind_inspection')} · ${item.label || ''}` }),
+      el('span', { class: 'muted', text: fmtTime(item.created_at) }));
+    if (item.status !== 'pending') {
+      row.append(el('p', { class: 'error', text: `${item.status === 'conflict' ? t('item_conflict') : t('item_failed')}: ${item.error || ''}` }));
+      const retry = el('button', { type: 'button', text: t('retry') });
+      retry.addEventListener('click', async () => { item.status = 'pending'; item.error = null; await update(item); syncNow(); });
+      const discard = el('button', { type: 'button', class: 'danger', text: t('discard') });
+      discard.addEventListener('click', async () => { if (window.confirm(t('confirm_discard'))) await remove(item.id); });
+      row.append(el('div', { class: 'actions' }, retry, discard));
+    }
+    return row;
+  }), ...others.map((item) => el('li', { class: 'pad muted' },
+    `${t(item.kind === 'photo' ? 'kind_photo' : 'kind_inspection')} · ${item.label || ''} — ${t('waiting_other_user')}`)));
+}
+
+function renderLabs(bundle) {
+  const list = $('#lab-list');
+  const labs = bundle ? bundle.labs || [] : [];
+  status($('#bundle-status'), bundle ? t('bundle_saved', { n: labs.length, when: fmtTime(bundle.generated_at) }) : t('bundle_none'));
+  list.replaceChildren(...(labs.length ? labs.map((lab) => el('li', {},
+    el('a', { href: `/app/labs/${lab.id}` },
+      el('strong', { text: localized(lab, 'name') }),
+      el('span', { class: 'muted', text: `${lab.code} · ${lab.college_name || ''} · ${[lab.building, lab.room].filter(Boolean).join(' ')}` }),
+      lab.open_tickets && lab.open_tickets.length ? el('span', { class: 'tag', text: `${t('open_tickets')}: ${lab.open_tickets.length}` }) : null)))
+    : [el('li', { class: 'pad muted', text: t('no_labs') })]));
+  const daily = labs.filter((l) => (l.checklists || []).some((c) => (c.levels || []).includes('daily')));
+  $('#daily-section').hidden = !daily.length;
+  $('#daily-list').replaceChildren(...daily.map((lab) => {
+    const c = lab.checklists.find((x) => (x.levels || []).includes('daily'));
+    return el('li', { class: lab.daily_done_today ? 'done' : 'todo' },
+      el('a', { href: lab.daily_done_today ? `/app/labs/${lab.id}` : `/app/labs/${lab.id}/inspect/${encodeURIComponent(c.key)}?level=daily`, 'data-daily-lab': lab.id },
+        el('strong', { text: localized(lab, 'name') }),
+        el('span', { class: lab.daily_done_today ? 'ok' : 'warn', text: lab.daily_done_today ? t('daily_done') : t('daily_not_done') })));
+  }));
+}
+
+window.addEventListener('labsafe:outbox', renderOutbox);
+window.addEventListener('labsafe:sync', (ev) => {
+  const s = ev.detail.state;
+  status($('#sync-status'), s === 'running' ? t('syncing') : s === 'network' ? t('sync_failed_network') : s === 'auth' ? t('login_again') : s === 'done' ? t('synced') : '');
+  if (s === 'done' && ev.detail.confirmed && ev.detail.confirmed.length) getBundle({ refresh: true }).then(renderLabs);
+});
+$('#sync-now').addEventListener('click', () => syncNow());
+
+renderOutbox();
+getBundle().then((cached) => {
+  if (cached) renderLabs(cached);
+  return getBundle({ refresh: true });
+}).then((fresh) => { if (fresh) renderLabs(fresh); else getBundle().then(renderLabs); });

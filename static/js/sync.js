@@ -1,0 +1,91 @@
+// Replays the outbox: photos first (the inspection refers to them), then inspections.
+// Triggers (app.js): app start, `online`, page visible again, the "sync now" button; Background
+// Sync is Chromium-only, so it is not relied on (iOS must work too).
+import { request } from './api.js';
+import { changed, items, remove, update } from './outbox.js';
+
+let running = null;
+export const lastResult = { state: 'idle', ticketIds: [], confirmed: [] };
+
+function userId() {
+  return document.body.dataset.userId || '';
+}
+
+async function send(item) {
+  let resp;
+  try {
+    if (item.kind === 'photo') {
+      const form = new FormData();
+      form.append('file', item.blob, `${item.id}.jpg`);
+      resp = await request('PUT', `/api/photos/${item.id}`, { body: form });
+    } else {
+      resp = await request('POST', '/api/inspections', { json: item.body });
+    }
+  } catch (err) {
+    return 'network';
+  }
+  if (resp.ok) {
+    // 201 first time, 200 for a replay the server already has: both mean "arrived".
+    await remove(item.id);
+    lastResult.confirmed.push(item.id);
+    if (item.kind === 'inspection' && resp.data && resp.data.ticket_ids) {
+      lastResult.ticketIds.push(...resp.data.ticket_ids);
+    }
+    return 'ok';
+  }
+  if (resp.status === 401 || (resp.status === 400 && resp.error && resp.error.code === 'csrf')) {
+    return 'auth'; // keep the item; the user logs in again
+  }
+  if (resp.status >= 500 || resp.status === 429 || resp.status === 408) {
+    item.attempts = (item.attempts || 0) + 1;
+    await update(item);
+    return 'network';
+  }
+  const message = (resp.error && resp.error.message) || `HTTP ${resp.status}`;
+  item.status = resp.status === 409 ? 'conflict' : 'failed';
+  item.error = message;
+  item.http_status = resp.status;
+  await update(item);
+  return item.status;
+}
+
+async function run() {
+  const me = userId();
+  if (!me) return { state: 'skipped' };
+  lastResult.ticketIds = [];
+  lastResult.confirmed = [];
+  const mine = (await items()).filter((i) => String(i.user_id) === String(me) && i.status === 'pending');
+  const photos = mine.filter((i) => i.kind === 'photo');
+  let state = 'done';
+  for (const item of photos) {
+    const r = await send(item);
+    if (r === 'network' || r === 'auth') { state = r; break; }
+  }
+  if (state === 'done') {
+    const waitingPhotos = new Set((await items()).filter((i) => i.kind === 'photo' && i.status === 'pending').map((i) => i.id));
+    for (const item of mine.filter((i) => i.kind === 'inspection')) {
+      // A photo the server refused for good must not hold the hazard report back.
+      if ((item.deps || []).some((id) => waitingPhotos.has(id))) continue;
+      const r = await send(item);
+      if (r === 'network' || r === 'auth') { state = r; break; }
+    }
+  }
+  lastResult.state = state;
+  const relogin = document.getElementById('relogin');
+  if (relogin) relogin.hidden = state !== 'auth';
+  return { state, ticketIds: lastResult.ticketIds.slice(), confirmed: lastResult.confirmed.slice() };
+}
+
+export function syncNow() {
+  if (running) return running;
+  window.dispatchEvent(new CustomEvent('labsafe:sync', { detail: { state: 'running' } }));
+  const job = navigator.locks ? navigator.locks.request('labsafe-sync', run) : run();
+  running = job.then((result) => {
+    window.dispatchEvent(new CustomEvent('labsafe:sync', { detail: result }));
+    return result;
+  }, (err) => {
+    window.dispatchEvent(new CustomEvent('labsafe:sync', { detail: { state: 'error', error: String(err) } }));
+    return { state: 'error' };
+  }).finally(() => { running = null; changed(); });
+  return running;
+}

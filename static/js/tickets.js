@@ -1,0 +1,138 @@
+// Tickets on the phone: the list in the user's scope (state, level, overdue filters) and one
+// ticket with its history, evidence photos and the actions this user may take.
+import { get, request } from './api.js';
+import { downscale, uuid } from './photo.js';
+import { $, el, fmtTime, isOverdue, levelLabel, status, stateLabel, t, ticketItem } from './ui.js';
+
+const page = document.querySelector('[data-page]').dataset.page;
+
+async function loadList() {
+  const form = $('#ticket-filters');
+  const q = new URLSearchParams();
+  for (const [k, v] of new FormData(form).entries()) if (v) q.set(k, v);
+  const s = $('#tickets-status');
+  status(s, t('loading'));
+  try {
+    const r = await get(`/api/tickets?${q}`);
+    if (!r.ok) { status(s, (r.error && r.error.message) || t('load_failed')); return; }
+    const list = r.data.items || r.data;
+    status(s, list.length ? '' : t('no_tickets'));
+    $('#ticket-list').replaceChildren(...list.map(ticketItem));
+  } catch (e) {
+    status(s, t('needs_online'));
+  }
+}
+
+function photoLink(p) {
+  const id = typeof p === 'string' ? p : p.uuid;
+  const thumb = (typeof p === 'object' && p.thumb_url) || `/photos/${id}/thumb`;
+  const display = (typeof p === 'object' && p.display_url) || `/photos/${id}/display`;
+  return el('a', { href: display, class: 'thumb', target: '_blank' }, el('img', { src: thumb, alt: '', loading: 'lazy' }));
+}
+
+let ticket = null;
+let fixPhotos = []; // [{uuid, blob, url}]
+
+function renderTicket() {
+  $('#ticket-card').hidden = false;
+  $('#ticket-article').textContent = ticket.article ? `${t('article')} ${ticket.article}` : '';
+  $('#ticket-state').textContent = stateLabel(ticket.state);
+  $('#ticket-state').dataset.state = ticket.state;
+  $('#ticket-level').textContent = levelLabel(ticket.level);
+  $('#ticket-major').hidden = ticket.severity !== 'major';
+  $('#ticket-title').textContent = ticket.title;
+  $('#ticket-meta').textContent = [ticket.lab_name, ticket.deadline ? `${t('deadline')} ${fmtTime(ticket.deadline)}` : '', isOverdue(ticket) ? t('overdue') : ''].filter(Boolean).join(' · ');
+  $('#ticket-description').textContent = ticket.description || '';
+  const events = ticket.events || [];
+  $('#ticket-history').hidden = !events.length;
+  $('#ticket-events').replaceChildren(...events.map((ev) => el('li', { class: 'event', 'data-kind': ev.kind || ev.action || '' },
+    el('strong', { text: t(`action_${ev.kind}`) !== `action_${ev.kind}` ? t(`action_${ev.kind}`) : (ev.kind || '') }),
+    el('span', { class: 'muted', text: ` ${ev.actor_name || (ev.actor && ev.actor.name) || ev.who || ''} · ${fmtTime(ev.created_at || ev.when)}` }),
+    ev.note ? el('p', { text: ev.note }) : null,
+    (ev.photos || []).length ? el('div', { class: 'thumbs' }, ...(ev.photos || []).map(photoLink)) : null)));
+  const allowed = (ticket.allowed_actions || []).filter((a) => a !== 'start_fix' || !ticket.allowed_actions.includes('submit_fix'));
+  $('#ticket-actions').hidden = !allowed.length;
+  $('#fix-fields').hidden = !allowed.some((a) => a === 'submit_fix' || a === 'declare_cannot_fix');
+  $('#action-buttons').replaceChildren(...allowed.map((action) => {
+    const b = el('button', { type: 'button', class: `big block ${action === 'verify' || action === 'submit_fix' ? 'primary' : ''} ${action === 'reject' ? 'danger' : ''}`, 'data-action': action, text: t(`action_${action}`) });
+    b.addEventListener('click', () => act(action, b));
+    return b;
+  }));
+}
+
+async function act(action, button) {
+  const err = $('#action-error');
+  err.hidden = true;
+  const note = $('#action-note').value.trim();
+  if ((action === 'reject' || action === 'declare_cannot_fix' || action === 'escalate') && !note) { status(err, t('reason_required')); return; }
+  if (action === 'submit_fix' && !fixPhotos.length) { status(err, t('photo_needed_fix')); return; }
+  button.disabled = true;
+  try {
+    const photoIds = [];
+    if (action === 'submit_fix' || action === 'declare_cannot_fix') {
+      for (const p of fixPhotos) {
+        const form = new FormData();
+        form.append('file', p.blob, `${p.uuid}.jpg`);
+        const r = await request('PUT', `/api/photos/${p.uuid}`, { body: form });
+        if (!r.ok) { status(err, (r.error && r.error.message) || t('load_failed')); return; }
+        photoIds.push(p.uuid);
+      }
+    }
+    const body = { action, note, version: ticket.version };
+    if (photoIds.length) body.photos = photoIds;
+    const interim = $('#interim').value.trim();
+    if (interim && action === 'declare_cannot_fix') body.interim_measures = interim;
+    const r = await request('POST', `/api/tickets/${ticket.id}/actions`, { json: body });
+    if (!r.ok) {
+      status(err, (r.error && r.error.message) || t('load_failed'));
+      if (r.status === 409) await loadTicket();
+      return;
+    }
+    ticket = r.data;
+    fixPhotos = [];
+    $('#fix-thumbs').replaceChildren();
+    $('#action-note').value = '';
+    status($('#ticket-status'), t('action_done'));
+    if (!ticket.allowed_actions) await loadTicket();
+    else renderTicket();
+  } catch (e) {
+    status(err, t('needs_online'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function loadTicket() {
+  const id = (window.location.pathname.match(/\/app\/tickets\/(\d+)/) || [])[1];
+  try {
+    const r = await get(`/api/tickets/${id}`);
+    if (!r.ok) { status($('#ticket-status'), (r.error && r.error.message) || t('load_failed')); return; }
+    ticket = r.data;
+    status($('#ticket-status'), '');
+    renderTicket();
+  } catch (e) {
+    status($('#ticket-status'), t('needs_online'));
+  }
+}
+
+if (page === 'tickets') {
+  $('#ticket-filters').addEventListener('change', loadList);
+  loadList();
+} else {
+  const input = $('#fix-photo');
+  input.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    try {
+      const blob = await downscale(file);
+      const p = { uuid: uuid(), blob, url: URL.createObjectURL(blob) };
+      fixPhotos.push(p);
+      $('#fix-thumbs').append(el('figure', { class: 'thumb', 'data-photo': p.uuid }, el('img', { src: p.url, alt: '' })));
+    } catch (e) {
+      status($('#action-error'), t('photo_failed'));
+    } finally {
+      input.value = '';
+    }
+  });
+  loadTicket();
+}

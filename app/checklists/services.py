@@ -11,6 +11,8 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from flask_babel import gettext as _
+
 from app.errors import NotFound
 from app.extensions import db
 from app.policy import Action, may
@@ -162,7 +164,7 @@ def all_checklists() -> list[Checklist]:
 def get_checklist(key: str) -> Checklist:
     checklist = db.session.scalar(select(Checklist).where(Checklist.key == key))
     if checklist is None:
-        raise NotFound(f"No checklist named {key!r}.")
+        raise NotFound(_("No checklist named %(key)s.", key=key))
     return checklist
 
 
@@ -170,7 +172,7 @@ def current_version(key: str) -> ChecklistVersion:
     """The version currently served for a list; NotFound if unknown or retired."""
     checklist = get_checklist(key)
     if checklist.current_version_id is None:
-        raise NotFound(f"Checklist {key!r} is not in service.")
+        raise NotFound(_("Checklist %(key)s is not in service.", key=key))
     return get_version(checklist.current_version_id)
 
 
@@ -181,7 +183,7 @@ def get_version(version_id: int) -> ChecklistVersion:
         .options(selectinload(ChecklistVersion.items), selectinload(ChecklistVersion.checklist))
     )
     if version is None:
-        raise NotFound("No such checklist version.")
+        raise NotFound(_("No such checklist version."))
     return version
 
 

@@ -49,7 +49,11 @@ def lab_by_qr(token: str):
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=url_for("org.lab_by_qr", token=token)))
     authorize(current_user, Action.VIEW_LAB, lab)
-    return redirect(url_for("org.lab_page", lab_id=lab.id))
+    # The phone's own camera app opens this URL: land in the PWA's lab card (issue 6) when it exists.
+    from flask import current_app
+
+    endpoint = "pwa.lab_card" if "pwa.lab_card" in current_app.view_functions else "org.lab_page"
+    return redirect(url_for(endpoint, lab_id=lab.id))
 
 
 @bp.get("/labs/<int:lab_id>")

@@ -32,6 +32,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, DateTime, and_, case, distinct, exists, func, literal, or_, select, true, union_all
 
+from flask_babel import gettext as _
+
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
@@ -54,7 +56,7 @@ def parse_month(value: str | None) -> date:
     """'YYYY-MM' -> the first day of that month."""
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", (value or "").strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
-        raise InvalidInput("Give the month as YYYY-MM, for example 2026-10.", {"month": value})
+        raise InvalidInput(_("Give the month as YYYY-MM, for example 2026-10."), {"month": value})
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -238,7 +240,7 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
     month = month.replace(day=1)
     current_month_start = school_today(config["SCHOOL_TIMEZONE"], now).replace(day=1)
     if month > current_month_start:
-        raise InvalidInput("That month has not begun yet.", {"month": month.strftime("%Y-%m")})
+        raise InvalidInput(_("That month has not begun yet."), {"month": month.strftime("%Y-%m")})
 
     counter = _StatementCounter()
     with counter:
@@ -247,7 +249,7 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
             college_stmt = college_stmt.where(College.id == college_id)
         colleges = db.session.execute(college_stmt).all()
         if college_id is not None and not colleges:
-            raise NotFound("No such college.")
+            raise NotFound(_("No such college."))
 
         cur = period_for(month, config, now)
         prev = period_for(add_months(month, -1), config, now)
@@ -529,12 +531,12 @@ def _median(values: list[float]) -> float | None:
 def college_by_code(code: str) -> College:
     college = db.session.scalar(select(College).where(College.code == code))
     if college is None:
-        raise NotFound(f"No college with the code {code!r}.")
+        raise NotFound(_("No college with the code %(code)s.", code=code))
     return college
 
 
 def get_college(college_id: int) -> College:
     college = db.session.get(College, college_id)
     if college is None:
-        raise NotFound("No such college.")
+        raise NotFound(_("No such college."))
     return college

@@ -1,4 +1,6 @@
-from tests.access.matrix import EVERYONE, LAB_A_READERS, LAB_B_READERS, PUBLIC, Case
+from datetime import date
+
+from tests.access.matrix import ADMIN, EVERYONE, LAB_A_READERS, LAB_B_READERS, Case
 
 CASES = [
     Case("GET", "/", "/", allow=EVERYONE),
@@ -11,4 +13,51 @@ CASES = [
     Case("GET", "/api/labs/<int:lab_id>", "/api/labs/{lab_b}", allow=LAB_B_READERS),
     Case("GET", "/api/qr/<token>", "/api/qr/{token_a}", allow=LAB_A_READERS),
     Case("GET", "/api/qr/<token>", "/api/qr/{token_b}", allow=LAB_B_READERS),
+    # School-admin pages (art. 9(1)): only the school admin, whatever the college. College A's
+    # leader and lab A1's officer are refused even for their own college and lab.
+    Case("GET", "/admin/", "/admin/", allow=ADMIN),
+    Case("GET", "/admin/colleges", "/admin/colleges", allow=ADMIN),
+    Case("POST", "/admin/colleges", "/admin/colleges", allow=ADMIN, data={"code": ""}, note="empty form: 400"),
+    Case("GET", "/admin/colleges/<int:college_id>", "/admin/colleges/{college_a}", allow=ADMIN),
+    Case("GET", "/admin/colleges/<int:college_id>", "/admin/colleges/{college_b}", allow=ADMIN),
+    Case("POST", "/admin/colleges/<int:college_id>", "/admin/colleges/{college_a}", allow=ADMIN, data={"code": ""}),
+    Case("POST", "/admin/colleges/<int:college_id>", "/admin/colleges/{college_b}", allow=ADMIN, data={"code": ""}),
+    Case("GET", "/admin/departments", "/admin/departments", allow=ADMIN),
+    Case("POST", "/admin/departments", "/admin/departments", allow=ADMIN, data={"code": ""}),
+    Case("GET", "/admin/departments/<int:department_id>", "/admin/departments/{dept}", allow=ADMIN,
+         note="dept_officer's own department"),
+    Case("POST", "/admin/departments/<int:department_id>", "/admin/departments/{dept}", allow=ADMIN, data={"code": ""}),
+    Case("GET", "/admin/labs", "/admin/labs", allow=ADMIN),
+    Case("GET", "/admin/labs/new", "/admin/labs/new", allow=ADMIN),
+    Case("POST", "/admin/labs/new", "/admin/labs/new", allow=ADMIN, data={"code": ""}),
+    Case("GET", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_a}", allow=ADMIN),
+    Case("GET", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_b}", allow=ADMIN),
+    Case("POST", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_a}", allow=ADMIN, data={"code": ""}),
+    Case("POST", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_b}", allow=ADMIN, data={"code": ""}),
+    Case("POST", "/admin/labs/<int:lab_id>/officers", "/admin/labs/{lab_a}/officers", allow=ADMIN, data={"username": ""}),
+    Case("POST", "/admin/labs/<int:lab_id>/officers", "/admin/labs/{lab_b}/officers", allow=ADMIN, data={"username": ""}),
+    Case("POST", "/admin/labs/<int:lab_id>/closures", "/admin/labs/{lab_a}/closures", allow=ADMIN, data={}),
+    Case("POST", "/admin/labs/<int:lab_id>/closures", "/admin/labs/{lab_b}/closures", allow=ADMIN, data={}),
+    Case("POST", "/admin/labs/<int:lab_id>/closures/<int:closure_id>/delete",
+         "/admin/labs/{lab_a}/closures/{closure_a}/delete", allow=ADMIN),
+    Case("POST", "/admin/labs/<int:lab_id>/closures/<int:closure_id>/delete",
+         "/admin/labs/{lab_b}/closures/{closure_a}/delete", allow=ADMIN, note="another lab's closure: 404"),
+    Case("POST", "/admin/labs/<int:lab_id>/qr", "/admin/labs/{lab_b}/qr", allow=ADMIN,
+         note="re-issues lab B1's code (lab A1's token stays valid for the other cases)"),
+    Case("GET", "/admin/import", "/admin/import", allow=ADMIN),
+    Case("POST", "/admin/import/<any(labs, users):kind>", "/admin/import/labs", allow=ADMIN, data={},
+         note="no file: 400"),
+    Case("POST", "/admin/import/<any(labs, users):kind>", "/admin/import/users", allow=ADMIN, data={}),
+    Case("GET", "/admin/import/example/<any(labs, users):kind>.csv", "/admin/import/example/labs.csv", allow=ADMIN),
 ]
+
+
+def extend_world(w):
+    from app.org.models import LabClosure
+    from app.extensions import db
+
+    closure = LabClosure(lab_id=w.lab_a_obj.id, start_date=date(2027, 1, 18), end_date=date(2027, 2, 21), reason="寒假")
+    db.session.add(closure)
+    db.session.commit()
+    w.ids["closure_a"] = closure.id
+    w.ids["dept"] = w.dept.id

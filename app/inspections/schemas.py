@@ -54,6 +54,7 @@ class InspectionAnswerSchema(Schema):
     item_id = fields.Integer()
     item_key = fields.String()
     article = fields.String()
+    article_label = fields.String(metadata={"description": "the article in Chinese, e.g. 第十六条（二）"})
     text = fields.String()
     text_en = fields.String(allow_none=True)
     severity = fields.String()

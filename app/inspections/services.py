@@ -404,6 +404,7 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
                 "item_id": a.item_id,
                 "item_key": item.item_key if item else "",
                 "article": item.article if item else "",
+                "article_label": checklists.article_label(item.article) if item else "",
                 "text": item.text if item else "",
                 "text_en": item.text_en if item else None,
                 "severity": item.severity.value if item else "",

@@ -22,6 +22,13 @@ LEVEL_NAMES = {
     "special": _l("Special inspection"),  # art. 27
 }
 RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}
+# Ticket states as the lab page shows them (the tickets domain owns the lifecycle, issue 5).
+TICKET_STATE_NAMES = {
+    "open": _l("Awaiting rectification"),
+    "fixing": _l("Being rectified"),
+    "fix_submitted": _l("Fix awaiting verification"),
+    "closed": _l("Closed"),
+}
 
 
 @bp.app_template_filter("insp_time")
@@ -38,7 +45,11 @@ def insp_time(value) -> str:
 
 @bp.app_context_processor
 def _names():
-    return {"inspection_level_names": LEVEL_NAMES, "inspection_result_names": RESULT_NAMES}
+    return {
+        "inspection_level_names": LEVEL_NAMES,
+        "inspection_result_names": RESULT_NAMES,
+        "inspection_ticket_state_names": TICKET_STATE_NAMES,
+    }
 
 
 @bp.get("/inspections/<int:inspection_id>")

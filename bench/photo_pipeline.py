@@ -1,0 +1,216 @@
+"""Photo pipeline benchmark: LabSafe's pipeline vs a plain full decode-and-resize with Pillow.
+
+    .venv/bin/python -m bench.photo_pipeline            # N=15 runs per variant
+    .venv/bin/python -m bench.photo_pipeline --runs 30
+
+Input: a realistic 12 MP phone JPEG (4000x3000, natural-looking noisy content, EXIF orientation 6,
+GPS, DateTimeOriginal), generated once and cached under bench/out/ (not committed).
+
+Variants (same input, same outputs: a 1600 px display JPEG and a 320 px thumbnail):
+- pipeline: app.photos.pipeline.process (draft decode to the box, orient, strip, one decode);
+- plain:    Image.open + full load, ImageOps.exif_transpose, resize to 1600 and to 320 from the full
+            image with Pillow's default resampling, save both as JPEG.
+
+Each variant runs in its own subprocess so memory numbers are honest: ``ru_maxrss`` delta is the
+peak resident memory of that process above its baseline (imports done, input bytes read) during
+ONE photo; ``tracemalloc`` peak is what Python's allocator saw (Pillow's pixel buffers are C
+allocations tracemalloc cannot see, which is why both are printed). Timings: median of N runs
+after one warm-up.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+INPUT = OUT / "phone_12mp.jpg"
+
+
+def make_input() -> bytes:
+    """A 12 MP JPEG that compresses like a photo (gradients, shapes, sensor noise), ~4-6 MB."""
+    if INPUT.exists():
+        return INPUT.read_bytes()
+    from PIL import Image, ImageDraw, ImageFilter
+
+    w, h = 4000, 3000
+    # Smooth lighting: a gradient scaled up from a tiny random image.
+    base = Image.effect_noise((40, 30), 80).convert("RGB").resize((w, h), Image.Resampling.BICUBIC)
+    tint = Image.linear_gradient("L").resize((w, h)).convert("RGB")
+    im = Image.blend(base, tint, 0.35)
+    draw = ImageDraw.Draw(im)
+    import random
+
+    rnd = random.Random(20171)
+    for _ in range(250):  # shelves, bottles, labels: edges and flat regions
+        x, y = rnd.randrange(w), rnd.randrange(h)
+        box = (x, y, x + rnd.randrange(20, 600), y + rnd.randrange(20, 400))
+        fill = tuple(rnd.randrange(256) for _ in range(3))
+        (draw.rectangle if rnd.random() < 0.6 else draw.ellipse)(box, fill=fill, outline=(20, 20, 20), width=3)
+    im = im.filter(ImageFilter.GaussianBlur(1.2))
+    # Sensor noise, as a phone at indoor light would have.
+    noise = Image.effect_noise((w, h), 40).convert("RGB")
+    im = Image.blend(im, noise, 0.2)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    exif[0x010F], exif[0x0110] = "Xiaomi", "Redmi Note"
+    exif.get_ifd(0x8769)[0x9003] = "2026:11:20 10:11:12"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (30.0, 52.0, 12.0), "E", (120.0, 5.0, 30.0)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=92, exif=exif.tobytes(), subsampling="4:2:0")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / ".gitignore").write_text("*\n")
+    INPUT.write_bytes(buf.getvalue())
+    return buf.getvalue()
+
+
+def run_pipeline(data: bytes):
+    from app.photos import pipeline
+
+    p = pipeline.process(data, max_pixels=64_000_000, display_size=1600, thumb_size=320)
+    return len(p.display), len(p.thumb), p.decoded_size
+
+
+def run_plain(data: bytes):
+    from PIL import Image, ImageOps
+
+    im = Image.open(io.BytesIO(data))
+    im.load()  # full 12 MP decode
+    im = ImageOps.exif_transpose(im)
+
+    def fit(size, long_side):
+        s = long_side / max(size)
+        return round(size[0] * s), round(size[1] * s)
+
+    display, thumb = im.resize(fit(im.size, 1600)), im.resize(fit(im.size, 320))
+    out_d, out_t = io.BytesIO(), io.BytesIO()
+    display.save(out_d, "JPEG")
+    thumb.save(out_t, "JPEG")
+    return len(out_d.getvalue()), len(out_t.getvalue()), im.size
+
+
+VARIANTS = {"pipeline": run_pipeline, "plain": run_plain}
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0). A child process otherwise inherits its
+    parent's ru_maxrss, which would hide the photo's own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _maxrss_bytes() -> int:
+    """Peak RSS: VmHWM (resettable) where available, else ru_maxrss (KiB on Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def child(variant: str, runs: int) -> dict:
+    """One variant in a fresh process: one-photo memory first, then timings."""
+    fn = VARIANTS[variant]
+    data = INPUT.read_bytes()
+    import PIL.Image  # noqa: F401  (imports are part of the baseline, not the photo)
+
+    if variant == "pipeline":
+        import app.photos.pipeline  # noqa: F401
+    else:
+        import PIL.ImageOps  # noqa: F401
+    import gc
+
+    gc.collect()
+    _reset_peak()
+    base = _rss_bytes()  # after the reset the peak starts at the current RSS
+    info = fn(data)
+    rss_delta = _maxrss_bytes() - base
+    tracemalloc.start()
+    fn(data)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(data)
+        times.append(time.perf_counter() - t0)
+    return {
+        "variant": variant,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "runs": runs,
+        "rss_delta_mb": rss_delta / 2**20,
+        "rss_peak_mb": _maxrss_bytes() / 2**20,
+        "tracemalloc_peak_mb": traced_peak / 2**20,
+        "display_bytes": info[0],
+        "thumb_bytes": info[1],
+        "decoded": list(info[2]),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--child", choices=list(VARIANTS))
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.runs)))
+        return 0
+    if not INPUT.exists():  # generate in a subprocess so this parent stays small
+        subprocess.run([sys.executable, "-c", "from bench.photo_pipeline import make_input; make_input()"],
+                       cwd=Path(__file__).resolve().parent.parent, check=True)
+    data = INPUT.read_bytes()
+    from PIL import Image, __version__ as pil_version
+
+    im = Image.open(io.BytesIO(data))
+    print(f"input: {INPUT.relative_to(Path.cwd()) if INPUT.is_relative_to(Path.cwd()) else INPUT} "
+          f"{im.size[0]}x{im.size[1]} {len(data) / 2**20:.1f} MB, EXIF orientation {im.getexif().get(0x0112)}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"Pillow {pil_version}, {platform.platform()}")
+    results = {}
+    root = Path(__file__).resolve().parent.parent
+    for variant in VARIANTS:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.photo_pipeline", "--child", variant, "--runs", str(args.runs)],
+            cwd=root, capture_output=True, text=True, check=True,
+        )
+        results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"{'variant':<10}{'median ms':>10}{'min ms':>9}{'max ms':>9}{'RSS delta MB':>14}{'tracemalloc MB':>16}  decoded")
+    for r in results.values():
+        print(f"{r['variant']:<10}{r['median_s'] * 1000:>10.0f}{r['min_s'] * 1000:>9.0f}{r['max_s'] * 1000:>9.0f}"
+              f"{r['rss_delta_mb']:>14.1f}{r['tracemalloc_peak_mb']:>16.1f}  {r['decoded'][0]}x{r['decoded'][1]}")
+    speedup = results["plain"]["median_s"] / results["pipeline"]["median_s"]
+    print(f"speed-up (plain median / pipeline median): {speedup:.2f}x  (target >= 1.8x)")
+    print(f"pipeline one-photo peak: {results['pipeline']['rss_delta_mb']:.1f} MB RSS above baseline "
+          f"(target < 80 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

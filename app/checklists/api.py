@@ -9,13 +9,13 @@ from app.org import services as org_services
 from app.policy import Action, authorize
 
 from . import services
-from .schemas import AvailableChecklistSchema, ChecklistItemSchema, ChecklistVersionSchema
+from .schemas import AvailableChecklistSchema, ChecklistItemSchema, ChecklistVersionSchema, LabChecklistSchema
 
 bp = Blueprint("checklists_api", __name__, url_prefix="/api")
 
 
-def _version_body(version, items):
-    body = ChecklistVersionSchema(exclude=("items",)).dump(version)
+def _version_body(version, items, schema=ChecklistVersionSchema):
+    body = schema(exclude=("items",)).dump(version)
     body["items"] = ChecklistItemSchema(many=True).dump(items)
     return body
 
@@ -33,13 +33,15 @@ def lab_checklists(lab_id: int):
 @bp.get("/labs/<int:lab_id>/checklists/<key>")
 @login_required
 @doc("The current version of a list, filtered to the lab's category and hazards (art. 22)",
-     response=ChecklistVersionSchema, tags=["checklists"],
+     response=LabChecklistSchema, tags=["checklists"],
      responses={404: "No such lab, or no list with this key in service"})
 def lab_checklist(lab_id: int, key: str):
     lab = org_services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
     version = services.current_version(key)
-    return _version_body(version, services.items_for_lab(version, lab))
+    body = _version_body(version, services.items_for_lab(version, lab), LabChecklistSchema)
+    body["levels"] = services.allowed_levels(current_user, lab, version.checklist)
+    return body
 
 
 @bp.get("/checklist-versions/<int:version_id>")

@@ -39,3 +39,10 @@ class ChecklistVersionSchema(Schema):
     version = fields.Integer(attribute="number", metadata={"description": "1, 2, ... per list"})
     current = fields.Function(lambda v: v.checklist.current_version_id == v.id)
     items = fields.List(fields.Nested(ChecklistItemSchema))
+
+
+class LabChecklistSchema(ChecklistVersionSchema):
+    """The current version of a list as it applies to one lab, with this user's levels there."""
+
+    levels = fields.List(fields.String(metadata={"enum": ["daily", "college", "school", "special"]}),
+                         metadata={"description": "Levels at which the current user may run it here (may be empty)."})

@@ -42,6 +42,7 @@ def test_lab_checklist_is_filtered_to_the_lab(client, world):
     chem_body = client.get(f"/api/labs/{chem.id}/checklists/full").get_json()
     comp_body = client.get(f"/api/labs/{computer.id}/checklists/full").get_json()
     assert chem_body["key"] == "full" and chem_body["kind"] == "full"
+    assert chem_body["levels"] == ["college"]
     assert chem_body["version_id"] == services.current_version("full").id
     item = chem_body["items"][0]
     assert set(item) >= {"id", "item_key", "article", "text", "text_en", "severity", "photo_required"}

@@ -76,3 +76,44 @@ def test_grouped_by_article_orders_articles_numerically(world):
     assert articles[0] == "12" and articles[-1] == "24(8)"
     assert articles.index("13(1)") < articles.index("20(1)") < articles.index("20(5)") < articles.index("21(1)")
     assert dict((a, label) for a, label, _ in groups)["16(2)"] == "第十六条（二）"
+
+
+def test_a_list_with_nothing_for_the_lab_is_not_offered(world):
+    a, b, lab, other = world
+    computer = make_lab(a, category="general")
+    inspector = make_user(Role.inspector)
+    assert set(_levels(inspector, computer)) == {"full", "fire"}  # no hazardous chemicals check here
+    assert "hazchem" in _levels(inspector, lab)
+
+
+def test_offered_items_are_the_ones_that_apply(world):
+    a, b, lab, other = world
+    offered = services.checklists_for_user_and_lab(make_user(Role.inspector), lab)
+    full = next(o for o in offered if o.checklist.key == "full")
+    assert [i.id for i in full.items] == [i.id for i in services.items_for_lab(full.version, lab)]
+
+
+def test_many_labs_cost_a_fixed_number_of_queries(world, app):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    a, b, lab, other = world
+    inspector = make_user(Role.inspector)
+    few = [lab, other]
+    many = few + [make_lab(a, category=c) for c in ("physics", "mechanical", "general", "biology") * 5]
+
+    def count(labs):
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        db.session.expire_all()
+        labs = [db.session.get(type(lab), x.id) for x in labs]
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            result = services.checklists_for_user_and_labs(inspector, labs)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert set(result) == {x.id for x in labs}
+        return len(seen)
+
+    assert count(many) == count(few)

@@ -74,6 +74,15 @@ def article_sort_key(value: str) -> tuple[int, int]:
 
 # ---- schemas ---------------------------------------------------------------------------------
 
+class ArticleField(fields.String):
+    """`article = 22` (a bare number, no quotes) is read as "22"; anything else must be a string."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictBoolean(fields.Field):
     """TOML's true/false only: "yes" or 1 are more likely typos than intentions."""
 
@@ -90,7 +99,7 @@ class ItemSchema(Schema):
 
     id = fields.String(required=True, validate=validate.Regexp(
         ITEM_ID_RE, error="must be lower-case letters, digits, '-', '_' or '.', at most 64 characters"))
-    article = fields.String(required=True)
+    article = ArticleField(required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     text_en = fields.String(load_default=None, validate=validate.Length(max=2000))
     categories = fields.List(fields.String(validate=validate.OneOf(
@@ -130,6 +139,11 @@ class ListSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     title_en = fields.String(load_default=None, validate=validate.Length(max=200))
     items = fields.Raw(required=True)
+
+    @validates("title")
+    def _title(self, value: str, **kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
 
 
 # ---- results ---------------------------------------------------------------------------------
@@ -295,7 +309,8 @@ def parse_directory(path: str | Path) -> ParseResult:
         result.errors.append(FileError(str(directory), "no checklist files (*.toml) found"))
     for file in files:
         try:
-            text = file.read_text(encoding="utf-8")
+            # utf-8-sig: Windows editors (Notepad) may save a byte-order mark.
+            text = file.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             result.errors.append(FileError(file.name, "not UTF-8 text: save the file as UTF-8"))
             continue

@@ -157,3 +157,30 @@ def test_a_bad_edit_keeps_the_old_version_in_service(app, tmp_path):
         services.load_directory(tmp_path, db.session)
     assert services.current_version("a").id == before
     assert _counts() == (1, 1, len(SYNTHETIC_ITEMS))
+
+
+def test_files_saved_by_windows_editors_load(app, tmp_path):
+    # A byte-order mark and CRLF line endings (Notepad), and a bare article number.
+    items = [dict(i) for i in SYNTHETIC_ITEMS]
+    text = checklist_toml(items=items).replace('article = "23(1)"', "article = 22")
+    (tmp_path / "win.toml").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    report = services.load_directory(tmp_path, db.session)
+    assert report.created == [("win", 1)]
+    assert services.current_version("win").items[0].article == "22"
+
+
+def test_non_utf8_and_non_table_items_are_reported(tmp_path):
+    from app.checklists.loader import parse_directory
+
+    (tmp_path / "gbk.toml").write_bytes(checklist_toml().encode("gbk"))
+    (tmp_path / "flat.toml").write_text('kind = "full"\ntitle = "t"\nitems = ["a"]\n', encoding="utf-8")
+    (tmp_path / "blank.toml").write_text(checklist_toml(title="  "), encoding="utf-8")
+    errors = {e.file: e for e in parse_directory(tmp_path).errors}
+    assert "UTF-8" in errors["gbk.toml"].message
+    assert errors["flat.toml"].field == "items" and "[[items]]" in errors["flat.toml"].message
+    assert errors["blank.toml"].field == "title"
+
+
+def test_an_empty_directory_is_an_error(runner, tmp_path):
+    result = runner.invoke(args=["checklists", "check", "--dir", str(tmp_path)])
+    assert result.exit_code == 1 and "no checklist files" in result.output

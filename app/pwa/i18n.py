@@ -86,7 +86,7 @@ def js_strings() -> dict[str, str]:
         "action_reject": _("Reject"),
         "action_declare_cannot_fix": _("Cannot fix now"),
         "action_escalate": _("Escalate"),
-        "reason_required": _("Please give a reason."),
+        "reason_required": _("Please write a note: what was done, how you checked it, or why."),
         "photo_needed_fix": _("Add an after-photo of the fix."),
         "interim_measures": _("Interim measures"),
         "action_done": _("Done."),

@@ -1,7 +1,7 @@
 // Every page: service worker, online/offline indicator, the outbox badge, sync triggers, logout.
 import { items, pendingCount } from './outbox.js';
 import { syncNow } from './sync.js';
-import { DATA_CACHE } from './bundle.js';
+import { DATA_CACHE, cachedBundle, refreshBundle } from './bundle.js';
 import { clear } from './db.js';
 import { el, t } from './ui.js';
 
@@ -85,8 +85,17 @@ document.addEventListener('visibilitychange', () => {
 
 updateNet();
 setupLogout();
+// Keep the offline bundle fresh while online (home.js refreshes it itself).
+async function freshenBundle() {
+  if (navigator.onLine === false || document.querySelector('[data-page="home"]')) return;
+  const cached = await cachedBundle();
+  const age = cached ? Date.now() - Date.parse(cached.generated_at) : Infinity;
+  if (!(age < 5 * 60 * 1000)) await refreshBundle();
+}
+
 if (userId) {
   updateBadge();
   registerWorker();
-  syncNow();
+  syncNow().then((r) => { if (r && r.confirmed && r.confirmed.length) refreshBundle(); });
+  freshenBundle();
 }

@@ -50,7 +50,9 @@ function renderTicket() {
     el('span', { class: 'muted', text: ` ${ev.actor_name || (ev.actor && ev.actor.name) || ev.who || ''} · ${fmtTime(ev.created_at || ev.when)}` }),
     ev.note ? el('p', { text: ev.note }) : null,
     (ev.photos || []).length ? el('div', { class: 'thumbs' }, ...(ev.photos || []).map(photoLink)) : null)));
-  const allowed = (ticket.allowed_actions || []).filter((a) => a !== 'start_fix' || !ticket.allowed_actions.includes('submit_fix'));
+  // The officer's one step "submit fix" covers start_fix + submit_fix when the ticket is still open.
+  let allowed = (ticket.allowed_actions || []).slice();
+  if (allowed.includes('start_fix')) allowed = ['submit_fix', ...allowed.filter((a) => a !== 'start_fix' && a !== 'submit_fix')];
   $('#ticket-actions').hidden = !allowed.length;
   $('#fix-fields').hidden = !allowed.some((a) => a === 'submit_fix' || a === 'declare_cannot_fix');
   $('#action-buttons').replaceChildren(...allowed.map((action) => {
@@ -64,7 +66,8 @@ async function act(action, button) {
   const err = $('#action-error');
   err.hidden = true;
   const note = $('#action-note').value.trim();
-  if ((action === 'reject' || action === 'declare_cannot_fix' || action === 'escalate') && !note) { status(err, t('reason_required')); return; }
+  // Every move but starting needs words: the fix, the proof, the reason (art. 30: who, when, why).
+  if (!note) { status(err, t('reason_required')); $('#action-note').focus(); return; }
   if (action === 'submit_fix' && !fixPhotos.length) { status(err, t('photo_needed_fix')); return; }
   button.disabled = true;
   try {
@@ -78,10 +81,17 @@ async function act(action, button) {
         photoIds.push(p.uuid);
       }
     }
-    const body = { action, note, version: ticket.version };
+    let version = ticket.version;
+    if (action === 'submit_fix' && ticket.state === 'open') {
+      const started = await request('POST', `/api/tickets/${ticket.id}/actions`, { json: { action: 'start_fix', note: '', version } });
+      if (!started.ok) { status(err, (started.error && started.error.message) || t('load_failed')); await loadTicket(); return; }
+      ticket = started.data;
+      version = ticket.version;
+    }
+    const body = { action, note, version };
     if (photoIds.length) body.photos = photoIds;
     const interim = $('#interim').value.trim();
-    if (interim && action === 'declare_cannot_fix') body.interim_measures = interim;
+    if (interim) body.interim_measures = interim;
     const r = await request('POST', `/api/tickets/${ticket.id}/actions`, { json: body });
     if (!r.ok) {
       status(err, (r.error && r.error.message) || t('load_failed'));

@@ -1,0 +1,462 @@
+"""Load benchmark of the hot paths under gunicorn, against a bare-Flask ceiling (issue 8).
+
+    .venv/bin/python -m bench.load                 # SQLite, then PostgreSQL
+    .venv/bin/python -m bench.load --db sqlite --duration 15 --connections 32
+
+For each database: a fresh database with the demo university (`flask demo-data`: 7 colleges,
+60+ labs, a user per role) and the shipped checklists; LabSafe under gunicorn (ProductionConfig,
+2 workers, gthread with 4 threads each, 127.0.0.1 only); wrk drives each path for --duration
+seconds with --connections connections. The ceiling is bench/bare_app.py (one trivial JSON
+endpoint) served by gunicorn with the same flags, measured in the same run.
+
+Paths (each logged in through POST /api/login, as the PWA is):
+  qr_api      GET  /api/qr/<token>                     school inspector, tokens of every lab in turn
+  qr_page     GET  /l/<token>                          the door QR in a browser (302 to the lab page)
+  checklist   GET  /api/labs/<id>/checklists/full      school inspector, several labs in turn
+  submit      POST /api/inspections                    ~40 answers, a new UUID per request, 1 fail
+  tickets     GET  /api/tickets                        a college leader's tickets (after submit ran)
+
+Prints one table per database and a JSON line with every number (for docs/PERFORMANCE.md).
+Requires wrk (apt-get install wrk); PostgreSQL at LABSAFE_BENCH_PG (default
+postgresql://postgres@127.0.0.1:5432/postgres; a database is created and dropped).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN = os.environ.get("LABSAFE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+DEMO_PASSWORD = "labsafe-demo"
+TARGETS = {"qr_api": 0.3, "qr_page": 0.3, "checklist": 0.3, "submit": 0.1, "tickets": 0.3}
+P99_TARGET_MS = 100.0
+
+
+# ---- the database -----------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _app_env(database_url: str, instance: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        LABSAFE_CONFIG="production",
+        SECRET_KEY="bench-" + "x" * 40,
+        DATABASE_URL=database_url,
+        LABSAFE_INSTANCE_PATH=str(instance),
+        LABSAFE_API_RATE_LIMIT="",  # the general per-user API limit would refuse a benchmark
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def build_database(database_url: str, instance: Path) -> dict:
+    """Schema, checklists and the demo university; answers what the load scripts need."""
+    os.environ.update(_app_env(database_url, instance))
+    sys.path.insert(0, str(ROOT))
+    from app import create_app
+    from app.checklists import services as checklists
+    from app.extensions import db
+    from app.org import demo
+    from app.org.models import Lab
+
+    app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,
+                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="")
+    with app.app_context():
+        db.create_all()
+        checklists.load_directory(app.config["CHECKLIST_DIR"], db.session)
+        db.session.commit()
+        demo.load()
+        db.session.commit()
+        labs = list(db.session.scalars(db.select(Lab).where(Lab.active).order_by(Lab.id)))
+        info = {"labs": len(labs), "tokens": [lab.qr_token for lab in labs], "lab_ids": [lab.id for lab in labs]}
+        # Find labs whose full checklist has about 40 applicable items (the submit body).
+        client = app.test_client()
+        token = client.get("/api/csrf", base_url="https://localhost").get_json()["csrf_token"]
+        r = client.post("/api/login", json={"username": "inspector", "password": DEMO_PASSWORD},
+                        headers={"X-CSRFToken": token, "Referer": "https://localhost/"}, base_url="https://localhost")
+        assert r.status_code == 200, r.get_data(as_text=True)
+        candidates = []
+        for lab in labs:
+            lists = client.get(f"/api/labs/{lab.id}/checklists", base_url="https://localhost")
+            if lists.status_code != 200:
+                continue
+            for cl in lists.get_json():
+                if "school" not in cl["levels"]:
+                    continue
+                full = client.get(f"/api/labs/{lab.id}/checklists/{cl['key']}", base_url="https://localhost").get_json()
+                candidates.append((abs(len(full["items"]) - 40), lab.id, lab.college_id, full))
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        chosen = candidates[:8]
+        info["checklist_key"] = chosen[0][3]["key"]
+        info["checklist_labs"] = [c[1] for c in chosen]
+        info["submit"] = [
+            {"lab_id": lab_id, "college_id": college_id, "version_id": full["version_id"],
+             "items": [i["id"] for i in full["items"]], "key": full["key"]}
+            for _, lab_id, college_id, full in chosen
+        ]
+        from app.org.models import College
+
+        college = db.session.get(College, chosen[0][2])
+        info["leader"] = f"{college.code.lower()}.leader"
+        db.session.remove()
+        db.engine.dispose()
+    return info
+
+
+# ---- gunicorn ---------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, target: str, env: dict, workers: int, threads: int):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+             "-b", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning", target],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+
+    def wait(self, path: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + path, timeout=1)
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start: {self.proc.stderr.read().decode()[-2000:]}")
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def _cookie(resp, name: str) -> str | None:
+    for header in resp.headers.get_all("Set-Cookie") or []:
+        if header.startswith(name + "="):
+            return header.split(";", 1)[0].split("=", 1)[1]
+    return None
+
+
+def login(base: str, username: str, cookie_name: str) -> tuple[str, str]:
+    """Log in over HTTP like the PWA; answers (Cookie header, CSRF token)."""
+    r = urllib.request.urlopen(base + "/api/csrf")
+    pre = _cookie(r, cookie_name)
+    token = json.loads(r.read())["csrf_token"]
+    req = urllib.request.Request(
+        base + "/api/login", method="POST",
+        data=json.dumps({"username": username, "password": DEMO_PASSWORD}).encode(),
+        headers={"Content-Type": "application/json", "X-CSRFToken": token, "Cookie": f"{cookie_name}={pre}"},
+    )
+    r = urllib.request.urlopen(req)
+    body = json.loads(r.read())
+    return f"{cookie_name}={_cookie(r, cookie_name)}", body["csrf_token"]
+
+
+# ---- wrk --------------------------------------------------------------------------------
+
+def _lua_list(values) -> str:
+    return "{" + ",".join(json.dumps(v) for v in values) + "}"
+
+
+def lua_get(paths: list[str], cookie: str) -> str:
+    return f"""
+local paths = {_lua_list(paths)}
+local i = 0
+wrk.headers["Cookie"] = {json.dumps(cookie)}
+wrk.headers["Accept"] = "application/json"
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+"""
+
+
+def lua_submit(templates: list[str], cookie: str, token: str) -> str:
+    # Each request names a new inspection: a UUID from the thread's id, a counter and random bits.
+    return f"""
+local bodies = {_lua_list(templates)}
+local i = 0
+tid = 0  -- a global: setup() gives each thread its own
+local counter = 1
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+end
+wrk.method = "POST"
+wrk.headers["Cookie"] = {json.dumps(cookie)}
+wrk.headers["X-CSRFToken"] = {json.dumps(token)}
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  i = i + 1
+  local id = string.format("%08x-%04x-4%03x-a%03x-%04x%08x", math.random(0, 0x7fffffff), tid % 0x10000,
+      math.random(0, 0xfff), math.random(0, 0xfff), math.random(0, 0xffff), i)
+  local body = string.gsub(bodies[(i % #bodies) + 1], "@UUID@", id)
+  return wrk.format(nil, "/api/inspections", nil, body)
+end
+"""
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def drain(url: str, limit_s: float = 60.0) -> None:
+    """Wait until the server has worked off the previous path's queue (wrk leaves requests queued
+    in gunicorn's backlog when it stops), so one path's backlog is not charged to the next."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        t = time.monotonic()
+        try:
+            urllib.request.urlopen(url, timeout=10).read()
+        except OSError:
+            pass
+        if time.monotonic() - t < 0.05:
+            return
+        time.sleep(0.5)
+
+
+def run_wrk(url: str, script: str | None, duration: int, connections: int, threads: int, workdir: Path) -> dict:
+    load_before = os.getloadavg()[0]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    if script:
+        path = workdir / f"s{abs(hash(script))}.lua"
+        path.write_text(script)
+        cmd += ["-s", str(path)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    m = re.search(r"\s99%\s+([\d.]+)(us|ms|s|m)\b", out)
+    p99 = float(m.group(1)) * _UNITS[m.group(2)]
+    m50 = re.search(r"\s50%\s+([\d.]+)(us|ms|s|m)\b", out)
+    p50 = float(m50.group(1)) * _UNITS[m50.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total, "loadavg_1m_before": round(load_before, 2),
+            "non_2xx_3xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else "",
+            "raw": out}
+
+
+def submit_templates(info: dict) -> list[str]:
+    now = datetime.now(timezone.utc)
+    bodies = []
+    for s in info["submit"]:
+        answers = [{"item_id": item, "result": "pass", "note": ""} for item in s["items"]]
+        answers[-1] = {"item_id": s["items"][-1], "result": "fail", "note": "bench: one hazard per inspection"}
+        body = {"uuid": "@UUID@", "lab_id": s["lab_id"], "checklist_version_id": s["version_id"], "level": "school",
+                "started_at": (now - timedelta(minutes=20)).isoformat(), "finished_at": now.isoformat(),
+                "note": "", "answers": answers}
+        bodies.append(json.dumps(body, ensure_ascii=False))
+    return bodies
+
+
+def cpu_per_request(database_url: str, instance: Path, info: dict, n: int = 60) -> dict:
+    """CPU milliseconds per request in one process through the test client (no HTTP server, no
+    concurrency): a figure that other load on the machine barely moves, to see where time goes."""
+    from app import create_app
+    from bench.bare_app import app as bare
+    from app.extensions import db
+
+    app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,
+                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="")
+    kw = {"base_url": "https://localhost"}
+
+    def client(username):
+        c = app.test_client()
+        token = c.get("/api/csrf", **kw).get_json()["csrf_token"]
+        r = c.post("/api/login", json={"username": username, "password": DEMO_PASSWORD},
+                   headers={"X-CSRFToken": token, "Referer": "https://localhost/"}, **kw)
+        return c, r.get_json()["csrf_token"]
+
+    def measure(c, paths, count=n):
+        for p in paths[:3]:
+            c.get(p, **kw)
+        t = time.process_time()
+        for i in range(count):
+            c.get(paths[i % len(paths)], **kw)
+        return round((time.process_time() - t) / count * 1000, 2)
+
+    out = {"ceiling": measure(bare.test_client(), ["/ping"], 500)}
+    inspector, token = client("inspector")
+    leader, _ = client(info["leader"])
+    out["qr_api"] = measure(inspector, [f"/api/qr/{t}" for t in info["tokens"]])
+    out["qr_page"] = measure(inspector, [f"/l/{t}" for t in info["tokens"]])
+    out["checklist"] = measure(inspector, [f"/api/labs/{i}/checklists/{info['checklist_key']}"
+                                           for i in info["checklist_labs"]])
+    bodies = submit_templates(info)
+    t = time.process_time()
+    for i in range(n // 3):
+        inspector.post("/api/inspections", data=bodies[i % len(bodies)].replace("@UUID@", str(uuid.uuid4())),
+                       headers={"X-CSRFToken": token, "Content-Type": "application/json",
+                                "Referer": "https://localhost/"}, **kw)
+    out["submit"] = round((time.process_time() - t) / (n // 3) * 1000, 2)
+    out["tickets"] = measure(leader, ["/api/tickets"], n // 3)
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+# ---- one database -----------------------------------------------------------------------
+
+def bench_database(kind: str, args, workdir: Path) -> dict:
+    instance = workdir / f"instance-{kind}"
+    pg_name = None
+    if kind == "sqlite":
+        url = f"sqlite:///{instance / 'bench.sqlite3'}"
+    else:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        pg_name = f"labsafe_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        admin_url = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        url = admin_url.set(drivername="postgresql", database=pg_name).render_as_string(hide_password=False)
+    try:
+        t0 = time.monotonic()
+        info = build_database(url, instance)
+        print(f"[{kind}] built: {info['labs']} active labs, checklist {info['checklist_key']!r} with "
+              f"{len(info['submit'][0]['items'])} items for the submit body ({time.monotonic() - t0:.1f}s)", flush=True)
+        env = _app_env(url, instance)
+        cpu = cpu_per_request(url, instance, info)
+        print(f"[{kind}] CPU ms per request in one process: {cpu}", flush=True)
+        results = {"cpu_ms": cpu, "answers": len(info["submit"][0]["items"]), "labs": info["labs"]}
+        ceiling = Server("bench.bare_app:app", env, args.workers, args.threads)
+        try:
+            ceiling.wait("/ping")
+            results["ceiling"] = run_wrk(ceiling.url + "/ping", None, args.duration, args.connections,
+                                         args.wrk_threads, workdir)
+        finally:
+            ceiling.stop()
+        print(f"[{kind}] ceiling: {results['ceiling']['rps']:.0f} req/s", flush=True)
+        server = Server("wsgi:app", env, args.workers, args.threads)
+        try:
+            server.wait("/api/csrf")
+            cookie_name = "__Host-labsafe_session"
+            insp_cookie, insp_token = login(server.url, "inspector", cookie_name)
+            leader_cookie, _ = login(server.url, info["leader"], cookie_name)
+            plan = [
+                ("qr_api", lua_get([f"/api/qr/{t}" for t in info["tokens"]], insp_cookie)),
+                ("qr_page", lua_get([f"/l/{t}" for t in info["tokens"]], insp_cookie)),
+                ("checklist", lua_get([f"/api/labs/{i}/checklists/{info['checklist_key']}"
+                                       for i in info["checklist_labs"]], insp_cookie)),
+                ("submit", lua_submit(submit_templates(info), insp_cookie, insp_token)),
+                ("tickets", lua_get(["/api/tickets"], leader_cookie)),
+            ]
+            for name, script in plan:
+                if args.only and name not in args.only:
+                    continue
+                drain(server.url + "/api/csrf")
+                results[name] = run_wrk(server.url, script, args.duration, args.connections, args.wrk_threads, workdir)
+                r = results[name]
+                print(f"[{kind}] {name}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "
+                      f"non-2xx/3xx {r['non_2xx_3xx']}", flush=True)
+            results["tickets_listed_from"] = _count_tickets(url, instance)
+        finally:
+            server.stop()
+        return results
+    finally:
+        if pg_name:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def _count_tickets(url: str, instance: Path) -> int:
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+
+    app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=url,
+                     INSTANCE_PATH=str(instance))
+    eng = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with eng.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM rectification_tickets")).scalar_one()
+    finally:
+        eng.dispose()
+
+
+def table(kind: str, r: dict) -> str:
+    ceiling = r["ceiling"]["rps"]
+    cpu = r.get("cpu_ms", {})
+    lines = [f"{kind}: ceiling (bare Flask /ping) {ceiling:.0f} req/s, p99 {r['ceiling']['p99_ms']:.1f} ms, "
+             f"CPU {cpu.get('ceiling', 0):.2f} ms/req, load avg {r['ceiling']['loadavg_1m_before']:.1f}",
+             f"{'path':10} {'req/s':>8} {'ratio':>6} {'target':>6} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+             f"{'cpu ms':>7} {'load':>5}  ok?"]
+    for name, target in TARGETS.items():
+        if name not in r:
+            continue
+        x = r[name]
+        ratio = x["rps"] / ceiling
+        ok = ratio >= target and x["p99_ms"] < P99_TARGET_MS and x["non_2xx_3xx"] == 0
+        lines.append(f"{name:10} {x['rps']:8.0f} {ratio:6.2f} {target:6.2f} {x['p50_ms']:7.1f} {x['p99_ms']:7.1f} "
+                     f"{x['non_2xx_3xx']:6d} {cpu.get(name, 0):7.2f} {x['loadavg_1m_before']:5.1f}  "
+                     f"{'yes' if ok else 'NO'}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--duration", type=int, default=15, help="seconds per path (default 15)")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--only", nargs="*", help="measure only these paths")
+    ap.add_argument("--keep-raw", action="store_true", help="print wrk's own output too")
+    args = ap.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x gthread {args.threads} threads; "
+          f"wrk {args.wrk_threads} threads, {args.connections} connections, {args.duration}s per path", flush=True)
+    all_results = {}
+    with tempfile.TemporaryDirectory(prefix="labsafe-bench-") as tmp:
+        for kind in kinds:
+            all_results[kind] = bench_database(kind, args, Path(tmp))
+    for kind, r in all_results.items():
+        print()
+        print(table(kind, r))
+        if args.keep_raw:
+            for name, x in r.items():
+                if isinstance(x, dict) and "raw" in x:
+                    print(f"--- {kind} {name}\n{x['raw']}")
+    for r in all_results.values():
+        for x in r.values():
+            if isinstance(x, dict):
+                x.pop("raw", None)
+    print()
+    print("JSON " + json.dumps(all_results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install translations db demo clean bench fuzz
+.PHONY: run test install translations db demo clean bench fuzz bench-load
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,15 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# API fuzzing, long run: schemathesis as every role with many more examples per operation (issue 8).
+fuzz: install
+	LABSAFE_FUZZ_EXAMPLES=$${LABSAFE_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
+
+# Load on the hot paths vs a bare-Flask ceiling under gunicorn, SQLite then PostgreSQL (needs wrk).
+bench-load: install
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -20,7 +20,7 @@ install: $(STAMP) translations
 # Compile every domain's message catalogue (zh_CN first, en).
 translations: $(STAMP)
 	@for d in app/translations app/*/translations; do \
-	  [ -d "$$d" ] && $(BIN)/pybabel compile -q -f -d "$$d" || true; \
+	  if [ -d "$$d" ]; then $(BIN)/pybabel -q compile -f -d "$$d" || exit 1; fi; \
 	done
 
 db: install

@@ -272,11 +272,12 @@ def parse_text(text: str, file: str) -> tuple[ChecklistSpec | None, list[FileErr
             errors.append(FileError(file, "must be one or more [[items]] tables", field="items"))
             raw_items = []
         seen: dict[str, int] = {}
+        item_schema = ItemSchema()
         for index, raw_item in enumerate(raw_items, start=1):
             rid = raw_item.get("id")
             label = f"'{rid}' (#{index})" if isinstance(rid, str) and rid else f"#{index}"
             try:
-                item = ItemSchema().load(raw_item)
+                item = item_schema.load(raw_item)
             except ValidationError as exc:
                 errors.extend(_field_errors(file, label, exc.messages))
                 continue

@@ -278,15 +278,20 @@ def checklists_for_user_and_labs(user: Any, labs: Iterable[Any]) -> dict[int, li
     """
     versions = current_versions()
     out: dict[int, list[AvailableChecklist]] = {}
+    # Applicability depends only on (category, hazard tags): labs alike share one computation.
+    applicable: dict[tuple, list[ChecklistItem]] = {}
     for lab in labs:
+        profile = (getattr(lab.category, "value", lab.category), frozenset(lab.hazard_tags or ()))
         available = []
         for version in versions:
             levels = allowed_levels(user, lab, version.checklist)
             if not levels:
                 continue
-            items = items_for_lab(version, lab)
-            if items:
-                available.append(AvailableChecklist(version.checklist, version, levels, items))
+            key = (version.id, profile)
+            if key not in applicable:
+                applicable[key] = items_for_lab(version, lab)
+            if applicable[key]:
+                available.append(AvailableChecklist(version.checklist, version, levels, applicable[key]))
         out[lab.id] = available
     return out
 

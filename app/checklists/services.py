@@ -216,23 +216,27 @@ def items_for_lab(version: ChecklistVersion, lab: Any) -> list[ChecklistItem]:
 def department_for(item: Any) -> str:
     """Functional department a failed item routes to (art. 9), as a Department.code.
 
-    An explicit department in the file wins; otherwise fire and facilities (art. 22, 23) and
-    the purchase of controlled chemicals go to security (保卫处), water and electricity (art. 21)
-    to assets (资产与后勤管理处), everything else to lab_management (实验室建设与管理处).
-    Purchase items carry ``department = "security"`` in the files (README.md).
-    Accepts a ChecklistItem or a normalised item dict.
+    An explicit department in the file wins. Otherwise: fire and facilities (art. 22, 23) and
+    the purchase (购买/采购) of highly toxic, drug-precursor or explosive-precursor chemicals go to
+    security (保卫处); water and electricity (art. 21) and building works (art. 14(2): new,
+    extended or refitted lab spaces) to assets (资产与后勤管理处); everything else to
+    lab_management (实验室建设与管理处). Accepts a ChecklistItem or a normalised item dict.
     """
     if isinstance(item, dict):
         explicit, article = item.get("department"), item["article"]
+        text, tags = item.get("text") or "", item.get("hazard_tags") or ()
     else:
         explicit, article = item.department_code, item.article
+        text, tags = item.text or "", item.hazard_tags or ()
     if explicit:
         return explicit
-    art, _ = parse_article(article)
+    art, sub = parse_article(article)
     if art in (22, 23):
         return "security"
-    if art == 21:
+    if art == 21 or (art, sub) == (14, 2):
         return "assets"
+    if art == 16 and set(tags) & CONTROLLED_CHEMICAL_TAGS and ("购买" in text or "采购" in text):
+        return "security"
     return "lab_management"
 
 

@@ -125,3 +125,19 @@ def test_department_routing_follows_the_article_with_explicit_override(shipped):
     assert services.department_for(by_key["chem-controlled-purchase"]) == "security"  # purchase, art. 9
     assert services.department_for({"article": "21(1)", "department": "lab_management"}) == "lab_management"
     assert services.department_for({"article": "24(7)"}) == "lab_management"
+    assert services.department_for(by_key["review-construction"]) == "assets"  # building works, 14(2)
+    # A purchase item the safety office forgot to mark still reaches the security office.
+    assert services.department_for({"article": "16(1)", "text": "剧毒品购买经审批", "hazard_tags": ["highly_toxic"]}) == "security"
+    assert services.department_for({"article": "16(1)", "text": "危化品采购", "hazard_tags": ["hazardous_chemicals"]}) == "lab_management"
+
+
+def test_every_shipped_purchase_item_of_controlled_chemicals_routes_to_security(shipped):
+    from app.checklists.services import CONTROLLED_CHEMICAL_TAGS, current_versions
+
+    found = 0
+    for version in current_versions():
+        for item in version.items:
+            if ("购买" in item.text or "采购" in item.text) and set(item.hazard_tags) <= CONTROLLED_CHEMICAL_TAGS:
+                found += 1
+                assert services.department_for(item) == "security", item.item_key
+    assert found >= 2

@@ -26,9 +26,9 @@ async function registerWorker() {
   if (!('serviceWorker' in navigator) || !userId) return;
   try {
     const reg = await navigator.serviceWorker.register(document.body.dataset.sw, { scope: '/' });
-    const warm = () => reg.active && reg.active.postMessage({ type: 'warm' });
-    if (reg.active) warm();
-    else navigator.serviceWorker.ready.then(warm);
+    // A first install caches the shell pages itself; an existing worker is asked to refresh them
+    // (after a logout they were deleted).
+    if (reg.active && !reg.installing && !reg.waiting) reg.active.postMessage({ type: 'warm' });
   } catch (e) { /* no worker: the app still works online */ }
 }
 

@@ -15,7 +15,7 @@ const BUNDLE_URL = '/api/offline/bundle';
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(STATIC_CACHE);
-    await cache.addAll(STATIC_URLS.map((u) => new Request(u, { cache: 'reload' })));
+    await cache.addAll(STATIC_URLS.map((u) => new Request(u, { cache: 'no-cache' })));
     await warmPages();
     await self.skipWaiting();
   })());

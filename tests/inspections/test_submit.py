@@ -255,3 +255,31 @@ def test_photo_of_another_uploader_cannot_be_claimed(app, w):
     r = c2.post("/api/inspections", json=inspection_payload(w.lab_a, w.full, results={item.id: "fail"},
                                                              photos={item.id: [uuid]}))
     assert r.status_code == 400 and counts()[0] == 0
+
+
+def test_two_identical_submits_at_once_store_one(app, w):
+    """Two phones' worth of the same outbox flushing at once: one inspection, one ticket; both
+    answers name the same stored inspection."""
+    import threading
+
+    a = plain_items(w)[0]
+    payload = inspection_payload(w.lab_a, w.full, results={a.id: "fail"})
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        login(c, w.inspector_a)
+    barrier = threading.Barrier(2)
+    responses = [None, None]
+
+    def send(n):
+        barrier.wait()
+        responses[n] = clients[n].post("/api/inspections", json=payload)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 201], [r.get_json() for r in responses]
+    assert responses[0].get_json()["id"] == responses[1].get_json()["id"]
+    assert counts()[0] == 1 and counts()[3] == 1

@@ -24,7 +24,8 @@ class Notification(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_tickets.id"))
     lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Indexed: the nightly job queues the e-mails of the notices it wrote at one instant.
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -32,7 +33,8 @@ class OutboxEmail(db.Model):
     __tablename__ = "outbox_emails"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    # Indexed: the nightly job asks "has this notice an e-mail yet?" for every notice it wrote.
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

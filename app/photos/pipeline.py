@@ -104,6 +104,9 @@ def _capture_time(exif: Image.Exif, tz_name: str) -> datetime | None:
 def _to_rgb(im: Image.Image) -> Image.Image:
     if im.mode == "RGB":
         return im
+    if im.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        # 16-bit greyscale: scale to 8 bits instead of clipping everything above 255 to white.
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L").convert("RGB")
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))

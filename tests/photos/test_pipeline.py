@@ -127,3 +127,15 @@ def test_bombs_are_refused_before_decoding():
         pipeline.process(png_with_declared_size(9_000, 9_000), max_pixels=64_000_000)  # 81 MP
     with pytest.raises(TooLarge):
         pipeline.process(photo_bytes((200, 200)), max_pixels=30_000)  # our own header check
+
+
+def test_unusual_modes_become_plain_rgb():
+    for im, fmt in (
+        (Image.new("RGB", (120, 60), (200, 50, 50)).convert("CMYK"), "JPEG"),
+        (Image.new("I;16", (120, 60), 30000), "PNG"),  # 16-bit grey: scaled, not clipped to white
+        (Image.new("RGB", (120, 60), (200, 50, 50)).convert("P"), "PNG"),
+    ):
+        out = io.BytesIO()
+        im.save(out, fmt)
+        disp = _open(pipeline.process(out.getvalue()).display)
+        assert disp.mode == "RGB" and disp.getpixel((5, 5)) != (255, 255, 255)

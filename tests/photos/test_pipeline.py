@@ -76,6 +76,17 @@ def test_heic_is_accepted():
     p = pipeline.process(out.getvalue())
     assert p.media_type == "image/heic"
     assert (p.width, p.height) == (64, 48)
+    # An oriented HEIC is turned once (the plugin applies it and resets the tag), not twice.
+    im = Image.new("RGB", (80, 40), (255, 255, 255))
+    im.paste((200, 30, 30), (0, 0, 40, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    im.save(out, "HEIF", exif=exif.tobytes())
+    p = pipeline.process(out.getvalue())
+    disp = _open(p.display)
+    assert (p.width, p.height) == disp.size == (40, 80)
+    assert disp.getpixel((20, 2))[1] < 100 and disp.getpixel((20, 77))[1] > 200
 
 
 def test_icc_profile_never_leaves():

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, DateTime, and_, case, distinct, exists, func, literal, or_, select, true, union_all
+from sqlalchemy import Date, DateTime, Integer, and_, case, distinct, exists, func, literal, or_, select, true, union_all
 
 from flask_babel import gettext as _
 
@@ -312,16 +312,16 @@ def _scope(college_id: int | None):
 
 
 def _days_cte(period: Period):
-    """The month's candidate days as a small derived table (day, start_utc, end_utc)."""
+    """The month's candidate days as a small derived table (n, day, start_utc, end_utc)."""
     if not period.days:
         # An impossible row keeps the SQL shape the same on the first day of a month.
-        rows = [select(literal(date(1970, 1, 1), Date).label("day"),
+        rows = [select(literal(0, Integer).label("n"), literal(date(1970, 1, 1), Date).label("day"),
                        literal(datetime(1970, 1, 1), DateTime).label("start_utc"),
                        literal(datetime(1970, 1, 1), DateTime).label("end_utc")).where(literal(1) == 0)]
     else:
         rows = [
-            select(literal(d, Date).label("day"), literal(s, DateTime).label("start_utc"),
-                   literal(e, DateTime).label("end_utc"))
+            select(literal(d.day, Integer).label("n"), literal(d, Date).label("day"),
+                   literal(s, DateTime).label("start_utc"), literal(e, DateTime).label("end_utc"))
             for d, s, e in period.days
         ]
     return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("month_days")
@@ -338,44 +338,60 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     ):
         figs[cid].labs = n
 
-    # 2. Open days and days with a daily check (art. 29), one row per college.
+    # 2. Open days (art. 29): every (lab, day) of the month the lab existed and was not closed.
     days = _days_cte(p)
-    closed = exists().where(
-        LabClosure.lab_id == Lab.id, LabClosure.start_date <= days.c.day, LabClosure.end_date >= days.c.day
-    )
-    checked = exists().where(
-        Inspection.lab_id == Lab.id,
-        Inspection.level == InspectionLevel.daily,
-        Inspection.finished_at >= days.c.start_utc,
-        Inspection.finished_at < days.c.end_utc,
-    )
-    for cid, open_days, checked_days in db.session.execute(
-        select(Lab.college_id, func.count(), func.sum(case((checked, 1), else_=0)))
+
+    def closed_on(lab_id, day):
+        return exists().where(LabClosure.lab_id == lab_id, LabClosure.start_date <= day, LabClosure.end_date >= day)
+
+    for cid, open_days in db.session.execute(
+        select(Lab.college_id, func.count())
         .select_from(Lab)
         .join(days, Lab.created_at < days.c.end_utc)
-        .where(Lab.active, scope, ~closed)
+        .where(Lab.active, scope, ~closed_on(Lab.id, days.c.day))
         .group_by(Lab.college_id)
     ):
         figs[cid].open_days = open_days
-        figs[cid].checked_days = int(checked_days or 0)
 
-    # 3. Inspections at each level; labs with a college check this month (art. 28).
-    for cid, level, n, active_labs in db.session.execute(
-        select(
-            Lab.college_id,
-            Inspection.level,
-            func.count(),
-            func.count(distinct(case((lab_exists, Inspection.lab_id)))),
-        )
+    # Days with a daily check: driven by the month's days, each a range scan of the inspections'
+    # (finished_at, level, lab_id) index; a (lab, day) pair counts once (lab_id * 64 + day number),
+    # on the lab's open days only.
+    for cid, checked_days in db.session.execute(
+        select(Lab.college_id, func.count(distinct(Inspection.lab_id * 64 + days.c.n)))
+        .select_from(days)
+        .join(Inspection, and_(Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
+                               Inspection.level == InspectionLevel.daily))
+        .join(Lab, Lab.id == Inspection.lab_id)
+        .where(Lab.active, Lab.created_at < days.c.end_utc, scope, ~closed_on(Inspection.lab_id, days.c.day))
+        .group_by(Lab.college_id)
+    ):
+        figs[cid].checked_days = checked_days
+
+    # 3. Inspections at each level.
+    for cid, level, n in db.session.execute(
+        select(Lab.college_id, Inspection.level, func.count())
         .select_from(Inspection)
         .join(Lab, Lab.id == Inspection.lab_id)
         .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, scope)
         .group_by(Lab.college_id, Inspection.level)
     ):
-        level = getattr(level, "value", level)
-        figs[cid].inspections[level] = n
-        if level == InspectionLevel.college.value:
-            figs[cid].labs_with_college_check = active_labs
+        figs[cid].inspections[getattr(level, "value", level)] = n
+
+    # Labs with a college check this month (art. 28: monthly).
+    for cid, n in db.session.execute(
+        select(Lab.college_id, func.count(distinct(Inspection.lab_id)))
+        .select_from(Inspection)
+        .join(Lab, Lab.id == Inspection.lab_id)
+        .where(
+            Inspection.level == InspectionLevel.college,
+            Inspection.finished_at >= p.start_utc,
+            Inspection.finished_at < p.end_utc,
+            lab_exists,
+            scope,
+        )
+        .group_by(Lab.college_id)
+    ):
+        figs[cid].labs_with_college_check = n
 
     # 4. Labs with a school check this semester so far (art. 27).
     for cid, n in db.session.execute(

@@ -149,6 +149,22 @@ def _backup_sqlite(url: str, target: Path) -> tuple[str, dict]:
     return "db.sqlite3", counts
 
 
+def _check_pg_dump_version(conn) -> None:
+    """pg_dump refuses a newer server; say so plainly (CI installs postgresql-client)."""
+    import re
+
+    try:
+        out = subprocess.run([PG_DUMP, "--version"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise RuntimeError(f"pg_dump is not available ({exc}); install postgresql-client.") from exc
+    m = re.search(r"\)\s*(\d+)", out)
+    client_major = int(m.group(1)) if m else 0
+    server_major = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+    if client_major < server_major:
+        raise RuntimeError(f"pg_dump {client_major} cannot dump a PostgreSQL {server_major} server; "
+                           f"install postgresql-client-{server_major}.")
+
+
 def _backup_postgres(url: str, target: Path) -> tuple[str, dict]:
     dest = target / "db.dump"
     args, env = _pg_args(url)
@@ -158,6 +174,7 @@ def _backup_postgres(url: str, target: Path) -> tuple[str, dict]:
             # One snapshot for the dump and for the counts in the manifest.
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            _check_pg_dump_version(conn)
             counts = _count_rows(conn, _user_tables(conn))
             proc = subprocess.run(
                 [PG_DUMP, "-Fc", "--no-owner", "--no-privileges", f"--snapshot={snapshot}", "-f", str(dest), *args],

@@ -198,7 +198,7 @@ def test_restore_refuses_a_damaged_backup(app, tmp_path, restore_target):
 
 
 def test_cli_backup_and_restore(app, runner, tmp_path, restore_target):
-    lab = make_lab(make_college(), name="备份实验室")
+    lab_id = make_lab(make_college(), name="备份实验室").id  # read now: not inside the other app's context
     LocalFileStorage(app.config["PHOTO_STORE"]).put(b"a photo")
     result = runner.invoke(args=["backup", "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
@@ -217,6 +217,6 @@ def test_cli_backup_and_restore(app, runner, tmp_path, restore_target):
         assert result.exit_code == 0, result.output
         from app.org.models import Lab
 
-        assert db.session.get(Lab, lab.id).name == "备份实验室"
+        assert db.session.get(Lab, lab_id).name == "备份实验室"
         db.session.remove()
         db.engine.dispose()

@@ -141,6 +141,12 @@ def _lab_officer_join(lab_id_col):
     return and_(RoleAssignment.lab_id == lab_id_col, RoleAssignment.role == Role.lab_officer)
 
 
+def _active_user(user_id_col):
+    # A correlated primary-key probe rather than a join: a join on users.active lets SQLite's
+    # planner scan every user per ticket (measured: 2 s at 5,000 labs), this stays one lookup per row.
+    return exists().where(User.id == user_id_col, User.active.is_(True))
+
+
 def _not_notified(user_id_col, key_expr):
     return ~exists().where(Notification.user_id == user_id_col, Notification.dedupe_key == key_expr)
 
@@ -175,8 +181,8 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
         .select_from(MissedDailyCheck)
         .join(Lab, Lab.id == MissedDailyCheck.lab_id)
         .join(RoleAssignment, _lab_officer_join(MissedDailyCheck.lab_id))
-        .join(User, and_(User.id == RoleAssignment.user_id, User.active.is_(True)))
-        .where(MissedDailyCheck.day == day, _not_notified(RoleAssignment.user_id, key))
+        .where(MissedDailyCheck.day == day, _active_user(RoleAssignment.user_id),
+               _not_notified(RoleAssignment.user_id, key))
         .distinct()
     )
     n_missed = _notification_insert(officers)
@@ -198,8 +204,8 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
         .select_from(Lab)
         .join(RoleAssignment, and_(RoleAssignment.college_id == Lab.college_id,
                                    RoleAssignment.role.in_([Role.college_leader, Role.college_head])))
-        .join(User, and_(User.id == RoleAssignment.user_id, User.active.is_(True)))
-        .where(Lab.id.in_(streak), Lab.id.not_in(before), _not_notified(RoleAssignment.user_id, skey))
+        .where(Lab.id.in_(streak), Lab.id.not_in(before), _active_user(RoleAssignment.user_id),
+               _not_notified(RoleAssignment.user_id, skey))
         .distinct()
     )
     n_streak = _notification_insert(college)
@@ -221,8 +227,7 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
                    literal(now, type_=db.DateTime))
             .select_from(T).join(Lab, Lab.id == T.lab_id)
             .join(RoleAssignment, recipients_join)
-            .join(User, and_(User.id == RoleAssignment.user_id, User.active.is_(True)))
-            .where(overdue, where, _not_notified(RoleAssignment.user_id, key))
+            .where(overdue, where, _active_user(RoleAssignment.user_id), _not_notified(RoleAssignment.user_id, key))
             .distinct()
         )
         return _notification_insert(sel)

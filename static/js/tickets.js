@@ -43,6 +43,8 @@ function renderTicket() {
   $('#ticket-title').textContent = ticket.title;
   $('#ticket-meta').textContent = [ticket.lab_name, ticket.deadline ? `${t('deadline')} ${fmtTime(ticket.deadline)}` : '', isOverdue(ticket) ? t('overdue') : ''].filter(Boolean).join(' · ');
   $('#ticket-description').textContent = ticket.description || '';
+  // The inspector's photos of the hazard (before), then each event's photos in the history.
+  $('#ticket-evidence').replaceChildren(...(ticket.evidence_photos || []).map(photoLink));
   const events = ticket.events || [];
   $('#ticket-history').hidden = !events.length;
   $('#ticket-events').replaceChildren(...events.map((ev) => el('li', { class: 'event', 'data-kind': ev.kind || ev.action || '' },

@@ -253,3 +253,64 @@ def test_officer_fixes_leader_rejects_once_then_verifies(phone, live_server):
     assert t.state.value == "closed"
     kinds = [e.kind for e in t.events]
     assert kinds.count("submit_fix") == 2 and kinds.count("reject") == 1 and kinds[-1] == "verify"
+
+
+def test_lab_officer_does_the_daily_check_from_the_home_screen(phone, live_server):
+    w = _world()
+    page = phone().new_page()
+    _open(page, "/app", w["officer"])
+    page.wait_for_url("**/app")
+    today = page.locator(f'#daily-list a[data-daily-lab="{w["lab"].id}"]')
+    today.wait_for()
+    assert "尚未完成" in today.inner_text()
+    today.click()
+    page.wait_for_url("**/inspect/daily?level=daily")
+    page.wait_for_selector('body[data-inspect-ready="1"]')
+    # One by one: a pass moves on to the next item by itself.
+    items = page.locator("#items > li")
+    n = items.count()
+    for i in range(n):
+        page.locator(f'#items > li[data-index="{i}"]:not([hidden]) .choice.pass').click()
+    page.locator("#to-review").click()
+    page.locator("#submit-inspection:not([disabled])").click()
+    page.wait_for_selector('#done[data-state="submitted"]')
+    assert _count(Inspection, Inspection.lab_id == w["lab"].id) == 1
+
+    page.goto("/app")
+    page.wait_for_selector(f'#daily-list li.done a[data-daily-lab="{w["lab"].id}"]')
+    assert "已完成" in page.locator("#daily-list").inner_text()
+
+
+def test_manual_code_entry_and_the_vendored_qr_decoder(phone, live_server):
+    import base64
+    import io
+
+    import segno
+
+    w = _world()
+    page = phone().new_page()
+    _open(page, "/app/scan", w["inspector"])
+    page.wait_for_url("**/app/scan")
+    # jsQR (vendored for browsers without BarcodeDetector) reads a door plate's QR.
+    url = f"{live_server}/l/{w['lab'].qr_token}"
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="png", scale=8, border=4)
+    data_url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    page.add_script_tag(url="/static/vendor/jsqr-1.4.0/jsQR.js")
+    decoded = page.evaluate("""async (src) => {
+        const img = new Image(); img.src = src; await img.decode();
+        const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+        const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height);
+        const code = window.jsQR(d.data, d.width, d.height);
+        return code && code.data;
+    }""", data_url)
+    assert decoded == url
+    # The decoded URL, typed or scanned, opens the lab card; so does the lab's code.
+    page.locator("#manual-code").fill(decoded)
+    page.locator("#manual-form button[type=submit]").click()
+    page.wait_for_url(f"**/app/labs/{w['lab'].id}")
+    page.goto("/app/scan")
+    page.locator("#manual-code").fill(w["lab"].code.lower())
+    page.locator("#manual-form button[type=submit]").click()
+    page.wait_for_url(f"**/app/labs/{w['lab'].id}")

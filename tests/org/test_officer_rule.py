@@ -25,7 +25,7 @@ def test_creating_a_lab_needs_an_officer(app):
     college = make_college()
     with pytest.raises(InvalidInput) as err:
         services.create_lab(_lab_data(college), [])
-    assert "art. 10(3)" in err.value.message
+    assert err.value.details["fields"]["officers"] == "required"  # message cites art. 10(3)
     assert db.session.scalar(select(func.count(Lab.id))) == 0
 
 

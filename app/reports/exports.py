@@ -88,6 +88,8 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
         ]),
         _metric_table(s, "inspections", _("Inspections by level (art. 27, 28)"), _("Inspections"), [
             *[(level_label(lv), (lambda lv: lambda f: f.inspections.get(lv, 0))(lv)) for lv in LEVELS],
+        ]),
+        _metric_table(s, "cadence", _("Inspections against the regulation's cadence (art. 27, 28)"), _("Cadence"), [
             (_("Labs with a college check this month"), lambda f: f.labs_with_college_check),
             (_("College-check coverage %"), lambda f: pct(f.college_check_coverage)),
             (_("Labs with a school check this semester"), lambda f: f.labs_with_school_check_semester),

@@ -110,14 +110,15 @@ def test_xlsx_export_has_a_sheet_per_section(app, client):
     assert resp.status_code == 200
     assert 'filename="labsafe-monthly-2026-10-CA.xlsx"' in resp.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(resp.data))
-    assert wb.sheetnames == ["About", "Daily checks", "Inspections", "Hazards by severity", "Hazards by article",
+    assert wb.sheetnames == ["About", "Daily checks", "Inspections", "Cadence", "Hazards by severity", "Hazards by article",
                              "Rectification", "Most missed checks", "Oldest open tickets"]
     ws = wb["Daily checks"]
     assert [c.value for c in ws[3]] == ["CA", "化学与材料工程学院", 2, 1, 37, 30, 22, 2, 59.5, 6.7, 6, 3]
     assert ws.max_row == 3  # the college only
-    ws = wb["Inspections"]
-    # daily, college, school, special; labs with a college check, coverage %, school check, coverage %
-    assert [c.value for c in ws[3]][2:] == [27, 2, 1, 0, 0, 1, 1, 0, 1, 0, 50.0, 0.0, 1, 1, 50.0, 100.0]
+    ws = wb["Inspections"]  # daily, college, school, special
+    assert [c.value for c in ws[3]][2:] == [27, 2, 1, 0, 0, 1, 1, 0]
+    ws = wb["Cadence"]  # labs with a college check, coverage %, with a school check this semester, coverage %
+    assert [c.value for c in ws[3]][2:] == [1, 0, 50.0, 0.0, 1, 1, 50.0, 100.0]
     ws = wb["Rectification"]
     assert [c.value for c in ws[3]][2:] == [1, 0, 1, 0, 1, 1, 1, 0, 2, 1, 5.5, None]
 
@@ -133,7 +134,7 @@ def test_cli_writes_csv_and_xlsx(app, runner, tmp_path):
     result = runner.invoke(args=["monthly-summary", "--month", "2026-10", "--college", "CB", "--out", str(out)])
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert len(wb.sheetnames) == 8
+    assert len(wb.sheetnames) == 9
     rows = list(wb.worksheets[1].iter_rows(values_only=True))
     assert rows[2][:4] == ("CB", "生命科学学院", 1, 1)
     bad = runner.invoke(args=["monthly-summary", "--month", "2026-10", "--out", str(tmp_path / "x.pdf")])

@@ -6,12 +6,30 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .models import AnswerResult, InspectionLevel
 
 NOTE_MAX = 4000
+# Ids fit the database's integer; anything larger is simply not an id (and must not reach SQL).
+ID = validate.Range(min=1, max=2**31 - 1)
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it as input, not as a 500
+        raise ValidationError("Text may not contain NUL characters.")
+
+
+def _sane_time(value) -> None:
+    from datetime import timezone
+
+    try:
+        utc = value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValidationError("Not a plausible time.")
+    if not 2000 <= utc.year <= 2100:
+        raise ValidationError("Not a plausible time.")
 
 
 class InspectionAnswerInSchema(Schema):
-    item_id = fields.Integer(required=True, strict=True)
+    item_id = fields.Integer(required=True, strict=True, validate=ID)
     result = fields.Enum(AnswerResult, by_value=True, required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
+    note = fields.String(load_default="", validate=[validate.Length(max=NOTE_MAX), _no_nul])
     photos = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
 
     @validates_schema
@@ -23,13 +41,13 @@ class InspectionAnswerInSchema(Schema):
 
 class InspectionInSchema(Schema):
     uuid = fields.UUID(required=True, metadata={"description": "named by the client; a replay sends the same"})
-    lab_id = fields.Integer(required=True, strict=True)
-    checklist_version_id = fields.Integer(required=True, strict=True)
+    lab_id = fields.Integer(required=True, strict=True, validate=ID)
+    checklist_version_id = fields.Integer(required=True, strict=True, validate=ID)
     level = fields.Enum(InspectionLevel, by_value=True, required=True)
     # The client sends UTC with Z or an offset; a time without one is ambiguous and refused.
-    started_at = fields.AwareDateTime(required=True)
-    finished_at = fields.AwareDateTime(required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
+    started_at = fields.AwareDateTime(required=True, validate=_sane_time)
+    finished_at = fields.AwareDateTime(required=True, validate=_sane_time)
+    note = fields.String(load_default="", validate=[validate.Length(max=NOTE_MAX), _no_nul])
     answers = fields.List(fields.Nested(InspectionAnswerInSchema), required=True, validate=validate.Length(min=1, max=500))
 
 

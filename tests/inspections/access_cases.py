@@ -49,6 +49,8 @@ def extend_world(w):
     insp_b, photo_b = make_inspection(w.users["school_inspector"], w.lab_b_obj, w.insp_full, level="school",
                                       fail_with_photo=photo_bytes(seed=12))
     w.ids.update(insp_a=insp_a.id, insp_b=insp_b.id, insp_photo_a=photo_a.uuid, insp_photo_b=photo_b.uuid)
+    w.ids.setdefault("inspection_a", insp_a.id)  # the name tests/fuzz looks for
+    w.ids.setdefault("inspection_b", insp_b.id)
     _payload(_COLLEGE_A, "4a0e8f1c-0000-4000-8000-00000000000a", w.lab_a_obj, w.insp_full, "college")
     _payload(_COLLEGE_B, "4a0e8f1c-0000-4000-8000-00000000000b", w.lab_b_obj, w.insp_full, "college")
     _payload(_DAILY_A, "4a0e8f1c-0000-4000-8000-00000000000c", w.lab_a_obj, w.insp_daily, "daily")

@@ -192,6 +192,10 @@ def _bad(payload_fn):
         (lambda p, w: p.update(lab_id=999999), "lab"),
         (lambda p, w: p.update(uuid="not-a-uuid"), "invalid"),
         (lambda p, w: p.update(answers=[]), "invalid"),
+        (lambda p, w: p.update(lab_id=2**63), "invalid"),  # not an id; must not reach SQL
+        (lambda p, w: p["answers"][0].update(item_id=2**40), "invalid"),
+        (lambda p, w: p.update(note="a\x00b"), "nul"),  # PostgreSQL text cannot hold NUL
+        (lambda p, w: p.update(started_at="0001-01-01T00:00:00+01:00"), "plausible"),
     ],
 )
 def test_invalid_submissions_are_refused_and_store_nothing(client, w, mutate, needle):

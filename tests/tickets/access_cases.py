@@ -59,6 +59,8 @@ CASES = [
          allow=frozenset({"lab_officer"}), json=START),
     Case("POST", "/api/tickets/<int:ticket_id>/actions", "/api/tickets/{ticket_b}/actions",
          allow=frozenset({"other_officer"}), json=START),
+    Case("GET", "/api/labs/<int:lab_id>/missed-checks", "/api/labs/{lab_a}/missed-checks", allow=LAB_A_READERS),
+    Case("GET", "/api/labs/<int:lab_id>/missed-checks", "/api/labs/{lab_b}/missed-checks", allow=LAB_B_READERS),
     Case("GET", "/api/notifications", "/api/notifications", allow=EVERYONE),
     Case("POST", "/api/notifications/<int:notification_id>/read", "/api/notifications/{notice_lab_officer}/read",
          allow=frozenset({"lab_officer"})),

@@ -71,7 +71,7 @@ def test_the_whole_flow_over_the_api_with_its_refusals(client, w):
     assert act(client, t.id, action="submit_fix", note="x", photos=[photo.uuid]).status_code == 409  # still open
     assert act(client, t.id, action="start_fix").status_code == 200
     resp = act(client, t.id, action="submit_fix", note="fixed")
-    assert resp.status_code == 400 and "photo" in resp.get_json()["error"]["message"]
+    assert resp.status_code == 400 and resp.get_json()["error"]["details"]["fields"]["photos"]
     resp = act(client, t.id, action="submit_fix", note="fixed", photos=[photo.uuid], version=1)
     assert resp.status_code == 409 and resp.get_json()["error"]["details"]["state"] == "fixing"
     resp = act(client, t.id, action="submit_fix", note="fixed", photos=[photo.uuid], version=2)
@@ -183,3 +183,14 @@ def test_missed_checks_page(client, w):
     login(client, w.leader)
     assert "2026-10-31" in client.get(f"/labs/{w.lab.id}/missed-checks").get_data(as_text=True)
     assert client.get(f"/labs/{w.other_lab.id}/missed-checks").status_code == 403
+    assert client.get(f"/api/labs/{w.lab.id}/missed-checks").get_json()[0]["day"] == "2026-10-31"
+    assert client.get(f"/api/labs/{w.other_lab.id}/missed-checks").status_code == 403
+
+
+def test_pages_speak_chinese_by_default(client, w):
+    t = make_ticket(w.lab)
+    login(client, w.leader)
+    page = client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    assert "处理记录" in page and "升级理由" in page
+    resp = act(client, t.id, action="escalate", note="", version=t.version)
+    assert resp.get_json()["error"]["message"] == "请填写升级理由。"

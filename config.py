@@ -92,6 +92,9 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     # General limit on /api per user (or address), e.g. "600 per minute"; empty = off.
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "")
+    # Behind nginx or another reverse proxy: how many proxies set X-Forwarded-For/-Proto. Without it
+    # every client looks like the proxy, and the per-address login throttle would lock everyone.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     # Base URL printed on nameplates' QR codes; falls back to the request's host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")

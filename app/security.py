@@ -51,6 +51,12 @@ def init_security(app: Flask) -> None:
     from app.auth import sessions
 
     hsts = bool(app.config.get("SECURE_HEADERS_HSTS"))
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address (throttle, audit) and scheme (Secure cookies, CSRF referer check).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

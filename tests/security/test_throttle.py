@@ -106,3 +106,29 @@ def test_usernames_are_counted_case_insensitively(app, client):
     for n in range(app.config["LOGIN_MAX_FAILURES"]):
         _api_login(client, "mixedcase" if n % 2 else " MIXEDCASE ", "wrong")
     assert _api_login(client, "MixedCase", DEFAULT_PASSWORD).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_client_address_counts(app, client):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       INSTANCE_PATH=app.instance_path, TRUSTED_PROXIES=1, LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+    assert isinstance(other.wsgi_app, ProxyFix)
+    victim = make_user("inspector")
+    c = other.test_client()
+    with other.app_context():
+        for n in range(3):
+            token = c.get("/api/csrf").get_json()["csrf_token"]
+            c.post("/api/login", json={"username": f"x{n}", "password": "wrong"},
+                   headers={"X-CSRFToken": token, "X-Forwarded-For": "203.0.113.9"})
+        token = c.get("/api/csrf").get_json()["csrf_token"]
+        locked = c.post("/api/login", json={"username": victim.username, "password": DEFAULT_PASSWORD},
+                        headers={"X-CSRFToken": token, "X-Forwarded-For": "203.0.113.9"})
+        assert locked.status_code == 429
+        token = c.get("/api/csrf").get_json()["csrf_token"]
+        ok = c.post("/api/login", json={"username": victim.username, "password": DEFAULT_PASSWORD},
+                    headers={"X-CSRFToken": token, "X-Forwarded-For": "198.51.100.7"})
+        assert ok.status_code == 200
+        db.session.remove()
+        db.engine.dispose()
+    assert db.session.scalar(select(LoginAttempt.address).limit(1)) == "203.0.113.9"

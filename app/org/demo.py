@@ -245,8 +245,12 @@ def load() -> DemoResult:
         created, updated = (created + 1, updated) if dept is None else (created, updated + 1)
     counts["departments"] = (created, updated, unchanged)
 
+    # Every demo user has the same published password: hash it once, not 70 times.
+    from werkzeug.security import generate_password_hash
+
+    demo_hash = generate_password_hash(DEMO_PASSWORD)
     rows = [
-        (i, {"username": u.username, "name": u.name, "password": DEMO_PASSWORD, "roles": u.roles,
+        (i, {"username": u.username, "name": u.name, "password_hash": demo_hash, "roles": u.roles,
              "email": f"{u.username}@demo.zjhu.edu.cn", "phone": ""})
         for i, u in enumerate(p.users, start=2)
     ]

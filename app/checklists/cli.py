@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 
@@ -50,6 +51,10 @@ def load(path: str | None, keep_missing: bool) -> None:
         for err in exc.errors:
             click.echo(str(err), err=True)
         click.echo(f"{len(exc.errors)} problem(s): nothing was loaded.", err=True)
+        raise SystemExit(1)
+    except IntegrityError:
+        # Two loads at once: the unique (list, number) / (list, hash) constraints stop the second.
+        click.echo("Another load stored a version at the same time; nothing was loaded. Run it again.", err=True)
         raise SystemExit(1)
     for key, number in report.created:
         click.echo(f"{key}: new version {number}")

@@ -92,10 +92,12 @@ def read_csv(data: bytes, required: tuple[str, ...], optional: tuple[str, ...]) 
     if not text.strip():
         errors.add(1, None, _("the file is empty."))
         errors.raise_if_any()
+    records: list[list[str]] = []
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as err:
-        errors.add(1, None, _("the file is not valid CSV (%(error)s).", error=str(err)))
+        for record in csv.reader(io.StringIO(text, newline=""), strict=True):
+            records.append(record)
+    except csv.Error as err:  # bad quoting, NUL bytes: report the record it happened in
+        errors.add(len(records) + 1, None, _("the file is not valid CSV (%(error)s).", error=str(err)))
         errors.raise_if_any()
     header = [h.strip().lower() for h in records[0]]
     allowed = set(required) | set(optional)

@@ -192,3 +192,9 @@ def test_cli_import(runner, world, tmp_path):
     assert result.exit_code == 1
     assert "NOPE" in result.output
     assert db.session.scalar(select(Lab.id).where(Lab.code == "C-2")) is None
+
+
+def test_broken_quoting_is_refused_with_its_row(world):
+    data = (HEADER + "C-1,x,CHEM,chemistry,,,,0572-1,,wang.fang,1\n" + 'C-2,"bad"quote,CHEM,chemistry,,,,1,,wang.fang,1\n').encode()
+    rows = _refused(data)
+    assert rows[0]["row"] == 3

@@ -1,8 +1,9 @@
 // Home: scan, today's daily checks (lab officers), the outbox with "sync now", my labs.
+import { get } from './api.js';
 import { getBundle } from './bundle.js';
 import { items, remove, update } from './outbox.js';
 import { syncNow } from './sync.js';
-import { $, el, fmtTime, localized, status, t } from './ui.js';
+import { $, el, fmtTime, localized, status, t, ticketItem } from './ui.js';
 
 const userId = document.body.dataset.userId;
 
@@ -61,7 +62,25 @@ window.addEventListener('labsafe:sync', (ev) => {
 });
 $('#sync-now').addEventListener('click', () => syncNow());
 
+// Lab officers: what to fix; reviewers (college leaders, departments): fixes waiting for a check.
+async function renderMyTickets() {
+  const box = $('#my-tickets');
+  if (!box || navigator.onLine === false) return;
+  const seen = new Set();
+  const found = [];
+  try {
+    for (const state of box.dataset.states.split(',').filter(Boolean)) {
+      const r = await get(`/api/tickets?state=${state}&limit=20`);
+      if (!r.ok) continue;
+      for (const ticket of r.data.items || r.data) if (!seen.has(ticket.id)) { seen.add(ticket.id); found.push(ticket); }
+    }
+  } catch (e) { return; }
+  box.hidden = !found.length;
+  $('#my-ticket-list').replaceChildren(...found.map(ticketItem));
+}
+
 renderOutbox();
+renderMyTickets();
 getBundle().then((cached) => {
   if (cached) renderLabs(cached);
   return getBundle({ refresh: true });

@@ -314,3 +314,17 @@ def test_manual_code_entry_and_the_vendored_qr_decoder(phone, live_server):
     page.locator("#manual-code").fill(w["lab"].code.lower())
     page.locator("#manual-form button[type=submit]").click()
     page.wait_for_url(f"**/app/labs/{w['lab'].id}")
+
+
+def test_home_lists_the_tickets_waiting_for_each_person(phone, live_server):
+    w = _world()
+    ticket = make_ticket(w["lab"], article="23", title="安全出口堵塞")
+    officer = phone().new_page()
+    _open(officer, "/app", w["officer"])
+    officer.wait_for_selector(f'#my-ticket-list a[href="/app/tickets/{ticket.id}"]')
+    leader = phone().new_page()
+    _open(leader, "/app", w["leader"])
+    leader.wait_for_selector("#outbox-total")
+    # Nothing submitted for review yet: the leader's section stays hidden.
+    leader.wait_for_selector("#my-tickets", state="hidden")
+    assert leader.locator(f'#my-ticket-list a[href="/app/tickets/{ticket.id}"]').count() == 0

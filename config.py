@@ -51,6 +51,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 120)
+    # The absolute timeout counts from login (app/auth/sessions.py), so the cookie need not be
+    # re-signed on every response just to push its expiry; "last seen" changes it once a minute.
+    SESSION_REFRESH_EACH_REQUEST = False
 
     # CSRF on every state-changing request, forms and JSON alike (X-CSRFToken header).
     WTF_CSRF_ENABLED = True

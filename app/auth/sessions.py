@@ -19,6 +19,10 @@ from .models import User
 
 LOGIN_AT = "_ls_login_at"
 LAST_SEEN = "_ls_seen"
+# "Last seen" is rewritten at most once a minute: with SESSION_REFRESH_EACH_REQUEST off the cookie
+# is then re-signed once a minute instead of on every response (about 0.7 ms of CPU per request),
+# and an idle timeout counted in hours loses nothing by a minute's precision.
+SEEN_RESOLUTION = 60
 
 
 def now() -> int:
@@ -59,7 +63,7 @@ def _enforce_timeouts():
         session.clear()  # before anything loads current_user: the view sees an anonymous user
         audit("session_expired", user_id=int(user_id) if user_id.isdigit() else None, reason=reason)
         return None
-    if session.get(LAST_SEEN) != t:
+    if t - session.get(LAST_SEEN, 0) >= SEEN_RESOLUTION:
         session[LAST_SEEN] = t
     return None
 

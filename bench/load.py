@@ -358,20 +358,27 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
         try:
             server.wait("/api/csrf")
             cookie_name = "__Host-labsafe_session"
-            insp_cookie, insp_token = login(server.url, "inspector", cookie_name)
-            leader_cookie, _ = login(server.url, info["leader"], cookie_name)
-            plan = [
+            # A fresh login per path: a browser's cookie is never more than a minute stale (it takes
+            # each rewritten "last seen"); wrk keeps the one it was given for the whole path.
+            def plan_for(name):
+                insp_cookie, insp_token = login(server.url, "inspector", cookie_name)
+                leader_cookie, _ = login(server.url, info["leader"], cookie_name)
+                return dict(plan_scripts(insp_cookie, insp_token, leader_cookie))[name]
+
+            def plan_scripts(insp_cookie, insp_token, leader_cookie):
+                return [
                 ("qr_api", lua_get([f"/api/qr/{t}" for t in info["tokens"]], insp_cookie)),
                 ("qr_page", lua_get([f"/l/{t}" for t in info["tokens"]], insp_cookie)),
                 ("checklist", lua_get([f"/api/labs/{i}/checklists/{info['checklist_key']}"
                                        for i in info["checklist_labs"]], insp_cookie)),
                 ("submit", lua_submit(submit_templates(info), insp_cookie, insp_token)),
                 ("tickets", lua_get(["/api/tickets"], leader_cookie)),
-            ]
-            for name, script in plan:
+                ]
+            for name in TARGETS:
                 if args.only and name not in args.only:
                     continue
                 drain(server.url + "/api/csrf")
+                script = plan_for(name)
                 results[name] = run_wrk(server.url, script, args.duration, args.connections, args.wrk_threads, workdir)
                 r = results[name]
                 print(f"[{kind}] {name}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "

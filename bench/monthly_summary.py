@@ -175,9 +175,10 @@ def load(engine, rows) -> None:
                           "rectification_tickets", "ticket_events", "users", "checklists", "checklist_versions"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
-    with engine.connect() as conn:
-        conn.execute(text("ANALYZE"))
-        conn.commit()
+    # Statistics for the planner; on PostgreSQL also the visibility map, so index-only scans skip
+    # the heap (autovacuum does this in production; right after a bulk COPY it has not run yet).
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
 
 
 def _sqlite(v):
@@ -195,7 +196,10 @@ def main(argv=None) -> int:
     ap.add_argument("--labs", type=int, default=5000)
     ap.add_argument("--colleges", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--reuse", action="store_true", help="SQLite: reuse bench/out/monthly_summary.sqlite3 if present")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the data of a previous run (SQLite: bench/out/monthly_summary.sqlite3; "
+                         "PostgreSQL: the database labsafe_bench kept by --keep)")
+    ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the database labsafe_bench afterwards")
     args = ap.parse_args(argv)
 
     from app import create_app
@@ -208,10 +212,15 @@ def main(argv=None) -> int:
     reuse = False
     if args.pg:
         url = make_url(args.pg).set(drivername="postgresql+psycopg")
-        pg_name = f"labsafe_bench_{os.getpid()}"
+        pg_name = "labsafe_bench" if (args.keep or args.reuse) else f"labsafe_bench_{os.getpid()}"
         pg_admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with pg_admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": pg_name}).scalar()
+            reuse = bool(args.reuse and exists)
+            if exists and not reuse:
+                conn.execute(text(f'DROP DATABASE "{pg_name}" WITH (FORCE)'))
+            if not reuse:
+                conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
         db_url = url.set(database=pg_name).render_as_string(hide_password=False)
     else:
         out = Path(__file__).resolve().parent / "out"
@@ -233,8 +242,9 @@ def main(argv=None) -> int:
                 t1 = time.perf_counter()
                 load(db.engine, rows)
                 t2 = time.perf_counter()
-                print(f"database: {db.engine.dialect.name}; generated in {t1 - t0:.1f} s, loaded in {t2 - t1:.1f} s")
+                print(f"generated in {t1 - t0:.1f} s, loaded in {t2 - t1:.1f} s")
                 del rows
+            print(f"database: {db.engine.dialect.name} {db.engine.dialect.server_version_info or ''}")
             with db.engine.connect() as conn:
                 for table in COLUMNS:
                     n = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
@@ -263,7 +273,7 @@ def main(argv=None) -> int:
             db.session.remove()
             db.engine.dispose()
     finally:
-        if pg_admin is not None:
+        if pg_admin is not None and not args.keep:
             with pg_admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
             pg_admin.dispose()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, DateTime, Integer, and_, case, distinct, exists, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import aliased
 
 from flask_babel import gettext as _
 
@@ -354,24 +355,33 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         figs[cid].open_days = open_days
 
     # Days with a daily check: driven by the month's days, each a range scan of the inspections'
-    # (finished_at, level, lab_id) index; a (lab, day) pair counts once (lab_id * 64 + day number),
-    # on the lab's open days only.
-    stmt = (
-        select(Lab.college_id, func.count(distinct(Inspection.lab_id * 64 + days.c.n)))
+    # (finished_at, level, lab_id) index; per lab, the distinct days it was checked on an open day
+    # (existing, not closed), then summed per college.
+    day_lab = aliased(Lab)
+    per_lab = (
+        select(Inspection.lab_id.label("lab_id"), func.count(distinct(days.c.n)).label("days"))
         .select_from(days)
         .join(Inspection, and_(Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
                                Inspection.level == InspectionLevel.daily))
-        .join(Lab, Lab.id == Inspection.lab_id)
-        .where(Lab.active, Lab.created_at < days.c.end_utc, scope, ~closed_on(Inspection.lab_id, days.c.day))
-        .group_by(Lab.college_id)
+        .join(day_lab, day_lab.id == Inspection.lab_id)
+        .where(day_lab.created_at < days.c.end_utc, ~closed_on(Inspection.lab_id, days.c.day))
+        .group_by(Inspection.lab_id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         # Redundant month bounds as constants: PostgreSQL then estimates the rows right (without
         # them it expects millions and spends longer compiling the query (JIT) than running it).
         # SQLite would instead drive the join from the whole month's rows, so only here.
-        stmt = stmt.where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc)
+        per_lab = per_lab.where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc)
+    per_lab = per_lab.subquery("checked_per_lab")
+    stmt = (
+        select(Lab.college_id, func.sum(per_lab.c.days))
+        .select_from(per_lab)
+        .join(Lab, Lab.id == per_lab.c.lab_id)
+        .where(Lab.active, scope)
+        .group_by(Lab.college_id)
+    )
     for cid, checked_days in db.session.execute(stmt):
-        figs[cid].checked_days = checked_days
+        figs[cid].checked_days = int(checked_days or 0)
 
     # 3. Inspections at each level.
     for cid, level, n in db.session.execute(

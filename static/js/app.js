@@ -98,4 +98,8 @@ if (userId) {
   registerWorker();
   syncNow().then((r) => { if (r && r.confirmed && r.confirmed.length) refreshBundle(); });
   freshenBundle();
+  // A server that answered 5xx sends no `online` event: retry what waits once a minute.
+  setInterval(async () => {
+    if (navigator.onLine !== false && document.visibilityState === 'visible' && (await pendingCount(userId)) > 0) syncNow();
+  }, 60 * 1000);
 }

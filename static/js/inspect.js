@@ -294,4 +294,6 @@ $('#to-review').addEventListener('click', review);
 $('#back-to-items').addEventListener('click', showItems);
 $('#inspection-note').addEventListener('input', () => { draft.note = $('#inspection-note').value; save(); });
 $('#submit-inspection').addEventListener('click', submit);
+// The phone may kill a backgrounded app at any moment: write the draft as the page is hidden.
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden' && draft) save(); });
 init();

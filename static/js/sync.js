@@ -76,8 +76,15 @@ async function run() {
   return { state, ticketIds: lastResult.ticketIds.slice(), confirmed: lastResult.confirmed.slice() };
 }
 
+let again = null;
+
 export function syncNow() {
-  if (running) return running;
+  // A run already under way may have read the outbox before the newest item went in: queue one
+  // more run after it (at most one), so "submit" never waits for the next trigger.
+  if (running) {
+    if (!again) again = running.then(() => { again = null; return syncNow(); });
+    return again;
+  }
   window.dispatchEvent(new CustomEvent('labsafe:sync', { detail: { state: 'running' } }));
   const job = navigator.locks ? navigator.locks.request('labsafe-sync', run) : run();
   running = job.then((result) => {

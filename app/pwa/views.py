@@ -130,7 +130,7 @@ def service_worker():
 @bp.get("/offline")
 def offline():
     # Public and user-free: it is precached and shown for any page the device has not cached.
-    return render_template("pwa/offline.html")
+    return render_template("pwa/offline.html", public_page=True)
 
 
 @bp.get("/app")

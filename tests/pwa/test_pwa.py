@@ -165,3 +165,13 @@ def test_bundle_issues_a_fixed_number_of_queries(client, app):
         lab = make_lab(a)
         make_ticket(lab)
     assert count() == few
+
+
+def test_offline_page_carries_no_user_data(client):
+    # It is precached in the static cache, which logout does not clear.
+    user = make_user(Role.inspector, name="张三丰")
+    login(client, user)
+    body = client.get("/offline").get_data(as_text=True)
+    assert "张三丰" not in body and 'data-user-id=""' in body
+    assert 'name="csrf-token" content=""' in body
+    assert "张三丰" in client.get("/app").get_data(as_text=True)

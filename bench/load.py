@@ -124,14 +124,17 @@ def build_database(database_url: str, instance: Path) -> dict:
 # ---- gunicorn ---------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, target: str, env: dict, workers: int, threads: int):
+    def __init__(self, target: str, env: dict, workers: int, threads: int, log: Path):
         self.port = _free_port()
+        self.log = log
+        log_fh = open(log, "ab")  # a file, not a pipe: a full pipe would block the workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
              "-b", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning", target],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_fh, start_new_session=True,
         )
+        log_fh.close()
 
     def wait(self, path: str) -> None:
         deadline = time.monotonic() + 30
@@ -143,7 +146,7 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start: {self.proc.stderr.read().decode()[-2000:]}")
+        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
@@ -201,9 +204,26 @@ local bodies = {_lua_list(templates)}
 local i = 0
 tid = 0  -- a global: setup() gives each thread its own
 local counter = 1
+local threads = {{}}
+bad = 0
+last_bad = ""
 function setup(thread)
   thread:set("tid", counter)
   counter = counter + 1
+  table.insert(threads, thread)
+end
+response = function(status, headers, body)
+  if status ~= 201 and status ~= 200 then
+    bad = bad + 1
+    last_bad = status .. " " .. string.sub(body or "", 1, 300)
+  end
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    if t:get("bad") > 0 then
+      io.write("REFUSED " .. t:get("bad") .. " last: " .. t:get("last_bad") .. "\\n")
+    end
+  end
 end
 function init(args)
   math.randomseed(os.time() * 1000 + tid)
@@ -247,7 +267,10 @@ def run_wrk(url: str, script: str | None, duration: int, connections: int, threa
         path = workdir / f"s{abs(hash(script))}.lua"
         path.write_text(script)
         cmd += ["-s", str(path)]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60).stdout
+    proc = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60)
+    if proc.stderr.strip():  # a Lua error makes wrk fall back to plain GETs of the URL: never report those
+        raise RuntimeError(f"wrk: {proc.stderr.strip()[:500]}")
+    out = proc.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     m = re.search(r"\s99%\s+([\d.]+)(us|ms|s|m)\b", out)
@@ -256,8 +279,10 @@ def run_wrk(url: str, script: str | None, duration: int, connections: int, threa
     p50 = float(m50.group(1)) * _UNITS[m50.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
+    refused = re.findall(r"REFUSED (\d+) last: (.*)", out)
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total, "loadavg_1m_before": round(load_before, 2),
             "non_2xx_3xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else "",
+            "refused_examples": [r[1][:200] for r in refused],
             "raw": out}
 
 
@@ -346,7 +371,7 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
         cpu = cpu_per_request(url, instance, info)
         print(f"[{kind}] CPU ms per request in one process: {cpu}", flush=True)
         results = {"cpu_ms": cpu, "answers": len(info["submit"][0]["items"]), "labs": info["labs"]}
-        ceiling = Server("bench.bare_app:app", env, args.workers, args.threads)
+        ceiling = Server("bench.bare_app:app", env, args.workers, args.threads, workdir / f"ceiling-{kind}.log")
         try:
             ceiling.wait("/ping")
             results["ceiling"] = run_wrk(ceiling.url + "/ping", None, args.duration, args.connections,
@@ -354,7 +379,7 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
         finally:
             ceiling.stop()
         print(f"[{kind}] ceiling: {results['ceiling']['rps']:.0f} req/s", flush=True)
-        server = Server("wsgi:app", env, args.workers, args.threads)
+        server = Server("wsgi:app", env, args.workers, args.threads, workdir / f"labsafe-{kind}.log")
         try:
             server.wait("/api/csrf")
             cookie_name = "__Host-labsafe_session"
@@ -379,10 +404,18 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
                     continue
                 drain(server.url + "/api/csrf")
                 script = plan_for(name)
+                log_at = server.log.stat().st_size
                 results[name] = run_wrk(server.url, script, args.duration, args.connections, args.wrk_threads, workdir)
+                with open(server.log, "rb") as fh:
+                    fh.seek(log_at)
+                    tail = fh.read().decode("utf-8", "replace")
+                results[name]["server_errors_logged"] = tail.count("unhandled error")
+                if "database is locked" in tail:
+                    results[name]["database_is_locked"] = tail.count("database is locked")
                 r = results[name]
                 print(f"[{kind}] {name}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "
-                      f"non-2xx/3xx {r['non_2xx_3xx']}", flush=True)
+                      f"non-2xx/3xx {r['non_2xx_3xx']} {r.get('refused_examples') or ''} "
+                      f"server errors logged {r['server_errors_logged']}", flush=True)
             results["tickets_listed_from"] = _count_tickets(url, instance)
         finally:
             server.stop()

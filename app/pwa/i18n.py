@@ -117,4 +117,7 @@ def js_strings() -> dict[str, str]:
         "bundle_saved": _("Saved for offline use: {n} labs, updated {when}."),
         "bundle_none": _("Nothing saved for offline use yet."),
         "no_labs": _("No labs to inspect."),
+        "tlevel_lab": _("Lab level"),
+        "tlevel_college": _("College level"),
+        "tlevel_school": _("School level"),
     }

@@ -2,7 +2,7 @@
 // ticket with its history, evidence photos and the actions this user may take.
 import { get, request } from './api.js';
 import { downscale, uuid } from './photo.js';
-import { $, el, fmtTime, isOverdue, levelLabel, status, stateLabel, t, ticketItem } from './ui.js';
+import { $, el, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLevelLabel } from './ui.js';
 
 const page = document.querySelector('[data-page]').dataset.page;
 
@@ -38,7 +38,7 @@ function renderTicket() {
   $('#ticket-article').textContent = ticket.article ? `${t('article')} ${ticket.article}` : '';
   $('#ticket-state').textContent = stateLabel(ticket.state);
   $('#ticket-state').dataset.state = ticket.state;
-  $('#ticket-level').textContent = levelLabel(ticket.level);
+  $('#ticket-level').textContent = ticketLevelLabel(ticket.level);
   $('#ticket-major').hidden = ticket.severity !== 'major';
   $('#ticket-title').textContent = ticket.title;
   $('#ticket-meta').textContent = [ticket.lab_name, ticket.deadline ? `${t('deadline')} ${fmtTime(ticket.deadline)}` : '', isOverdue(ticket) ? t('overdue') : ''].filter(Boolean).join(' · ');

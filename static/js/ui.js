@@ -48,6 +48,7 @@ export function fmtTime(iso) {
 }
 
 export const levelLabel = (level) => t(`level_${level}`);
+export const ticketLevelLabel = (level) => t(`tlevel_${level}`);
 export const stateLabel = (state) => t(`state_${state}`);
 export const hazardLabel = (tag) => t(`hz_${tag}`);
 export const localized = (obj, field) => (isEnglish() && obj[`${field}_en`]) || obj[field] || '';
@@ -66,7 +67,7 @@ export function ticketItem(ticket) {
       el('strong', { text: ticket.title }),
       el('span', { class: 'muted' },
         ticket.article ? `${t('article')} ${ticket.article} · ` : '',
-        stateLabel(ticket.state), ' · ', levelLabel(ticket.level),
+        stateLabel(ticket.state), ' · ', ticketLevelLabel(ticket.level),
         ticket.lab_name ? ` · ${ticket.lab_name}` : '',
         ticket.deadline ? ` · ${t('deadline')} ${fmtTime(ticket.deadline)}` : ''),
       ticket.severity === 'major' ? el('span', { class: 'tag major', text: t('major') }) : null,

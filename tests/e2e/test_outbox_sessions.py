@@ -99,3 +99,46 @@ def test_logout_warns_about_the_unsent_outbox_and_clears_everything_else(phone, 
     assert state["drafts"] == 0 and state["photos"] == 0
     assert state["outbox"] == 2  # kept: not yet on the server
     assert not [n for n in state["caches"] if n == "labsafe-data-v1" or n.startswith("labsafe-pages-")]
+
+
+def test_a_conflicting_replay_is_kept_with_the_servers_message_until_the_user_discards_it(phone, live_server):
+    from .test_inspector_flow import _open as open_as
+
+    w = _world()
+    page = phone().new_page()
+    open_as(page, "/app", w["officer"])
+    page.wait_for_url("**/app")
+    page.locator(f'#daily-list a[data-daily-lab="{w["lab"].id}"]').click()
+    page.wait_for_selector('body[data-inspect-ready="1"]')
+    page.locator("#mode-list").click()
+    items = page.locator("#items > li")
+    for i in range(items.count()):
+        items.nth(i).locator(".choice.pass").click()
+    page.locator("#to-review").click()
+    page.locator("#submit-inspection:not([disabled])").click()
+    page.wait_for_selector('#done[data-state="submitted"]')
+    db.session.expire_all()
+    sent = db.session.scalar(select(Inspection))
+    # The same UUID with other content (say, edited on a second device) must not overwrite it.
+    page.goto("/app")
+    page.wait_for_selector("#outbox-total")
+    page.evaluate("""async ([uuid, labId, versionId, itemId]) => {
+        const db = await new Promise((ok) => { const r = indexedDB.open('labsafe'); r.onsuccess = () => ok(r.result); });
+        const now = new Date().toISOString();
+        await new Promise((ok) => { const tx = db.transaction('outbox', 'readwrite');
+            tx.objectStore('outbox').put({ id: uuid, kind: 'inspection', seq: 1, user_id: document.body.dataset.userId,
+              created_at: now, status: 'pending', attempts: 0, error: null, deps: [], label: 'copy',
+              body: { uuid, lab_id: labId, checklist_version_id: versionId, level: 'daily', started_at: now,
+                      finished_at: now, note: 'edited elsewhere', answers: [{ item_id: itemId, result: 'pass', note: '', photos: [] }] } });
+            tx.oncomplete = ok; });
+        db.close();
+    }""", [sent.uuid, w["lab"].id, sent.checklist_version_id, sent.answers[0].item_id])
+    page.locator("#sync-now").click()
+    row = page.locator(f'#outbox-list li[data-id="{sent.uuid}"][data-status="conflict"]')
+    row.wait_for()
+    assert row.locator(".error").inner_text().strip()  # the server's message is shown
+    assert _count(Inspection) == 1
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button.danger").click()
+    page.wait_for_selector(f'#outbox-list li[data-id="{sent.uuid}"]', state="detached")
+    page.wait_for_selector('#outbox-badge[data-count="0"]')

@@ -225,7 +225,7 @@ class MonthlySummary:
     colleges: list[CollegeRow]
     top_missed: list[MissedLab]
     oldest_open: list[OpenTicket]
-    statements: int = 0  # how many SQL statements built it (for the benchmark and the tests)
+    statements: int = 0  # how many SQL statements built it (when counted: CLI, benchmark)
 
     @property
     def articles(self) -> list[str]:
@@ -235,15 +235,20 @@ class MonthlySummary:
 
 # ---- the summary ------------------------------------------------------------------------------
 
-def monthly_summary(month: date, college_id: int | None, config, now: datetime | None = None) -> MonthlySummary:
-    """The month's summary for the school (college_id None) or one college, the month before beside it."""
+def monthly_summary(month: date, college_id: int | None, config, now: datetime | None = None,
+                    count_statements: bool = False) -> MonthlySummary:
+    """The month's summary for the school (college_id None) or one college, the month before beside it.
+
+    ``count_statements`` (CLI, benchmark) records how many SQL statements it took; it listens on the
+    engine, so it is off for web requests, where other threads share the engine.
+    """
     now = now or utcnow()
     month = month.replace(day=1)
     current_month_start = school_today(config["SCHOOL_TIMEZONE"], now).replace(day=1)
     if month > current_month_start:
         raise InvalidInput(_("That month has not begun yet."), {"month": month.strftime("%Y-%m")})
 
-    counter = _StatementCounter()
+    counter = _StatementCounter(enabled=count_statements)
     with counter:
         college_stmt = select(College.id, College.code, College.name, College.name_en).order_by(College.code)
         if college_id is not None:
@@ -288,7 +293,8 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
 class _StatementCounter:
     """Counts statements this summary issues (the benchmark and the tests report it)."""
 
-    def __init__(self):
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
         self.count = 0
 
     def _on_execute(self, *args, **kwargs):
@@ -297,14 +303,16 @@ class _StatementCounter:
     def __enter__(self):
         from sqlalchemy import event
 
-        self._engine = db.engine
-        event.listen(self._engine, "before_cursor_execute", self._on_execute)
+        if self.enabled:
+            self._engine = db.engine
+            event.listen(self._engine, "before_cursor_execute", self._on_execute)
         return self
 
     def __exit__(self, *exc):
         from sqlalchemy import event
 
-        event.remove(self._engine, "before_cursor_execute", self._on_execute)
+        if self.enabled:
+            event.remove(self._engine, "before_cursor_execute", self._on_execute)
         return False
 
 

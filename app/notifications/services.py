@@ -185,7 +185,7 @@ def unread_count(user: User) -> int:
 
 def mark_read(user: User, notification_id: int) -> Notification:
     """Only the addressee may mark a notice read; someone else's id is refused."""
-    n = db.session.get(Notification, notification_id)
+    n = db.session.get(Notification, notification_id) if 0 < notification_id <= 2**31 - 1 else None
     if n is None:
         raise NotFound("No such notification.")
     if n.user_id != user.id:

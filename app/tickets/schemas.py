@@ -85,9 +85,9 @@ class TicketQuerySchema(Schema):
     state = fields.String(validate=validate.OneOf(["open", "fixing", "fix_submitted", "closed"]), load_default=None)
     level = fields.String(validate=validate.OneOf(["lab", "college", "school"]), load_default=None)
     overdue = fields.Boolean(load_default=False, truthy={"1", "true", "yes", "on"}, falsy={"0", "false", "no", "off", ""})
-    lab_id = fields.Integer(load_default=None)
+    lab_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
 
 class TicketActionSchema(Schema):
@@ -96,7 +96,7 @@ class TicketActionSchema(Schema):
     photos = fields.List(fields.String(validate=validate.Length(min=1, max=36)), load_default=list,
                          validate=validate.Length(max=20))
     interim_measures = fields.String(load_default="", validate=validate.Length(max=5000))
-    version = fields.Integer(load_default=None, allow_none=True,
+    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31 - 1),
                              metadata={"description": "the version you saw; a stale one answers 409"})
 
 

@@ -264,8 +264,11 @@ def _notify_level(ticket: RectificationTicket, config: dict) -> None:
 
 # ---- the transitions -----------------------------------------------------------------------
 
+MAX_ID = 2**31 - 1  # an INTEGER column on PostgreSQL; a larger id cannot exist
+
+
 def get_ticket(ticket_id: int) -> RectificationTicket:
-    ticket = db.session.get(RectificationTicket, ticket_id)
+    ticket = db.session.get(RectificationTicket, ticket_id) if 0 < ticket_id <= MAX_ID else None
     if ticket is None:
         raise NotFound(_("No such ticket."))
     return ticket

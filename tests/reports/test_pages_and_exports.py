@@ -48,6 +48,8 @@ def test_school_page_shows_charts_and_figures(app, client):
     assert "art. 23" in html
     assert 'href="/reports/monthly.csv?month=2026-10"' in html
     assert "<script>" not in html.split("<main", 1)[1]
+    css = open(app.static_folder + "/css/reports.css").read()
+    assert "@page { size: A4 portrait" in css and "break-inside: avoid" in css
 
 
 def test_default_month_and_bad_month(app, client):

@@ -37,6 +37,11 @@ MEDIA_TYPES = {
 # (MPO has no opener of its own: the JPEG opener returns it.)
 _OPEN_FORMATS = [f for f in MEDIA_TYPES if f != "MPO" and (f != "HEIF" or _HEIF)]
 
+# A bomb warning is a refusal everywhere in this process, not only inside process(): the
+# catch_warnings() below is not thread-safe, so the process-wide filter is what threads rely on
+# (and open_checked's own pixel check refuses the same images even if a filter were lost).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
 ORIENTATION = 0x0112
 EXIF_IFD = 0x8769
 DATETIME = 0x0132

@@ -99,3 +99,17 @@ def test_unknown_inspection_is_404(client, w):
     login(client, w.admin)
     assert client.get("/api/inspections/999999").status_code == 404
     assert client.get("/inspections/999999").status_code == 404
+
+
+def test_openapi_documents_submission_and_upload(client):
+    spec = client.get("/api/openapi.json").get_json()
+    submit = spec["paths"]["/api/inspections"]["post"]
+    assert {"200", "201", "400", "403", "409"} <= set(submit["responses"])
+    assert "application/json" in submit["requestBody"]["content"]
+    # The replay's 200 carries the same body as the 201, not the error shape.
+    assert submit["responses"]["200"]["content"] == submit["responses"]["201"]["content"]
+    upload = spec["paths"]["/api/photos/{photo_uuid}"]["put"]
+    assert {"200", "201", "409", "413", "415"} <= set(upload["responses"])
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    assert "/api/inspections/{inspection_id}" in spec["paths"]
+    assert "/api/labs/{lab_id}/inspections" in spec["paths"]

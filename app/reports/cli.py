@@ -4,12 +4,28 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from babel import Locale
 from flask import Flask, current_app
 from flask_babel import force_locale
 
 from app.errors import DomainError
 
 from . import exports, services
+
+
+def _catalogue_locale(code: str) -> Locale:
+    """The Locale whose str() names the catalogue directory ("zh_CN").
+
+    Locale.parse("zh_CN") is zh_Hans_CN, for which no catalogue directory exists: the export would
+    silently come out in English. Same fix as the app's locale selector (app/__init__.py).
+    """
+    parsed = Locale.parse(code)
+    if parsed.script is None:
+        return parsed
+    locale = Locale(parsed.language, territory=parsed.territory, script=parsed.script)
+    locale._data  # noqa: B018  (load the CLDR data while the identifier still names its file)
+    locale.script = None
+    return locale
 
 
 def register(app: Flask) -> None:
@@ -29,7 +45,7 @@ def register(app: Flask) -> None:
         try:
             month_date = services.parse_month(month) if month else services.default_month(config)
             college_id = services.college_by_code(college_code).id if college_code else None
-            with force_locale(lang):
+            with force_locale(_catalogue_locale(lang)):
                 summary = services.monthly_summary(month_date, college_id, config, count_statements=True)
                 tz = config["SCHOOL_TIMEZONE"]
                 if suffix == ".csv":

@@ -410,12 +410,12 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
                     fh.seek(log_at)
                     tail = fh.read().decode("utf-8", "replace")
                 results[name]["server_errors_logged"] = tail.count("unhandled error")
-                if "database is locked" in tail:
-                    results[name]["database_is_locked"] = tail.count("database is locked")
+                kinds = re.findall(r"^([\w.]+(?:Error|Exception)[^\n]{0,160})$", tail, re.M)
+                results[name]["server_error_kinds"] = sorted(set(kinds))[:5]
                 r = results[name]
                 print(f"[{kind}] {name}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "
                       f"non-2xx/3xx {r['non_2xx_3xx']} {r.get('refused_examples') or ''} "
-                      f"server errors logged {r['server_errors_logged']}", flush=True)
+                      f"server errors logged {r['server_errors_logged']} {r['server_error_kinds'] or ''}", flush=True)
             results["tickets_listed_from"] = _count_tickets(url, instance)
         finally:
             server.stop()

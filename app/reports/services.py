@@ -1,12 +1,12 @@
 """The monthly safety summary (art. 27, 28): per college and school-wide, with the month before.
 
-Every figure comes from set-based SQL: a fixed number of statements (about twenty) whatever the
+Every figure comes from set-based SQL: a fixed number of statements (25) whatever the
 number of labs or colleges. Reports are the one place allowed to read other domains' tables,
 read-only.
 
 Definitions (shown on the page too):
 - months are school-local (SCHOOL_TIMEZONE); a month's [start, end) is converted to naive UTC;
-- labs: labs marked active that existed before the month ended (created_at < end);
+- labs: labs marked active that existed by the month's end (or now, for the running month);
 - open days: days of the month on which such a lab existed and was not in a LabClosure; for the
   current month only days already over count;
 - daily-check compliance: open days with at least one daily inspection / open days (art. 29);

@@ -36,6 +36,18 @@ def school_time(value, fmt: str = "%Y-%m-%d %H:%M"):
     return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime(fmt)
 
 
+@bp.app_template_global("lab_ticket_summary")
+def lab_ticket_summary(lab_id: int) -> dict:
+    """For the lab page: its unclosed tickets (if the reader may see tickets) and recent missed checks."""
+    from app.jobs.services import missed_checks_for_lab
+
+    tickets = services.tickets_in_scope(current_user, lab_id=lab_id, limit=20)
+    return {
+        "open": [t for t in tickets_list(tickets) if t["state"] != "closed"],
+        "missed": missed_checks_for_lab(lab_id, limit=7),
+    }
+
+
 def _labels():
     return {"state": services.state_label, "level": services.level_label, "action": services.action_label}
 

@@ -194,3 +194,10 @@ def test_pages_speak_chinese_by_default(client, w):
     assert "处理记录" in page and "升级理由" in page
     resp = act(client, t.id, action="escalate", note="", version=t.version)
     assert resp.get_json()["error"]["message"] == "请填写升级理由。"
+
+
+def test_the_lab_page_shows_open_tickets_and_the_missed_check_link(client, w):
+    t = make_ticket(w.lab, title="插线板串接使用", article="21")
+    login(client, w.leader)
+    page = client.get(f"/labs/{w.lab.id}").get_data(as_text=True)
+    assert "插线板串接使用" in page and f"/labs/{w.lab.id}/missed-checks" in page and f"/tickets/{t.id}" in page

@@ -5,19 +5,16 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from app.apidoc import doc
-from app.auth.services import lab_officers
 from app.policy import Action, authorize
 
 from . import services
-from .schemas import LabSchema, OfficerSchema
+from .schemas import LabDetailSchema, LabSchema
 
 bp = Blueprint("org_api", __name__, url_prefix="/api")
 
 
 def _lab_body(lab):
-    body = LabSchema().dump(lab)
-    body["officers"] = OfficerSchema(many=True).dump(lab_officers(lab.id))
-    return body
+    return LabDetailSchema().dump(lab)
 
 
 @bp.get("/labs")
@@ -29,7 +26,7 @@ def labs():
 
 @bp.get("/labs/<int:lab_id>")
 @login_required
-@doc("One lab with its safety officers", response=LabSchema)
+@doc("One lab with its safety officers", response=LabDetailSchema)
 def lab(lab_id: int):
     lab = services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
@@ -38,7 +35,7 @@ def lab(lab_id: int):
 
 @bp.get("/qr/<token>")
 @login_required
-@doc("Resolve a door QR token to its lab", response=LabSchema, responses={410: "The code was replaced"})
+@doc("Resolve a door QR token to its lab", response=LabDetailSchema, responses={410: "The code was replaced"})
 def lab_by_token(token: str):
     lab = services.lab_by_token(token)
     authorize(current_user, Action.VIEW_LAB, lab)

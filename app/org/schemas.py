@@ -16,11 +16,27 @@ class LabSchema(Schema):
     floor = fields.String()
     room = fields.String()
     college_id = fields.Integer()
-    college_name = fields.Function(lambda lab: lab.college.name)
-    category = fields.Function(lambda lab: lab.category.value)
+    college_name = fields.Function(lambda lab: lab.college.name, metadata={"type": "string"})
+    category = fields.Function(lambda lab: lab.category.value, metadata={"type": "string"})
     hazard_tags = fields.List(fields.String())
     phone = fields.String()
     active = fields.Boolean()
+
+
+class LabDetailSchema(LabSchema):
+    """One lab as its door card shows it: with its safety officers (art. 24(1))."""
+
+    officers = fields.Method("_officers", metadata={
+        "type": "array",
+        "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string", "nullable": True},
+        }},
+    })
+
+    def _officers(self, lab):
+        from app.auth.services import lab_officers
+
+        return OfficerSchema(many=True).dump(lab_officers(lab.id))
 
 
 # ---- admin forms (HTML form fields are text; checkboxes absent mean False) ---------------------

@@ -2,30 +2,38 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-dev
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install translations db demo clean bench fuzz bench-load
+.PHONY: run test install install-runtime translations db demo clean bench fuzz bench-load
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+# `make run` needs only the runtime packages; tests add pytest, Playwright, schemathesis...
+$(RUNTIME_STAMP): $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP) requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+install-runtime: $(RUNTIME_STAMP) translations
 
 install: $(STAMP) translations
 
 # Compile every domain's message catalogue (zh_CN first, en).
-translations: $(STAMP)
+translations: $(RUNTIME_STAMP)
 	@for d in app/translations app/*/translations; do \
 	  if [ -d "$$d" ]; then $(BIN)/pybabel -q compile -f -d "$$d" || exit 1; fi; \
 	done
 
-db: install
+db: install-runtime
 	$(BIN)/flask db upgrade
-	$(BIN)/flask checklists load 2>/dev/null || true
+	$(BIN)/flask checklists load
 
 demo: db
 	$(BIN)/flask demo-data

@@ -99,6 +99,11 @@ class Config:
     # every client looks like the proxy, and the per-address login throttle would lock everyone.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
+    # School inspections are counted per semester (art. 27): the months semesters start in.
+    REPORT_SEMESTER_START_MONTHS = tuple(
+        int(m) for m in (_env("REPORT_SEMESTER_START_MONTHS") or "3,9").split(",") if m.strip()
+    )
+
     # Base URL printed on nameplates' QR codes; falls back to the request's host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
 

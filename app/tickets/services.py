@@ -336,7 +336,7 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
         )
     note = (note or "").strip()
     interim_measures = (interim_measures or "").strip()
-    photo_ids = _photo_ids(photos)
+    photo_ids = _photo_ids(photos, user)
     now = utcnow()
     from_state, from_level = ticket.state, ticket.level
     t = TRANSITIONS[action]
@@ -405,18 +405,23 @@ def _notify_transition(ticket: RectificationTicket, action: str, user, config: d
                        body=ticket.interim_measures, **{k: v for k, v in common.items() if k != "body"})
 
 
-def _photo_ids(uuids) -> list[int]:
-    """Photo ids for the given UUIDs; every one must have been uploaded (PUT /api/photos/<uuid>)."""
+def _photo_ids(uuids, user) -> list[int]:
+    """Photo ids for the given UUIDs: each uploaded (PUT /api/photos/<uuid>) by this same user,
+    so nobody can attach, and so reveal to this lab's readers, a photo taken elsewhere."""
     wanted = [str(u).strip().lower() for u in (uuids or []) if str(u).strip()]
     if not wanted:
         return []
     from app.photos.models import Photo
 
-    found = dict(db.session.execute(select(Photo.uuid, Photo.id).where(Photo.uuid.in_(wanted))).all())
+    found = {uuid: (pid, owner) for uuid, pid, owner in db.session.execute(
+        select(Photo.uuid, Photo.id, Photo.uploaded_by_id).where(Photo.uuid.in_(wanted)))}
     missing = [u for u in wanted if u not in found]
     if missing:
         raise InvalidInput(_("Upload these photos first (PUT /api/photos/<uuid>)."), {"missing_photos": missing})
-    return list(dict.fromkeys(found[u] for u in wanted))
+    foreign = [u for u in wanted if found[u][1] != user.id]
+    if foreign:
+        raise InvalidInput(_("Attach only photos you uploaded yourself."), {"foreign_photos": foreign})
+    return list(dict.fromkeys(found[u][0] for u in wanted))
 
 
 # ---- labels (for pages and error messages) --------------------------------------------------

@@ -65,7 +65,10 @@ def test_submit_fix_needs_a_note_and_an_after_photo(w):
     with pytest.raises(InvalidInput, match="photo"):
         act(w.officer, t, "submit_fix", note="done")
     with pytest.raises(InvalidInput, match="fix the hazard"):
-        act(w.officer, t, "submit_fix", note="", photos=[make_photo_row().uuid])
+        act(w.officer, t, "submit_fix", note="", photos=[make_photo_row(w.officer).uuid])
+    with pytest.raises(InvalidInput) as err:
+        act(w.officer, t, "submit_fix", note="done", photos=[make_photo_row(w.officer2).uuid])
+    assert err.value.details["foreign_photos"]  # someone else's photo cannot be attached
     with pytest.raises(InvalidInput) as err:
         act(w.officer, t, "submit_fix", note="done", photos=["9b0b7a7e-0000-4000-8000-000000000000"])
     assert err.value.details["missing_photos"] == ["9b0b7a7e-0000-4000-8000-000000000000"]
@@ -118,11 +121,11 @@ def test_wrong_state_is_a_conflict(w, action, state):
             "closed": ["start_fix", "submit_fix", "verify"]}[state]
     for step in path:
         user = w.leader if step == "verify" else w.officer
-        act(user, t, step, note="n", photos=[photo.uuid])
+        act(user, t, step, note="n", photos=[photo.uuid] if step == "submit_fix" else [])
     assert t.state.value == state
     user = w.leader if action in ("verify", "reject", "escalate") else w.officer
     with pytest.raises(Conflict):
-        act(user, t, action, note="n", photos=[photo.uuid], interim_measures="tape")
+        act(user, t, action, note="n", photos=[photo.uuid] if user == w.officer else [], interim_measures="tape")
 
 
 def test_a_stale_version_is_a_conflict(w):
@@ -176,7 +179,7 @@ def test_allowed_actions_follow_role_and_state(w):
     assert services.allowed_actions(w.leader, t) == ["escalate"]
     assert services.allowed_actions(w.head, t) == []
     act(w.officer, t, "start_fix")
-    act(w.officer, t, "submit_fix", note="x", photos=[make_photo_row().uuid])
+    act(w.officer, t, "submit_fix", note="x", photos=[make_photo_row(w.officer).uuid])
     assert services.allowed_actions(w.leader, t) == ["verify", "reject", "escalate"]
     assert services.allowed_actions(w.officer, t) == []
 

@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
 
 from app.tickets.schemas import UtcDateTime
 
@@ -19,4 +19,7 @@ class NotificationSchema(Schema):
 
 
 class NotificationQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
     unread = fields.Boolean(load_default=False, truthy={"1", "true", "yes"}, falsy={"0", "false", "no", ""})

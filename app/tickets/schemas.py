@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .services import ACTIONS
 
@@ -82,6 +82,9 @@ class TicketDetailSchema(TicketSchema):
 
 
 class TicketQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a stray query parameter (cache buster, lang) is not an error
+
     state = fields.String(validate=validate.OneOf(["open", "fixing", "fix_submitted", "closed"]), load_default=None)
     level = fields.String(validate=validate.OneOf(["lab", "college", "school"]), load_default=None)
     overdue = fields.Boolean(load_default=False, truthy={"1", "true", "yes", "on"}, falsy={"0", "false", "no", "off", ""})

@@ -41,7 +41,7 @@ from app.notifications import services as notices
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import College, Lab, LabClosure
 from app.tickets.models import RectificationTicket as T
-from app.tickets.models import TicketEvent, TicketLevel, TicketState
+from app.tickets.models import TicketEvent, TicketLevel
 from app.tickets.services import ACTIVE_STATES
 from app.timeutil import day_bounds_utc, school_today, utcnow
 
@@ -315,4 +315,4 @@ def last_processed_day() -> date | None:
     return db.session.scalar(select(func.max(NightlyRun.day)))
 
 
-__all__ = ["run_nightly", "process_day", "days_to_process", "missed_checks_for_lab", "TicketState"]
+__all__ = ["run_nightly", "process_day", "days_to_process", "missed_checks_for_lab", "last_processed_day"]

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -540,5 +540,5 @@ def overdue_clause(as_of: datetime):
 
 __all__ = [
     "TRANSITIONS", "ACTIONS", "perform_action", "allowed_actions", "open_ticket_for_failed_answer", "create_ticket",
-    "tickets_in_scope", "get_ticket", "deadline_for", "or_",
+    "tickets_in_scope", "get_ticket", "deadline_for", "overdue_clause",
 ]

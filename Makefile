@@ -37,6 +37,7 @@ db: install-runtime
 
 demo: db
 	$(BIN)/flask demo-data
+	$(BIN)/flask demo-activity
 
 run: demo
 	@$(BIN)/flask demo-logins 2>/dev/null || true

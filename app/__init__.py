@@ -47,6 +47,7 @@ CLI_MODULES = [
     "app.jobs.cli",
     "app.reports.cli",
     "app.ops.cli",
+    "app.demo.cli",
 ]
 
 

@@ -258,9 +258,10 @@ class Generator:
         self.closures: dict[int, list[tuple[date, date]]] = {}
         for lab_id, s, e in db.session.execute(select(LabClosure.lab_id, LabClosure.start_date, LabClosure.end_date)):
             self.closures.setdefault(lab_id, []).append((s, e))
-        # The nightly job checks a lab from the first whole day after it existed.
-        moved = backdate.labs_existed_since([li.lab_id for li in self.labs],
-                                            self._utc(self.first_day - timedelta(days=180), 0))
+        # The demo labs exist from the first simulated day (not earlier, or the monthly summary
+        # would count the unsimulated days before it as missed). The nightly job checks a lab from
+        # the first whole day after its creation, so that first day is simulated but never flagged.
+        moved = backdate.labs_existed_since([li.lab_id for li in self.labs], self._utc(self.first_day, 0))
         self.c["labs dated back"] += moved
         db.session.commit()
 
@@ -314,8 +315,10 @@ class Generator:
         self._register_tickets(uuid, li, failures, started)
 
     def _register_tickets(self, uuid: str, li: LabInfo, failures: dict, started: datetime) -> None:
-        from app.tickets.models import RectificationTicket, TicketEvent
+        from app.tickets.models import TicketEvent
 
+        if not failures:
+            return
         opened = self._local(started).date()
         keys = {item.id: item for item in self.items[(self.full_version_id, li.lab_id)]}
         keys.update({item.id: item for item in self.items[(self.daily_version_id, li.lab_id)]})

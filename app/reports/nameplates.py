@@ -10,31 +10,18 @@ import math
 from dataclasses import dataclass, field
 
 import segno
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
 from app.auth.models import Role, RoleAssignment, User
 from app.extensions import db
+from app.org.labels import HAZARD_LABELS  # one list of hazard names for the whole app  # noqa: F401
 from app.org.models import College, Lab
 
 # The QR's module area on paper; 4 cm+ scans from arm's length with any phone.
 QR_SIZE_CM = 6.0  # including the 4-module quiet zone: the symbol itself is ~5 cm
 QR_ERROR = "q"  # survives a scratched or partly dirty plate (25 %)
 
-HAZARD_LABELS = {
-    "hazardous_chemicals": _l("Hazardous chemicals"),
-    "highly_toxic": _l("Highly toxic chemicals"),
-    "precursor": _l("Drug precursors"),
-    "explosive_precursor": _l("Explosive precursors"),
-    "pathogens": _l("Pathogens"),
-    "lab_animals": _l("Lab animals"),
-    "special_equipment": _l("Special equipment / pressure vessels"),
-    "high_voltage": _l("High voltage"),
-    "lasers": _l("Lasers"),
-    "radiation": _l("Radiation"),
-    "gas_cylinders": _l("Gas cylinders"),
-}
 
 
 # ---- pictograms ---------------------------------------------------------------------------------

@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 import uuid
 
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.extensions import db
@@ -26,16 +29,15 @@ def _fresh_url(tmp_path):
     return url.set(database=name).render_as_string(hide_password=False), (admin, name)
 
 
-def test_migrations_build_the_models_schema(tmp_path):
+@pytest.fixture
+def migrated_app(tmp_path):
+    """An app on a brand-new database built only by `flask db upgrade`."""
     uri, cleanup = _fresh_url(tmp_path)
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, INSTANCE_PATH=str(tmp_path / "i"))
     try:
         with app.app_context():
             upgrade()
-            with db.engine.connect() as conn:
-                ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-                diff = compare_metadata(ctx, db.metadata)
-            assert diff == [], f"models and migrations differ: {diff}"
+            yield app
             db.engine.dispose()
     finally:
         if cleanup:
@@ -45,32 +47,25 @@ def test_migrations_build_the_models_schema(tmp_path):
             admin.dispose()
 
 
-def test_migrated_postgresql_refuses_deleting_ticket_history(tmp_path):
+def test_migrations_build_the_models_schema(migrated_app):
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, db.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_migrated_postgresql_refuses_deleting_ticket_history(migrated_app):
     """Art. 30: on a database built by migrations, DELETE on ticket history is refused too."""
-    uri, cleanup = _fresh_url(tmp_path)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, INSTANCE_PATH=str(tmp_path / "i"))
-    try:
-        with app.app_context():
-            upgrade()
-            if db.engine.dialect.name != "postgresql":
-                return  # SQLite: the ORM guard (tests/tickets) is the protection
-            import pytest
-            from sqlalchemy.exc import DBAPIError
-
-            with pytest.raises(DBAPIError, match="never deleted"):
-                with db.engine.begin() as conn:
-                    conn.execute(text("INSERT INTO colleges (code, name, kind, active) VALUES ('c', 'c', 'college', true)"))
-                    conn.execute(text(
-                        "INSERT INTO labs (code, name, building, floor, room, college_id, category, hazard_tags, phone, active, qr_token, created_at) "
-                        "VALUES ('l', 'l', '', '', '', 1, 'general', '[]', '', true, 't', now())"))
-                    conn.execute(text(
-                        "INSERT INTO rectification_tickets (lab_id, article, title, description, severity, state, level, deadline, cannot_fix, interim_measures, created_at, updated_at, version) "
-                        "VALUES (1, '23', 't', '', 'general', 'open', 'lab', now(), false, '', now(), now(), 1)"))
-                    conn.execute(text("DELETE FROM rectification_tickets"))
-            db.engine.dispose()
-    finally:
-        if cleanup:
-            admin, name = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite: the ORM guard (tests/tickets) is the protection
+    with pytest.raises(DBAPIError, match="never deleted"):
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO colleges (code, name, kind, active) VALUES ('c', 'c', 'college', true)"))
+            conn.execute(text(
+                "INSERT INTO labs (code, name, building, floor, room, college_id, category, hazard_tags, phone, "
+                "active, qr_token, created_at) VALUES ('l', 'l', '', '', '', 1, 'general', '[]', '', true, 't', now())"))
+            conn.execute(text(
+                "INSERT INTO rectification_tickets (lab_id, article, title, description, severity, state, level, "
+                "deadline, cannot_fix, interim_measures, created_at, updated_at, version) "
+                "VALUES (1, '23', 't', '', 'general', 'open', 'lab', now(), false, '', now(), now(), 1)"))
+            conn.execute(text("DELETE FROM rectification_tickets"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -20,7 +21,11 @@ def load_user_from_session_id(session_id: str) -> User | None:
         user_id, version = (int(p) for p in session_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
+    # One statement per request: the user and its roles joined (the relationship's default
+    # selectin strategy would issue a second SELECT on every logged-in request).
+    user = db.session.scalars(
+        select(User).options(joinedload(User.roles)).where(User.id == user_id)
+    ).unique().first()
     if user is None or not user.active or user.session_version != version:
         return None
     return user

@@ -132,6 +132,20 @@ def lab_officers(lab_id: int) -> list[User]:
     )
 
 
+def lab_officer_contacts(lab_id: int):
+    """The lab's active officers as plain rows (id, name, username, phone), sorted by name.
+
+    For door cards, the QR API and the admin lab page: only the columns shown, so no User
+    entities, no roles, no identity-map work on the hot QR path.
+    """
+    return db.session.execute(
+        select(User.id, User.name, User.username, User.phone)
+        .join(RoleAssignment)
+        .where(RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id == lab_id, User.active)
+        .order_by(User.name)
+    ).all()
+
+
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:

@@ -198,13 +198,13 @@ def lab(lab_id: int):
 
 
 def _render_lab(lab, form=None, error=None, fields=None, status=200):
-    from app.auth.services import lab_officers
+    from app.auth.services import lab_officer_contacts
 
     if form is None:
         form = {f: getattr(lab, f) or "" for f in ("code", "name", "name_en", "building", "floor", "room", "phone")}
         form.update(college_id=lab.college_id, category=lab.category.value,
                     hazard_tags=list(lab.hazard_tags or []), active=lab.active)
-    return render_template("admin/lab_form.html", lab=lab, form=form, officers=lab_officers(lab.id),
+    return render_template("admin/lab_form.html", lab=lab, form=form, officers=lab_officer_contacts(lab.id),
                            qr_url=url_for("org.lab_by_qr", token=lab.qr_token, _external=True),
                            **_lab_form_context(error=error, fields=fields or {})), status
 

@@ -34,9 +34,9 @@ class LabDetailSchema(LabSchema):
     })
 
     def _officers(self, lab):
-        from app.auth.services import lab_officers
+        from app.auth.services import lab_officer_contacts
 
-        return OfficerSchema(many=True).dump(lab_officers(lab.id))
+        return OfficerSchema(many=True).dump(lab_officer_contacts(lab.id))
 
 
 # ---- admin forms (HTML form fields are text; checkboxes absent mean False) ---------------------

@@ -61,6 +61,6 @@ def lab_by_qr(token: str):
 def lab_page(lab_id: int):
     lab = services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
-    from app.auth.services import lab_officers
+    from app.auth.services import lab_officer_contacts
 
-    return render_template("org/lab.html", lab=lab, officers=lab_officers(lab.id))
+    return render_template("org/lab.html", lab=lab, officers=lab_officer_contacts(lab.id))

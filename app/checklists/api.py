@@ -1,6 +1,8 @@
 """Checklists JSON API: what a user may run in a lab, and a version's items."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint
 from flask_login import current_user, login_required
 
@@ -38,9 +40,13 @@ def lab_checklists(lab_id: int):
 def lab_checklist(lab_id: int, key: str):
     lab = org_services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
-    version = services.current_version(key)
-    body = _version_body(version, services.items_for_lab(version, lab), LabChecklistSchema)
-    body["levels"] = services.allowed_levels(current_user, lab, version.checklist)
+    # The version's items come from the per-process snapshot (versions are immutable).
+    checklist, snapshot = services.current_snapshot(key)
+    header = SimpleNamespace(id=snapshot.id, number=snapshot.number, title=snapshot.title,
+                             title_en=snapshot.title_en, checklist=checklist)
+    body = LabChecklistSchema(exclude=("items", "levels")).dump(header)
+    body["items"] = [dict(snapshot.item_json[i.id]) for i in services.snapshot_items_for_lab(snapshot, lab)]
+    body["levels"] = services.allowed_levels(current_user, lab, checklist)
     return body
 
 

@@ -4,9 +4,14 @@ Other domains (inspections, PWA, tickets) call these functions; keep their names
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+from flask import current_app
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -185,6 +190,121 @@ def get_version(version_id: int) -> ChecklistVersion:
     if version is None:
         raise NotFound(_("No such checklist version."))
     return version
+
+
+# ---- immutable snapshots of versions (hot paths: the lab's list, the inspection submit) -------
+
+@dataclass(frozen=True)
+class ItemSnapshot:
+    """A checklist item as plain immutable data; duck-types ChecklistItem for reading."""
+
+    id: int
+    version_id: int
+    item_key: str
+    position: int
+    article: str
+    text: str
+    text_en: str | None
+    categories: tuple[str, ...]
+    hazard_tags: tuple[str, ...]
+    severity: Severity
+    photo_required: bool
+    department_code: str | None
+
+
+@dataclass(frozen=True)
+class VersionSnapshot:
+    """A checklist version and its items, in file order. Never an ORM object, so it can outlive
+    the session that read it (no detached-instance surprises)."""
+
+    id: int
+    checklist_id: int
+    number: int
+    title: str
+    title_en: str | None
+    key: str
+    kind: ChecklistKind
+    items: tuple[ItemSnapshot, ...]
+    by_id: Mapping[int, ItemSnapshot]
+    # The API's item JSON, built once per version (ChecklistItemSchema; locale-independent).
+    # Shared: callers copy a dict before changing it.
+    item_json: Mapping[int, dict[str, Any]]
+
+
+VERSION_CACHE_SIZE = 64  # a list keeps a few versions; phones offline a while answer old ones
+_cache_lock = threading.Lock()
+
+
+def _version_cache() -> OrderedDict:
+    # Per app object, hence per process (gunicorn workers each build their own) and per test
+    # app (a test database's version 1 is not another's). Versions never change once stored
+    # (a changed file becomes a new version), so entries are never invalidated, only evicted.
+    return current_app.extensions.setdefault("labsafe_checklist_versions", OrderedDict())
+
+
+def version_snapshot(version_id: int) -> VersionSnapshot:
+    """The version as immutable data, cached in process memory (LRU, VERSION_CACHE_SIZE).
+
+    NotFound if there is no such version.
+    """
+    cache = _version_cache()
+    with _cache_lock:
+        snapshot = cache.get(version_id)
+        if snapshot is not None:
+            cache.move_to_end(version_id)
+            return snapshot
+    snapshot = _read_snapshot(version_id)
+    with _cache_lock:
+        cache[version_id] = snapshot
+        cache.move_to_end(version_id)
+        while len(cache) > VERSION_CACHE_SIZE:
+            cache.popitem(last=False)
+    return snapshot
+
+
+def _read_snapshot(version_id: int) -> VersionSnapshot:
+    from .schemas import ChecklistItemSchema
+
+    row = db.session.execute(
+        select(ChecklistVersion.id, ChecklistVersion.checklist_id, ChecklistVersion.number,
+               ChecklistVersion.title, ChecklistVersion.title_en, Checklist.key, Checklist.kind)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(ChecklistVersion.id == version_id)
+    ).first()
+    if row is None:
+        raise NotFound(_("No such checklist version."))
+    columns = (ChecklistItem.id, ChecklistItem.version_id, ChecklistItem.item_key, ChecklistItem.position,
+               ChecklistItem.article, ChecklistItem.text, ChecklistItem.text_en, ChecklistItem.categories,
+               ChecklistItem.hazard_tags, ChecklistItem.severity, ChecklistItem.photo_required,
+               ChecklistItem.department_code)
+    items = tuple(
+        ItemSnapshot(r.id, r.version_id, r.item_key, r.position, r.article, r.text, r.text_en,
+                     tuple(r.categories or ()), tuple(r.hazard_tags or ()), r.severity, bool(r.photo_required),
+                     r.department_code)
+        for r in db.session.execute(
+            select(*columns).where(ChecklistItem.version_id == version_id).order_by(ChecklistItem.position)
+        )
+    )
+    schema = ChecklistItemSchema()
+    return VersionSnapshot(
+        id=row.id, checklist_id=row.checklist_id, number=row.number, title=row.title, title_en=row.title_en,
+        key=row.key, kind=row.kind, items=items,
+        by_id=MappingProxyType({i.id: i for i in items}),
+        item_json=MappingProxyType({i.id: schema.dump(i) for i in items}),
+    )
+
+
+def current_snapshot(key: str) -> tuple[Checklist, VersionSnapshot]:
+    """The list and the version currently served for it; NotFound if unknown or retired."""
+    checklist = get_checklist(key)
+    if checklist.current_version_id is None:
+        raise NotFound(_("Checklist %(key)s is not in service.", key=key))
+    return checklist, version_snapshot(checklist.current_version_id)
+
+
+def snapshot_items_for_lab(snapshot: VersionSnapshot, lab: Any) -> list[ItemSnapshot]:
+    """Art. 22: the version's items that apply to this lab, in file order."""
+    return [i for i in snapshot.items if item_applies(i, lab)]
 
 
 def items_by_ids(item_ids: Iterable[int]) -> dict[int, ChecklistItem]:

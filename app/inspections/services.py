@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -108,7 +109,9 @@ def _item_label(item: ChecklistItem) -> str:
     return f"{item.article} {item.text}"
 
 
-def _validate(user: User, data: dict, config) -> tuple[Lab, ChecklistVersion, dict[int, ChecklistItem]]:
+def _validate(
+    user: User, data: dict, config
+) -> tuple[Lab, checklists.VersionSnapshot, Mapping[int, checklists.ItemSnapshot]]:
     """Every rule a submission must meet; raises before anything is written."""
     lab = db.session.get(Lab, data["lab_id"])
     if lab is None:
@@ -118,17 +121,15 @@ def _validate(user: User, data: dict, config) -> tuple[Lab, ChecklistVersion, di
     if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
         raise Forbidden(_("You may not record this kind of inspection in this lab."))
 
-    version = db.session.scalar(
-        select(ChecklistVersion)
-        .where(ChecklistVersion.id == data["checklist_version_id"])
-        .options(selectinload(ChecklistVersion.items), selectinload(ChecklistVersion.checklist))
-    )
-    if version is None:
+    # The version as immutable data from the per-process cache (versions never change).
+    try:
+        version = checklists.version_snapshot(data["checklist_version_id"])
+    except NotFound:
         raise InvalidInput(
             _("No such checklist version."), {"fields": {"checklist_version_id": [_("No such checklist version.")]}}
-        )
+        ) from None
     # An older version is accepted: a phone offline for a while answers the list it downloaded.
-    if level.value not in checklists.LEVELS_BY_KIND[version.checklist.kind]:
+    if level.value not in checklists.LEVELS_BY_KIND[version.kind]:
         raise InvalidInput(
             _("The checklist “%(title)s” is not used for this level of inspection.", title=version.title),
             {"fields": {"level": [_("Does not match the checklist.")]}},
@@ -146,7 +147,7 @@ def _validate(user: User, data: dict, config) -> tuple[Lab, ChecklistVersion, di
             {"fields": {"finished_at": [_("In the future.")]}},
         )
 
-    items = {i.id: i for i in version.items}
+    items = version.by_id
     applicable = {i.id for i in version.items if checklists.item_applies(i, lab)}
     errors: dict[str, list[str]] = {}
     seen: set[int] = set()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -229,23 +229,43 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         )
         db.session.add(inspection)
         db.session.flush()  # the unique UUID speaks here if a twin got in first
-        failed: list[tuple[InspectionAnswer, ChecklistItem]] = []
-        for answer_in in sorted(data["answers"], key=lambda a: items[a["item_id"]].position):
-            item = items[answer_in["item_id"]]
-            answer = InspectionAnswer(
-                inspection_id=inspection.id,
-                item_id=item.id,
-                position=item.position,
-                result=AnswerResult(answer_in["result"]),
-                note=answer_in.get("note") or "",
-            )
-            db.session.add(answer)
-            answer.photo_refs.extend(
-                AnswerPhoto(photo_uuid=str(p), position=n) for n, p in enumerate(answer_in.get("photos") or [])
-            )
-            if answer.result == AnswerResult.failed:
-                failed.append((answer, item))
-        db.session.flush()
+        # Set-based: one multi-row INSERT for the answers, one for their photos, one SELECT for
+        # the failed ones (the ORM would insert answer by answer on SQLite to learn each id).
+        ordered = sorted(data["answers"], key=lambda a: items[a["item_id"]].position)
+        answer_table = InspectionAnswer.__table__
+        rows = db.session.execute(
+            insert(answer_table).returning(answer_table.c.id, answer_table.c.item_id),
+            [
+                {
+                    "inspection_id": inspection.id,
+                    "item_id": a["item_id"],
+                    "position": items[a["item_id"]].position,
+                    "result": AnswerResult(a["result"]),
+                    "note": a.get("note") or "",
+                }
+                for a in ordered
+            ],
+        ).all()
+        answer_ids = {item_id: answer_id for answer_id, item_id in rows}  # item_id is unique per inspection
+        photos = [
+            {"answer_id": answer_ids[a["item_id"]], "photo_uuid": str(p), "position": n}
+            for a in ordered
+            for n, p in enumerate(a.get("photos") or [])
+        ]
+        if photos:
+            db.session.execute(insert(AnswerPhoto.__table__), photos)
+        failed_item_ids = [a["item_id"] for a in ordered if AnswerResult(a["result"]) == AnswerResult.failed]
+        failed: list[tuple[InspectionAnswer, checklists.ItemSnapshot]] = []
+        if failed_item_ids:
+            by_id = {
+                a.id: a
+                for a in db.session.scalars(
+                    select(InspectionAnswer).where(
+                        InspectionAnswer.id.in_([answer_ids[i] for i in failed_item_ids])
+                    )
+                )
+            }
+            failed = [(by_id[answer_ids[i]], items[i]) for i in failed_item_ids]
         # Every failed item becomes a rectification ticket for the lab's officers (art. 29).
         for answer, item in failed:
             open_ticket_for_failed_answer(

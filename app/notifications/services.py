@@ -14,6 +14,7 @@ from typing import Iterable
 
 from flask_babel import force_locale, lazy_gettext
 from sqlalchemy import select, update
+from sqlalchemy.orm import lazyload
 
 from app.auth.models import Role, RoleAssignment, User
 from app.errors import Forbidden, NotFound
@@ -67,6 +68,9 @@ def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=N
         stmt = stmt.where(RoleAssignment.lab_id == lab_id)
     if department_id is not None:
         stmt = stmt.where(RoleAssignment.department_id == department_id)
+    # Recipients need no roles: skip the relationship's selectin load (a SELECT per call; the
+    # roles still load lazily if something asks).
+    stmt = stmt.options(lazyload(User.roles))
     return list(db.session.scalars(stmt.distinct().order_by(User.id)))
 
 

@@ -401,36 +401,28 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     ):
         figs[cid].inspections[getattr(level, "value", level)] = n
 
-    # Labs with a college check this month (art. 28: monthly).
-    for cid, n in db.session.execute(
-        select(Lab.college_id, func.count(distinct(Inspection.lab_id)))
-        .select_from(Inspection)
-        .join(Lab, Lab.id == Inspection.lab_id)
-        .where(
-            Inspection.level == InspectionLevel.college,
-            Inspection.finished_at >= p.start_utc,
-            Inspection.finished_at < p.end_utc,
-            lab_exists,
-            scope,
+    def labs_inspected(level, since):
+        """Labs per college with at least one inspection of this level in [since, month end)."""
+        return db.session.execute(
+            select(Lab.college_id, func.count(distinct(Inspection.lab_id)))
+            .select_from(Inspection)
+            .join(Lab, Lab.id == Inspection.lab_id)
+            .where(
+                Inspection.level == level,
+                Inspection.finished_at >= since,
+                Inspection.finished_at < p.end_utc,
+                lab_exists,
+                scope,
+            )
+            .group_by(Lab.college_id)
         )
-        .group_by(Lab.college_id)
-    ):
+
+    # Labs with a college check this month (art. 28: monthly).
+    for cid, n in labs_inspected(InspectionLevel.college, p.start_utc):
         figs[cid].labs_with_college_check = n
 
     # 4. Labs with a school check this semester so far (art. 27).
-    for cid, n in db.session.execute(
-        select(Lab.college_id, func.count(distinct(Inspection.lab_id)))
-        .select_from(Inspection)
-        .join(Lab, Lab.id == Inspection.lab_id)
-        .where(
-            Inspection.level == InspectionLevel.school,
-            Inspection.finished_at >= p.semester_start_utc,
-            Inspection.finished_at < p.end_utc,
-            lab_exists,
-            scope,
-        )
-        .group_by(Lab.college_id)
-    ):
+    for cid, n in labs_inspected(InspectionLevel.school, p.semester_start_utc):
         figs[cid].labs_with_school_check_semester = n
 
     # 5. Hazards found: tickets created in the month, by article and severity.

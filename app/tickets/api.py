@@ -9,8 +9,10 @@ from app.org.services import get_lab
 from app.policy import Action, authorize
 
 from . import services
-from .schemas import MissedCheckSchema, TicketActionSchema, TicketDetailSchema, TicketQuerySchema, TicketSchema
-from .serialize import ticket_detail, tickets_list
+from .schemas import (
+    TICKET_QUERY, MissedCheckSchema, TicketActionSchema, TicketDetailSchema, TicketQuerySchema, TicketSchema,
+)
+from .serialize import ticket_detail, tickets_page
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api")
 
@@ -20,10 +22,7 @@ bp = Blueprint("tickets_api", __name__, url_prefix="/api")
 @doc("Tickets in the current user's scope (filters: state, level, overdue=1, lab_id)",
      query=TicketQuerySchema, response=TicketSchema, many=True)
 def tickets():
-    q = TicketQuerySchema().load(request.args)
-    found = services.tickets_in_scope(current_user, state=q["state"], level=q["level"], overdue=q["overdue"],
-                                      lab_id=q["lab_id"], limit=q["limit"], offset=q["offset"])
-    return tickets_list(found)
+    return tickets_page(current_user, **TICKET_QUERY.load(request.args))
 
 
 @bp.get("/labs/<int:lab_id>/tickets")
@@ -32,10 +31,9 @@ def tickets():
 def lab_tickets(lab_id: int):
     lab = get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
-    q = TicketQuerySchema().load(request.args)
-    found = services.tickets_in_scope(current_user, state=q["state"], level=q["level"], overdue=q["overdue"],
-                                      lab_id=lab.id, limit=q["limit"], offset=q["offset"])
-    return tickets_list(found)
+    q = TICKET_QUERY.load(request.args)
+    q["lab_id"] = lab.id
+    return tickets_page(current_user, **q)
 
 
 @bp.get("/tickets/<int:ticket_id>")

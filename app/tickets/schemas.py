@@ -93,6 +93,10 @@ class TicketQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
 
+# One shared instance: building a schema deep-copies its fields, and load() keeps no state on it.
+TICKET_QUERY = TicketQuerySchema()
+
+
 class TicketActionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     note = fields.String(load_default="", validate=validate.Length(max=5000))

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import and_, event, func, select
+from sqlalchemy import String, and_, event, func, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -449,11 +449,10 @@ def is_overdue(ticket: RectificationTicket, now: datetime | None = None) -> bool
     return ticket.state != TicketState.closed and ticket.deadline < (now or utcnow())
 
 
-def tickets_in_scope(user, *, state=None, level=None, overdue: bool = False, lab_id: int | None = None,
-                     college_id: int | None = None, department_id: int | None = None,
-                     limit: int = 200, offset: int = 0) -> list[RectificationTicket]:
-    """One query: the tickets this user may see, filtered, most urgent first."""
-    stmt = select(RectificationTicket).join(Lab, Lab.id == RectificationTicket.lab_id).where(ticket_filter(user))
+def _in_scope(stmt, user, *, state=None, level=None, overdue: bool = False, lab_id: int | None = None,
+              college_id: int | None = None, department_id: int | None = None, limit: int = 200, offset: int = 0):
+    """``stmt`` (over tickets joined to Lab) narrowed to the user's scope and the filters, most urgent first."""
+    stmt = stmt.where(ticket_filter(user))
     if state:
         stmt = stmt.where(RectificationTicket.state == TicketState(_v(state)))
     if level:
@@ -466,27 +465,55 @@ def tickets_in_scope(user, *, state=None, level=None, overdue: bool = False, lab
         stmt = stmt.where(Lab.college_id == college_id)
     if department_id is not None:
         stmt = stmt.where(RectificationTicket.department_id == department_id)
-    stmt = stmt.order_by(
+    return stmt.order_by(
         (RectificationTicket.state == TicketState.closed).asc(), RectificationTicket.deadline, RectificationTicket.id
     ).limit(limit).offset(offset)
-    return list(db.session.scalars(stmt))
+
+
+def tickets_in_scope(user, **filters) -> list[RectificationTicket]:
+    """One query: the tickets this user may see, filtered, most urgent first (filters: see ``_in_scope``)."""
+    stmt = select(RectificationTicket).join(Lab, Lab.id == RectificationTicket.lab_id)
+    return list(db.session.scalars(_in_scope(stmt, user, **filters)))
+
+
+# The columns a listing shows, in serialize.listing_body's order: read as plain rows (no ORM entity per
+# ticket), the lab and department joined in; the enum columns as their stored strings (no enum objects).
+_T = RectificationTicket
+LISTING_COLUMNS = (
+    _T.id, _T.lab_id, Lab.name, Lab.college_id, _T.inspection_id, _T.article, _T.title, _T.description,
+    type_coerce(_T.severity, String), type_coerce(_T.state, String), type_coerce(_T.level, String), _T.deadline,
+    _T.cannot_fix, _T.interim_measures, _T.fixed_by_id, _T.created_at, _T.updated_at, _T.closed_at,
+    _T.escalated_at, _T.version, Department.id, Department.code, Department.name,
+)
+
+
+def ticket_rows_in_scope(user, **filters) -> list:
+    """Like ``tickets_in_scope`` (same scope, filters, order, limit), but one query of the listed columns
+    with the lab and department joined in: rows, not entities, so a page of 200 stays cheap."""
+    stmt = (
+        select(*LISTING_COLUMNS)
+        .join(Lab, Lab.id == RectificationTicket.lab_id)
+        .outerjoin(Department, Department.id == RectificationTicket.department_id)
+    )
+    # On the session's connection: plain Core rows, without the ORM's per-row loading layer (~1 ms for 200).
+    return db.session.connection().execute(_in_scope(stmt, user, **filters)).all()
 
 
 def counts_in_scope(user) -> dict:
-    """Open tickets by state and level, and how many are overdue (for the page's filter chips)."""
-    base = select(RectificationTicket.state, RectificationTicket.level, func.count()).join(
-        Lab, Lab.id == RectificationTicket.lab_id
-    ).where(ticket_filter(user), RectificationTicket.state != TicketState.closed)
+    """Open tickets by state and level, and how many are overdue (for the page's filter chips); one query."""
+    late = RectificationTicket.deadline < utcnow()
+    rows = db.session.execute(
+        select(RectificationTicket.state, RectificationTicket.level, late, func.count())
+        .join(Lab, Lab.id == RectificationTicket.lab_id)
+        .where(ticket_filter(user), RectificationTicket.state != TicketState.closed)
+        .group_by(RectificationTicket.state, RectificationTicket.level, late)
+    )
     by = {"state": {}, "level": {}, "overdue": 0}
-    for state, level, n in db.session.execute(base.group_by(RectificationTicket.state, RectificationTicket.level)):
+    for state, level, is_late, n in rows:
         by["state"][_v(state)] = by["state"].get(_v(state), 0) + n
         by["level"][_v(level)] = by["level"].get(_v(level), 0) + n
-    by["overdue"] = db.session.scalar(
-        select(func.count()).select_from(RectificationTicket).join(Lab, Lab.id == RectificationTicket.lab_id).where(
-            ticket_filter(user), RectificationTicket.state != TicketState.closed,
-            RectificationTicket.deadline < utcnow(),
-        )
-    ) or 0
+        if is_late:
+            by["overdue"] += n
     return by
 
 

@@ -16,8 +16,8 @@ from app.org.services import get_lab
 from app.policy import Action, authorize
 
 from . import services
-from .schemas import TicketQuerySchema
-from .serialize import ticket_detail, tickets_list
+from .schemas import TICKET_QUERY
+from .serialize import ticket_detail, tickets_page
 
 bp = Blueprint("tickets", __name__)
 
@@ -41,9 +41,8 @@ def lab_ticket_summary(lab_id: int) -> dict:
     """For the lab page: its unclosed tickets (if the reader may see tickets) and recent missed checks."""
     from app.jobs.services import missed_checks_for_lab
 
-    tickets = services.tickets_in_scope(current_user, lab_id=lab_id, limit=20)
     return {
-        "open": [t for t in tickets_list(tickets) if t["state"] != "closed"],
+        "open": [t for t in tickets_page(current_user, lab_id=lab_id, limit=20) if t["state"] != "closed"],
         "missed": missed_checks_for_lab(lab_id, limit=7),
     }
 
@@ -56,12 +55,10 @@ def _labels():
 @login_required
 def ticket_list():
     try:
-        q = TicketQuerySchema().load(request.args)
+        q = TICKET_QUERY.load(request.args)
     except ValidationError:
-        q = TicketQuerySchema().load({})
-    found = services.tickets_in_scope(current_user, state=q["state"], level=q["level"], overdue=q["overdue"],
-                                      lab_id=q["lab_id"], limit=q["limit"], offset=q["offset"])
-    return render_template("tickets/list.html", tickets=tickets_list(found), q=q,
+        q = TICKET_QUERY.load({})
+    return render_template("tickets/list.html", tickets=tickets_page(current_user, **q), q=q,
                            counts=services.counts_in_scope(current_user), labels=_labels())
 
 

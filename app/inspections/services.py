@@ -35,9 +35,15 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 @dataclass
 class SubmitOutcome:
-    inspection: Inspection
+    id: int
+    uuid: str
     created: bool  # False: an identical replay; nothing new was stored
     status: "InspectionStatus"
+
+    @property
+    def inspection(self) -> Inspection:
+        """The stored inspection, loaded on demand (the API answers from id, uuid and status)."""
+        return get_inspection(self.id)
 
 
 @dataclass
@@ -95,7 +101,7 @@ def _find_by_uuid(uuid: str) -> Inspection | None:
 
 def _replay_or_conflict(existing: Inspection, digest: str, user: User) -> SubmitOutcome:
     if existing.payload_hash == digest and existing.inspector_id == user.id:
-        return SubmitOutcome(existing, created=False, status=inspection_status(existing))
+        return SubmitOutcome(existing.id, existing.uuid, created=False, status=inspection_status(existing))
     raise Conflict(
         _(
             "An inspection with this UUID was already submitted with different content. "
@@ -111,8 +117,11 @@ def _item_label(item: ChecklistItem) -> str:
 
 def _validate(
     user: User, data: dict, config
-) -> tuple[Lab, checklists.VersionSnapshot, Mapping[int, checklists.ItemSnapshot]]:
-    """Every rule a submission must meet; raises before anything is written."""
+) -> tuple[Lab, checklists.VersionSnapshot, Mapping[int, checklists.ItemSnapshot], set[str]]:
+    """Every rule a submission must meet; raises before anything is written.
+
+    Returns the lab, the version, its items by id and the referenced photos already uploaded.
+    """
     lab = db.session.get(Lab, data["lab_id"])
     if lab is None:
         raise InvalidInput(_("No such lab."), {"fields": {"lab_id": [_("No such lab.")]}})
@@ -185,16 +194,48 @@ def _validate(
         )
 
     # A photo already uploaded by someone else cannot be claimed as this inspection's evidence.
+    # The same query tells which photos have arrived (the response's missing_photos).
     uuids = {str(p) for a in data["answers"] for p in a.get("photos") or []}
+    arrived: set[str] = set()
     if uuids:
-        others = db.session.scalars(
-            select(Photo.uuid).where(Photo.uuid.in_(uuids), Photo.uploaded_by_id != user.id)
-        ).all()
+        rows = db.session.execute(select(Photo.uuid, Photo.uploaded_by_id).where(Photo.uuid.in_(uuids))).all()
+        # As SQL's `uploaded_by_id != :user` did: a photo with no uploader is nobody else's.
+        others = [uuid for uuid, by in rows if by is not None and by != user.id]
         if others:
             raise InvalidInput(
                 _("Some photos were uploaded by someone else and cannot be used here."), {"photos": sorted(others)}
             )
-    return lab, version, items
+        arrived = {uuid for uuid, _by in rows}
+    return lab, version, items, arrived
+
+
+@dataclass(frozen=True)
+class _NewInspection:
+    """The row just inserted, as plain data; duck-types Inspection for reading (the ticket service)."""
+
+    id: int
+    uuid: str
+    payload_hash: str
+    lab_id: int
+    checklist_version_id: int
+    level: InspectionLevel
+    inspector_id: int
+    started_at: datetime
+    finished_at: datetime
+    received_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class _NewAnswer:
+    """An answer row just inserted, as plain data; duck-types InspectionAnswer for reading."""
+
+    id: int
+    inspection_id: int
+    item_id: int
+    position: int
+    result: AnswerResult
+    note: str
 
 
 def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
@@ -212,39 +253,43 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     if existing is not None:
         return _replay_or_conflict(existing, digest, user)
 
-    lab, version, items = _validate(user, data, config)
-    now = utcnow()
+    lab, version, items, arrived = _validate(user, data, config)
+    user_id = user.id  # read now: the commit expires the user
+    values = {
+        "uuid": uuid,
+        "payload_hash": digest,
+        "lab_id": lab.id,
+        "checklist_version_id": version.id,
+        "level": InspectionLevel(data["level"]),
+        "inspector_id": user_id,
+        "started_at": to_utc_naive(data["started_at"]),
+        "finished_at": to_utc_naive(data["finished_at"]),
+        "received_at": utcnow(),
+        "note": data.get("note") or "",
+    }
+    ordered = sorted(data["answers"], key=lambda a: items[a["item_id"]].position)
+    ticket_ids: list[int] = []
     try:
-        inspection = Inspection(
-            uuid=uuid,
-            payload_hash=digest,
-            lab_id=lab.id,
-            checklist_version_id=version.id,
-            level=InspectionLevel(data["level"]),
-            inspector_id=user.id,
-            started_at=to_utc_naive(data["started_at"]),
-            finished_at=to_utc_naive(data["finished_at"]),
-            received_at=now,
-            note=data.get("note") or "",
+        # Core INSERTs, not ORM objects: the rows are known here, nothing needs them in the session.
+        # One for the inspection (the unique UUID speaks here if a twin got in first), one
+        # multi-row INSERT ... RETURNING for the answers, one for their photos.
+        table = Inspection.__table__
+        inspection = _NewInspection(
+            id=db.session.execute(insert(table).returning(table.c.id), values).scalar_one(), **values
         )
-        db.session.add(inspection)
-        db.session.flush()  # the unique UUID speaks here if a twin got in first
-        # Set-based: one multi-row INSERT for the answers, one for their photos, one SELECT for
-        # the failed ones (the ORM would insert answer by answer on SQLite to learn each id).
-        ordered = sorted(data["answers"], key=lambda a: items[a["item_id"]].position)
         answer_table = InspectionAnswer.__table__
+        answers = [
+            {
+                "inspection_id": inspection.id,
+                "item_id": a["item_id"],
+                "position": items[a["item_id"]].position,
+                "result": AnswerResult(a["result"]),
+                "note": a.get("note") or "",
+            }
+            for a in ordered
+        ]
         rows = db.session.execute(
-            insert(answer_table).returning(answer_table.c.id, answer_table.c.item_id),
-            [
-                {
-                    "inspection_id": inspection.id,
-                    "item_id": a["item_id"],
-                    "position": items[a["item_id"]].position,
-                    "result": AnswerResult(a["result"]),
-                    "note": a.get("note") or "",
-                }
-                for a in ordered
-            ],
+            insert(answer_table).returning(answer_table.c.id, answer_table.c.item_id), answers
         ).all()
         answer_ids = {item_id: answer_id for answer_id, item_id in rows}  # item_id is unique per inspection
         photos = [
@@ -254,23 +299,17 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         ]
         if photos:
             db.session.execute(insert(AnswerPhoto.__table__), photos)
-        failed_item_ids = [a["item_id"] for a in ordered if AnswerResult(a["result"]) == AnswerResult.failed]
-        failed: list[tuple[InspectionAnswer, checklists.ItemSnapshot]] = []
-        if failed_item_ids:
-            by_id = {
-                a.id: a
-                for a in db.session.scalars(
-                    select(InspectionAnswer).where(
-                        InspectionAnswer.id.in_([answer_ids[i] for i in failed_item_ids])
-                    )
-                )
-            }
-            failed = [(by_id[answer_ids[i]], items[i]) for i in failed_item_ids]
         # Every failed item becomes a rectification ticket for the lab's officers (art. 29).
-        for answer, item in failed:
-            open_ticket_for_failed_answer(
-                inspection=inspection, answer=answer, item=item, actor_id=user.id, config=config
-            )
+        for answer in answers:
+            if answer["result"] == AnswerResult.failed:
+                ticket = open_ticket_for_failed_answer(
+                    inspection=inspection,
+                    answer=_NewAnswer(id=answer_ids[answer["item_id"]], **answer),
+                    item=items[answer["item_id"]],
+                    actor_id=user_id,
+                    config=config,
+                )
+                ticket_ids.append(ticket.id)  # flushed; read before the commit expires it
         db.session.commit()  # the inspection, its answers and its tickets land together
     except IntegrityError:
         db.session.rollback()
@@ -281,7 +320,15 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     except BaseException:
         db.session.rollback()
         raise
-    return SubmitOutcome(inspection, created=True, status=inspection_status(inspection))
+    # What inspection_status would read back is known already: the photos not yet uploaded (in
+    # answer and photo order, each once) and the tickets just opened (the inspection is new).
+    missing: dict[str, None] = {}
+    for photo in photos:
+        if photo["photo_uuid"] not in arrived:
+            missing.setdefault(photo["photo_uuid"])
+    return SubmitOutcome(
+        inspection.id, uuid, created=True, status=InspectionStatus(list(missing), sorted(ticket_ids))
+    )
 
 
 # ---- reading --------------------------------------------------------------------------------

@@ -287,3 +287,27 @@ def test_two_identical_submits_at_once_store_one(app, w):
     assert codes == [200, 201], [r.get_json() for r in responses]
     assert responses[0].get_json()["id"] == responses[1].get_json()["id"]
     assert counts()[0] == 1 and counts()[3] == 1
+
+
+def test_the_new_inspection_s_answer_is_what_its_stored_state_says(client, w):
+    """The 201 is built from what the submission knows (no read-back): it must equal the stored
+    inspection's status and a replay's answer. Two failed items (tickets in id order); a photo
+    uploaded before, two not yet, one of them named by both answers (listed once, in answer order)."""
+    from app.inspections import services
+
+    login(client, w.inspector_a)
+    first, second = photo_item(w), plain_items(w)[0]
+    here, later, shared = new_uuid(), new_uuid(), new_uuid()
+    assert put(client, here, photo_bytes(seed=5)).status_code == 201
+    payload = inspection_payload(w.lab_a, w.full, results={first.id: "fail", second.id: "fail"},
+                                 photos={first.id: [shared, here], second.id: [later, shared]})
+    r = client.post("/api/inspections", json=payload)
+    assert r.status_code == 201
+    body = r.get_json()
+    db.session.expire_all()
+    stored = services.inspection_status(db.session.get(Inspection, body["id"]))
+    assert body["missing_photos"] == stored.missing_photos and body["ticket_ids"] == stored.ticket_ids
+    assert set(body["missing_photos"]) == {shared, later} and len(body["ticket_ids"]) == 2
+    assert body["complete"] is False
+    again = client.post("/api/inspections", json=payload)
+    assert again.status_code == 200 and again.get_json() == body

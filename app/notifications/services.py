@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import Iterable
 
 from flask_babel import force_locale, lazy_gettext
-from sqlalchemy import select, update
+from sqlalchemy import exists, insert, literal, select, update
 from sqlalchemy.orm import lazyload
 
 from app.auth.models import Role, RoleAssignment, User
@@ -121,41 +121,54 @@ def notify(
     lab_id: int | None = None,
     dedupe_key: str | None = None,
     exclude_user_id: int | None = None,
-) -> list[Notification]:
+) -> list[int]:
     """One notice per user (and an outbox e-mail when the user has an address). Does not commit.
 
-    With a ``dedupe_key`` a user who already has that notice gets no second one.
+    With a ``dedupe_key`` a user who already has that notice gets no second one. Returns the ids
+    of the notices written.
     """
     users = [u for u in _unique(users) if u.id != exclude_user_id]
     if not users:
         return []
-    if dedupe_key:
-        already = set(
-            db.session.scalars(
-                select(Notification.user_id).where(
-                    Notification.dedupe_key == dedupe_key, Notification.user_id.in_([u.id for u in users])
-                )
-            )
-        )
-        users = [u for u in users if u.id not in already]
     now = utcnow()
-    subject = email_subject(kind, title, config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
-    made = []
-    for user in users:
-        n = Notification(
-            user_id=user.id, kind=kind, title=title[:300], body=body, link=link, dedupe_key=dedupe_key,
-            ticket_id=ticket_id, lab_id=lab_id, created_at=now,
+    # Set-based, two statements whatever the number of users: one INSERT ... SELECT ... RETURNING
+    # writes the notices (the dedupe check inside it), one multi-row INSERT queues their e-mails.
+    table = Notification.__table__
+    recipients = select(
+        User.id,
+        literal(kind, table.c.kind.type),
+        literal(title[:300], table.c.title.type),
+        literal(body, table.c.body.type),
+        literal(link, table.c.link.type),
+        literal(dedupe_key, table.c.dedupe_key.type),
+        literal(ticket_id, table.c.ticket_id.type),
+        literal(lab_id, table.c.lab_id.type),
+        literal(now, table.c.created_at.type),
+    ).where(User.id.in_([u.id for u in users]))
+    if dedupe_key:
+        recipients = recipients.where(
+            ~exists().where(Notification.user_id == User.id, Notification.dedupe_key == dedupe_key)
         )
-        db.session.add(n)
-        made.append(n)
-    db.session.flush()
-    for user, n in zip(users, made):
-        if user.email:
-            db.session.add(
-                OutboxEmail(notification_id=n.id, to_address=user.email, subject=subject,
-                            body=_email_body(title, body, link, config), created_at=now)
-            )
-    return made
+    columns = ["user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at"]
+    written = dict(
+        (user_id, notification_id)
+        for notification_id, user_id in db.session.execute(
+            insert(table).from_select(columns, recipients).returning(table.c.id, table.c.user_id)
+        )
+    )
+    mailed = [u for u in users if u.id in written and u.email]
+    if mailed:
+        subject = email_subject(kind, title, config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
+        text = _email_body(title, body, link, config)
+        db.session.execute(
+            insert(OutboxEmail.__table__),
+            [
+                {"notification_id": written[u.id], "to_address": u.email, "subject": subject, "body": text,
+                 "created_at": now, "attempts": 0}
+                for u in mailed
+            ],
+        )
+    return [written[u.id] for u in users if u.id in written]
 
 
 def _email_body(title: str, body: str, link: str | None, config: dict) -> str:

@@ -7,6 +7,9 @@ class OfficerSchema(Schema):
     phone = fields.String(allow_none=True)
 
 
+_OFFICERS = OfficerSchema(many=True)
+
+
 class LabSchema(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -36,7 +39,7 @@ class LabDetailSchema(LabSchema):
     def _officers(self, lab):
         from app.auth.services import lab_officer_contacts
 
-        return OfficerSchema(many=True).dump(lab_officer_contacts(lab.id))
+        return _OFFICERS.dump(lab_officer_contacts(lab.id))
 
 
 # ---- admin forms (HTML form fields are text; checkboxes absent mean False) ---------------------

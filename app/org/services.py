@@ -10,6 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
@@ -55,9 +56,15 @@ def get_department(department_id: int) -> Department:
     return dept
 
 
-def lab_by_token(token: str) -> Lab:
-    """The lab whose door QR carries this token. A re-issued token is Gone, never another lab."""
-    lab = db.session.scalar(select(Lab).where(Lab.qr_token == token))
+def lab_by_token(token: str, *, with_college: bool = False) -> Lab:
+    """The lab whose door QR carries this token. A re-issued token is Gone, never another lab.
+
+    ``with_college`` loads the college in the same statement (the QR API's card shows its name).
+    """
+    stmt = select(Lab).where(Lab.qr_token == token)
+    if with_college:
+        stmt = stmt.options(joinedload(Lab.college))
+    lab = db.session.scalar(stmt)
     if lab is not None:
         return lab
     if db.session.scalar(select(RetiredQrToken.id).where(RetiredQrToken.token == token)):

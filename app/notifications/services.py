@@ -7,14 +7,14 @@ When no SMTP host is configured the mail stays in the outbox and the notice show
 """
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 from email.message import EmailMessage
-from typing import Iterable
+from typing import Iterable, Protocol
 
 from flask_babel import force_locale, lazy_gettext
-from sqlalchemy import exists, insert, literal, select, update
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, exists, insert, select, update
 
 from app.auth.models import Role, RoleAssignment, User
 from app.errors import Forbidden, NotFound
@@ -60,43 +60,55 @@ def kind_label(kind: str) -> str:
 
 # ---- who hears of what ---------------------------------------------------------------------
 
-def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=None) -> list[User]:
-    stmt = select(User).join(RoleAssignment).where(RoleAssignment.role == role, User.active)
+class Recipient(Protocol):
+    """Whom a notice is for: a ``users_with_role`` row (id, name, email) or a User."""
+
+    id: int
+    email: str | None
+
+
+def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=None) -> list[Recipient]:
+    """The active users holding ``role`` in the scope given, as (id, name, email) rows by id.
+
+    Rows, not User entities: a notice needs the id and the address only.
+    """
+    stmt = (
+        select(User.id, User.name, User.email)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == role, User.active)
+    )
     if college_id is not None:
         stmt = stmt.where(RoleAssignment.college_id == college_id)
     if lab_id is not None:
         stmt = stmt.where(RoleAssignment.lab_id == lab_id)
     if department_id is not None:
         stmt = stmt.where(RoleAssignment.department_id == department_id)
-    # Recipients need no roles: skip the relationship's selectin load (a SELECT per call; the
-    # roles still load lazily if something asks).
-    stmt = stmt.options(lazyload(User.roles))
-    return list(db.session.scalars(stmt.distinct().order_by(User.id)))
+    return list(db.session.execute(stmt.distinct().order_by(User.id)))
 
 
-def lab_officers(lab_id: int) -> list[User]:
+def lab_officers(lab_id: int) -> list[Recipient]:
     return users_with_role(Role.lab_officer, lab_id=lab_id)
 
 
-def college_leaders(college_id: int) -> list[User]:
+def college_leaders(college_id: int) -> list[Recipient]:
     return users_with_role(Role.college_leader, college_id=college_id)
 
 
-def college_oversight(college_id: int) -> list[User]:
+def college_oversight(college_id: int) -> list[Recipient]:
     """Leaders (art. 10(2)) and heads (art. 10(1)) of a college."""
     return _unique(college_leaders(college_id) + users_with_role(Role.college_head, college_id=college_id))
 
 
-def department_officers(department_id: int | None) -> list[User]:
+def department_officers(department_id: int | None) -> list[Recipient]:
     return users_with_role(Role.dept_officer, department_id=department_id) if department_id else []
 
 
-def school_admins() -> list[User]:
+def school_admins() -> list[Recipient]:
     return users_with_role(Role.school_admin)
 
 
-def _unique(users: Iterable[User]) -> list[User]:
-    seen: dict[int, User] = {}
+def _unique(users: Iterable[Recipient]) -> list[Recipient]:
+    seen: dict[int, Recipient] = {}
     for u in users:
         seen.setdefault(u.id, u)
     return list(seen.values())
@@ -105,12 +117,37 @@ def _unique(users: Iterable[User]) -> list[User]:
 # ---- writing notices -----------------------------------------------------------------------
 
 def email_subject(kind: str, title: str, locale: str) -> str:
+    return f"[LabSafe] {_kind_label_in(kind, locale)}: {title}"[:300]
+
+
+@functools.lru_cache(maxsize=128)
+def _kind_label_in(kind: str, locale: str) -> str:
+    # Cached per process: force_locale parses the locale (~1 ms) and the catalogues never change
+    # while the process runs; a few kinds times the configured languages.
     with force_locale(locale):
-        return f"[LabSafe] {kind_label(kind)}: {title}"[:300]
+        return kind_label(kind)
+
+
+_NOTICE_COLUMNS = ("user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at")
+
+
+@functools.cache
+def _notice_insert(dedupe: bool):
+    """INSERT INTO notifications (...) SELECT users.id, :kind, ... FROM users WHERE users.id IN
+    :user_ids [AND no notice of theirs has :dedupe_key] RETURNING id, user_id. Built once."""
+    table = Notification.__table__
+    recipients = select(
+        User.id, *(bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:])
+    ).where(User.id.in_(bindparam("user_ids", expanding=True)))
+    if dedupe:
+        recipients = recipients.where(
+            ~exists().where(Notification.user_id == User.id, Notification.dedupe_key == bindparam("dedupe_key"))
+        )
+    return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(table.c.id, table.c.user_id)
 
 
 def notify(
-    users: Iterable[User],
+    users: Iterable[Recipient],
     *,
     kind: str,
     title: str,
@@ -133,29 +170,12 @@ def notify(
     now = utcnow()
     # Set-based, two statements whatever the number of users: one INSERT ... SELECT ... RETURNING
     # writes the notices (the dedupe check inside it), one multi-row INSERT queues their e-mails.
-    table = Notification.__table__
-    recipients = select(
-        User.id,
-        literal(kind, table.c.kind.type),
-        literal(title[:300], table.c.title.type),
-        literal(body, table.c.body.type),
-        literal(link, table.c.link.type),
-        literal(dedupe_key, table.c.dedupe_key.type),
-        literal(ticket_id, table.c.ticket_id.type),
-        literal(lab_id, table.c.lab_id.type),
-        literal(now, table.c.created_at.type),
-    ).where(User.id.in_([u.id for u in users]))
-    if dedupe_key:
-        recipients = recipients.where(
-            ~exists().where(Notification.user_id == User.id, Notification.dedupe_key == dedupe_key)
-        )
-    columns = ["user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at"]
-    written = dict(
-        (user_id, notification_id)
-        for notification_id, user_id in db.session.execute(
-            insert(table).from_select(columns, recipients).returning(table.c.id, table.c.user_id)
-        )
+    rows = db.session.execute(
+        _notice_insert(bool(dedupe_key)),
+        {"user_ids": [u.id for u in users], "kind": kind, "title": title[:300], "body": body, "link": link,
+         "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
     )
+    written = {user_id: notification_id for notification_id, user_id in rows}
     mailed = [u for u in users if u.id in written and u.email]
     if mailed:
         subject = email_subject(kind, title, config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))

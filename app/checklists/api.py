@@ -32,6 +32,9 @@ def lab_checklists(lab_id: int):
     return AvailableChecklistSchema(many=True).dump(services.checklists_for_user_and_lab(current_user, lab))
 
 
+_LAB_CHECKLIST_HEADER = LabChecklistSchema(exclude=("items", "levels"))  # built once (stateless for dump)
+
+
 @bp.get("/labs/<int:lab_id>/checklists/<key>")
 @login_required
 @doc("The current version of a list, filtered to the lab's category and hazards (art. 22)",
@@ -44,8 +47,8 @@ def lab_checklist(lab_id: int, key: str):
     checklist, snapshot = services.current_snapshot(key)
     header = SimpleNamespace(id=snapshot.id, number=snapshot.number, title=snapshot.title,
                              title_en=snapshot.title_en, checklist=checklist)
-    body = LabChecklistSchema(exclude=("items", "levels")).dump(header)
-    body["items"] = [dict(snapshot.item_json[i.id]) for i in services.snapshot_items_for_lab(snapshot, lab)]
+    body = _LAB_CHECKLIST_HEADER.dump(header)
+    body["items"] = [snapshot.item_json[i.id] for i in services.snapshot_items_for_lab(snapshot, lab)]  # read-only
     body["levels"] = services.allowed_levels(current_user, lab, checklist)
     return body
 

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from flask import current_app
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from flask_babel import gettext as _
@@ -166,8 +166,11 @@ def all_checklists() -> list[Checklist]:
     return sorted(rows, key=lambda c: (order[c.kind], c.key))
 
 
+_CHECKLIST_BY_KEY = select(Checklist).where(Checklist.key == bindparam("key"))  # built once: hot path
+
+
 def get_checklist(key: str) -> Checklist:
-    checklist = db.session.scalar(select(Checklist).where(Checklist.key == key))
+    checklist = db.session.scalar(_CHECKLIST_BY_KEY, {"key": key})
     if checklist is None:
         raise NotFound(_("No checklist named %(key)s.", key=key))
     return checklist

@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, Gone, InvalidInput, NotFound
@@ -56,15 +56,17 @@ def get_department(department_id: int) -> Department:
     return dept
 
 
+# Built once (the door QR is the hottest path): SQLAlchemy reuses the statements' cache keys.
+_LAB_BY_TOKEN = select(Lab).where(Lab.qr_token == bindparam("token"))
+_LAB_BY_TOKEN_WITH_COLLEGE = _LAB_BY_TOKEN.options(joinedload(Lab.college))
+
+
 def lab_by_token(token: str, *, with_college: bool = False) -> Lab:
     """The lab whose door QR carries this token. A re-issued token is Gone, never another lab.
 
     ``with_college`` loads the college in the same statement (the QR API's card shows its name).
     """
-    stmt = select(Lab).where(Lab.qr_token == token)
-    if with_college:
-        stmt = stmt.options(joinedload(Lab.college))
-    lab = db.session.scalar(stmt)
+    lab = db.session.scalar(_LAB_BY_TOKEN_WITH_COLLEGE if with_college else _LAB_BY_TOKEN, {"token": token})
     if lab is not None:
         return lab
     if db.session.scalar(select(RetiredQrToken.id).where(RetiredQrToken.token == token)):

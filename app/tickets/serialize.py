@@ -32,29 +32,30 @@ def _same(value):
 
 
 def listing_body(values, now, when=_same) -> dict:
-    """A ticket's listing fields from its values in services.LISTING_COLUMNS order (a row of
+    """A ticket's listing fields from its values in the order of services._LISTING's columns (a row of
     services.ticket_rows_in_scope, or _entity_values). Unpacked by position: a Row's attribute access
     costs ~1 us, and 200 tickets x 23 fields add up. ``when`` formats the datetimes: left as they are
     for a schema to dump, or _utc_iso for JSON as TicketSchema writes it."""
     (tid, lab_id, lab_name, college_id, inspection_id, article, title, description, severity, state, level,
      deadline, cannot_fix, interim_measures, fixed_by_id, created_at, updated_at, closed_at, escalated_at,
      version, dept_id, dept_code, dept_name) = values
+    # Keys in sorted order: the JSON provider sorts them (sort_keys), which is cheapest on sorted input.
     return {
-        "id": tid, "lab_id": lab_id, "lab_name": lab_name, "college_id": college_id, "inspection_id": inspection_id,
-        "article": article, "title": title, "description": description or "", "severity": severity,
-        "state": state, "level": level,
-        "department": {"id": dept_id, "code": dept_code, "name": dept_name} if dept_id is not None else None,
-        "deadline": when(deadline),
+        "article": article, "cannot_fix": bool(cannot_fix), "closed_at": when(closed_at), "college_id": college_id,
+        "created_at": when(created_at), "deadline": when(deadline),
+        "department": {"code": dept_code, "id": dept_id, "name": dept_name} if dept_id is not None else None,
+        "description": description or "", "escalated_at": when(escalated_at), "fixed_by_id": fixed_by_id,
+        "id": tid, "inspection_id": inspection_id, "interim_measures": interim_measures or "", "lab_id": lab_id,
+        "lab_name": lab_name, "level": level,
         "overdue": state != "closed" and deadline < now,  # services.is_overdue on the stored values
-        "cannot_fix": bool(cannot_fix), "interim_measures": interim_measures or "", "fixed_by_id": fixed_by_id,
-        "created_at": when(created_at), "updated_at": when(updated_at), "closed_at": when(closed_at),
-        "escalated_at": when(escalated_at), "version": version,
+        "severity": severity, "state": state, "title": title, "updated_at": when(updated_at),
         "url": f"/tickets/{tid}",  # services.ticket_link
+        "version": version,
     }
 
 
 def _entity_values(t, lab, dept) -> tuple:
-    """A ticket entity (with its lab and department, either may be None) as services.LISTING_COLUMNS values."""
+    """A ticket entity (with its lab and department, either may be None) as services._LISTING's columns."""
     return (
         t.id, t.lab_id, lab.name if lab else "", lab.college_id if lab else None, t.inspection_id, t.article,
         t.title, t.description, t.severity.value, t.state.value, t.level.value, t.deadline, t.cannot_fix,
@@ -81,7 +82,7 @@ def tickets_page(user, **filters) -> list[dict]:
 
 
 def tickets_list(tickets) -> list[dict]:
-    """Ticket entities (already loaded) as TicketSchema(many=True) dumps them; two queries for labs and departments."""
+    """Loaded ticket entities as TicketSchema(many=True) dumps them (two queries: their labs, departments)."""
     lab_ids = {t.lab_id for t in tickets}
     dept_ids = {t.department_id for t in tickets if t.department_id}
     labs = {l.id: l for l in db.session.scalars(select(Lab).where(Lab.id.in_(lab_ids)))} if lab_ids else {}

@@ -48,7 +48,8 @@ def varied(w):
     nodept = make_ticket(w.lab)
     cannot = make_ticket(w.lab)
     theirs = make_ticket(w.other_lab)
-    closed.state, closed.closed_at, closed.fixed_by_id = TicketState.closed, datetime(2026, 3, 1, 9, 30, 0, 1), w.officer.id
+    closed.state, closed.fixed_by_id = TicketState.closed, w.officer.id
+    closed.closed_at = datetime(2026, 3, 1, 9, 30, 0, 1)
     closed.deadline = datetime(2020, 1, 1)  # closed tickets are never overdue
     nodept.department_id = None
     cannot.cannot_fix, cannot.interim_measures, cannot.level = True, "围挡并张贴警示", TicketLevel.college
@@ -99,7 +100,8 @@ def test_api_json_is_the_schema_dump(client, w, varied):
 
 @pytest.mark.parametrize("value", [
     None, datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 3, 4, 5, 60),
-    datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+    datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=8))),
 ])
 def test_utc_iso_writes_what_the_schema_field_writes(value):
     assert serialize._utc_iso(value) == UtcDateTime()._serialize(value, "x", None)

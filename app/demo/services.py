@@ -298,7 +298,7 @@ class Generator:
         m = backdate.mark() if failures else None
         outcome = submit_inspection(user, data, self.config)
         self.existing.add(uuid)
-        self.received.append((outcome.inspection.id, received))
+        self.received.append((outcome.id, received))
         self.c[f"inspections ({level})"] += 1
         if m is not None and outcome.created:
             backdate.shift_since(m, received)

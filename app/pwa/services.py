@@ -47,16 +47,14 @@ def _officers(lab_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def _open_tickets(user, lab_ids: set[int]) -> dict[int, list[dict]]:
-    from app.tickets import services as tickets
-    from app.tickets.serialize import tickets_list
+    # The tickets domain's one-query listing (columns, not entities), filtered to the bundle's labs.
+    from app.tickets.serialize import tickets_page
 
-    found = []
-    for state in OPEN_STATES:
-        found.extend(tickets.tickets_in_scope(user, state=state, limit=100_000))
-    found = [t for t in found if t.lab_id in lab_ids]
     out: dict[int, list[dict]] = {}
-    for body in tickets_list(found):
-        out.setdefault(body["lab_id"], []).append(body)
+    for state in OPEN_STATES:
+        for body in tickets_page(user, state=state, limit=100_000):
+            if body["lab_id"] in lab_ids:
+                out.setdefault(body["lab_id"], []).append(body)
     for rows in out.values():
         rows.sort(key=lambda r: r.get("deadline") or "")
     return out

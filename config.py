@@ -30,7 +30,14 @@ class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None  # filled in by create_app
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No ping before each checkout: on PostgreSQL it is one more round trip on every request. After
+    # a database restart the first request of each worker fails once (SQLAlchemy then discards the
+    # whole pool; the PWA retries a 5xx); connections are recycled before idle firewalls cut them.
+    # LABSAFE_DB_PRE_PING=1 turns the ping back on where connections die more often.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": _env("DB_PRE_PING", "0") in ("1", "true", "yes"),
+        "pool_recycle": _env_int("DB_POOL_RECYCLE_SECONDS", 1800),
+    }
 
     # The school's clock: daily checks and the nightly job count days here (art. 29).
     SCHOOL_TIMEZONE = _env("SCHOOL_TIMEZONE", "Asia/Shanghai")

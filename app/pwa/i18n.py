@@ -80,6 +80,7 @@ def js_strings() -> dict[str, str]:
         "deadline": _("Deadline"),
         "overdue": _("Overdue"),
         "no_tickets": _("No tickets match."),
+        "more_tickets": _("More tickets"),
         "action_start_fix": _("Start fixing"),
         "action_submit_fix": _("Submit fix"),
         "action_verify": _("Verify"),

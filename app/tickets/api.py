@@ -1,7 +1,9 @@
 """Tickets JSON API (contract: /tmp labsafe_api_contract, "Tickets")."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from app.apidoc import doc
@@ -12,28 +14,47 @@ from . import services
 from .schemas import (
     TICKET_QUERY, MissedCheckSchema, TicketActionSchema, TicketDetailSchema, TicketQuerySchema, TicketSchema,
 )
-from .serialize import ticket_detail, tickets_page
+from .serialize import ticket_detail, tickets_with_more
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api")
 
 
+# Paging (limit default 50, offset): the body stays a JSON list; a next page is announced as RFC 8288
+# `Link: </api/tickets?...&offset=N>; rel="next"` (absent on the last page). No X-Total-Count: it would
+# cost a COUNT query per page, while fetching limit + 1 rows tells "there is more" for free.
+_PAGING = " Pages of `limit` (default 50, max 500) from `offset`; when there is a next page, the response " \
+          "has a `Link: <url>; rel=\"next\"` header (same filters, offset advanced)."
+
+
+def _page(q: dict):
+    """The JSON list of one page of tickets, with a Link rel=next header when more follow."""
+    items, more = tickets_with_more(current_user, **q)
+    resp = jsonify(items)
+    if more:
+        args = request.args.to_dict()  # the caller's filters as sent (lab_id from the path stays in the path)
+        args["limit"], args["offset"] = q["limit"], q["offset"] + q["limit"]
+        resp.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
+    return resp
+
+
 @bp.get("/tickets")
 @login_required
-@doc("Tickets in the current user's scope (filters: state, level, overdue=1, lab_id)",
+@doc("Tickets in the current user's scope (filters: state, level, overdue=1, lab_id)." + _PAGING,
      query=TicketQuerySchema, response=TicketSchema, many=True)
 def tickets():
-    return tickets_page(current_user, **TICKET_QUERY.load(request.args))
+    return _page(TICKET_QUERY.load(request.args))
 
 
 @bp.get("/labs/<int:lab_id>/tickets")
 @login_required
-@doc("One lab's tickets (filters: state, level, overdue=1)", query=TicketQuerySchema, response=TicketSchema, many=True)
+@doc("One lab's tickets (filters: state, level, overdue=1)." + _PAGING,
+     query=TicketQuerySchema, response=TicketSchema, many=True)
 def lab_tickets(lab_id: int):
     lab = get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
     q = TICKET_QUERY.load(request.args)
     q["lab_id"] = lab.id
-    return tickets_page(current_user, **q)
+    return _page(q)
 
 
 @bp.get("/tickets/<int:ticket_id>")

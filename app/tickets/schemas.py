@@ -89,7 +89,8 @@ class TicketQuerySchema(Schema):
     level = fields.String(validate=validate.OneOf(["lab", "college", "school"]), load_default=None)
     overdue = fields.Boolean(load_default=False, truthy={"1", "true", "yes", "on"}, falsy={"0", "false", "no", "off", ""})
     lab_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "page size (a phone screenful or two); the next page: Link rel=next"})
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
 

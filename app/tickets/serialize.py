@@ -81,6 +81,13 @@ def tickets_page(user, **filters) -> list[dict]:
     return ticket_rows_list(services.ticket_rows_in_scope(user, **filters))
 
 
+def tickets_with_more(user, *, limit: int, offset: int = 0, **filters) -> tuple[list[dict], bool]:
+    """One page of ``tickets_page`` and whether a next page exists: the query asks for ``limit + 1`` rows, so
+    knowing there is more costs no COUNT query (the extra row is dropped)."""
+    rows = services.ticket_rows_in_scope(user, limit=limit + 1, offset=offset, **filters)
+    return ticket_rows_list(rows[:limit]), len(rows) > limit
+
+
 def tickets_list(tickets) -> list[dict]:
     """Loaded ticket entities as TicketSchema(many=True) dumps them (two queries: their labs, departments)."""
     lab_ids = {t.lab_id for t in tickets}

@@ -17,7 +17,7 @@ from app.policy import Action, authorize
 
 from . import services
 from .schemas import TICKET_QUERY
-from .serialize import ticket_detail, tickets_page
+from .serialize import ticket_detail, tickets_page, tickets_with_more
 
 bp = Blueprint("tickets", __name__)
 
@@ -58,8 +58,24 @@ def ticket_list():
         q = TICKET_QUERY.load(request.args)
     except ValidationError:
         q = TICKET_QUERY.load({})
-    return render_template("tickets/list.html", tickets=tickets_page(current_user, **q), q=q,
+    tickets, more = tickets_with_more(current_user, **q)
+    return render_template("tickets/list.html", tickets=tickets, q=q, pages=_page_links(q, more),
                            counts=services.counts_in_scope(current_user), labels=_labels())
+
+
+def _page_links(q: dict, more: bool) -> dict:
+    """The list's previous / next page URLs (None when there is none), keeping the filters that are set."""
+    args = {k: v for k, v in q.items() if v and k not in ("limit", "offset")}
+    if "overdue" in args:
+        args["overdue"] = 1
+    if q["limit"] != TICKET_QUERY.fields["limit"].load_default:
+        args["limit"] = q["limit"]
+
+    def at(offset: int) -> str:
+        return url_for("tickets.ticket_list", **args, **({"offset": offset} if offset else {}))
+
+    return {"prev": at(max(q["offset"] - q["limit"], 0)) if q["offset"] else None,
+            "next": at(q["offset"] + q["limit"]) if more else None}
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -6,22 +6,56 @@ import { $, el, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLev
 
 const page = document.querySelector('[data-page]').dataset.page;
 
-async function loadList() {
-  const form = $('#ticket-filters');
-  const q = new URLSearchParams();
-  for (const [k, v] of new FormData(form).entries()) if (v) q.set(k, v);
+// Pages of PAGE tickets (a phone screenful or two); "more" appends the next page with the same filters.
+// One extra ticket is asked for to know whether a next page exists (api.js does not expose the
+// response's Link rel="next" header); it is not shown, the next page starts with it.
+const PAGE = 50;
+let listQuery = null; // the filters of the list shown, and the offset of its next page
+let listGeneration = 0; // a filter change while a page is loading discards that page
+
+function moreButton() {
+  let b = $('#tickets-more');
+  if (!b) {
+    b = el('button', { type: 'button', id: 'tickets-more', class: 'big block', text: t('more_tickets'), hidden: true });
+    b.addEventListener('click', () => loadPage(false));
+    $('#ticket-list').after(b);
+  }
+  return b;
+}
+
+async function loadPage(fresh) {
   const s = $('#tickets-status');
+  const more = moreButton();
+  if (fresh) {
+    listQuery = new URLSearchParams();
+    for (const [k, v] of new FormData($('#ticket-filters')).entries()) if (v) listQuery.set(k, v);
+    listQuery.set('offset', '0');
+    more.hidden = true;
+  }
+  const generation = ++listGeneration;
+  const q = new URLSearchParams(listQuery);
+  q.set('limit', String(PAGE + 1));
   status(s, t('loading'));
+  more.disabled = true;
   try {
     const r = await get(`/api/tickets?${q}`);
+    if (generation !== listGeneration) return;
     if (!r.ok) { status(s, (r.error && r.error.message) || t('load_failed')); return; }
     const list = r.data.items || r.data;
-    status(s, list.length ? '' : t('no_tickets'));
-    $('#ticket-list').replaceChildren(...list.map(ticketItem));
+    const shown = list.slice(0, PAGE);
+    if (fresh) $('#ticket-list').replaceChildren(...shown.map(ticketItem));
+    else $('#ticket-list').append(...shown.map(ticketItem));
+    listQuery.set('offset', String(Number(listQuery.get('offset')) + shown.length));
+    status(s, fresh && !list.length ? t('no_tickets') : '');
+    more.hidden = list.length <= PAGE;
   } catch (e) {
-    status(s, t('needs_online'));
+    if (generation === listGeneration) status(s, t('needs_online'));
+  } finally {
+    if (generation === listGeneration) more.disabled = false;
   }
 }
+
+const loadList = () => loadPage(true);
 
 function photoLink(p) {
   const id = typeof p === 'string' ? p : p.uuid;

@@ -322,14 +322,14 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         # Every failed item becomes a rectification ticket for the lab's officers (art. 29).
         for answer in answers:
             if answer["result"] == AnswerResult.failed:
-                ticket = open_ticket_for_failed_answer(
+                ticket_ids.append(open_ticket_for_failed_answer(
                     inspection=inspection,
                     answer=_NewAnswer(id=answer_ids[answer["item_id"]], **answer),
                     item=items[answer["item_id"]],
                     actor_id=user_id,
                     config=config,
-                )
-                ticket_ids.append(ticket.id)  # flushed; read before the commit expires it
+                    answer_is_new=True,  # inserted just above: no ticket yet, no lookup needed
+                ))
         db.session.commit()  # the inspection, its answers and its tickets land together
     except IntegrityError:
         db.session.rollback()

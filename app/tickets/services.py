@@ -19,12 +19,13 @@ declares it cannot fix it. Each level sets a new deadline from TICKET_DEADLINE_D
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import String, and_, event, func, select, type_coerce
+from sqlalchemy import String, and_, bindparam, event, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -138,12 +139,6 @@ def deadline_for(severity, level, config: dict, start=None):
     return (start or utcnow()) + timedelta(days=days)
 
 
-def department_id_for_code(code: str | None) -> int | None:
-    if not code:
-        return None
-    return db.session.scalar(select(Department.id).where(Department.code == code))
-
-
 def _record(ticket: RectificationTicket, kind: str, actor_id: int | None, *, from_state=None, from_level=None,
             note: str = "", photo_ids=(), when: datetime | None = None) -> TicketEvent:
     ev = TicketEvent(
@@ -158,69 +153,114 @@ def _record(ticket: RectificationTicket, kind: str, actor_id: int | None, *, fro
     return ev
 
 
-def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | None, config: dict) -> RectificationTicket:
-    """Every failed item becomes a ticket for the lab's safety officers (art. 29).
+@dataclass(frozen=True)
+class _NewTicket:
+    """A ticket row just inserted, as plain data; duck-types RectificationTicket for the notices."""
 
-    Idempotent: one failed answer has exactly one ticket (unique answer_id). Does not commit:
-    the caller commits the inspection and its tickets together. The ticket is routed to the
-    functional department of its article (art. 9); a major hazard goes to the college at once
-    (art. 29). The lab's officers (and the college / department for a major one) are notified.
-    """
-    existing = db.session.scalar(select(RectificationTicket).where(RectificationTicket.answer_id == answer.id))
-    if existing is not None:
-        return existing
-    now = utcnow()
-    ticket = RectificationTicket(
-        lab_id=inspection.lab_id,
-        inspection_id=inspection.id,
-        answer_id=answer.id,
-        item_id=item.id,
-        article=item.article,
-        title=item.text,
-        description=answer.note or "",
-        severity=item.severity,
-        department_id=department_id_for_code(department_code_for_item(item)),
-        state=TicketState.open,
-        level=TicketLevel.lab,
-        deadline=deadline_for(item.severity, TicketLevel.lab, config, now),
-        created_at=now,
-        updated_at=now,
+    id: int
+    lab_id: int
+    article: str
+    title: str
+    description: str
+    severity: Severity
+    level: TicketLevel
+    department_id: int | None
+    cannot_fix: bool = False
+
+
+MAJOR_AT_ONCE = "Major hazard: reported to the college at once (art. 29)."
+
+
+@functools.cache
+def _ticket_insert():
+    """INSERT INTO rectification_tickets (...) VALUES (..., (SELECT id FROM departments WHERE code =
+    :department_code)) RETURNING id, department_id. Built once: the department's id comes from a
+    scalar subquery, not a round trip of its own (art. 9 routing)."""
+    table = RectificationTicket.__table__
+    department = (
+        select(Department.id).where(Department.code == bindparam("department_code", type_=String)).scalar_subquery()
     )
-    db.session.add(ticket)
-    db.session.flush()
-    _record(ticket, "created", actor_id, note=answer.note or "", when=now)
-    _after_creation(ticket, actor_id, config, now)
-    return ticket
+    return insert(table).values(department_id=department).returning(table.c.id, table.c.department_id)
+
+
+def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, severity: Severity,
+                   department_code: str | None, actor_id: int | None, config: dict,
+                   inspection_id: int | None = None, answer_id: int | None = None, item_id: int | None = None) -> int:
+    """Insert a new ticket and its history with Core (no ORM flush), notify, return its id. Does not commit.
+
+    The row, its "created" event (art. 30) and the notices are what the ORM path wrote. A major
+    hazard is reported to the college at once (art. 29): the row is stored at college level with
+    the college's deadline, as the ORM's insert-then-update left it (version 2), and both the
+    creation and that escalation are recorded as events.
+    """
+    now = utcnow()
+    major = severity == Severity.major
+    level = TicketLevel.college if major else TicketLevel.lab
+    ticket_id, department_id = db.session.execute(_ticket_insert(), {
+        "lab_id": lab_id, "inspection_id": inspection_id, "answer_id": answer_id, "item_id": item_id,
+        "article": article, "title": title, "description": description, "severity": severity,
+        "department_code": department_code or None, "state": TicketState.open, "level": level,
+        "deadline": deadline_for(severity, level, config, now), "cannot_fix": False, "interim_measures": "",
+        "created_at": now, "updated_at": now, "escalated_at": now if major else None, "version": 2 if major else 1,
+    }).one()
+    created = {"ticket_id": ticket_id, "actor_id": actor_id, "kind": "created", "from_state": None,
+               "to_state": S.open.value, "from_level": None, "to_level": TicketLevel.lab.value,
+               "note": description, "created_at": now}
+    events = [created]
+    if major:
+        events.append({**created, "actor_id": None, "kind": "escalate", "from_state": S.open.value,
+                       "from_level": TicketLevel.lab.value, "to_level": TicketLevel.college.value,
+                       "note": MAJOR_AT_ONCE})
+    db.session.execute(insert(TicketEvent.__table__), events)
+    ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, description=description,
+                        severity=severity, level=level, department_id=department_id)
+    lab = db.session.get(Lab, lab_id)  # in the session already when an inspection opened the ticket
+    notices.notify(
+        notices.lab_officers(lab_id), kind=notices.NEW_TICKET, title=_ticket_title(ticket, lab),
+        body=description, link=ticket_link(ticket), ticket_id=ticket_id, lab_id=lab_id,
+        config=config, dedupe_key=f"ticket:{ticket_id}:created",
+    )
+    if major:
+        _notify_level(ticket, config)
+    return ticket_id
+
+
+def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | None, config: dict,
+                                  answer_is_new: bool = False) -> int:
+    """Every failed item becomes a ticket for the lab's safety officers (art. 29); returns its id.
+
+    Idempotent: one failed answer has exactly one ticket (unique answer_id). ``answer_is_new``:
+    the answer was inserted in this transaction, so it has no ticket yet and the lookup is
+    skipped (the unique answer_id still guards it). Does not commit: the caller commits the
+    inspection and its tickets together. The ticket is routed to the functional department of
+    its article (art. 9); a major hazard goes to the college at once (art. 29). The lab's
+    officers (and the college / department for a major one) are notified.
+    """
+    if not answer_is_new:
+        existing = db.session.scalar(
+            select(RectificationTicket.id).where(RectificationTicket.answer_id == answer.id)
+        )
+        if existing is not None:
+            return existing
+    return _insert_ticket(
+        lab_id=inspection.lab_id, inspection_id=inspection.id, answer_id=answer.id, item_id=item.id,
+        article=item.article, title=item.text, description=answer.note or "", severity=Severity(_v(item.severity)),
+        department_code=department_code_for_item(item), actor_id=actor_id, config=config,
+    )
 
 
 def create_ticket(*, lab: Lab, article: str, title: str, severity, config: dict, actor_id: int | None = None,
                   description: str = "", inspection_id: int | None = None) -> RectificationTicket:
-    """A ticket not tied to a checklist answer (seeding, tests, a hazard reported by hand). Does not commit."""
-    now = utcnow()
-    ticket = RectificationTicket(
+    """A ticket not tied to a checklist answer (seeding, tests, a hazard reported by hand). Does not commit.
+
+    Returns the ORM ticket (its callers change and commit it): one SELECT more than the id.
+    """
+    ticket_id = _insert_ticket(
         lab_id=lab.id, inspection_id=inspection_id, article=article, title=title, description=description,
-        severity=Severity(_v(severity)), department_id=department_id_for_code(department_code_for(article, title)),
-        state=TicketState.open, level=TicketLevel.lab,
-        deadline=deadline_for(severity, TicketLevel.lab, config, now), created_at=now, updated_at=now,
+        severity=Severity(_v(severity)), department_code=department_code_for(article, title), actor_id=actor_id,
+        config=config,
     )
-    db.session.add(ticket)
-    db.session.flush()
-    _record(ticket, "created", actor_id, note=description, when=now)
-    _after_creation(ticket, actor_id, config, now)
-    return ticket
-
-
-def _after_creation(ticket: RectificationTicket, actor_id, config: dict, now: datetime) -> None:
-    lab = db.session.get(Lab, ticket.lab_id)
-    notices.notify(
-        notices.lab_officers(ticket.lab_id), kind=notices.NEW_TICKET, title=_ticket_title(ticket, lab),
-        body=ticket.description, link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id,
-        config=config, dedupe_key=f"ticket:{ticket.id}:created",
-    )
-    if ticket.severity == Severity.major:
-        # Art. 29: a major hazard is reported to the college and the department at once.
-        _raise_level(ticket, TicketLevel.college, config, now, actor_id=None,
-                     note="Major hazard: reported to the college at once (art. 29).")
+    return db.session.get(RectificationTicket, ticket_id)
 
 
 def _ticket_title(ticket: RectificationTicket, lab: Lab | None = None) -> str:

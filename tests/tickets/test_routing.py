@@ -83,4 +83,5 @@ def test_re_sending_an_inspection_opens_no_second_ticket(app, w):
     item = db.session.get(ChecklistItem, answer.item_id)
     again = open_ticket_for_failed_answer(inspection=insp, answer=answer, item=item, actor_id=w.inspector.id,
                                           config=current_app.config)
-    assert db.session.scalar(select(func.count()).select_from(RectificationTicket)) == n and again.answer_id == answer.id
+    assert db.session.scalar(select(func.count()).select_from(RectificationTicket)) == n
+    assert again == db.session.scalar(select(RectificationTicket.id).where(RectificationTicket.answer_id == answer.id))

@@ -72,18 +72,23 @@ def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=N
 
     Rows, not User entities: a notice needs the id and the address only.
     """
+    scope = {"college_id": college_id, "lab_id": lab_id, "department_id": department_id}
+    scope = {k: v for k, v in scope.items() if v is not None}
+    return list(db.session.execute(_users_with_role_stmt(tuple(sorted(scope))), {"role": role, **scope}))
+
+
+@functools.lru_cache(maxsize=None)
+def _users_with_role_stmt(scope_keys: tuple[str, ...]):
+    # One statement per combination of scope columns, built once with bind parameters: every
+    # opened ticket asks for its lab's officers, and rebuilding the select cost ~0.5 ms a call.
     stmt = (
         select(User.id, User.name, User.email)
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.role == role, User.active)
+        .where(RoleAssignment.role == bindparam("role"), User.active)
     )
-    if college_id is not None:
-        stmt = stmt.where(RoleAssignment.college_id == college_id)
-    if lab_id is not None:
-        stmt = stmt.where(RoleAssignment.lab_id == lab_id)
-    if department_id is not None:
-        stmt = stmt.where(RoleAssignment.department_id == department_id)
-    return list(db.session.execute(stmt.distinct().order_by(User.id)))
+    for key in scope_keys:
+        stmt = stmt.where(getattr(RoleAssignment, key) == bindparam(key))
+    return stmt.distinct().order_by(User.id)
 
 
 def lab_officers(lab_id: int) -> list[Recipient]:

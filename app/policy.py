@@ -69,6 +69,9 @@ class Scope:
 
 
 def scope_of(user: User | None) -> Scope:
+    # Views pass Flask-Login's current_user, a proxy: every attribute read through it costs a
+    # context lookup, so take the user object behind it once.
+    user = user._get_current_object() if hasattr(user, "_get_current_object") else user
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope(None)  # type: ignore[arg-type]
     cached = getattr(user, "_labsafe_scope", None)

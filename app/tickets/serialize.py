@@ -47,9 +47,9 @@ def listing_body(values, now, when=_same) -> dict:
         "description": description or "", "escalated_at": when(escalated_at), "fixed_by_id": fixed_by_id,
         "id": tid, "inspection_id": inspection_id, "interim_measures": interim_measures or "", "lab_id": lab_id,
         "lab_name": lab_name, "level": level,
-        "overdue": state != "closed" and deadline < now,  # services.is_overdue on the stored values
+        "overdue": services.overdue(state, deadline, now),
         "severity": severity, "state": state, "title": title, "updated_at": when(updated_at),
-        "url": f"/tickets/{tid}",  # services.ticket_link
+        "url": services.link_for(tid),
         "version": version,
     }
 

@@ -268,8 +268,12 @@ def _ticket_title(ticket: RectificationTicket, lab: Lab | None = None) -> str:
     return f"{lab.name if lab else ''} · {ticket.article} · {ticket.title}"[:300]
 
 
-def ticket_link(ticket: RectificationTicket) -> str:
-    return f"/tickets/{ticket.id}"
+def ticket_link(ticket) -> str:
+    return link_for(ticket.id)
+
+
+def link_for(ticket_id: int) -> str:
+    return f"/tickets/{ticket_id}"
 
 
 def _raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dict, now: datetime, *,
@@ -485,8 +489,13 @@ def action_label(action: str) -> str:
 
 # ---- listings ------------------------------------------------------------------------------
 
+def overdue(state, deadline: datetime, now: datetime) -> bool:
+    """Art. 29: a ticket not yet closed past its deadline (state as the enum or its stored value)."""
+    return state != TicketState.closed and deadline < now
+
+
 def is_overdue(ticket: RectificationTicket, now: datetime | None = None) -> bool:
-    return ticket.state != TicketState.closed and ticket.deadline < (now or utcnow())
+    return overdue(ticket.state, ticket.deadline, now or utcnow())
 
 
 def _in_scope(stmt, user, *, state=None, level=None, overdue: bool = False, lab_id: int | None = None,

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import select
-
 from app.extensions import db
 from app.org.models import Department, Lab
 from app.timeutil import utcnow
@@ -86,16 +84,6 @@ def tickets_with_more(user, *, limit: int, offset: int = 0, **filters) -> tuple[
     knowing there is more costs no COUNT query (the extra row is dropped)."""
     rows = services.ticket_rows_in_scope(user, limit=limit + 1, offset=offset, **filters)
     return ticket_rows_list(rows[:limit]), len(rows) > limit
-
-
-def tickets_list(tickets) -> list[dict]:
-    """Loaded ticket entities as TicketSchema(many=True) dumps them (two queries: their labs, departments)."""
-    lab_ids = {t.lab_id for t in tickets}
-    dept_ids = {t.department_id for t in tickets if t.department_id}
-    labs = {l.id: l for l in db.session.scalars(select(Lab).where(Lab.id.in_(lab_ids)))} if lab_ids else {}
-    depts = {d.id: d for d in db.session.scalars(select(Department).where(Department.id.in_(dept_ids)))} if dept_ids else {}
-    now = utcnow()
-    return [_plain(t, labs.get(t.lab_id), depts.get(t.department_id), now, _utc_iso) for t in tickets]
 
 
 def ticket_detail(ticket, user) -> dict:

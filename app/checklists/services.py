@@ -232,6 +232,8 @@ class VersionSnapshot:
     # The API's item JSON, built once per version (ChecklistItemSchema; locale-independent).
     # Shared: callers copy a dict before changing it.
     item_json: Mapping[int, dict[str, Any]]
+    # Lab profile (category, hazard tags) -> ids of the items that apply (art. 22); filled on use.
+    applicable: dict[tuple, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
 
 VERSION_CACHE_SIZE = 64  # a list keeps a few versions; phones offline a while answer old ones
@@ -307,7 +309,19 @@ def current_snapshot(key: str) -> tuple[Checklist, VersionSnapshot]:
 
 def snapshot_items_for_lab(snapshot: VersionSnapshot, lab: Any) -> list[ItemSnapshot]:
     """Art. 22: the version's items that apply to this lab, in file order."""
-    return [i for i in snapshot.items if item_applies(i, lab)]
+    ids = applicable_item_ids(snapshot, lab)
+    return [i for i in snapshot.items if i.id in ids]
+
+
+def applicable_item_ids(snapshot: VersionSnapshot, lab: Any) -> frozenset[int]:
+    """Art. 22: ids of the version's items that apply to this lab, kept on the snapshot per lab
+    profile. item_applies reads only the category and the hazard tags, and labs share a handful of
+    profiles; a race computes the same set twice."""
+    profile = (getattr(lab.category, "value", lab.category), frozenset(lab.hazard_tags or ()))
+    ids = snapshot.applicable.get(profile)
+    if ids is None:
+        ids = snapshot.applicable[profile] = frozenset(i.id for i in snapshot.items if item_applies(i, lab))
+    return ids
 
 
 def items_by_ids(item_ids: Iterable[int]) -> dict[int, ChecklistItem]:

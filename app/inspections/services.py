@@ -115,26 +115,6 @@ def _item_label(item: ChecklistItem) -> str:
     return f"{item.article} {item.text}"
 
 
-# (id of a version snapshot, lab category, hazard tags) -> (that snapshot, ids of its items that apply).
-# Labs share a handful of profiles and snapshots are immutable; holding the snapshot keeps its id
-# from being reused while the entry lives.
-_APPLICABLE: dict[tuple, tuple[checklists.VersionSnapshot, frozenset[int]]] = {}
-_APPLICABLE_MAX = 512
-
-
-def _applicable_ids(version: checklists.VersionSnapshot, lab: Lab) -> frozenset[int]:
-    """Ids of the version's items that apply to the lab (art. 22), cached per process."""
-    key = (id(version), getattr(lab.category, "value", lab.category), tuple(sorted(lab.hazard_tags or ())))
-    hit = _APPLICABLE.get(key)
-    if hit is not None and hit[0] is version:
-        return hit[1]
-    ids = frozenset(i.id for i in version.items if checklists.item_applies(i, lab))
-    if len(_APPLICABLE) >= _APPLICABLE_MAX:
-        _APPLICABLE.clear()  # a bound, not an LRU: refilling costs one pass per profile
-    _APPLICABLE[key] = (version, ids)
-    return ids
-
-
 def _validate(
     user: User, data: dict, config
 ) -> tuple[Lab, checklists.VersionSnapshot, Mapping[int, checklists.ItemSnapshot], set[str]]:
@@ -177,7 +157,7 @@ def _validate(
         )
 
     items = version.by_id
-    applicable = _applicable_ids(version, lab)
+    applicable = checklists.applicable_item_ids(version, lab)
     errors: dict[str, list[str]] = {}
     seen: set[int] = set()
     for index, answer in enumerate(data["answers"]):

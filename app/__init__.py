@@ -16,7 +16,7 @@ from sqlalchemy.pool import Pool
 
 from config import CONFIGS, Config, load_dev_secret
 
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate, rate_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,6 +145,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(config_cls)
+    from .jsonio import OrjsonProvider
+
+    app.json = OrjsonProvider(app)
     from .security import BoundedIntConverter
 
     app.url_map.converters["int"] = BoundedIntConverter  # ids beyond 32 bits: 404, not 500
@@ -237,7 +240,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = _translation_dirs()
     babel.init_app(app, locale_selector=_selected_locale_object)
-    limiter.init_app(app)
+    rate_limits.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

@@ -1,7 +1,5 @@
 """Extensions are created here and bound to the app in create_app()."""
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,7 +26,26 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class ApiRateLimits:
+    """Counters for the general API rate limit (issue 8) in the `limits` library's storage: in memory,
+    or Redis (RATELIMIT_STORAGE_URI) so every worker shares them. The login throttle is separate
+    (app/auth/throttle.py, in the database).
+
+    Flask-Limiter served only as this storage's holder; its own hooks ran on every request (~65 us
+    evaluating decorator limits that nothing here declares), so the app keeps the storage itself.
+    """
+
+    def init_app(self, app) -> None:
+        from limits.storage import storage_from_string
+        from limits.strategies import FixedWindowRateLimiter
+
+        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        app.extensions["labsafe_api_rate_limits"] = FixedWindowRateLimiter(storage)  # per app: tests build many
+
+
+rate_limits = ApiRateLimits()
 
 
 def StrEnum(enum_cls):  # noqa: N802  (reads like a column type)

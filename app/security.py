@@ -105,29 +105,29 @@ def _init_login_throttle_errors(app: Flask) -> None:
 
 
 def _init_api_rate_limit(app: Flask) -> None:
-    """A general per-user (or per-address) limit on /api, in Flask-Limiter's storage
+    """A general per-user (or per-address) limit on /api, counted in the app's rate-limit storage
     (RATELIMIT_STORAGE_URI: Redis where configured, so it is shared by every worker)."""
     limit_text = app.config.get("API_RATE_LIMIT")
-    if not limit_text:
+    if not limit_text or not app.config.get("RATELIMIT_ENABLED", True):
         return
     from flask_babel import gettext as _
     from flask_login import current_user
     from limits import parse
 
     from app.errors import error_response
-    from app.extensions import limiter
 
     item = parse(limit_text)
+    counters = app.extensions["labsafe_api_rate_limits"]
 
     @app.before_request
     def _api_rate_limit():
-        if not request.path.startswith("/api/") or not (limiter.enabled and limiter.initialized):
+        if not request.path.startswith("/api/"):
             return None
         user_id = current_user.id if current_user.is_authenticated else None
         key = f"user:{user_id}" if user_id is not None else f"ip:{request.remote_addr}"
-        if limiter.limiter.hit(item, "labsafe-api", key):
+        if counters.hit(item, "labsafe-api", key):
             return None
-        reset = limiter.limiter.get_window_stats(item, "labsafe-api", key).reset_time
+        reset = counters.get_window_stats(item, "labsafe-api", key).reset_time
         from app.auth.audit import audit
 
         audit("rate_limited", limit=limit_text)

@@ -1,4 +1,4 @@
-"""The general API rate limit (Flask-Limiter storage; Redis where RATELIMIT_STORAGE_URI says so)."""
+"""The general API rate limit (the `limits` storage; Redis where RATELIMIT_STORAGE_URI says so)."""
 from __future__ import annotations
 
 from app import create_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.checklists.models import Severity
@@ -60,6 +60,17 @@ class RectificationTicket(db.Model):
         back_populates="ticket", order_by="TicketEvent.id"
     )
 
+    # The list's order, (closed last, deadline, id), read from indexes instead of sorting every ticket
+    # in scope (services._in_scope): the open part (any state but closed) walks a partial index by
+    # (deadline, id); the closed part, and a list filtered to one state, walk (state, deadline, id).
+    # services._in_scope's open predicate is the partial index's WHERE verbatim, so both SQLite and
+    # PostgreSQL can prove the index applies. Tickets are never deleted (art. 30): the open index
+    # stays the size of the current work, the other grows with the history.
+    __table_args__ = (
+        Index("ix_rectification_tickets_open_deadline_id", "deadline", "id",
+              sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),
+        Index("ix_rectification_tickets_state_deadline_id", "state", "deadline", "id"),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 

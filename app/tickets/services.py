@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import String, and_, bindparam, event, func, insert, select, type_coerce
+from sqlalchemy import Boolean, String, and_, bindparam, event, func, insert, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,7 +34,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.notifications import services as notices
 from app.org.models import Department, Lab
-from app.policy import Action, may, ticket_filter
+from app.policy import Action, may, scope_of, ticket_filter
 from app.timeutil import utcnow
 
 from .models import RectificationTicket, TicketEvent, TicketEventPhoto, TicketLevel, TicketState
@@ -498,10 +498,46 @@ def is_overdue(ticket: RectificationTicket, now: datetime | None = None) -> bool
     return overdue(ticket.state, ticket.deadline, now or utcnow())
 
 
-def _in_scope(stmt, user, *, state=None, level=None, overdue: bool = False, lab_id: int | None = None,
-              college_id: int | None = None, department_id: int | None = None, limit: int = 200, offset: int = 0):
-    """``stmt`` (over tickets joined to Lab) narrowed to the user's scope and the filters, most urgent first."""
-    stmt = stmt.where(ticket_filter(user))
+# The list's order is (closed last, deadline, id). No single index serves "closed last", so the list is
+# read in two parts, each walking an index (models.RectificationTicket.__table_args__): the open part
+# (every state but closed) the partial index by (deadline, id), then the closed part the index by
+# (state, deadline, id). The open predicate is literal SQL, the partial index's WHERE verbatim, so that
+# SQLite and PostgreSQL (even with a generic plan) can prove the index applies; a bound parameter might not.
+_tc = RectificationTicket.__table__.c
+_OPEN = _tc.state != literal_column("'closed'")
+_CLOSED = _tc.state == literal_column("'closed'")
+_ORDER = (_tc.deadline, _tc.id)
+_TICKETS_LABS = RectificationTicket.__table__.join(Lab.__table__, Lab.__table__.c.id == _tc.lab_id)
+
+
+def _lab_sized(user, filters: dict) -> bool:
+    """Whether the listing is narrowed to a few labs (a lab_id filter, or a lab officer's own labs only)."""
+    if filters.get("lab_id") is not None:
+        return True
+    s = scope_of(user)
+    return not (s.admin or s.school_inspector or s.oversight_colleges or s.departments)
+
+
+def _scope(user, dialect: str, lab_sized: bool):
+    """policy.ticket_filter(user), with a planner hint on SQLite for a college or department scope.
+
+    Without statistics SQLite guesses that ``labs.college_id IN (...)`` picks few rows, so it reads the
+    college's labs, their tickets by lab_id, and sorts them all (the college's whole history). likely()
+    (no change to the result) tells it most tickets pass, so it walks the ordered index and stops after
+    a page. PostgreSQL plans from its statistics and has no such function.
+    """
+    clause = ticket_filter(user)
+    if dialect == "sqlite" and not lab_sized:
+        s = scope_of(user)
+        if not (s.admin or s.school_inspector):
+            return func.likely(clause, type_=Boolean)
+    return clause
+
+
+def _filtered(stmt, user, dialect: str, lab_sized: bool, *, state=None, level=None, overdue: bool = False,
+              lab_id: int | None = None, college_id: int | None = None, department_id: int | None = None):
+    """``stmt`` (over tickets joined to Lab) narrowed to the user's scope and the filters (no order)."""
+    stmt = stmt.where(_scope(user, dialect, lab_sized))
     if state:
         stmt = stmt.where(RectificationTicket.state == TicketState(_v(state)))
     if level:
@@ -514,15 +550,50 @@ def _in_scope(stmt, user, *, state=None, level=None, overdue: bool = False, lab_
         stmt = stmt.where(Lab.college_id == college_id)
     if department_id is not None:
         stmt = stmt.where(RectificationTicket.department_id == department_id)
-    return stmt.order_by(
-        (RectificationTicket.state == TicketState.closed).asc(), RectificationTicket.deadline, RectificationTicket.id
-    ).limit(limit).offset(offset)
+    return stmt
+
+
+def _in_scope(run, stmt, user, *, limit: int = 200, offset: int = 0, **filters) -> list:
+    """Rows ``offset`` to ``offset + limit`` of ``stmt`` (over tickets joined to Lab) in the user's scope and
+    the filters (see ``_filtered``), most urgent first: open tickets by (deadline, id), then closed ones.
+    ``run(statement)`` executes a statement and returns its rows as a list.
+
+    The same rows as one ``ORDER BY state = 'closed', deadline, id LIMIT limit OFFSET offset``. A list of a
+    few labs (a lab officer's, or a lab_id filter) is that one query: the database reads the labs' tickets
+    by lab_id and sorts them, cheaper than walking the whole school's index for them. A wider list is read
+    from two indexes without sorting the scope: the open part's page first; when it comes back short,
+    the closed part fills the rest, from offset 0 if the open part ended inside this page (or there are
+    no open tickets and offset is 0), else from ``offset - (open tickets in scope)``, which costs one
+    COUNT over the open index. At most three queries, whatever the number of tickets.
+    """
+    dialect = db.session.get_bind().dialect.name
+    lab_sized = _lab_sized(user, filters)
+    stmt = _filtered(stmt, user, dialect, lab_sized, **filters)
+    if lab_sized:
+        return run(stmt.order_by(_CLOSED.asc(), *_ORDER).limit(limit).offset(offset))
+    state = _v(filters.get("state"))
+    want_open = state != TicketState.closed.value if state else True
+    want_closed = not filters.get("overdue") and (not state or state == TicketState.closed.value)
+    rows: list = []
+    closed_offset = offset
+    if want_open:
+        rows = run(stmt.where(_OPEN).order_by(*_ORDER).limit(limit).offset(offset))
+        if len(rows) >= limit or not want_closed:
+            return rows
+        if rows or offset == 0:
+            closed_offset = 0
+        else:  # the page starts past the last open ticket: how far past?
+            count = _filtered(select(func.count()).select_from(_TICKETS_LABS), user, dialect, lab_sized, **filters)
+            closed_offset = max(0, offset - db.session.connection().scalar(count.where(_OPEN)))
+    if not want_closed:
+        return rows
+    return rows + run(stmt.where(_CLOSED).order_by(*_ORDER).limit(limit - len(rows)).offset(closed_offset))
 
 
 def tickets_in_scope(user, **filters) -> list[RectificationTicket]:
-    """One query: the tickets this user may see, filtered, most urgent first (filters: see ``_in_scope``)."""
+    """The tickets this user may see, filtered, most urgent first (filters: see ``_in_scope``); 1-3 queries."""
     stmt = select(RectificationTicket).join(Lab, Lab.id == RectificationTicket.lab_id)
-    return list(db.session.scalars(_in_scope(stmt, user, **filters)))
+    return _in_scope(lambda s: list(db.session.scalars(s)), stmt, user, **filters)
 
 
 # The columns a listing shows, in serialize.listing_body's order: read as plain rows (no ORM entity per
@@ -543,10 +614,11 @@ _LISTING = (  # built once (statements are immutable); _in_scope adds the scope,
 
 
 def ticket_rows_in_scope(user, **filters) -> list:
-    """Like ``tickets_in_scope`` (same scope, filters, order, limit), but one query of the listed columns
-    with the lab and department joined in: rows, not entities, so a page of 200 stays cheap."""
+    """Like ``tickets_in_scope`` (same scope, filters, order, limit), but the listed columns with the lab and
+    department joined in: rows, not entities, so a page of 200 stays cheap (1-3 queries, see ``_in_scope``)."""
     # On the session's connection: plain Core rows, without the ORM's per-row loading layer (~1 ms for 200).
-    return db.session.connection().execute(_in_scope(_LISTING, user, **filters)).all()
+    conn = db.session.connection()
+    return _in_scope(lambda s: conn.execute(s).all(), _LISTING, user, **filters)
 
 
 def counts_in_scope(user) -> dict:

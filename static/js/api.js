@@ -13,7 +13,20 @@ export async function refreshCsrf() {
   return token;
 }
 
-// Resolves to {status, ok, data, error}; rejects (TypeError) only when the network is down.
+// The URL of a `Link: <url>; rel="next"` header (RFC 8288; the paged lists send one when more
+// follow), or null.
+export function nextLink(headers) {
+  const link = headers && headers.get('Link');
+  if (!link) return null;
+  for (const part of link.split(',')) {
+    const m = part.match(/^\s*<([^>]*)>\s*;(.*)$/);
+    if (m && /(?:^|;)\s*rel\s*=\s*"?(?:[^";]*\s)?next(?:\s[^";]*)?"?\s*(?:;|$)/i.test(m[2])) return m[1];
+  }
+  return null;
+}
+
+// Resolves to {status, ok, data, error, headers, next}: headers are the response's Headers, next the
+// URL of its Link rel="next" (null when none). Rejects (TypeError) only when the network is down.
 export async function request(method, url, { json, body, retryCsrf = true } = {}) {
   const headers = { Accept: 'application/json' };
   let payload = body;
@@ -31,7 +44,7 @@ export async function request(method, url, { json, body, retryCsrf = true } = {}
     await refreshCsrf();
     return request(method, url, { json, body, retryCsrf: false });
   }
-  return { status: resp.status, ok: resp.ok, data, error };
+  return { status: resp.status, ok: resp.ok, data, error, headers: resp.headers, next: nextLink(resp.headers) };
 }
 
 export const get = (url) => request('GET', url);

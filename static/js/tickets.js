@@ -6,11 +6,10 @@ import { $, el, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLev
 
 const page = document.querySelector('[data-page]').dataset.page;
 
-// Pages of PAGE tickets (a phone screenful or two); "more" appends the next page with the same filters.
-// One extra ticket is asked for to know whether a next page exists (api.js does not expose the
-// response's Link rel="next" header); it is not shown, the next page starts with it.
+// Pages of PAGE tickets (a phone screenful or two); "more" fetches the page the API announced in its
+// `Link: <...>; rel="next"` header (same filters, offset advanced) and appends it. No header: last page.
 const PAGE = 50;
-let listQuery = null; // the filters of the list shown, and the offset of its next page
+let nextUrl = null; // the next page of the list shown, from the last response's Link rel="next"
 let listGeneration = 0; // a filter change while a page is loading discards that page
 
 function moreButton() {
@@ -26,28 +25,29 @@ function moreButton() {
 async function loadPage(fresh) {
   const s = $('#tickets-status');
   const more = moreButton();
+  let url = nextUrl;
   if (fresh) {
-    listQuery = new URLSearchParams();
-    for (const [k, v] of new FormData($('#ticket-filters')).entries()) if (v) listQuery.set(k, v);
-    listQuery.set('offset', '0');
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData($('#ticket-filters')).entries()) if (v) q.set(k, v);
+    q.set('limit', String(PAGE));
+    url = `/api/tickets?${q}`;
+    nextUrl = null;
     more.hidden = true;
   }
+  if (!url) return;
   const generation = ++listGeneration;
-  const q = new URLSearchParams(listQuery);
-  q.set('limit', String(PAGE + 1));
   status(s, t('loading'));
   more.disabled = true;
   try {
-    const r = await get(`/api/tickets?${q}`);
+    const r = await get(url);
     if (generation !== listGeneration) return;
     if (!r.ok) { status(s, (r.error && r.error.message) || t('load_failed')); return; }
     const list = r.data.items || r.data;
-    const shown = list.slice(0, PAGE);
-    if (fresh) $('#ticket-list').replaceChildren(...shown.map(ticketItem));
-    else $('#ticket-list').append(...shown.map(ticketItem));
-    listQuery.set('offset', String(Number(listQuery.get('offset')) + shown.length));
+    if (fresh) $('#ticket-list').replaceChildren(...list.map(ticketItem));
+    else $('#ticket-list').append(...list.map(ticketItem));
+    nextUrl = r.next;
     status(s, fresh && !list.length ? t('no_tickets') : '');
-    more.hidden = list.length <= PAGE;
+    more.hidden = !nextUrl;
   } catch (e) {
     if (generation === listGeneration) status(s, t('needs_online'));
   } finally {

@@ -47,7 +47,7 @@ def login():
 @login_required
 @doc("Log out and end every session of this user", responses={204: "Logged out"}, status=204)
 def logout():
-    services.end_all_sessions(current_user._get_current_object())
+    services.end_all_sessions(services.get_user(current_user.id))  # the ORM user: this changes it
     logout_user()
     session.clear()
     return "", 204

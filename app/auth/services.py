@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -15,22 +14,21 @@ from .models import Role, RoleAssignment, User
 _DUMMY_HASH = generate_password_hash("labsafe-timing-equaliser")
 
 
-# One statement per request: the user and its roles joined (the relationship's default selectin
-# strategy would issue a second SELECT on every logged-in request). Built once: SQLAlchemy then
-# reuses its cache key instead of rebuilding the statement (~0.2 ms on every logged-in request).
-_LOAD_USER = select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+def load_user_from_session_id(session_id: str):
+    """Flask-Login loader: the id is "<user id>:<session version>"; a stale version is logged out.
 
+    Answers a ``Principal`` (one Core SELECT), not the ORM ``User``: see app/auth/principal.py.
+    """
+    from .principal import load_principal
 
-def load_user_from_session_id(session_id: str) -> User | None:
-    """Flask-Login loader: the id is "<user id>:<session version>"; a stale version is logged out."""
     try:
         user_id, version = (int(p) for p in session_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    user = db.session.scalars(_LOAD_USER, {"user_id": user_id}).unique().first()
-    if user is None or not user.active or user.session_version != version:
+    principal = load_principal(db.session.connection(), user_id)
+    if principal is None or not principal.active or principal.session_version != version:
         return None
-    return user
+    return principal
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -148,7 +146,7 @@ def lab_officer_contacts(lab_id: int):
     For door cards, the QR API and the admin lab page: only the columns shown, so no User
     entities, no roles, no identity-map work on the hot QR path.
     """
-    return db.session.execute(_LAB_OFFICER_CONTACTS, {"lab_id": lab_id}).all()
+    return db.session.connection().execute(_LAB_OFFICER_CONTACTS, {"lab_id": lab_id}).all()
 
 
 def get_user(user_id: int) -> User:

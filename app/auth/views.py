@@ -43,7 +43,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    services.end_all_sessions(current_user._get_current_object())
+    services.end_all_sessions(services.get_user(current_user.id))  # the ORM user: this changes it
     logout_user()
     session.clear()
     flash(_("You have logged out."))

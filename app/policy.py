@@ -88,9 +88,9 @@ def scope_of(user: User | None) -> Scope:
 
 def _lab_and_college(obj: Any) -> tuple[int | None, int | None]:
     """(lab_id, college_id) for a Lab, or anything carrying a lab (inspection, ticket)."""
-    from app.org.models import College, Lab
+    from app.org.models import College, Lab, LabRef
 
-    if isinstance(obj, Lab):
+    if isinstance(obj, (Lab, LabRef)):
         return obj.id, obj.college_id
     if isinstance(obj, College):
         return None, obj.id

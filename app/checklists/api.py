@@ -1,8 +1,6 @@
 """Checklists JSON API: what a user may run in a lab, and a version's items."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import Blueprint
 from flask_login import current_user, login_required
 
@@ -11,7 +9,13 @@ from app.org import services as org_services
 from app.policy import Action, authorize
 
 from . import services
-from .schemas import AvailableChecklistSchema, ChecklistItemSchema, ChecklistVersionSchema, LabChecklistSchema
+from .schemas import (
+    AvailableChecklistSchema,
+    ChecklistItemSchema,
+    ChecklistVersionSchema,
+    LabChecklistSchema,
+    lab_checklist_header,
+)
 
 bp = Blueprint("checklists_api", __name__, url_prefix="/api")
 
@@ -32,24 +36,19 @@ def lab_checklists(lab_id: int):
     return AvailableChecklistSchema(many=True).dump(services.checklists_for_user_and_lab(current_user, lab))
 
 
-_LAB_CHECKLIST_HEADER = LabChecklistSchema(exclude=("items", "levels"))  # built once (stateless for dump)
-
-
 @bp.get("/labs/<int:lab_id>/checklists/<key>")
 @login_required
 @doc("The current version of a list, filtered to the lab's category and hazards (art. 22)",
      response=LabChecklistSchema, tags=["checklists"],
      responses={404: "No such lab, or no list with this key in service"})
 def lab_checklist(lab_id: int, key: str):
-    lab = org_services.get_lab(lab_id)
+    lab = org_services.lab_ref(lab_id)  # a row, not the entity (hot path)
     authorize(current_user, Action.VIEW_LAB, lab)
     # The version's items come from the per-process snapshot (versions are immutable).
-    checklist, snapshot = services.current_snapshot(key)
-    header = SimpleNamespace(id=snapshot.id, number=snapshot.number, title=snapshot.title,
-                             title_en=snapshot.title_en, checklist=checklist)
-    body = _LAB_CHECKLIST_HEADER.dump(header)
+    snapshot = services.current_snapshot(key)
+    body = lab_checklist_header(snapshot)
     body["items"] = [snapshot.item_json[i.id] for i in services.snapshot_items_for_lab(snapshot, lab)]  # read-only
-    body["levels"] = services.allowed_levels(current_user, lab, checklist)
+    body["levels"] = services.allowed_levels(current_user, lab, snapshot.kind)
     return body
 
 

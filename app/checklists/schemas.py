@@ -46,3 +46,12 @@ class LabChecklistSchema(ChecklistVersionSchema):
 
     levels = fields.List(fields.String(metadata={"enum": ["daily", "college", "school", "special"]}),
                          metadata={"description": "Levels at which the current user may run it here (may be empty)."})
+
+
+def lab_checklist_header(snapshot) -> dict:
+    """LabChecklistSchema's fields but items and levels, for the version in service (a VersionSnapshot):
+    built directly on the hot path; tests/checklists/test_api.py holds it equal to the schema's dump."""
+    return {
+        "key": snapshot.key, "kind": snapshot.kind.value, "title": snapshot.title, "title_en": snapshot.title_en,
+        "version_id": snapshot.id, "version": snapshot.number, "current": True,
+    }

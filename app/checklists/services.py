@@ -299,12 +299,19 @@ def _read_snapshot(version_id: int) -> VersionSnapshot:
     )
 
 
-def current_snapshot(key: str) -> tuple[Checklist, VersionSnapshot]:
-    """The list and the version currently served for it; NotFound if unknown or retired."""
-    checklist = get_checklist(key)
-    if checklist.current_version_id is None:
+_c = Checklist.__table__.c
+_CURRENT_VERSION_BY_KEY = select(_c.current_version_id).where(_c.key == bindparam("key"))  # built once
+
+
+def current_snapshot(key: str) -> VersionSnapshot:
+    """The version currently served for a list (its key and kind are on the snapshot); NotFound if
+    the list is unknown or retired. One single-column SELECT: the version itself comes from the cache."""
+    row = db.session.connection().execute(_CURRENT_VERSION_BY_KEY, {"key": key}).first()
+    if row is None:
+        raise NotFound(_("No checklist named %(key)s.", key=key))
+    if row.current_version_id is None:
         raise NotFound(_("Checklist %(key)s is not in service.", key=key))
-    return checklist, version_snapshot(checklist.current_version_id)
+    return version_snapshot(row.current_version_id)
 
 
 def snapshot_items_for_lab(snapshot: VersionSnapshot, lab: Any) -> list[ItemSnapshot]:
@@ -395,9 +402,9 @@ class AvailableChecklist:
     items: list[ChecklistItem] = field(default_factory=list)  # the version's items for this lab
 
 
-def allowed_levels(user: Any, lab: Any, checklist: Checklist) -> list[str]:
-    """Inspection levels at which this user may run this list in this lab (policy decides)."""
-    return [level for level in LEVELS_BY_KIND[checklist.kind] if may(user, ACTION_BY_LEVEL[level], lab)]
+def allowed_levels(user: Any, lab: Any, kind: ChecklistKind) -> list[str]:
+    """Inspection levels at which this user may run a list of this kind in this lab (policy decides)."""
+    return [level for level in LEVELS_BY_KIND[kind] if may(user, ACTION_BY_LEVEL[level], lab)]
 
 
 def current_versions() -> list[ChecklistVersion]:
@@ -425,7 +432,7 @@ def checklists_for_user_and_labs(user: Any, labs: Iterable[Any]) -> dict[int, li
         profile = (getattr(lab.category, "value", lab.category), frozenset(lab.hazard_tags or ()))
         available = []
         for version in versions:
-            levels = allowed_levels(user, lab, version.checklist)
+            levels = allowed_levels(user, lab, version.checklist.kind)
             if not levels:
                 continue
             key = (version.id, profile)

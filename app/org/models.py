@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -102,6 +103,16 @@ class Lab(db.Model):
     @property
     def location(self) -> str:
         return " ".join(p for p in (self.building, self.room) if p)
+
+
+class LabRef(NamedTuple):
+    """A lab as hot read paths need it, read without the ORM entity: whose it is (the policy reads
+    ``id`` and ``college_id``) and what applies to it (art. 22: ``category``, ``hazard_tags``)."""
+
+    id: int
+    college_id: int
+    category: LabCategory
+    hazard_tags: list[str]
 
 
 class RetiredQrToken(db.Model):

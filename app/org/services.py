@@ -10,7 +10,6 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
@@ -26,6 +25,7 @@ from .models import (
     Lab,
     LabCategory,
     LabClosure,
+    LabRef,
     RetiredQrToken,
     new_qr_token,
 )
@@ -56,19 +56,8 @@ def get_department(department_id: int) -> Department:
     return dept
 
 
-# Built once (the door QR is the hottest path): SQLAlchemy reuses the statements' cache keys.
-_LAB_BY_TOKEN = select(Lab).where(Lab.qr_token == bindparam("token"))
-_LAB_BY_TOKEN_WITH_COLLEGE = _LAB_BY_TOKEN.options(joinedload(Lab.college))
-
-
-def lab_by_token(token: str, *, with_college: bool = False) -> Lab:
-    """The lab whose door QR carries this token. A re-issued token is Gone, never another lab.
-
-    ``with_college`` loads the college in the same statement (the QR API's card shows its name).
-    """
-    lab = db.session.scalar(_LAB_BY_TOKEN_WITH_COLLEGE if with_college else _LAB_BY_TOKEN, {"token": token})
-    if lab is not None:
-        return lab
+def _refuse_token(token: str):
+    """A token no lab carries: Gone if it was re-issued (art. 24(1) plates get replaced), else NotFound."""
     if db.session.scalar(select(RetiredQrToken.id).where(RetiredQrToken.token == token)):
         raise Gone(
             _(
@@ -77,6 +66,45 @@ def lab_by_token(token: str, *, with_college: bool = False) -> Lab:
             )
         )
     raise NotFound(_("This QR code does not belong to any lab. Check that the whole code was scanned."))
+
+
+# The hot read paths (QR scan, a lab's checklist) read plain rows on the session's connection: no
+# entity, no identity map (~0.15 ms a lab). LabRef is what the policy and art. 22 need of a lab.
+_l = Lab.__table__.c
+_LAB_REF_COLUMNS = (_l.id, _l.college_id, _l.category, _l.hazard_tags)
+_LAB_REF = select(*_LAB_REF_COLUMNS).where(_l.id == bindparam("lab_id"))
+_LAB_REF_BY_TOKEN = select(*_LAB_REF_COLUMNS).where(_l.qr_token == bindparam("token"))
+# The door card: LabSchema's columns with the college's name (one statement).
+_LAB_CARD_BY_TOKEN = (
+    select(_l.id, _l.code, _l.name, _l.name_en, _l.building, _l.floor, _l.room, _l.college_id,
+           College.__table__.c.name.label("college_name"), _l.category, _l.hazard_tags, _l.phone, _l.active)
+    .select_from(Lab.__table__.join(College.__table__, College.__table__.c.id == _l.college_id))
+    .where(_l.qr_token == bindparam("token"))
+)
+
+
+def lab_ref(lab_id: int) -> LabRef:
+    """The lab's id, college, category and hazards; NotFound if there is no such lab."""
+    row = db.session.connection().execute(_LAB_REF, {"lab_id": lab_id}).first()
+    if row is None:
+        raise NotFound(_("No such lab."))
+    return LabRef(*row)
+
+
+def lab_ref_by_token(token: str) -> LabRef:
+    """The lab whose door QR carries this token. A re-issued token is Gone, never another lab."""
+    row = db.session.connection().execute(_LAB_REF_BY_TOKEN, {"token": token}).first()
+    if row is None:
+        _refuse_token(token)
+    return LabRef(*row)
+
+
+def lab_card_by_token(token: str):
+    """``lab_ref_by_token``'s lab as one row of the door card's columns (see schemas.lab_card)."""
+    row = db.session.connection().execute(_LAB_CARD_BY_TOKEN, {"token": token}).first()
+    if row is None:
+        _refuse_token(token)
+    return row
 
 
 def labs_in_scope(user, action: Action = Action.VIEW_LAB, college_id: int | None = None) -> list[Lab]:

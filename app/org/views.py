@@ -43,7 +43,7 @@ def home():
 def lab_by_qr(token: str):
     """Scanning the door plate lands here (login first if needed, then back here)."""
     try:
-        lab = services.lab_by_token(token)
+        lab = services.lab_ref_by_token(token)  # a row, not the entity: every door scan lands here
     except DomainError as err:
         return render_template("org/qr_invalid.html", message=err.message, status=err.status), err.status
     if not current_user.is_authenticated:

@@ -101,7 +101,7 @@ def offline_bundle(user, config) -> dict:
         body["daily_done_today"] = (lab.id in done) if lab.id in officer_labs else None
         entries = []
         for checklist in in_service:
-            levels = checklists.allowed_levels(user, lab, checklist)
+            levels = checklists.allowed_levels(user, lab, checklist.kind)
             if not levels:
                 continue
             version = versions[checklist.key]

@@ -94,3 +94,28 @@ def test_openapi_documents_the_checklist_routes(client, world):
                  "/api/checklist-versions/{version_id}"):
         op = paths[path]["get"]
         assert "200" in op["responses"] and "404" in op["responses"] and "403" in op["responses"]
+
+
+def test_lab_checklist_body_equals_the_schema_dump(client, world):
+    # The hot path builds its header by hand (schemas.lab_checklist_header): same as LabChecklistSchema.
+    from app.checklists.schemas import LabChecklistSchema
+    from app.checklists.services import allowed_levels, items_for_lab
+
+    a, b, chem, computer, bio = world
+    for user, labs in ((make_user(Role.inspector, college=a), (chem, computer)),
+                       (make_user(Role.inspector), (bio, chem))):
+        login(client, user)
+        for lab in labs:
+            resp = client.get(f"/api/labs/{lab.id}/checklists/full")
+            version = services.current_version("full")
+            schema_body = LabChecklistSchema(exclude=("levels",)).dump(_VersionView(version, items_for_lab(version, lab)))
+            schema_body["levels"] = allowed_levels(user, lab, version.checklist.kind)
+            assert schema_body["levels"] and resp.get_json() == schema_body
+
+
+class _VersionView:
+    """A version restricted to a lab's items, as the schema reads it."""
+
+    def __init__(self, version, items):
+        self.checklist, self.id, self.number = version.checklist, version.id, version.number
+        self.title, self.title_en, self.items = version.title, version.title_en, items

@@ -59,8 +59,8 @@ def test_readers_without_an_inspecting_role_run_nothing(world):
 def test_allowed_levels_for_one_list(world):
     a, b, lab, other = world
     full = services.get_checklist("full")
-    assert services.allowed_levels(make_user(Role.inspector, college=a), lab, full) == ["college"]
-    assert services.allowed_levels(make_user(Role.lab_officer, lab=lab), lab, full) == []
+    assert services.allowed_levels(make_user(Role.inspector, college=a), lab, full.kind) == ["college"]
+    assert services.allowed_levels(make_user(Role.lab_officer, lab=lab), lab, full.kind) == []
 
 
 def test_current_version_and_get_version_raise_not_found(world):

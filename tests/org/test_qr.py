@@ -77,3 +77,20 @@ def test_replaced_token_says_so_even_when_logged_out(client):
 
     services.reissue_qr_token(lab)
     assert client.get(f"/l/{old}").status_code == 410
+
+
+def test_qr_api_card_equals_the_lab_detail_schema(client):
+    # The QR API builds the card from rows (schemas.lab_card); it must say what LabDetailSchema says.
+    from app.org.schemas import LabDetailSchema
+
+    lab = make_lab(category="chemistry", hazard_tags=["hazardous_chemicals", "highly_toxic"])
+    lab.name_en = "Organic lab"
+    make_user(Role.lab_officer, lab=lab)
+    make_user(Role.lab_officer, lab=lab)
+    inactive = make_user(Role.lab_officer, lab=lab)
+    inactive.active = False
+    db.session.commit()
+    login(client, make_user(Role.inspector))
+    body = client.get(f"/api/qr/{lab.qr_token}").get_json()
+    assert body == LabDetailSchema().dump(db.session.get(Lab, lab.id))
+    assert len(body["officers"]) == 2 and body["college_name"] == lab.college.name

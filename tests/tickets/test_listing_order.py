@@ -164,14 +164,14 @@ def test_the_open_part_walks_its_index_without_sorting(w, mixed):
     conn = db.session.connection()
     captured = []
 
-    def run(stmt):
-        captured.append(stmt)
+    def run(stmt, params):
+        captured.append(stmt.params(**params))
         return []
 
     for user in (w.admin, w.leader):
         captured.clear()
-        services._in_scope(run, services._LISTING, user, limit=50)
-        services._in_scope(run, services._LISTING, user, limit=50, state="closed")
+        services._in_scope(run, "test", services._LISTING, user, limit=50)
+        services._in_scope(run, "test", services._LISTING, user, limit=50, state="closed")
         assert len(captured) == 3  # open part, closed part (the open one "came back" empty), closed filter
         for stmt in captured:
             sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
@@ -189,3 +189,25 @@ def test_the_open_part_walks_its_index_without_sorting(w, mixed):
                 assert ("ix_rectification_tickets_open_deadline_id" in plan
                         or "ix_rectification_tickets_state_deadline_id" in plan), plan
     db.session.rollback()
+
+
+def test_a_reused_listing_plan_sees_the_current_time_and_the_current_roles(w, mixed):
+    # The statements are built once per listing shape (services._listing_plan): "overdue" must still
+    # compare with the time of each request, and a changed role must change the scope at once.
+    from app.auth import services as auth
+
+    fresh = make_ticket(w.lab)
+    fresh.deadline = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    assert fresh.id not in [r[0] for r in services.ticket_rows_in_scope(w.admin, overdue=True, limit=500)]
+    fresh.deadline = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert fresh.id in [r[0] for r in services.ticket_rows_in_scope(w.admin, overdue=True, limit=500)]
+
+    leader = make_user(Role.college_leader, college=w.college)
+    before = [r[0] for r in services.ticket_rows_in_scope(leader, limit=500)]
+    assert before == old_listing(leader, limit=500)
+    auth.grant_role(leader, Role.college_leader, college_id=w.other_lab.college_id)
+    db.session.commit()
+    after = [r[0] for r in services.ticket_rows_in_scope(leader, limit=500)]
+    assert after == old_listing(leader, limit=500) and set(after) > set(before)

@@ -140,6 +140,18 @@ _LAB_OFFICER_CONTACTS = (
 )
 
 
+def officer_contacts_selectable():
+    """Every lab's active officers as a selectable (lab_id, officer_id, officer_name, officer_phone),
+    for a query that reads a lab and its officers in one statement (org's QR card)."""
+    return (
+        select(RoleAssignment.lab_id, User.id.label("officer_id"), User.name.label("officer_name"),
+               User.phone.label("officer_phone"))
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == Role.lab_officer, User.active)
+        .subquery("officers")
+    )
+
+
 def lab_officer_contacts(lab_id: int):
     """The lab's active officers as plain rows (id, name, username, phone), sorted by name.
 

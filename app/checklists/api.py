@@ -42,10 +42,11 @@ def lab_checklists(lab_id: int):
      response=LabChecklistSchema, tags=["checklists"],
      responses={404: "No such lab, or no list with this key in service"})
 def lab_checklist(lab_id: int, key: str):
-    lab = org_services.lab_ref(lab_id)  # a row, not the entity (hot path)
+    # The lab as a row and the list's current version in one statement; the version's items come
+    # from the per-process snapshot (versions are immutable).
+    lab, served = services.lab_and_current_snapshot(lab_id, key)
     authorize(current_user, Action.VIEW_LAB, lab)
-    # The version's items come from the per-process snapshot (versions are immutable).
-    snapshot = services.current_snapshot(key)
+    snapshot = served()
     body = lab_checklist_header(snapshot)
     body["items"] = [snapshot.item_json[i.id] for i in services.snapshot_items_for_lab(snapshot, lab)]  # read-only
     body["levels"] = services.allowed_levels(current_user, lab, snapshot.kind)

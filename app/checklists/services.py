@@ -300,18 +300,37 @@ def _read_snapshot(version_id: int) -> VersionSnapshot:
 
 
 _c = Checklist.__table__.c
-_CURRENT_VERSION_BY_KEY = select(_c.current_version_id).where(_c.key == bindparam("key"))  # built once
+_lab_and_version_statement = None
 
 
-def current_snapshot(key: str) -> VersionSnapshot:
-    """The version currently served for a list (its key and kind are on the snapshot); NotFound if
-    the list is unknown or retired. One single-column SELECT: the version itself comes from the cache."""
-    row = db.session.connection().execute(_CURRENT_VERSION_BY_KEY, {"key": key}).first()
+def lab_and_current_snapshot(lab_id: int, key: str):
+    """The lab (a LabRef) and a function answering the version currently served for the list ``key``,
+    read in one statement: org's LabRef select with the list's id and current version as scalar
+    subqueries (each round trip costs ~0.2 ms on PostgreSQL; this is the checklist API's hot path).
+    NotFound at once for no such lab; the function raises NotFound for an unknown list or one not
+    in service, so the caller can ask the policy about the lab first."""
+    from app.org.models import LabRef
+    from app.org.services import lab_ref_select
+
+    global _lab_and_version_statement
+    if _lab_and_version_statement is None:  # built once (on first use: org imports this module's peers)
+        by_key = _c.key == bindparam("key")
+        _lab_and_version_statement = lab_ref_select().add_columns(
+            select(_c.id).where(by_key).scalar_subquery().label("checklist_id"),
+            select(_c.current_version_id).where(by_key).scalar_subquery().label("current_version_id"),
+        )
+    row = db.session.connection().execute(_lab_and_version_statement, {"lab_id": lab_id, "key": key}).first()
     if row is None:
-        raise NotFound(_("No checklist named %(key)s.", key=key))
-    if row.current_version_id is None:
-        raise NotFound(_("Checklist %(key)s is not in service.", key=key))
-    return version_snapshot(row.current_version_id)
+        raise NotFound(_("No such lab."))
+
+    def snapshot() -> VersionSnapshot:
+        if row.checklist_id is None:
+            raise NotFound(_("No checklist named %(key)s.", key=key))
+        if row.current_version_id is None:
+            raise NotFound(_("Checklist %(key)s is not in service.", key=key))
+        return version_snapshot(row.current_version_id)
+
+    return LabRef(*row[:4]), snapshot
 
 
 def snapshot_items_for_lab(snapshot: VersionSnapshot, lab: Any) -> list[ItemSnapshot]:

@@ -7,8 +7,6 @@ from flask_login import current_user, login_required
 from app.apidoc import doc
 from app.policy import Action, authorize
 
-from app.auth.services import lab_officer_contacts
-
 from . import services
 from .models import LabRef
 from .schemas import LabDetailSchema, LabSchema, lab_card
@@ -45,6 +43,7 @@ def lab(lab_id: int):
 @doc("Resolve a door QR token to its lab", response=LabDetailSchema, responses={410: "The code was replaced"})
 def lab_by_token(token: str):
     # The hottest read (every door scan): rows, not entities (see services.lab_card_by_token).
-    row = services.lab_card_by_token(token)
-    authorize(current_user, Action.VIEW_LAB, LabRef(row.id, row.college_id, row.category, row.hazard_tags))
-    return lab_card(row, lab_officer_contacts(row.id))
+    rows = services.lab_card_by_token(token)
+    lab = rows[0]
+    authorize(current_user, Action.VIEW_LAB, LabRef(lab.id, lab.college_id, lab.category, lab.hazard_tags))
+    return lab_card(rows)

@@ -42,15 +42,17 @@ class LabDetailSchema(LabSchema):
         return _OFFICERS.dump(lab_officer_contacts(lab.id))
 
 
-def lab_card(row, officers) -> dict:
-    """LabDetailSchema's output from a card row (org.services.lab_card_by_token) and officer rows,
-    without marshmallow on the QR path; tests/org/test_lab_card.py holds the two equal."""
+def lab_card(rows) -> dict:
+    """LabDetailSchema's output from the card rows of org.services.lab_card_by_token (the lab's columns,
+    then an officer's), without marshmallow on the QR path; tests/org/test_qr.py holds the two equal."""
+    row = rows[0]
     return {
         "id": row.id, "code": row.code, "name": row.name, "name_en": row.name_en, "building": row.building,
         "floor": row.floor, "room": row.room, "college_id": row.college_id, "college_name": row.college_name,
         "category": row.category.value, "hazard_tags": list(row.hazard_tags or ()), "phone": row.phone,
         "active": row.active,
-        "officers": [{"id": o.id, "name": o.name, "phone": o.phone} for o in officers],
+        "officers": [{"id": r.officer_id, "name": r.officer_name, "phone": r.officer_phone}
+                     for r in rows if r.officer_id is not None],
     }
 
 

@@ -311,3 +311,26 @@ def test_the_new_inspection_s_answer_is_what_its_stored_state_says(client, w):
     assert body["complete"] is False
     again = client.post("/api/inspections", json=payload)
     assert again.status_code == 200 and again.get_json() == body
+
+
+def test_photo_arriving_after_validation_is_not_reported_missing(client, w, monkeypatch):
+    """A photo whose upload commits between the submit's validation and its commit (two phones, or
+    a retried upload racing the submit) is not listed as missing in the 201."""
+    from app.inspections import services
+
+    login(client, w.inspector_a)
+    item = photo_item(w)
+    uuids = [new_uuid(), new_uuid()]
+    assert put(client, uuids[0], photo_bytes(seed=5)).status_code == 201
+    real_validate = services._validate
+
+    def validate_before_the_upload_landed(*args, **kwargs):
+        lab, version, items, _arrived = real_validate(*args, **kwargs)
+        return lab, version, items, set()  # as read before uuids[0]'s upload committed
+
+    monkeypatch.setattr(services, "_validate", validate_before_the_upload_landed)
+    payload = inspection_payload(w.lab_a, w.full, results={item.id: "fail"}, photos={item.id: uuids})
+    body = client.post("/api/inspections", json=payload).get_json()
+    assert body["complete"] is False and body["missing_photos"] == [uuids[1]]
+    detail = client.get(f"/api/inspections/{body['id']}").get_json()
+    assert detail["missing_photos"] == body["missing_photos"]

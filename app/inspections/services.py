@@ -23,6 +23,7 @@ from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.org.models import Lab
+from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
 from app.timeutil import to_utc_naive, utcnow
@@ -327,9 +328,10 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         if photo["photo_uuid"] not in arrived:
             missing.setdefault(photo["photo_uuid"])
     if missing:
-        # A photo whose upload committed after the validation read above is not missing: one
-        # query, only when some were, so the common all-arrived submit pays nothing.
-        late = set(db.session.scalars(select(Photo.uuid).where(Photo.uuid.in_(list(missing)))))
+        # A photo whose upload committed after the validation read above is not missing (it is the
+        # failed item's evidence, art. 29): asked again only when some were, so the common submit
+        # pays nothing.
+        late = photo_services.photos_by_uuid(missing)
         missing = {uuid: None for uuid in missing if uuid not in late}
     return SubmitOutcome(
         inspection.id, uuid, created=True, status=InspectionStatus(list(missing), sorted(ticket_ids))
@@ -431,7 +433,6 @@ def lab_inspections(lab_id: int, limit: int = 50) -> list[dict]:
 
 def inspection_detail(inspection: Inspection, user: User) -> dict:
     """Every answer with the article and text of the version it was answered against."""
-    from app.photos import services as photos
     from app.tickets.models import RectificationTicket
 
     version = checklists.get_version(inspection.checklist_version_id)
@@ -445,7 +446,7 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     ).all()
     items = {i.id: i for i in version.items}
     uuids = [ref.photo_uuid for a in answers for ref in a.photo_refs]
-    arrived = photos.photos_by_uuid(uuids)
+    arrived = photo_services.photos_by_uuid(uuids)
     tickets = dict(
         db.session.execute(
             select(RectificationTicket.answer_id, RectificationTicket.id).where(
@@ -462,7 +463,7 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
         refs = []
         for ref in a.photo_refs:
             got = ref.photo_uuid in arrived
-            urls = photos.urls_for(ref.photo_uuid) if got else {}
+            urls = photo_services.urls_for(ref.photo_uuid) if got else {}
             refs.append(
                 {
                     "uuid": ref.photo_uuid,

@@ -16,6 +16,7 @@ from sqlalchemy.pool import Pool
 
 from config import CONFIGS, Config, load_dev_secret
 
+from . import transactions
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,8 @@ def _begin_by_request_kind(conn):
     writer threads) about 1 submit in 650 failed with "database is locked": a transaction that
     holds a read snapshot cannot upgrade to a write once another writer has committed, and SQLite
     says so at once (busy_timeout cannot wait that out). BEGIN IMMEDIATE waits for the write lock
-    up front (up to busy_timeout) instead; pysqlite then adds no BEGIN of its own. Reads
+    up front (up to busy_timeout) instead; pysqlite then adds no BEGIN of its own. A view marked
+    write_lock_at_first_write sends it just before its first write instead (app/transactions.py). Reads
     (GET/HEAD/OPTIONS) and work outside a request (CLI, nightly jobs, tests' own sessions) keep
     pysqlite's default (BEGIN before the first write), so under WAL readers never queue behind
     the write lock and a read sees the latest commit.
@@ -105,7 +107,8 @@ def _begin_by_request_kind(conn):
     not write: _refuse_writes_in_read_requests makes any attempt fail loudly.
     """
     if conn.dialect.name == "sqlite":
-        if conn.dialect.driver == "pysqlite" and has_request_context() and not _is_read_request():
+        if (conn.dialect.driver == "pysqlite" and has_request_context() and not _is_read_request()
+                and not transactions.defers_write_lock()):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and g and g.get(_READ_REQUEST):
         dbapi_connection = conn.connection.dbapi_connection
@@ -172,6 +175,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         app.config["PHOTO_STORE"] = str(instance / "photos")
 
     _init_extensions(app)
+    transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _mark_read_request)

@@ -9,6 +9,7 @@ from app.errors import InvalidInput
 from app.org.models import Lab
 from app.extensions import db
 from app.policy import Action, authorize
+from app.transactions import write_lock_at_first_write
 
 from . import services
 from .schemas import (
@@ -37,6 +38,7 @@ def _json_body() -> dict:
 
 
 @bp.post("/inspections")
+@write_lock_at_first_write  # a twin submit is settled by the unique UUID, not by the lock
 @login_required
 @doc(
     "Submit a whole inspection (idempotent by the client's UUID)",

@@ -8,7 +8,8 @@ For each database: a fresh database with the demo university (`flask demo-data`:
 2 workers, gthread with 4 threads each, 127.0.0.1 only) and, beside it, the ceiling:
 bench/bare_app.py (one trivial JSON endpoint) served by gunicorn with the same flags. wrk drives
 each path in --rounds rounds of --duration seconds with --connections connections, each round
-right after a run of the ceiling, and the path's ratio is to the ceilings measured beside it.
+between two runs of the ceiling; a round's ratio is to the mean of those two, and the path's
+ratio is the median of its rounds' ratios (see combine).
 
 Paths (each logged in through POST /api/login, as the PWA is):
   qr_api      GET  /api/qr/<token>                     school inspector, tokens of every lab in turn
@@ -298,17 +299,27 @@ def run_wrk(url: str, script: str | None, duration: int, connections: int, threa
 
 
 def combine(rounds: list[dict], beside: list[dict]) -> dict:
-    """Rounds of one path (and the ceiling runs beside them) as one result: the median round's
-    throughput, the ratio of that to the median of the ceilings measured beside it, and the worst
-    round's p99 (wrk reports percentiles per run; the worst is the conservative reading).
+    """Rounds of one path (and the ceiling runs around them) as one result.
 
-    Medians, not means: this VM now and then stalls for a few seconds (a ceiling round of ~2,100
-    req/s between rounds of ~6,000), and one such round moved a mean ratio by 0.05 either way."""
+    Each round runs between two ceiling runs (ceiling, path, ceiling, path, ..., ceiling); a round's
+    ratio is its throughput over the mean of the two ceilings on either side of it, and the path's
+    ratio is the median of its rounds' ratios. Why paired and why medians: this VM has phases
+    of several seconds in which the bare endpoint alone runs at half speed (2,100-2,600 req/s
+    between runs of ~6,000; 30-40 % of the CPU then stays idle, so it is not other load), and a
+    ratio of medians taken over different phases moved by 0.05-0.1 from one run to the next.
+    The worst round's p99 is reported (wrk reports percentiles per run; the worst is the
+    conservative reading). ``beside`` may also be the ceiling runs alone (rounds is beside)."""
+    paired = len(beside) == len(rounds) + 1
+    if paired:
+        ratios = [r["rps"] / ((beside[i]["rps"] + beside[i + 1]["rps"]) / 2) for i, r in enumerate(rounds)]
+    else:
+        ratios = [r["rps"] / statistics.median(c["rps"] for c in beside) for r in rounds]
     rps = statistics.median(r["rps"] for r in rounds)
     ceiling_rps = statistics.median(c["rps"] for c in beside)
     p50s = sorted(r["p50_ms"] for r in rounds)
     return {
-        "rps": rps, "ceiling_rps": ceiling_rps, "ratio": rps / ceiling_rps,
+        "rps": rps, "ceiling_rps": ceiling_rps, "ratio": statistics.median(ratios),
+        "ratio_rounds": ratios, "ratio_of_medians": rps / ceiling_rps,
         "rps_rounds": [r["rps"] for r in rounds],
         "p50_ms": p50s[len(p50s) // 2], "p99_ms": max(r["p99_ms"] for r in rounds),
         "p99_rounds": [r["p99_ms"] for r in rounds], "ceiling_rounds": [c["rps"] for c in beside],
@@ -444,6 +455,9 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
                                           args.wrk_threads, workdir))
                     rounds.append(run_wrk(server.url, script, args.duration, args.connections, args.wrk_threads,
                                           workdir))
+                # One more ceiling run after the last round: every round then sits between two.
+                beside.append(run_wrk(ceiling.url + "/ping", None, args.duration, args.connections,
+                                      args.wrk_threads, workdir))
                 ceilings += beside
                 results[name] = r = combine(rounds, beside)
                 with open(server.log, "rb") as fh:
@@ -453,7 +467,8 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
                 kinds = re.findall(r"^([\w.]+(?:Error|Exception)[^\n]{0,160})$", tail, re.M)
                 r["server_error_kinds"] = sorted(set(kinds))[:5]
                 print(f"[{kind}] {name}: {r['rps']:.0f} req/s, ceiling beside it {r['ceiling_rps']:.0f} "
-                      f"(rounds {', '.join(f'{c:.0f}' for c in r['ceiling_rounds'])}), ratio {r['ratio']:.3f}, "
+                      f"(rounds {', '.join(f'{c:.0f}' for c in r['ceiling_rounds'])}), ratio {r['ratio']:.3f} "
+                      f"(rounds {', '.join(f'{x:.2f}' for x in r['ratio_rounds'])}), "
                       f"p99 {r['p99_ms']:.1f} ms (rounds {', '.join(f'{p:.0f}' for p in r['p99_rounds'])}), "
                       f"non-2xx/3xx {r['non_2xx_3xx']} {r.get('refused_examples') or ''} "
                       f"server errors logged {r['server_errors_logged']} {r['server_error_kinds'] or ''}", flush=True)
@@ -508,8 +523,9 @@ def table(kind: str, r: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    ap.add_argument("--duration", type=int, default=5, help="seconds per round, for a path and for the ceiling (default 5)")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds per path, each a ceiling run then a path run (default 3)")
+    ap.add_argument("--duration", type=int, default=4, help="seconds per round, for a path and for the ceiling (default 4)")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds per path, each between two ceiling runs (default 5)")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
@@ -522,7 +538,7 @@ def main(argv=None) -> int:
         return 2
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x gthread {args.threads} threads; "
-          f"wrk {args.wrk_threads} threads, {args.connections} connections, {args.rounds} rounds x ({args.duration}s ceiling + {args.duration}s path) per path", flush=True)
+          f"wrk {args.wrk_threads} threads, {args.connections} connections, {args.rounds} rounds of {args.duration}s per path, each between two {args.duration}s ceiling runs", flush=True)
     all_results = {}
     with tempfile.TemporaryDirectory(prefix="labsafe-bench-") as tmp:
         for kind in kinds:

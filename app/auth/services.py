@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -140,16 +140,24 @@ _LAB_OFFICER_CONTACTS = (
 )
 
 
-def officer_contacts_selectable():
-    """Every lab's active officers as a selectable (lab_id, officer_id, officer_name, officer_phone),
-    for a query that reads a lab and its officers in one statement (org's QR card)."""
-    return (
-        select(RoleAssignment.lab_id, User.id.label("officer_id"), User.name.label("officer_name"),
-               User.phone.label("officer_phone"))
-        .join(User, User.id == RoleAssignment.user_id)
-        .where(RoleAssignment.role == Role.lab_officer, User.active)
-        .subquery("officers")
+def with_officer_contacts(from_clause, lab_id_column):
+    """``from_clause`` outer-joined to the active officers of the lab ``lab_id_column`` names: the joined
+    clause and the columns (officer_id, officer_name, officer_phone), one row per officer, one row of
+    NULLs when there is none; for a query that reads a lab and its officers in one statement (org's
+    QR card).
+
+    Plain outer joins, the officer's activity in a correlated EXISTS: SQLite cannot flatten a joined
+    subquery on the right of a LEFT JOIN and built the school's whole officer list on every door scan
+    (a scan of role_assignments, growing with the school); this reads the lab's assignments by index."""
+    roles, officer, users = RoleAssignment.__table__.alias("officer_roles"), User.__table__.alias("officers"), User.__table__
+    active = exists().where(users.c.id == roles.c.user_id, users.c.active)
+    joined = (
+        from_clause
+        .outerjoin(roles, and_(roles.c.lab_id == lab_id_column, roles.c.role == Role.lab_officer, active))
+        .outerjoin(officer, officer.c.id == roles.c.user_id)
     )
+    return joined, (officer.c.id.label("officer_id"), officer.c.name.label("officer_name"),
+                    officer.c.phone.label("officer_phone"))
 
 
 def lab_officer_contacts(lab_id: int):

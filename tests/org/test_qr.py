@@ -94,3 +94,24 @@ def test_qr_api_card_equals_the_lab_detail_schema(client):
     body = client.get(f"/api/qr/{lab.qr_token}").get_json()
     assert body == LabDetailSchema().dump(db.session.get(Lab, lab.id))
     assert len(body["officers"]) == 2 and body["college_name"] == lab.college.name
+
+
+def test_qr_card_reads_only_the_labs_own_officers(client, is_postgres):
+    # A lab whose officers are all inactive still has a card (no officers); the query reads the scanned
+    # lab's role assignments by index, not the school's (SQLite once built every officer per scan).
+    from app.org.services import _LAB_CARD_BY_TOKEN
+
+    lab = make_lab()
+    gone = make_user(Role.lab_officer, lab=lab)
+    gone.active = False
+    for _ in range(3):
+        make_user(Role.lab_officer, lab=make_lab())
+    db.session.commit()
+    login(client, make_user(Role.inspector))
+    body = client.get(f"/api/qr/{lab.qr_token}").get_json()
+    assert body["id"] == lab.id and body["officers"] == []
+    if not is_postgres:
+        sql = str(_LAB_CARD_BY_TOKEN.compile(dialect=db.engine.dialect))
+        plan = [row[3] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + sql, ("lab_officer", lab.qr_token)).all()]
+        assert not [step for step in plan if step.startswith(("SCAN", "MATERIALIZE"))], plan

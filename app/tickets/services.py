@@ -186,15 +186,20 @@ def _ticket_insert():
     return insert(table).values(department_id=department).returning(table.c.id, table.c.department_id)
 
 
+_EVENT_INSERT = insert(TicketEvent.__table__)
+
+
 def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, severity: Severity,
                    department_code: str | None, actor_id: int | None, config: dict,
-                   inspection_id: int | None = None, answer_id: int | None = None, item_id: int | None = None) -> int:
+                   inspection_id: int | None = None, answer_id: int | None = None, item_id: int | None = None,
+                   lab=None) -> int:
     """Insert a new ticket and its history with Core (no ORM flush), notify, return its id. Does not commit.
 
     The row, its "created" event (art. 30) and the notices are what the ORM path wrote. A major
     hazard is reported to the college at once (art. 29): the row is stored at college level with
     the college's deadline, as the ORM's insert-then-update left it (version 2), and both the
-    creation and that escalation are recorded as events.
+    creation and that escalation are recorded as events. ``lab``: the lab as the caller read it
+    (``name`` and ``college_id``: a Lab, or the submit's row), or None to read it here.
     """
     now = utcnow()
     major = severity == Severity.major
@@ -214,27 +219,29 @@ def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, s
         events.append({**created, "actor_id": None, "kind": "escalate", "from_state": S.open.value,
                        "from_level": TicketLevel.lab.value, "to_level": TicketLevel.college.value,
                        "note": MAJOR_AT_ONCE})
-    db.session.execute(insert(TicketEvent.__table__), events)
+    db.session.connection().execute(_EVENT_INSERT, events)
     ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, description=description,
                         severity=severity, level=level, department_id=department_id)
-    lab = db.session.get(Lab, lab_id)  # in the session already when an inspection opened the ticket
-    notices.notify(
-        notices.lab_officers(lab_id), kind=notices.NEW_TICKET, title=_ticket_title(ticket, lab),
-        body=description, link=ticket_link(ticket), ticket_id=ticket_id, lab_id=lab_id,
+    if lab is None:
+        lab = db.session.get(Lab, lab_id)
+    notices.notify_lab_officers(
+        lab_id, kind=notices.NEW_TICKET, title=_ticket_title(ticket, lab),
+        body=description, link=ticket_link(ticket), ticket_id=ticket_id,
         config=config, dedupe_key=f"ticket:{ticket_id}:created",
     )
     if major:
-        _notify_level(ticket, config)
+        _notify_level(ticket, config, lab)
     return ticket_id
 
 
 def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | None, config: dict,
-                                  answer_is_new: bool = False) -> int:
+                                  answer_is_new: bool = False, lab=None) -> int:
     """Every failed item becomes a ticket for the lab's safety officers (art. 29); returns its id.
 
     Idempotent: one failed answer has exactly one ticket (unique answer_id). ``answer_is_new``:
     the answer was inserted in this transaction, so it has no ticket yet and the lookup is
-    skipped (the unique answer_id still guards it). Does not commit: the caller commits the
+    skipped (the unique answer_id still guards it). ``lab``: the inspection's lab if the caller read
+    it (``name``, ``college_id``), so it is not read again. Does not commit: the caller commits the
     inspection and its tickets together. The ticket is routed to the functional department of
     its article (art. 9); a major hazard goes to the college at once (art. 29). The lab's
     officers (and the college / department for a major one) are notified.
@@ -248,7 +255,7 @@ def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | N
     return _insert_ticket(
         lab_id=inspection.lab_id, inspection_id=inspection.id, answer_id=answer.id, item_id=item.id,
         article=item.article, title=item.text, description=answer.note or "", severity=Severity(_v(item.severity)),
-        department_code=department_code_for_item(item), actor_id=actor_id, config=config,
+        department_code=department_code_for_item(item), actor_id=actor_id, config=config, lab=lab,
     )
 
 
@@ -292,8 +299,9 @@ def _raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dic
     return ev
 
 
-def _notify_level(ticket: RectificationTicket, config: dict) -> None:
-    lab = db.session.get(Lab, ticket.lab_id)
+def _notify_level(ticket: RectificationTicket, config: dict, lab=None) -> None:
+    if lab is None:
+        lab = db.session.get(Lab, ticket.lab_id)
     title = _ticket_title(ticket, lab)
     common = dict(title=title, link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id, config=config)
     level = _v(ticket.level)

@@ -334,3 +334,39 @@ def test_photo_arriving_after_validation_is_not_reported_missing(client, w, monk
     assert body["complete"] is False and body["missing_photos"] == [uuids[1]]
     detail = client.get(f"/api/inspections/{body['id']}").get_json()
     assert detail["missing_photos"] == body["missing_photos"]
+
+
+@pytest.mark.parametrize("few_parameters", [False, True])
+def test_answers_are_stored_as_sent_with_ids_in_checklist_order(client, w, monkeypatch, few_parameters):
+    """The answers' INSERT (one statement: arrays through unnest on PostgreSQL, a prepared multi-row
+    VALUES on SQLite, SQLAlchemy's batches past SQLite's parameter limit) stores every value as sent,
+    text that means something in SQL or array syntax included, with ids following the items'
+    positions whatever order the phone sent them in."""
+    from tests.factories.inspections import make_checklist_version
+
+    if few_parameters and db.engine.dialect.name == "sqlite":
+        # Past the limit SQLite takes SQLAlchemy's batches. PostgreSQL's unnest has no such limit
+        # (there the same answers go the same way once more).
+        monkeypatch.setattr(db.engine.dialect, "insertmanyvalues_max_parameters", 9)
+
+    notes = ["NULL", "{a,b}", 'say "hi"', "back\\slash", "", "换行\n第二行", " spaces ", "it's", "{,}", "\t"]
+    version = make_checklist_version(items=[{"article": f"{n + 12}", "text": f"条目{n}"} for n in range(len(notes))])
+    results = ["pass", "fail", "na", "pass", "na", "pass", "fail", "pass", "na", "pass"]
+    items = version.items
+    login(client, w.inspector_a)
+    payload = inspection_payload(w.lab_a, version, results={i.id: r for i, r in zip(items, results)},
+                                 notes={i.id: n for i, n in zip(items, notes)})
+    payload["answers"].reverse()
+    r = client.post("/api/inspections", json=payload)
+    assert r.status_code == 201, r.get_json()
+    rows = db.session.execute(
+        select(InspectionAnswer.item_id, InspectionAnswer.position, InspectionAnswer.result, InspectionAnswer.note)
+        .where(InspectionAnswer.inspection_id == r.get_json()["id"]).order_by(InspectionAnswer.id)
+    ).all()
+    assert [(a, p, res.value, n) for a, p, res, n in rows] == [
+        (i.id, i.position, res, n) for i, res, n in zip(items, results, notes)
+    ]
+    tickets = db.session.execute(
+        select(RectificationTicket.item_id, RectificationTicket.description).order_by(RectificationTicket.id)
+    ).all()
+    assert [tuple(t) for t in tickets] == [(items[1].id, "{a,b}"), (items[6].id, " spaces ")]

@@ -70,9 +70,10 @@ def test_tickets_opened_by_an_inspection_are_stored_as_before(app, w):
     assert title == f"{w.lab.name} · 23 · {general.text}"
 
 
-def test_opening_a_ticket_for_a_new_answer_takes_five_statements(app, w):
-    """INSERT ticket (department by subquery) RETURNING, INSERT event, the officers, their notices
-    and e-mails: no lookup of an existing ticket, of the department or of the lab."""
+def test_opening_a_ticket_for_a_new_answer_takes_four_statements(app, w):
+    """INSERT ticket (department by subquery) RETURNING, INSERT event, the officers' notices (the
+    officers read inside it) and their e-mails: no lookup of an existing ticket, of the department,
+    of the lab or of the officers on their own."""
     version = make_checklist_version(items=ITEMS[:1])
     item = version.items[0]
     engine = db.session.get_bind()
@@ -92,4 +93,43 @@ def test_opening_a_ticket_for_a_new_answer_takes_five_statements(app, w):
 
     statements({})  # warm: the version snapshot, the compiled statements
     passed, failed = statements({}), statements({item.id: "fail"})
-    assert len(failed) - len(passed) == 5, failed
+    assert len(failed) - len(passed) == 4, failed
+
+
+def test_lab_officers_get_the_notices_and_emails_notify_wrote(app, w):
+    """notify_lab_officers reads the officers inside its INSERT: the same notices, e-mails and
+    returned ids as notify(lab_officers(...)), with officers without an address, inactive, listed
+    twice or already holding the notice (dedupe), and none at all for a lab without officers."""
+    from app.auth.models import Role, RoleAssignment
+    from app.notifications import services as notices
+    from app.notifications.models import OutboxEmail
+    from tests.factories import make_lab, make_user
+
+    make_user(Role.lab_officer, lab=w.lab, email="")
+    make_user(Role.lab_officer, lab=w.lab).active = False
+    w.officer2.roles.append(RoleAssignment(role=Role.lab_officer, lab_id=w.lab.id))  # listed twice
+    db.session.commit()
+    config = current_app.config
+    for key in ("old", "new"):  # the first officer has both notices already
+        notices.notify([w.officer], kind=notices.NEW_TICKET, title="x", config=config, dedupe_key=key)
+    common = dict(kind=notices.NEW_TICKET, title="危" * 310, body="正文\n第二行", link="/tickets/9", config=config)
+
+    def stored(ids):
+        order = {notification_id: n for n, notification_id in enumerate(ids)}
+        rows = db.session.execute(
+            select(Notification.id, Notification.user_id, Notification.kind, Notification.title, Notification.body,
+                   Notification.link, Notification.ticket_id, Notification.lab_id)
+            .where(Notification.id.in_(ids)).order_by(Notification.id)
+        ).all()
+        mails = db.session.execute(
+            select(OutboxEmail.notification_id, OutboxEmail.to_address, OutboxEmail.subject, OutboxEmail.body,
+                   OutboxEmail.attempts, OutboxEmail.sent_at).where(OutboxEmail.notification_id.in_(ids))
+            .order_by(OutboxEmail.id)
+        ).all()
+        return [(order[r[0]], *r[1:]) for r in rows], [(order[m[0]], *m[1:]) for m in mails]
+
+    for old_key, new_key in (("old", "new"), (None, None)):
+        before = notices.notify(notices.lab_officers(w.lab.id), lab_id=w.lab.id, dedupe_key=old_key, **common)
+        after = notices.notify_lab_officers(w.lab.id, dedupe_key=new_key, **common)
+        assert len(after) == (2 if old_key else 3) and stored(after) == stored(before)
+    assert notices.notify_lab_officers(make_lab(w.college).id, **common) == []

@@ -45,8 +45,12 @@ class OrjsonProvider(DefaultJSONProvider):
         if not kwargs:
             try:
                 return orjson.loads(s)
-            except orjson.JSONDecodeError:
-                pass  # the standard library decides, and words the error as before
+            except orjson.JSONDecodeError as exc:
+                if "surrogate" in str(exc):
+                    # An unpaired UTF-16 surrogate escape ("\ud800") is no text: the standard library
+                    # lets it in, and storing it failed later with a 500 (UTF-8 cannot encode it).
+                    raise
+                # Anything else: the standard library decides, and words the error as before.
         return json.loads(s, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any):

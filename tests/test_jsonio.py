@@ -61,3 +61,12 @@ def test_invalid_json_body_is_a_400_with_a_message(client):
     resp = client.post("/api/inspections", data="{not json", headers={"Content-Type": "application/json"})
     assert resp.status_code == 400
     assert resp.get_json()["error"]["message"]
+
+
+def test_an_unpaired_surrogate_is_refused_as_bad_json(app):
+    import pytest
+
+    for text in ('"\\ud800"', '{"note": "\\udc00x"}', '["\\ud800\\ud800"]'):
+        with pytest.raises(ValueError):
+            app.json.loads(text)
+    assert app.json.loads('"\\ud83d\\ude00"') == "😀"  # a proper pair is one character

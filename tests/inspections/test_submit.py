@@ -208,6 +208,19 @@ def test_invalid_submissions_are_refused_and_store_nothing(client, w, mutate, ne
     assert counts() == (0, 0, 0, 0, 0)
 
 
+def test_an_unpaired_surrogate_in_a_note_is_400_and_stores_nothing(client, w):
+    # "\ud800" alone is no character: once it reached the payload hash (and the database) as a 500.
+    import json
+
+    login(client, w.inspector_a)
+    payload = inspection_payload(w.lab_a, w.full)
+    payload["answers"][0]["note"] = "PLACEHOLDER"
+    body = json.dumps(payload).replace("PLACEHOLDER", "\\ud800")
+    r = client.post("/api/inspections", data=body, content_type="application/json")
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert counts() == (0, 0, 0, 0, 0)
+
+
 def test_not_json_is_400(client, w):
     login(client, w.inspector_a)
     r = client.post("/api/inspections", data="nope", content_type="text/plain")

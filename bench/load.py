@@ -447,6 +447,8 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
                 if args.only and name not in args.only:
                     continue
                 drain(server.url + "/api/csrf")
+                if kind == "postgresql":
+                    analyze(url)  # the previous path's writes (submit: ~2,000 tickets) in the planner's statistics
                 script = plan_for(name)
                 log_at = server.log.stat().st_size
                 rounds, beside = [], []
@@ -484,6 +486,23 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def analyze(url: str) -> None:
+    """ANALYZE the benchmark's PostgreSQL database. This machine's server runs with autovacuum off
+    (`SHOW autovacuum`), so the rows the benchmark writes in seconds never reach the planner's
+    statistics; a production server's autovacuum analyses a table once ~10 % of it changed. With the
+    stale statistics the tickets page sorted all of a college's open tickets (6.2 ms per query at
+    7,000) instead of walking the deadline index (0.23 ms)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    eng = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        eng.dispose()
 
 
 def _count_tickets(url: str, instance: Path) -> int:

@@ -9,10 +9,6 @@ import os
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.pool import Pool
 
 from config import CONFIGS, Config, load_dev_secret
 
@@ -65,77 +61,6 @@ def _import_optional(name: str):
         raise
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    # SQLite: enforce foreign keys, WAL so readers don't block the writer.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=5000")
-        cur.close()
-
-
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_READ_AUTOCOMMIT = "labsafe_read_autocommit"
-_READ_REQUEST = "labsafe_read_request"  # on g, set by _mark_read_request for dispatched requests only
-
-
-def _is_read_request() -> bool:
-    return has_request_context() and request.method in _READ_METHODS
-
-
-@event.listens_for(Engine, "begin")
-def _begin_by_request_kind(conn):
-    """How a transaction starts depends on the database and on whether the request writes.
-
-    SQLite: a writing request takes the write lock when its transaction starts. Under load (8
-    writer threads) about 1 submit in 650 failed with "database is locked": a transaction that
-    holds a read snapshot cannot upgrade to a write once another writer has committed, and SQLite
-    says so at once (busy_timeout cannot wait that out). BEGIN IMMEDIATE waits for the write lock
-    up front (up to busy_timeout) instead; pysqlite then adds no BEGIN of its own. A view marked
-    write_lock_at_first_write sends it just before its first write instead (app/transactions.py). Reads
-    (GET/HEAD/OPTIONS) and work outside a request (CLI, nightly jobs, tests' own sessions) keep
-    pysqlite's default (BEGIN before the first write), so under WAL readers never queue behind
-    the write lock and a read sees the latest commit.
-
-    PostgreSQL: a reading request runs its SELECTs in autocommit. Under READ COMMITTED every
-    statement sees its own snapshot whether or not it is inside a transaction, so the answers
-    are the same, and each read request saves the BEGIN and ROLLBACK round trips (a one-query
-    request went from 3 round trips to 1). psycopg's rollback() is a no-op outside a
-    transaction; the pool's checkin hook below turns autocommit off again. A read request must
-    not write: _refuse_writes_in_read_requests makes any attempt fail loudly.
-    """
-    if conn.dialect.name == "sqlite":
-        if (conn.dialect.driver == "pysqlite" and has_request_context() and not _is_read_request()
-                and not transactions.defers_write_lock()):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-    elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and g and g.get(_READ_REQUEST):
-        dbapi_connection = conn.connection.dbapi_connection
-        if not dbapi_connection.autocommit:
-            dbapi_connection.autocommit = True
-            conn.connection.info[_READ_AUTOCOMMIT] = True  # the pool record's info: seen at checkin
-
-
-def _mark_read_request():
-    # A dispatched read request (not a test's or a CLI's request context) may read in autocommit.
-    setattr(g, _READ_REQUEST, request.method in _READ_METHODS)
-
-
-@event.listens_for(Pool, "checkin")
-def _end_read_autocommit(dbapi_connection, connection_record):
-    if connection_record.info.pop(_READ_AUTOCOMMIT, False) and dbapi_connection is not None:
-        dbapi_connection.autocommit = False
-
-
-@event.listens_for(OrmSession, "before_flush")
-def _refuse_writes_in_read_requests(session, flush_context, instances):
-    # GET/HEAD/OPTIONS never change data (on PostgreSQL it would land statement by statement,
-    # without a transaction): a read request that tries is a bug, refused on both databases.
-    if has_request_context() and g.get(_READ_REQUEST):
-        raise RuntimeError(f"{request.method} {request.path} tried to write to the database in a read request")
-
-
 def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     if config is None:
         config = os.environ.get("LABSAFE_CONFIG", "development")
@@ -178,7 +103,6 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
-    app.before_request_funcs.setdefault(None, []).insert(0, _mark_read_request)
 
     from .errors import register_error_handlers
 

@@ -79,6 +79,6 @@ def test_a_marked_view_locks_at_its_first_write_only(app_with_routes, statements
 
 
 def test_the_inspection_submit_is_marked(app):
-    from app.transactions import _ATTRIBUTE
+    from app.transactions import _MARK
 
-    assert getattr(app.view_functions["inspections_api.submit"], _ATTRIBUTE, False)
+    assert getattr(app.view_functions["inspections_api.submit"], _MARK, False)

@@ -141,7 +141,7 @@ _LAB_OFFICER_CONTACTS = (
 
 
 def with_officer_contacts(from_clause, lab_id_column):
-    """``from_clause`` outer-joined to the active officers of the lab ``lab_id_column`` names: the joined
+    """``from_clause`` outer-joined to the active safety officers (art. 10(3)) of the lab ``lab_id_column`` names: the joined
     clause and the columns (officer_id, officer_name, officer_phone), one row per officer, one row of
     NULLs when there is none; for a query that reads a lab and its officers in one statement (org's
     QR card).

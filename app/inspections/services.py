@@ -70,7 +70,6 @@ def _iso_utc(value: datetime) -> str:
 # A result by member or by value (a str-mixin member hashes and compares as its value): dict
 # look-ups instead of an Enum call (and .value) per answer. Anything else goes through AnswerResult.
 _RESULT_BY_VALUE = {r.value: r for r in AnswerResult}
-_RESULT_VALUE = {r.value: r.value for r in AnswerResult}
 
 
 def _result(value) -> AnswerResult:
@@ -96,7 +95,7 @@ def payload_hash(data: dict) -> str:
             (
                 {
                     "item_id": a["item_id"],
-                    "result": _RESULT_VALUE.get(a["result"]) or AnswerResult(a["result"]).value,
+                    "result": _result(a["result"]).value,
                     "note": a.get("note") or "",
                     "photos": [str(p) for p in photos] if (photos := a.get("photos")) else [],
                 }

@@ -138,46 +138,37 @@ _NOTICE_COLUMNS = ("user_id", "kind", "title", "body", "link", "dedupe_key", "ti
 
 
 @functools.cache
-def _notice_insert(dedupe: bool):
-    """INSERT INTO notifications (...) SELECT users.id, :kind, ... FROM users WHERE users.id IN
-    :user_ids [AND no notice of theirs has :dedupe_key] RETURNING id, user_id. Built once."""
+def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
+    """INSERT INTO notifications (...) SELECT users.id, :kind, ... FROM users WHERE <recipients>
+    [AND no notice of theirs has :dedupe_key] RETURNING id, user_id. Built once per shape.
+
+    The recipients are the ids :user_ids, or with ``to_lab_officers`` the active lab officers of
+    :officers_of (``lab_officers``, read inside the INSERT; art. 29), and the RETURNING then adds
+    each one's e-mail address for the outbox."""
     table = Notification.__table__
+    if to_lab_officers:
+        officers = select(RoleAssignment.user_id).where(
+            RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id == bindparam("officers_of")
+        )
+        who = (User.active, User.id.in_(officers))
+    else:
+        who = (User.id.in_(bindparam("user_ids", expanding=True)),)
     recipients = select(
         User.id, *(bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:])
-    ).where(User.id.in_(bindparam("user_ids", expanding=True)))
+    ).where(*who)
     if dedupe:
         recipients = recipients.where(
             ~exists().where(Notification.user_id == User.id, Notification.dedupe_key == bindparam("dedupe_key"))
         )
-    return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(table.c.id, table.c.user_id)
-
-
-@functools.cache
-def _lab_officers_notice_insert(dedupe: bool):
-    """_notice_insert with the recipients read inside it, as ``lab_officers`` reads them: INSERT INTO
-    notifications (...) SELECT users.id, :kind, ... FROM users WHERE users.active AND users.id IN
-    (the lab's officer assignments) [AND no notice of theirs has :dedupe_key] ORDER BY users.id
-    RETURNING id, user_id, (the user's e-mail). Built once."""
-    table = Notification.__table__
-    officers = select(RoleAssignment.user_id).where(
-        RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id == bindparam("officers_of")
-    )
-    recipients = select(
-        User.id, *(bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:])
-    ).where(User.active, User.id.in_(officers))
-    if dedupe:
-        recipients = recipients.where(
-            ~exists().where(Notification.user_id == User.id, Notification.dedupe_key == bindparam("dedupe_key"))
+    returning = [table.c.id, table.c.user_id]
+    if to_lab_officers:
+        addressee = aliased(User)
+        # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
+        returning.append(
+            select(addressee.email).where(addressee.id == literal_column(f"{table.name}.user_id")).scalar_subquery()
         )
-    addressee = aliased(User)
-    # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
-    email = select(addressee.email).where(
-        addressee.id == literal_column(f"{table.name}.user_id")
-    ).scalar_subquery()
-    return (
-        insert(table).from_select(list(_NOTICE_COLUMNS), recipients.order_by(User.id))
-        .returning(table.c.id, table.c.user_id, email)
-    )
+        recipients = recipients.order_by(User.id)
+    return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(*returning)
 
 
 def notify_lab_officers(lab_id: int, *, kind: str, title: str, config: dict, body: str = "",
@@ -188,7 +179,7 @@ def notify_lab_officers(lab_id: int, *, kind: str, title: str, config: dict, bod
     The same notices, e-mails and return value. Does not commit."""
     now = utcnow()
     rows = db.session.execute(
-        _lab_officers_notice_insert(bool(dedupe_key)),
+        _notice_insert(bool(dedupe_key), to_lab_officers=True),
         {"officers_of": lab_id, "kind": kind, "title": title[:300], "body": body, "link": link,
          "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
     ).all()

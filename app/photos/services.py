@@ -105,6 +105,13 @@ def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
         tz_name=config["SCHOOL_TIMEZONE"],
     )
     storage = storage_for(config)
+    # The files, the row and (when the row does not land) the cleanup as one step per store: see
+    # LocalFileStorage.exclusive. The decoding above, the slow part, runs outside it.
+    with storage.exclusive():
+        return _write_and_commit(storage, user, photo_uuid, sha256, data, processed)
+
+
+def _write_and_commit(storage, user, photo_uuid: str, sha256: str, data: bytes, processed) -> StoredPhoto:
     written: list[str] = []
     try:
         keys = {}

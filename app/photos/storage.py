@@ -5,10 +5,13 @@ stored file can never change under its key (evidence, art. 30).
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -23,6 +26,8 @@ class PhotoStorage(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
+
+    def exclusive(self) -> contextlib.AbstractContextManager: ...
 
 
 def content_key(data: bytes) -> str:
@@ -79,6 +84,24 @@ class LocalFileStorage:
             self._path(key).unlink()
         except FileNotFoundError:
             pass
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Held by one writer at a time, in every process and thread of this machine: an upload holds
+        it from its first ``put`` until its row is committed, or its files are cleaned up again.
+
+        The store is content-addressed, so two uploads of the same bytes share files. Without this,
+        upload A (its commit failed) could delete a file that upload B, under another UUID, had just
+        found present and was about to commit a row for: B's evidence would point at nothing. Under
+        the lock a cleanup sees every row that refers to its files. An advisory lock on a file (flock),
+        so a crashed process releases it with its descriptor."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o640)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
     def path_of(self, key: str) -> Path:
         """Local-only helper (send_file can stream a path efficiently)."""

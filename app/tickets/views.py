@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from app.errors import DomainError, InvalidInput
 from app.org.services import get_lab
 from app.policy import Action, authorize
+from app.transactions import write_lock_at_first_write
 
 from . import services
 from .schemas import TICKET_QUERY
@@ -87,6 +88,9 @@ def ticket_page(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/actions")
+# It may store after-photos: as the upload API, the store's lock before SQLite's write lock (never the
+# other way round), and no write lock while photos decode; a stale action is settled by the version.
+@write_lock_at_first_write
 @login_required
 def ticket_action(ticket_id: int):
     """The forms' handler: the same service as the API; after-photos may be uploaded right here."""

@@ -212,3 +212,63 @@ def test_someone_else_cannot_fill_a_referenced_photo(app, w):
 def test_unknown_photo_is_404(client, w):
     login(client, w.admin)
     assert client.get(f"/photos/{new_uuid()}/thumb").status_code == 404
+
+
+def test_a_failed_upload_never_removes_files_another_upload_is_committing(app, w, monkeypatch):
+    """The store is content-addressed: the same bytes under two UUIDs share their files. Upload A
+    writes them, then its row fails to commit; upload B of the same bytes, which found the files
+    present, must not be left with a row pointing at files A's cleanup removed (the store's lock,
+    LocalFileStorage.exclusive, makes A's write-commit-cleanup one step)."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from app.photos.storage import storage_for
+
+    data = photo_bytes(seed=11)
+    uuid_a, uuid_b = new_uuid(), new_uuid()
+    a_at_commit, release_a, b_at_commit, a_done = (threading.Event() for _ in range(4))
+    real_commit = Session.commit
+
+    def commit(self):
+        uuids = {o.uuid for o in self.new if isinstance(o, Photo)}
+        if uuid_a in uuids:
+            a_at_commit.set()
+            release_a.wait(10)
+            raise RuntimeError("database went away")
+        if uuid_b in uuids:
+            b_at_commit.set()
+            a_done.wait(10)  # B's row lands only after A has failed and cleaned up
+        return real_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        login(c, w.inspector_a)
+    responses = {}
+
+    def send(name, client, uuid):
+        responses[name] = put(client, uuid, data)
+
+    a = threading.Thread(target=send, args=("a", clients[0], uuid_a))
+    b = threading.Thread(target=send, args=("b", clients[1], uuid_b))
+    a.start()
+    assert a_at_commit.wait(30)
+    b.start()
+    b_at_commit.wait(1.0)  # without the store's lock B gets here while A still waits; with it, it cannot
+    release_a.set()
+    a.join(30)
+    a_done.set()
+    b.join(30)
+    monkeypatch.setattr(Session, "commit", real_commit)
+
+    assert responses["a"].status_code == 500
+    assert responses["b"].status_code == 201, responses["b"].get_json()
+    db.session.expire_all()
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid_b))
+    storage = storage_for(app.config)
+    for key in (photo.original_key, photo.display_key, photo.thumb_key):
+        assert storage.exists(key), "an upload's row points at a file another upload's cleanup removed"
+    with storage.open(photo.original_key) as fh:
+        assert fh.read() == data
+    assert db.session.scalar(select(Photo).where(Photo.uuid == uuid_a)) is None

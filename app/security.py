@@ -71,6 +71,9 @@ def init_security(app: Flask) -> None:
     def _security_headers(response: Response) -> Response:
         return security_headers(response, hsts=hsts)
 
+    # Before Flask-WTF's CSRF check, which reads the form's field names (sessions.init_app then puts
+    # the timeouts first).
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_form_fields)
     sessions.init_app(app)
     _init_login_throttle_errors(app)
     _init_api_rate_limit(app)
@@ -84,6 +87,22 @@ def init_security(app: Flask) -> None:
 
             audit("access_refused", status=response.status_code)
         return response
+
+
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+def _refuse_nameless_form_fields():
+    """A multipart part without a name parses to a field named None, which Flask-WTF's CSRF lookup
+    (``key.endswith``) and any view reading the form fail on with a 500: refuse it as the malformed
+    request it is (found by the API fuzzer, make fuzz)."""
+    if request.mimetype in _FORM_TYPES and (None in request.form or None in request.files):
+        from flask_babel import gettext as _
+
+        from app.errors import InvalidInput
+
+        raise InvalidInput(_("Every field of the form needs a name."))
+    return None
 
 
 def _init_login_throttle_errors(app: Flask) -> None:

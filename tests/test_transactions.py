@@ -84,11 +84,12 @@ def test_the_inspection_submit_is_marked(app):
     assert getattr(app.view_functions["inspections_api.submit"], _MARK, False)
 
 
-@pytest.mark.parametrize("endpoint", ["photos_api.upload", "tickets.ticket_action"])
-def test_the_photo_uploads_are_marked(app, endpoint):
-    """Decoding a photo (~150 ms) must not hold SQLite's write lock; and a view that stores a photo takes
-    the store's lock before the database's, as the upload API does, so the two never wait on each other
-    in opposite orders."""
+@pytest.mark.parametrize("endpoint", ["photos_api.upload", "tickets.ticket_action", "auth_api.login", "auth.login",
+                                      "org_admin.import_upload"])
+def test_slow_writers_are_marked(app, endpoint):
+    """Decoding a photo (~150 ms) or hashing a password (~130 ms each) must not hold SQLite's write lock
+    (bench.write_contention). A view that stores a photo takes the store's lock before the database's, as
+    the upload API does, so the two never wait on each other in opposite orders."""
     from app.transactions import _MARK
 
     assert getattr(app.view_functions[endpoint], _MARK, False)

@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from app.apidoc import doc
 from app.errors import DomainError
+from app.transactions import write_lock_at_first_write
 
 from . import services, throttle
 from .schemas import CsrfSchema, LoginSchema, UserSchema
@@ -27,6 +28,7 @@ def csrf_token():
 
 
 @bp.post("/login")
+@write_lock_at_first_write  # the password is checked between the throttle's short writes
 @doc("Log in; answers the user and a fresh CSRF token", request=LoginSchema, response=UserSchema,
      responses={401: "Wrong username or password",
                 429: "Too many failed logins for this account or address; see Retry-After"}, auth=False)

@@ -13,6 +13,11 @@ from app.extensions import StrEnum, db
 from app.timeutil import utcnow
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password (werkzeug's scrypt: ~130 ms of CPU, on purpose)."""
+    return generate_password_hash(password)
+
+
 class Role(str, enum.Enum):
     inspector = "inspector"  # college_id set: that college; college_id null: school-wide
     lab_officer = "lab_officer"  # lab_id set (art. 10(3))
@@ -42,7 +47,7 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -74,9 +79,10 @@ class RoleAssignment(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """A failed login, kept in the database so the throttle holds across workers (issue 8).
+    """A failed login, or one whose password is being checked (address "" until it fails), kept in
+    the database so the throttle holds across workers (issue 8; see throttle.py).
 
-    Rows older than the lock window are deleted as new failures arrive.
+    Rows older than the lock window are deleted as new attempts arrive.
     """
 
     __tablename__ = "login_attempts"

@@ -4,6 +4,16 @@ The counter lives in ``login_attempts`` (one row per failed login) so every guni
 the same count. An account is locked after LOGIN_MAX_FAILURES failures within LOGIN_LOCK_MINUTES;
 an address after LOGIN_MAX_FAILURES_PER_ADDRESS. While locked even the right password is refused
 with 429 and Retry-After; the lock lifts by itself as the failures age out of the window.
+
+An attempt is written down (and committed) *before* its password is checked, without its address,
+and deleted again when it succeeds; a failure then adds its address. So attempts at one account
+sent at once count each other (the account's limit holds exactly however many are sent in
+parallel), while many people logging in at once from one address (a campus NAT) are not counted
+against it until they fail. And the ~130 ms of password hashing run after the short write, not
+inside it. On SQLite
+that keeps the database's single write lock free while a password is verified (the login views
+take it at their first write); before, each login held it for the whole hash, and a few users
+logging in at once starved every inspection submit into "database is locked".
 """
 from __future__ import annotations
 
@@ -11,7 +21,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from app.errors import DomainError
 from app.extensions import db
@@ -69,12 +79,15 @@ def check(username: str, address: str, config) -> None:
         )
 
 
-def record_failure(username: str, address: str, config) -> None:
+def _claim(username: str, config) -> LoginAttempt:
+    """Write this attempt down for its account (committed), and drop the rows that left the window."""
     now = utcnow()
     window = timedelta(minutes=config.get("LOGIN_LOCK_MINUTES", 15))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - window))
-    db.session.add(LoginAttempt(username=_norm(username), address=(address or "")[:64], attempted_at=now))
+    attempt = LoginAttempt(username=_norm(username), address="", attempted_at=now)  # "": in flight
+    db.session.add(attempt)
     db.session.commit()
+    return attempt
 
 
 def clear_account(username: str) -> None:
@@ -92,11 +105,12 @@ def authenticate(username: str, password: str, address: str, config) -> User | N
     except TooManyAttempts as err:
         audit("login_locked", username=_norm(username), retry_after=err.retry_after)
         raise
+    attempt = _claim(username, config)
     user = services.authenticate(username, password)
     if user is None:
-        record_failure(username, address, config)
+        attempt.address = address[:64]  # a failure now counts against its address too
+        db.session.commit()
         audit("login_failed", username=_norm(username))
         return None
-    if db.session.scalar(select(func.count()).where(LoginAttempt.username == _norm(username))):
-        clear_account(username)
+    clear_account(username)  # this attempt's row with the account's earlier failures
     return user

@@ -7,6 +7,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.transactions import write_lock_at_first_write
+
 from . import services, throttle
 
 bp = Blueprint("auth", __name__)
@@ -23,6 +25,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@write_lock_at_first_write  # the password is checked between the throttle's short writes
 def login():
     error = None
     if request.method == "POST":

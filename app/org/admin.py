@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import Action, authorize
+from app.transactions import write_lock_at_first_write
 
 from . import csv_import, services
 from .labels import CATEGORY_LABELS, HAZARD_LABELS, KIND_LABELS
@@ -265,6 +266,9 @@ def import_page():
 
 
 @bp.post("/import/<any(labs, users):kind>")
+# Users' passwords are hashed before the first write (~130 ms each); a username or lab code imported twice
+# at once is settled by its unique key.
+@write_lock_at_first_write
 @login_required
 def import_upload(kind: str):
     _admin()

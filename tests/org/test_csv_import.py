@@ -198,3 +198,38 @@ def test_broken_quoting_is_refused_with_its_row(world):
     data = (HEADER + "C-1,x,CHEM,chemistry,,,,0572-1,,wang.fang,1\n" + 'C-2,"bad"quote,CHEM,chemistry,,,,1,,wang.fang,1\n').encode()
     rows = _refused(data)
     assert rows[0]["row"] == 3
+
+
+def test_an_import_that_loses_a_race_is_409_and_writes_nothing(client, world, monkeypatch):
+    """The import hashes the new users' passwords after its reads and before its first write, without
+    SQLite's write lock (the view takes it at its first write): a user created by someone else in that
+    time stops the import by its unique username, with a 409 and nothing of the file written."""
+    import io
+
+    from sqlalchemy import create_engine, insert
+
+    from app.auth import models as auth_models
+
+    login(client, make_user("school_admin"))
+    data = "username,name,password,roles\nrace.one,甲,long-enough-pw,inspector:CHEM\nrace.two,乙,long-enough-pw,\n"
+    real_hash, done = auth_models.hash_password, []
+
+    def hash_meanwhile(password):
+        if not done:  # another admin creates race.two now, on a connection of its own
+            done.append(True)
+            url = world.config["SQLALCHEMY_DATABASE_URI"]
+            other = create_engine(url)
+            with other.begin() as conn:
+                conn.execute(insert(User).values(username="race.two", name="别人", password_hash="x"))
+            other.dispose()
+        return real_hash(password)
+
+    monkeypatch.setattr(auth_models, "hash_password", hash_meanwhile)
+    before = _counts()
+    resp = client.post("/admin/import/users?lang=en", data={"file": (io.BytesIO(data.encode()), "users.csv")},
+                       content_type="multipart/form-data")
+    assert done and resp.status_code == 409, resp.get_data(as_text=True)[:500]
+    assert "nothing was imported" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert _counts() == (before[0], before[1] + 1, before[2])  # only the other admin's user
+    assert db.session.scalar(select(User.id).where(User.username == "race.one")) is None

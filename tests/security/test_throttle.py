@@ -132,3 +132,63 @@ def test_behind_a_trusted_proxy_the_client_address_counts(app, client):
         db.session.remove()
         db.engine.dispose()
     assert db.session.scalar(select(LoginAttempt.address).limit(1)) == "203.0.113.9"
+
+
+def _in_flight(app, monkeypatch, attempts):
+    """Send ``attempts`` ((username, password, address) each) at once, each held inside its password
+    check until the caller releases them; answers (release, join -> status codes)."""
+    import threading
+
+    from app.auth import services
+
+    real = services.authenticate
+    arrived = threading.Semaphore(0)
+    release = threading.Event()
+
+    def held(username, password):
+        arrived.release()
+        release.wait(10)
+        return real(username, password)
+
+    monkeypatch.setattr(services, "authenticate", held)
+    codes = [None] * len(attempts)
+
+    def send(n, username, password, address):
+        codes[n] = _api_login(app.test_client(), username, password, address).status_code
+
+    threads = [threading.Thread(target=send, args=(n, *a)) for n, a in enumerate(attempts)]
+    for t in threads:
+        t.start()
+    for _ in attempts:
+        assert arrived.acquire(timeout=10)
+
+    def join():
+        release.set()
+        for t in threads:
+            t.join(30)
+        monkeypatch.setattr(services, "authenticate", real)
+        return codes
+
+    return join
+
+
+def test_attempts_in_flight_count_against_their_account(app, monkeypatch):
+    """Guesses sent in parallel count each other: the limit holds however many are in flight."""
+    app.config["LOGIN_MAX_FAILURES"] = 2
+    user = make_user("inspector")
+    join = _in_flight(app, monkeypatch, [(user.username, "wrong1", "10.0.0.1"), (user.username, "wrong2", "10.0.0.2")])
+    # Both guesses are being checked: a third attempt, even with the right password, waits for the lock.
+    assert _api_login(app.test_client(), user.username, DEFAULT_PASSWORD, "10.0.0.3").status_code == 429
+    assert join() == [401, 401]
+    assert _api_login(app.test_client(), user.username, DEFAULT_PASSWORD, "10.0.0.3").status_code == 429
+
+
+def test_logins_in_flight_from_one_address_do_not_lock_it(app, monkeypatch):
+    """Many people logging in at once behind one address (a campus NAT) are not failures."""
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 2
+    users = [make_user("inspector") for _ in range(3)]
+    join = _in_flight(app, monkeypatch, [(u.username, DEFAULT_PASSWORD, "10.8.8.8") for u in users[:2]])
+    assert _api_login(app.test_client(), users[2].username, DEFAULT_PASSWORD, "10.8.8.8").status_code == 200
+    assert join() == [200, 200]
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0  # successes leave no row

@@ -1,18 +1,21 @@
-"""Inspection submits while photos upload, on SQLite (issue 8): does a photo hold up other writers?
+"""Inspection submits beside other writers on SQLite (issue 8): does a slow writer hold up the rest?
 
-    .venv/bin/python -m bench.upload_contention                   # 3 uploaders, 20 s per phase
-    .venv/bin/python -m bench.upload_contention --uploaders 6 --duration 30
+    .venv/bin/python -m bench.write_contention                  # 3 clients beside, 20 s per phase
+    .venv/bin/python -m bench.write_contention --clients 6 --duration 30 --only photos
 
-SQLite has one write lock for the whole database. A photo upload decodes and resizes the image
-(tens of ms of CPU for the PWA's 2048 px JPEG, more for a full-size one), and its request arrives
-body first: whatever holds the write lock during that time makes every inspection submit wait.
+SQLite has one write lock for the whole database. Some writing requests spend long stretches of
+CPU before their rows are written: a photo upload decodes and resizes the image (tens of ms for the
+PWA's 2048 px JPEG, more for a full-size one) after its body has arrived; a login verifies a
+password hash (~130 ms of scrypt by design). Whatever holds the write lock during that time makes
+every inspection submit wait, up to the 5 s busy_timeout, then fail.
 
 The demo university and the shipped checklists in a fresh SQLite database (as bench.load), LabSafe
 under gunicorn (ProductionConfig, 2 workers, gthread, 4 threads each). One client submits
 inspections back to back (bench.load's body: every applicable item, one fail, a new UUID each) for
---duration seconds alone, then as long again while --uploaders clients PUT photos back to back
-(each a new UUID; six different JPEGs of 2048x1536 at quality 0.85, what the PWA's downscale
-sends). Prints the submit latencies of both phases, the uploads per second and every non-2xx.
+--duration seconds alone, then as long again beside each kind of writer, --clients of them back to
+back: "photos" PUT photos (each a new UUID; six different JPEGs of 2048x1536 at quality 0.85, what
+the PWA's downscale sends), "logins" log in (right password, the demo users in turn, a new session
+each). Prints the submit latencies of each phase, the other writers' rate and every non-2xx.
 """
 from __future__ import annotations
 
@@ -91,10 +94,12 @@ class Submitter(threading.Thread):
             i += 1
 
 
-class Uploader(threading.Thread):
-    def __init__(self, base: str, cookie: str, token: str, photos: list[bytes], stop: threading.Event, n: int):
+class Writer(threading.Thread):
+    """One client beside the submits: ``request(i)`` builds its i-th request, sent back to back until stopped."""
+
+    def __init__(self, request, stop: threading.Event, n: int):
         super().__init__(daemon=True)
-        self.base, self.cookie, self.token, self.photos, self.stop, self.n = base, cookie, token, photos, stop, n
+        self.request, self.stop, self.n = request, stop, n
         self.done = 0
         self.latencies: list[float] = []
         self.failures: dict[int, int] = {}
@@ -102,10 +107,7 @@ class Uploader(threading.Thread):
     def run(self):
         i = self.n
         while not self.stop.is_set():
-            body, content_type = _multipart(self.photos[i % len(self.photos)])
-            req = urllib.request.Request(f"{self.base}/api/photos/{uuid.uuid4()}", data=body, method="PUT", headers={
-                "Content-Type": content_type, "X-CSRFToken": self.token, "Cookie": self.cookie,
-                "User-Agent": load.USER_AGENT})
+            req = self.request(i)
             t = time.perf_counter()
             status = _send(req)
             self.latencies.append((time.perf_counter() - t) * 1000)
@@ -116,6 +118,27 @@ class Uploader(threading.Thread):
             i += 1
 
 
+def photo_uploads(base: str, cookie: str, token: str, photos: list[bytes]):
+    def request(i: int) -> urllib.request.Request:
+        body, content_type = _multipart(photos[i % len(photos)])
+        return urllib.request.Request(f"{base}/api/photos/{uuid.uuid4()}", data=body, method="PUT", headers={
+            "Content-Type": content_type, "X-CSRFToken": token, "Cookie": cookie, "User-Agent": load.USER_AGENT})
+    return request
+
+
+def logins(base: str, usernames: list[str]):
+    """A login as the PWA sends it: the CSRF cookie and token of the login page, then POST /api/login."""
+    def request(i: int) -> urllib.request.Request:
+        r = urllib.request.urlopen(urllib.request.Request(base + "/api/csrf", headers={"User-Agent": load.USER_AGENT}))
+        pre = load._cookie(r, COOKIE)
+        token = json.loads(r.read())["csrf_token"]
+        body = json.dumps({"username": usernames[i % len(usernames)], "password": load.DEMO_PASSWORD}).encode()
+        return urllib.request.Request(base + "/api/login", data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-CSRFToken": token, "Cookie": f"{COOKIE}={pre}",
+            "User-Agent": load.USER_AGENT})
+    return request
+
+
 def _summary(latencies: list[float]) -> dict:
     s = sorted(latencies)
     if not s:
@@ -124,54 +147,67 @@ def _summary(latencies: list[float]) -> dict:
             "p99_ms": round(s[int(0.99 * (len(s) - 1))], 1), "max_ms": round(s[-1], 1)}
 
 
+def _beside(kind: str, request, clients: int, seconds: float, base, cookie, token, bodies) -> dict:
+    stop = threading.Event()
+    writers = [Writer(request, stop, n) for n in range(clients)]
+    for w in writers:
+        w.start()
+    time.sleep(1.0)  # the other writers are under way before the submits are timed
+    t0 = time.monotonic()
+    submits = Submitter(base, cookie, token, bodies, seconds)
+    submits.run()
+    stop.set()
+    for w in writers:
+        w.join(60)
+    elapsed = time.monotonic() - t0 + 1.0
+    lat = [x for w in writers for x in w.latencies]
+    return {
+        "submits": {**_summary(submits.latencies), "failures": submits.failures},
+        kind: {**_summary(lat), "per_s": round(sum(w.done for w in writers) / elapsed, 1),
+               "failures": {k: sum(w.failures.get(k, 0) for w in writers) for k in {k for w in writers for k in w.failures}}},
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--uploaders", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=3, help="writers beside the submits (default 3)")
     ap.add_argument("--duration", type=float, default=20.0, help="seconds per phase (default 20)")
+    ap.add_argument("--only", nargs="*", choices=["photos", "logins"], help="only these phases beside")
     args = ap.parse_args(argv)
+    kinds = args.only or ["photos", "logins"]
 
     photos = phone_photos()
     print(f"photos: {len(photos)} JPEGs of 2048x1536, {min(map(len, photos)) // 1024}-"
           f"{max(map(len, photos)) // 1024} KB", flush=True)
-    with tempfile.TemporaryDirectory(prefix="labsafe-upload-bench-") as tmp:
+    result = {"clients": args.clients, "duration_s": args.duration}
+    with tempfile.TemporaryDirectory(prefix="labsafe-write-bench-") as tmp:
         workdir = Path(tmp)
         instance = workdir / "instance"
         url = f"sqlite:///{instance / 'bench.sqlite3'}"
         info = load.build_database(url, instance)
+        from app.org import demo
+
+        usernames = [u for u, *_ in demo.logins()]
         server = load.Server("wsgi:app", load._app_env(url, instance), 2, 4, workdir / "labsafe.log")
         try:
             server.wait("/api/csrf")
             cookie, token = load.login(server.url, "inspector", COOKIE)
             bodies = load.submit_templates(info)
-            warm = Submitter(server.url, cookie, token, bodies, 2.0)
-            warm.run()
+            Submitter(server.url, cookie, token, bodies, 2.0).run()  # warm
             alone = Submitter(server.url, cookie, token, bodies, args.duration)
             alone.run()
-            stop = threading.Event()
-            uploaders = [Uploader(server.url, cookie, token, photos, stop, n) for n in range(args.uploaders)]
-            for u in uploaders:
-                u.start()
-            time.sleep(1.0)  # the uploads are under way before the submits are timed
-            t0 = time.monotonic()
-            beside = Submitter(server.url, cookie, token, bodies, args.duration)
-            beside.run()
-            stop.set()
-            for u in uploaders:
-                u.join(60)
-            elapsed = time.monotonic() - t0 + 1.0
+            result["alone"] = {"submits": {**_summary(alone.latencies), "failures": alone.failures}}
+            requests = {"photos": lambda: photo_uploads(server.url, cookie, token, photos),
+                        "logins": lambda: logins(server.url, usernames)}
+            for kind in kinds:
+                result[f"beside_{kind}"] = _beside(kind, requests[kind](), args.clients, args.duration,
+                                                   server.url, cookie, token, bodies)
         finally:
             server.stop()
-    upload_latencies = [x for u in uploaders for x in u.latencies]
-    result = {
-        "submit_alone": {**_summary(alone.latencies), "failures": alone.failures},
-        "submit_beside_uploads": {**_summary(beside.latencies), "failures": beside.failures},
-        "uploads": {**_summary(upload_latencies), "per_s": round(sum(u.done for u in uploaders) / elapsed, 1),
-                    "failures": {k: sum(u.failures.get(k, 0) for u in uploaders)
-                                 for k in {k for u in uploaders for k in u.failures}}},
-        "uploaders": args.uploaders, "duration_s": args.duration,
-    }
-    for name in ("submit_alone", "submit_beside_uploads", "uploads"):
-        print(f"{name:>22}: {result[name]}")
+    for phase, parts in result.items():
+        if isinstance(parts, dict):
+            for name, numbers in parts.items():
+                print(f"{phase:>14} {name:>8}: {numbers}")
     print(json.dumps(result))
     return 0
 

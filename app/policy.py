@@ -41,6 +41,8 @@ class Action(str, enum.Enum):
     VIEW_SCHOOL_REPORT = "report.school"
     VIEW_COLLEGE_REPORT = "report.college"
     PRINT_NAMEPLATES = "nameplate.print"
+    # One's own account.
+    CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
 
 
 class Scope:
@@ -209,6 +211,7 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.VIEW_SCHOOL_REPORT: lambda s, o: s.admin or bool(s.departments),
     Action.VIEW_COLLEGE_REPORT: _can_view_college_report,
     Action.PRINT_NAMEPLATES: _can_print_nameplates,
+    Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
 }
 
 

@@ -85,6 +85,7 @@ def test_the_inspection_submit_is_marked(app):
 
 
 @pytest.mark.parametrize("endpoint", ["photos_api.upload", "tickets.ticket_action", "auth_api.login", "auth.login",
+                                      "auth.password", "auth_api.change_password",
                                       "org_admin.import_upload"])
 def test_slow_writers_are_marked(app, endpoint):
     """Decoding a photo (~150 ms) or hashing a password (~130 ms each) must not hold SQLite's write lock

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, session
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.apidoc import doc
 from app.errors import DomainError
+from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
 from . import services, throttle
-from .schemas import CsrfSchema, LoginSchema, UserSchema
+from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
+from .sessions import start_session
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
 
@@ -37,9 +39,7 @@ def login():
     user = throttle.authenticate(data["username"], data["password"], request.remote_addr, current_app.config)
     if user is None:
         raise LoginFailed(_("Wrong username or password."))
-    session.clear()
-    login_user(user)
-    session.permanent = True
+    start_session(user)
     body = UserSchema().dump(user)
     body["csrf_token"] = generate_csrf()
     return body
@@ -63,3 +63,19 @@ _USER = UserSchema()  # built once (stateless for dump)
 @doc("The logged-in user with roles", response=UserSchema)
 def me():
     return _USER.dump(current_user._get_current_object())  # the object, not the proxy: ~10 reads
+
+
+@bp.post("/me/password")
+@write_lock_at_first_write  # the passwords are hashed between short writes (see throttle.py)
+@login_required
+@doc("Change one's own password: every session of the user ends, this one is renewed (a new CSRF token)",
+     request=PasswordChangeSchema, response=CsrfSchema,
+     responses={400: "The current password is wrong, or the new one is too short or unchanged",
+                429: "Too many wrong passwords for this account; see Retry-After"})
+def change_password():
+    authorize(current_user, Action.CHANGE_PASSWORD, current_user)
+    data = PasswordChangeSchema().load(request.get_json(silent=True) or {})
+    user = services.change_password(services.get_user(current_user.id), data["current_password"], data["new_password"],
+                                    address=request.remote_addr, config=current_app.config)
+    start_session(user)
+    return {"csrf_token": generate_csrf()}

@@ -28,6 +28,11 @@ class CsrfSchema(Schema):
     csrf_token = fields.String(required=True)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
 # ---- admin forms --------------------------------------------------------------------------
 from marshmallow import EXCLUDE  # noqa: E402
 
@@ -50,6 +55,12 @@ class UserCreateForm(UserEditForm):
 
 class PasswordForm(_Form):
     password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class OwnPasswordForm(_Form):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    confirm_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 
 class RoleGrantForm(_Form):

@@ -50,12 +50,22 @@ def end_all_sessions(user: User) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    if not user.check_password(current or ""):
-        raise InvalidInput(_("The current password is wrong."))
+def change_password(user: User, current: str, new: str, *, address: str | None = None, config=None) -> User:
+    """The user's own change: the new password is checked first, then the current one as a login is
+    (the account's throttle: a stolen session cannot be used to guess it), then every session of the
+    user ends, this one included (the caller logs this device in again). Answers the updated user."""
+    from flask import current_app
+
+    from . import throttle
+
     check_password_strength(new)
-    user.set_password(new)
-    end_all_sessions(user)
+    if new == current:
+        raise InvalidInput(_("The new password must differ from the current one."))
+    verified = throttle.authenticate(user.username, current or "", address, config or current_app.config)
+    if verified is None or verified.id != user.id:
+        raise InvalidInput(_("The current password is wrong."))
+    reset_password(verified, new)
+    return verified
 
 
 def create_user(

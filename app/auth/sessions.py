@@ -68,6 +68,16 @@ def _enforce_timeouts():
     return None
 
 
+def start_session(user) -> None:
+    """Log this device in with a new session (no fixation): at login, and after a password change ended
+    every session of the user, this one included (the new login time, the user's new session version)."""
+    from flask_login import login_user
+
+    session.clear()
+    login_user(user)
+    session.permanent = True
+
+
 def _password_hash_changed(target, value, oldvalue, initiator):
     # A password change (not the first password of a new user) is an authentication event.
     if target.id is not None and isinstance(oldvalue, str) and oldvalue != value:

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
+from marshmallow import ValidationError
 
+from app.errors import DomainError, InvalidInput
+from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
 from . import services, throttle
+from .schemas import OwnPasswordForm
+from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -36,9 +41,7 @@ def login():
         if user is None:
             error = _("Wrong username or password.")
         else:
-            session.clear()  # a new session at login: no fixation
-            login_user(user)
-            session.permanent = True
+            start_session(user)  # a new session at login: no fixation
             return redirect(safe_next(request.form.get("next") or request.args.get("next")))
     return render_template("auth/login.html", error=error, next=request.args.get("next", "")), (401 if error else 200)
 
@@ -51,6 +54,39 @@ def logout():
     session.clear()
     flash(_("You have logged out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@write_lock_at_first_write  # the passwords are hashed between short writes (see throttle.py)
+@login_required
+def password():
+    """Change one's own password; the other devices are logged out, this one stays in."""
+    authorize(current_user, Action.CHANGE_PASSWORD, current_user)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            form = OwnPasswordForm().load(request.form)
+            if form["new_password"] != form["confirm_password"]:
+                raise InvalidInput(_("The two new passwords differ."))
+            user = services.change_password(services.get_user(current_user.id), form["current_password"],
+                                            form["new_password"], address=request.remote_addr, config=current_app.config)
+        except ValidationError:
+            error, status = _("Fill in every field."), 400
+        except DomainError as err:
+            from app.extensions import db
+
+            db.session.rollback()
+            error, status = err.message, err.status
+            if isinstance(err, throttle.TooManyAttempts):
+                response = make_response(render_template("auth/password.html", error=error,
+                                                         min_password_length=services.MIN_PASSWORD_LENGTH), status)
+                response.headers["Retry-After"] = str(err.retry_after)
+                return response
+        else:
+            start_session(user)
+            flash(_("Your password is changed. Your other devices are logged out."))
+            return redirect(url_for("org.home"))
+    return render_template("auth/password.html", error=error, min_password_length=services.MIN_PASSWORD_LENGTH), status
 
 
 @bp.get("/lang/<code>")

@@ -9,6 +9,12 @@ CASES = [
     Case("POST", "/api/login", "/api/login", allow=PUBLIC, json={"username": "x", "password": "y"}),
     Case("POST", "/api/logout", "/api/logout", allow=EVERYONE),
     Case("GET", "/api/me", "/api/me", allow=EVERYONE),
+    # One's own password: every signed-in user (a wrong current password is a 400).
+    Case("GET", "/account/password", "/account/password", allow=EVERYONE),
+    Case("POST", "/account/password", "/account/password", allow=EVERYONE,
+         data={"current_password": "x", "new_password": "y" * 8, "confirm_password": "y" * 8}),
+    Case("POST", "/api/me/password", "/api/me/password", allow=EVERYONE,
+         json={"current_password": "x", "new_password": "y" * 8}),
     Case("GET", "/api/openapi.json", "/api/openapi.json", allow=PUBLIC),
     # User administration (art. 9(1)): the school admin only. Targets are college A's lab officer
     # (in scope for college A's leader, still refused) and college B's officer (out of scope).

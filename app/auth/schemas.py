@@ -57,9 +57,9 @@ class PasswordForm(_Form):
     password = fields.String(required=True, validate=validate.Length(max=256))
 
 
-class OwnPasswordForm(_Form):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+class OwnPasswordForm(PasswordChangeSchema, _Form):
+    """The page's form: the API's fields, typed again once."""
+
     confirm_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 

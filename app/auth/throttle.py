@@ -10,10 +10,9 @@ and deleted again when it succeeds; a failure then adds its address. So attempts
 sent at once count each other (the account's limit holds exactly however many are sent in
 parallel), while many people logging in at once from one address (a campus NAT) are not counted
 against it until they fail. And the ~130 ms of password hashing run after the short write, not
-inside it. On SQLite
-that keeps the database's single write lock free while a password is verified (the login views
-take it at their first write); before, each login held it for the whole hash, and a few users
-logging in at once starved every inspection submit into "database is locked".
+inside it: on SQLite the database's single write lock stays free while a password is verified (the
+login views take it at their first write); before, each login held it for the whole hash, and a few
+users logging in at once starved every inspection submit into "database is locked".
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, logout_user
 from marshmallow import ValidationError
 
 from app.errors import DomainError, InvalidInput
+from app.extensions import db
 from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
@@ -62,7 +63,7 @@ def logout():
 def password():
     """Change one's own password; the other devices are logged out, this one stays in."""
     authorize(current_user, Action.CHANGE_PASSWORD, current_user)
-    error, status = None, 200
+    error, status, retry_after = None, 200, None
     if request.method == "POST":
         try:
             form = OwnPasswordForm().load(request.form)
@@ -73,20 +74,18 @@ def password():
         except ValidationError:
             error, status = _("Fill in every field."), 400
         except DomainError as err:
-            from app.extensions import db
-
             db.session.rollback()
             error, status = err.message, err.status
-            if isinstance(err, throttle.TooManyAttempts):
-                response = make_response(render_template("auth/password.html", error=error,
-                                                         min_password_length=services.MIN_PASSWORD_LENGTH), status)
-                response.headers["Retry-After"] = str(err.retry_after)
-                return response
+            retry_after = getattr(err, "retry_after", None)  # the account's login throttle: 429
         else:
             start_session(user)
             flash(_("Your password is changed. Your other devices are logged out."))
             return redirect(url_for("org.home"))
-    return render_template("auth/password.html", error=error, min_password_length=services.MIN_PASSWORD_LENGTH), status
+    response = make_response(render_template("auth/password.html", error=error,
+                                             min_password_length=services.MIN_PASSWORD_LENGTH), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.get("/lang/<code>")

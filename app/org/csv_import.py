@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -76,11 +77,21 @@ class _Errors:
         )
 
 
-def _changed_meanwhile() -> Conflict:
-    # Two imports (or an import and an edit) of the same labs or users at once: the unique username or
-    # lab code, or a row the other one deleted, stops the later one; its whole transaction is undone.
-    return Conflict(_("Someone else changed the same records at the same moment; nothing was imported. "
-                      "Please import the file again."))
+@contextmanager
+def _all_or_nothing():
+    """The import's writes as one transaction: committed whole, or undone whole. Two imports (or an
+    import and an edit) of the same labs or users at once: the unique username or lab code, or a row
+    the other one deleted, stops the later one with a 409."""
+    try:
+        yield
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise Conflict(_("Someone else changed the same records at the same moment; nothing was imported. "
+                         "Please import the file again.")) from None
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def read_csv(data: bytes, required: tuple[str, ...], optional: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -219,7 +230,7 @@ def import_lab_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     errors.raise_if_any()
 
     report = ImportReport("labs")
-    try:
+    with _all_or_nothing():
         for code, clean, officers in plan:
             lab = existing.get(code)
             if lab is None:
@@ -229,13 +240,6 @@ def import_lab_rows(rows: list[tuple[int, dict]]) -> ImportReport:
             changed = services._apply_lab(lab, clean)
             changed = set_lab_officers(lab.id, officers) or changed
             (report.updated if changed else report.unchanged).append(code)
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-        raise _changed_meanwhile() from None
-    except Exception:
-        db.session.rollback()
-        raise
     return report
 
 
@@ -336,7 +340,7 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
             for username, user, fields, (plain, ready_hash), roles in plan]
 
     report = ImportReport("users")
-    try:
+    with _all_or_nothing():
         for username, user, fields, password_hash, roles in plan:
             created = user is None
             changed = False
@@ -357,11 +361,4 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
                 report.created.append(username)
             else:
                 (report.updated if changed else report.unchanged).append(username)
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-        raise _changed_meanwhile() from None
-    except Exception:
-        db.session.rollback()
-        raise
     return report

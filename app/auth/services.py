@@ -243,6 +243,10 @@ def _labs_left_without_officer(lab_ids: set[int], leaving_user_id: int, leaving_
 
     if not lab_ids:
         return []
+    # Two officers of one lab removed at once must not both see the other still there: on PostgreSQL
+    # each waits here for the other's commit (the labs' rows, in id order), then counts what is left.
+    # SQLite's writing request already holds the database's write lock (FOR UPDATE renders nothing).
+    db.session.execute(select(Lab.id).where(Lab.id.in_(lab_ids)).order_by(Lab.id).with_for_update()).all()
     stmt = (
         select(RoleAssignment.lab_id)
         .join(User, User.id == RoleAssignment.user_id)

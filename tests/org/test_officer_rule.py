@@ -95,3 +95,50 @@ def test_activating_a_lab_without_officer_is_refused(app):
         services.update_lab(lab, data)
     db.session.rollback()
     assert db.session.get(Lab, lab.id).active is False
+
+
+def test_two_officers_revoked_at_once_leave_one(app, monkeypatch):
+    """Two admins each remove one of a lab's two officers at the same moment: one is refused (art. 10(3)).
+    Each revoke waits, after its count, for the other to have counted too (or for 2 s, when the other is
+    held off by the lock): without a lock both would count two officers and both remove theirs."""
+    import threading
+
+    from tests.factories import login
+
+    lab = make_lab()
+    officers = [make_user(Role.lab_officer, lab=lab) for _ in range(2)]
+    admin = make_user(Role.school_admin)
+    targets = [(o.id, o.roles[0].id) for o in officers]
+    lab_id = lab.id
+    db.session.commit()
+    real = auth._labs_left_without_officer
+    barrier = threading.Barrier(2, timeout=2)
+
+    def counted_then_wait(*args, **kwargs):
+        result = real(*args, **kwargs)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other revoke is waiting for this one's lock: go on alone
+        return result
+
+    monkeypatch.setattr(auth, "_labs_left_without_officer", counted_then_wait)
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        login(c, admin)
+    codes = [None, None]
+
+    def revoke(n):
+        user_id, assignment_id = targets[n]
+        codes[n] = clients[n].post(f"/admin/users/{user_id}/roles/{assignment_id}/revoke").status_code
+
+    threads = [threading.Thread(target=revoke, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db.session.remove()
+    left = db.session.scalar(select(func.count(RoleAssignment.id)).where(RoleAssignment.lab_id == lab_id,
+                                                                         RoleAssignment.role == Role.lab_officer))
+    assert left == 1, codes
+    assert 409 in codes, codes

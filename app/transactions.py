@@ -18,6 +18,18 @@ INSERT, UPDATE or DELETE. The lock is then held for the inserts and the commit o
 parsing, the policy and the validation before them: an inspection submit held it for its whole
 ~4 ms of CPU, and eight submitting threads queued on it (issue 8).
 
+The writers' queue (SQLite). A writer that finds the lock taken waits in SQLite's busy handler,
+which sleeps 1, 2, 5, 10, ... up to 100 ms between tries and never hears the lock being freed:
+under eight submitting threads the lock sat free while its waiters slept, and a submit's p99 was
+1.2 s (issue 8). So a request's writer first queues for a lock of our own: a thread lock in its
+process, then an flock on a file beside the database across the workers, both handed on by the
+kernel the moment the holder lets go; it sends BEGIN IMMEDIATE only at the head of the queue. The
+turn belongs to the DBAPI connection (QueuedConnection) and ends with its transaction: commit(),
+rollback() or close(). SQLite's lock stays the arbiter: writers outside requests (CLI, nightly job)
+do not queue, and a request's writer that meets one waits in the busy handler as before. The flock
+wait has no timeout, so nothing may be waited for while holding a turn that a queued writer could
+hold: the photo store's lock is taken first (LocalFileStorage.exclusive refuses otherwise).
+
 PostgreSQL: a reading request runs its SELECTs in autocommit. Under READ COMMITTED every statement
 sees its own snapshot whether or not it is inside a transaction, so the answers are the same, and
 each read request saves the BEGIN and ROLLBACK round trips (a one-query request went from 3 round
@@ -25,6 +37,11 @@ trips to 1). psycopg's rollback() is a no-op outside a transaction; the pool's c
 autocommit off again. A read request must not write: a flush in one fails loudly, on both databases.
 """
 from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
@@ -38,7 +55,103 @@ _MARK = "labsafe_write_lock_at_first_write"  # on a view function
 _READ_REQUEST = "labsafe_read_request"
 _LOCK_AT_FIRST_WRITE = "labsafe_lock_at_first_write"
 _READ_AUTOCOMMIT = "labsafe_read_autocommit"  # on the pool record: seen at checkin
+_BUSY_TIMEOUT_MS = 5000
+_BUSY_TIMEOUT_MS = 5000
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "WITH")  # WITH: may be a write; lock early
+
+
+class WritersQueue:
+    """One SQLite database's request writers, one at a time (see the module's docstring)."""
+
+    def __init__(self, database: str):
+        self._in_process = threading.Lock()
+        # A database in memory lives in one process: the thread lock is the whole queue.
+        in_memory = database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in database
+        self._lock_file = None if in_memory else f"{os.path.abspath(database)}-writers.lock"
+        self._fd: int | None = None
+        self._fd_pid: int | None = None
+        self.holder: int | None = None  # the thread whose connection has the turn
+
+    def join(self) -> None:
+        """Wait to be the only writer among the requests, or raise SQLite's "database is locked"."""
+        if not self._in_process.acquire(timeout=_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked (timed out waiting for the other writers)")
+        try:
+            if self._lock_file:
+                if self._fd is None or self._fd_pid != os.getpid():  # a forked worker opens its own
+                    self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                    self._fd_pid = os.getpid()
+                # One thread per process waits here, for the other workers' writer only.
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._in_process.release()
+            raise
+        self.holder = threading.get_ident()
+
+    def leave(self) -> None:
+        self.holder = None
+        if self._lock_file:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._in_process.release()
+
+
+_queues: dict[str, WritersQueue] = {}  # by database file
+_queues_lock = threading.Lock()
+
+
+def holds_a_write_turn() -> bool:
+    """Whether this thread's SQLite connection is the writer now (others may be queued behind it)."""
+    me = threading.get_ident()
+    return any(queue.holder == me for queue in list(_queues.values()))
+
+
+class QueuedConnection(sqlite3.Connection):
+    """pysqlite's connection, which queues among the request writers before BEGIN IMMEDIATE and
+    lets the next one go when its transaction ends."""
+
+    _turn: WritersQueue | None = None
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self._database = os.fsdecode(database)
+
+    def begin_immediate(self, send) -> None:
+        """Join the queue, then take SQLite's write lock with ``send("BEGIN IMMEDIATE")``."""
+        if self._turn is None:
+            with _queues_lock:
+                queue = _queues.get(self._database)
+                if queue is None:
+                    queue = _queues[self._database] = WritersQueue(self._database)
+            queue.join()
+            self._turn = queue
+        try:
+            send("BEGIN IMMEDIATE")
+        except BaseException:
+            self._end_turn()
+            raise
+
+    def _end_turn(self) -> None:
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.leave()
+
+    def commit(self):
+        try:
+            return super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self):
+        try:
+            return super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self):
+        try:
+            return super().close()
+        finally:
+            self._end_turn()
 
 
 def write_lock_at_first_write(view):
@@ -55,11 +168,11 @@ def _mark_request_kind():
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     # SQLite: enforce foreign keys, WAL so readers don't block the writer.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if isinstance(dbapi_connection, sqlite3.Connection):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cur.close()
 
 
@@ -68,12 +181,25 @@ def _begin_by_request_kind(conn):
     if conn.dialect.name == "sqlite":
         if (conn.dialect.driver == "pysqlite" and has_request_context() and request.method not in READ_METHODS
                 and not g.get(_LOCK_AT_FIRST_WRITE)):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(conn.connection.dbapi_connection, conn.exec_driver_sql)
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and g and g.get(_READ_REQUEST):
         dbapi_connection = conn.connection.dbapi_connection
         if not dbapi_connection.autocommit:
             dbapi_connection.autocommit = True
             conn.connection.info[_READ_AUTOCOMMIT] = True
+
+
+@event.listens_for(Engine, "do_connect")
+def _queued_sqlite_connections(dialect, conn_rec, cargs, cparams):
+    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
+        cparams.setdefault("factory", QueuedConnection)
+
+
+def _begin_immediate(dbapi_connection, send) -> None:
+    if isinstance(dbapi_connection, QueuedConnection):
+        dbapi_connection.begin_immediate(send)
+    else:  # a connection made by a factory of its own: SQLite's busy handler alone
+        send("BEGIN IMMEDIATE")
 
 
 def _lock_before_first_write(conn, cursor, statement, parameters, context, executemany):
@@ -83,7 +209,7 @@ def _lock_before_first_write(conn, cursor, statement, parameters, context, execu
         return
     # pysqlite would send a deferred BEGIN here; a deferred transaction cannot wait for the lock
     # once another writer has committed after its snapshot, BEGIN IMMEDIATE waits (busy_timeout).
-    cursor.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn.connection.dbapi_connection, cursor.execute)
 
 
 @event.listens_for(Pool, "checkin")

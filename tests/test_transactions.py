@@ -94,3 +94,107 @@ def test_slow_writers_are_marked(app, endpoint):
     from app.transactions import _MARK
 
     assert getattr(app.view_functions[endpoint], _MARK, False)
+
+
+# ---- the writers' queue (SQLite) ---------------------------------------------------------------
+
+def _sqlite_only(is_postgres):
+    if is_postgres:
+        pytest.skip("the writers' queue is SQLite's: PostgreSQL has row locks")
+
+
+def _queue_file(app) -> str:
+    return f"{db.engine.url.database}-writers.lock"
+
+
+def test_a_writer_waits_for_another_workers_turn_then_goes(app_with_routes, is_postgres, tmp_path):
+    """Another worker's writer holds the turn (its flock): a request's writer waits for it instead of
+    meeting SQLite's lock, and goes as soon as it is let go."""
+    import fcntl
+    import os
+    import threading
+
+    _sqlite_only(is_postgres)
+    client = app_with_routes.test_client()
+    assert client.post("/_test/locked-from-the-start").status_code == 200  # the lock file exists now
+    other_worker = os.open(_queue_file(app_with_routes), os.O_RDWR)  # another open file: as another process
+    fcntl.flock(other_worker, fcntl.LOCK_EX)
+    answered = []
+    writer = threading.Thread(target=lambda: answered.append(
+        app_with_routes.test_client().post("/_test/locked-at-first-write").status_code))
+    try:
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and answered == []  # queued, not refused
+    finally:
+        fcntl.flock(other_worker, fcntl.LOCK_UN)
+        os.close(other_worker)
+    writer.join(10)
+    assert answered == [200]
+    db.session.remove()
+    assert db.session.scalar(select(College.name).where(College.code == "LATE")) == "Written by a POST"
+
+
+def test_the_turn_ends_with_the_transaction(app_with_routes, is_postgres):
+    """Committed or failed, a writing request lets the next writer go: the turn is free after it."""
+    import fcntl
+    import os
+
+    _sqlite_only(is_postgres)
+
+    def turn_is_free() -> bool:
+        probe = os.open(_queue_file(app_with_routes), os.O_RDWR)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(probe)
+
+    client = app_with_routes.test_client()
+    assert client.post("/_test/locked-at-first-write").status_code == 200
+    assert turn_is_free()
+    # The same code again: the unique code refuses it mid-transaction (an unhandled error here).
+    assert client.post("/_test/locked-at-first-write").status_code == 500
+    assert turn_is_free()
+    assert client.post("/_test/locked-from-the-start").status_code == 200
+    assert turn_is_free()
+
+
+def test_the_photo_store_lock_is_never_taken_after_the_write_turn(app, is_postgres):
+    """Lock order: the store's, then the database's. The reverse could leave two workers waiting for
+    each other forever, so it is refused loudly instead."""
+    from app.photos.storage import storage_for
+
+    _sqlite_only(is_postgres)
+    seen = {}
+
+    @app.post("/_test/store-after-write")
+    def _inverted():
+        db.session.add(College(code="INV", name="Not written"))
+        db.session.flush()  # BEGIN IMMEDIATE: this request is the writer now
+        try:
+            with storage_for(app.config).exclusive():
+                seen["entered"] = True
+        except RuntimeError as err:
+            seen["refused"] = str(err)
+        db.session.rollback()
+        return {}
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert app.test_client().post("/_test/store-after-write").status_code == 200
+    assert "entered" not in seen and "before the database's write lock" in seen["refused"]
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(app, is_postgres):
+    """Every pooled connection, the queued kind included: references are checked, and readers never
+    wait for the writer (WAL)."""
+    from app.transactions import QueuedConnection
+
+    _sqlite_only(is_postgres)
+    connection = db.session.connection()
+    assert isinstance(connection.connection.dbapi_connection, QueuedConnection)
+    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000

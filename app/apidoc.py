@@ -131,6 +131,7 @@ def build_spec(app: Flask) -> dict:
                 defaults[429] = "Too many requests; see Retry-After"
             if method != "GET":
                 defaults[400] = "Invalid input or missing CSRF token"
+                defaults[503] = "The database stayed busy; nothing was saved, see Retry-After"
             for code, desc in {**defaults, **meta["responses"]}.items():
                 # A second success code (e.g. 200 for an idempotent replay of a 201) has the OK body.
                 body = ({"content": ok["content"]} if "content" in ok else {}) if int(code) < 400 else err

@@ -11,6 +11,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,14 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     return render_template("error.html", status=status, message=message, details=details or {}), status
 
 
+# PostgreSQL: deadlock_detected, lock_not_available (lock_timeout).
+_LOCK_SQLSTATES = frozenset({"40P01", "55P03"})
+
+
+def _waited_out_a_lock(err: OperationalError) -> bool:
+    return "database is locked" in str(err.orig) or getattr(err.orig, "sqlstate", None) in _LOCK_SQLSTATES
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -120,6 +129,19 @@ def register_error_handlers(app: Flask) -> None:
         default = _HTTP_MESSAGES.get(status)
         message = err.description if getattr(err, "labsafe_message", False) else (default() if default else err.description)
         return error_response(status, code, message)
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(err: OperationalError):
+        if not _waited_out_a_lock(err):
+            return _unexpected(err)
+        from app.extensions import db
+
+        db.session.rollback()
+        # Another writer held the database past the wait (SQLite's busy_timeout, a PostgreSQL
+        # deadlock or lock timeout): nothing of this request was stored, and trying again works.
+        log.warning("database busy on %s %s: %s", request.method, request.path, err.orig)
+        response = error_response(503, "busy", _("The server is busy; nothing was saved. Try again in a moment."))
+        return response[0], response[1], {"Retry-After": "2"}
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

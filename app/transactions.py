@@ -153,6 +153,11 @@ class QueuedConnection(sqlite3.Connection):
         finally:
             self._end_turn()
 
+    def __del__(self):
+        # Dropped without close() (a leaked connection): its turn must not outlive it, or every
+        # writer of this worker would time out from then on.
+        self._end_turn()
+
 
 def write_lock_at_first_write(view):
     """Mark a view whose writes need no lock held over its reads (see the module's docstring)."""

@@ -198,3 +198,22 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(app, is_postgres):
     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_a_connection_dropped_mid_transaction_frees_the_turn(app, is_postgres, tmp_path):
+    """A leaked connection (garbage-collected, never closed) must not keep the writers' queue."""
+    import gc
+
+    from app.transactions import QueuedConnection, holds_a_write_turn
+
+    _sqlite_only(is_postgres)
+    leaked = QueuedConnection(str(tmp_path / "leak.sqlite3"))
+    leaked.begin_immediate(leaked.execute)
+    assert holds_a_write_turn()
+    del leaked
+    gc.collect()
+    assert not holds_a_write_turn()
+    again = QueuedConnection(str(tmp_path / "leak.sqlite3"))  # the next writer gets the turn at once
+    again.begin_immediate(again.execute)
+    again.rollback()
+    again.close()

@@ -68,8 +68,7 @@ class WritersQueue:
         # A database in memory lives in one process: the thread lock is the whole queue.
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in database
         self._lock_file = None if in_memory else f"{os.path.abspath(database)}-writers.lock"
-        self._fd: int | None = None
-        self._fd_pid: int | None = None
+        self._fd: int | None = None  # the lock file, open while this process has the turn
         self.holder: int | None = None  # the thread whose connection has the turn
 
     def join(self) -> None:
@@ -78,11 +77,15 @@ class WritersQueue:
             raise sqlite3.OperationalError("database is locked (timed out waiting for the other writers)")
         try:
             if self._lock_file:
-                if self._fd is None or self._fd_pid != os.getpid():  # a forked worker opens its own
-                    self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                    self._fd_pid = os.getpid()
-                # One thread per process waits here, for the other workers' writer only.
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                # Opened per turn (a few µs), closed to let go: no descriptor stays open per
+                # database (a test run makes hundreds of databases in one process).
+                fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # one thread per process waits here
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self._fd = fd
         except BaseException:
             self._in_process.release()
             raise
@@ -90,8 +93,9 @@ class WritersQueue:
 
     def leave(self) -> None:
         self.holder = None
-        if self._lock_file:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # releases the flock
         self._in_process.release()
 
 

@@ -73,7 +73,7 @@ def init_security(app: Flask) -> None:
 
     # Before Flask-WTF's CSRF check, which reads the form's field names (sessions.init_app then puts
     # the timeouts first).
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_form_fields)
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_input)
     sessions.init_app(app)
     _init_login_throttle_errors(app)
     _init_api_rate_limit(app)
@@ -92,17 +92,48 @@ def init_security(app: Flask) -> None:
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
-def _refuse_nameless_form_fields():
-    """A multipart part without a name parses to a field named None, which Flask-WTF's CSRF lookup
-    (``key.endswith``) and any view reading the form fail on with a 500: refuse it as the malformed
-    request it is (found by the API fuzzer, make fuzz)."""
-    if request.mimetype in _FORM_TYPES and (None in request.form or None in request.files):
-        from flask_babel import gettext as _
+def _refuse_malformed_input():
+    """Refuse, as the malformed requests they are, inputs that would otherwise reach a view or the
+    database and fail there with a 500 (found by the API fuzzer, make fuzz):
 
-        from app.errors import InvalidInput
+    - a multipart part without a name parses to a field named None, which Flask-WTF's CSRF lookup
+      (``key.endswith``) and any view reading the form fail on;
+    - a NUL character (U+0000) in the path, the query, a form field or a JSON string: PostgreSQL's
+      text columns cannot hold one (psycopg raises DataError), and no person types one.
+    """
+    from flask_babel import gettext as _
 
+    from app.errors import InvalidInput
+
+    form = request.mimetype in _FORM_TYPES
+    if form and (None in request.form or None in request.files):
         raise InvalidInput(_("Every field of the form needs a name."))
+    if "\0" in request.path or _has_nul(request.args) or (form and _has_nul(request.form)) or _json_has_nul():
+        raise InvalidInput(_("The request contains a NUL character (\\0), which no field accepts."))
     return None
+
+
+def _has_nul(multidict) -> bool:
+    return any("\0" in key or "\0" in value for key, value in multidict.items(multi=True))
+
+
+def _json_has_nul() -> bool:
+    if not request.is_json:
+        return False
+    raw = request.get_data(cache=True)
+    if b"\\u0000" not in raw and b"\0" not in raw:
+        return False  # the common case: one scan of the bytes, no second parse
+    return _nul_in(request.get_json(silent=True))
+
+
+def _nul_in(value) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_nul_in(v) for v in value)
+    return False
 
 
 def _init_login_throttle_errors(app: Flask) -> None:

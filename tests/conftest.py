@@ -65,8 +65,8 @@ class CsrfClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
+def _app_on(database_url, tmp_path):
+    """An app on PostgreSQL (database_url) or on a fresh SQLite file (None), inside its context."""
     overrides = {"INSTANCE_PATH": str(tmp_path / "instance")}
     if database_url:
         overrides["SQLALCHEMY_DATABASE_URI"] = database_url
@@ -84,6 +84,18 @@ def app(database_url, tmp_path):
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    yield from _app_on(database_url, tmp_path)
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """Always SQLite, in the PostgreSQL pass too: for what only SQLite has (its write lock and the
+    writers' queue in front of it), tested instead of skipped."""
+    yield from _app_on(None, tmp_path)
 
 
 @pytest.fixture

@@ -98,30 +98,34 @@ def test_slow_writers_are_marked(app, endpoint):
 
 # ---- the writers' queue (SQLite) ---------------------------------------------------------------
 
-def _sqlite_only(is_postgres):
-    if is_postgres:
-        pytest.skip("the writers' queue is SQLite's: PostgreSQL has row locks")
+# The queue stands in front of SQLite's write lock only (PostgreSQL has row locks): these tests run
+# on a SQLite app in the PostgreSQL pass too.
+
+@pytest.fixture
+def sqlite_app_with_routes(sqlite_app):
+    _routes(sqlite_app)
+    sqlite_app.config["WTF_CSRF_ENABLED"] = False
+    return sqlite_app
 
 
 def _queue_file(app) -> str:
     return f"{db.engine.url.database}-writers.lock"
 
 
-def test_a_writer_waits_for_another_workers_turn_then_goes(app_with_routes, is_postgres, tmp_path):
+def test_a_writer_waits_for_another_workers_turn_then_goes(sqlite_app_with_routes, tmp_path):
     """Another worker's writer holds the turn (its flock): a request's writer waits for it instead of
     meeting SQLite's lock, and goes as soon as it is let go."""
     import fcntl
     import os
     import threading
 
-    _sqlite_only(is_postgres)
-    client = app_with_routes.test_client()
+    client = sqlite_app_with_routes.test_client()
     assert client.post("/_test/locked-from-the-start").status_code == 200  # the lock file exists now
-    other_worker = os.open(_queue_file(app_with_routes), os.O_RDWR)  # another open file: as another process
+    other_worker = os.open(_queue_file(sqlite_app_with_routes), os.O_RDWR)  # another open file: as another process
     fcntl.flock(other_worker, fcntl.LOCK_EX)
     answered = []
     writer = threading.Thread(target=lambda: answered.append(
-        app_with_routes.test_client().post("/_test/locked-at-first-write").status_code))
+        sqlite_app_with_routes.test_client().post("/_test/locked-at-first-write").status_code))
     try:
         writer.start()
         writer.join(0.5)
@@ -135,15 +139,14 @@ def test_a_writer_waits_for_another_workers_turn_then_goes(app_with_routes, is_p
     assert db.session.scalar(select(College.name).where(College.code == "LATE")) == "Written by a POST"
 
 
-def test_the_turn_ends_with_the_transaction(app_with_routes, is_postgres):
+def test_the_turn_ends_with_the_transaction(sqlite_app_with_routes):
     """Committed or failed, a writing request lets the next writer go: the turn is free after it."""
     import fcntl
     import os
 
-    _sqlite_only(is_postgres)
 
     def turn_is_free() -> bool:
-        probe = os.open(_queue_file(app_with_routes), os.O_RDWR)
+        probe = os.open(_queue_file(sqlite_app_with_routes), os.O_RDWR)
         try:
             fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
@@ -152,7 +155,7 @@ def test_the_turn_ends_with_the_transaction(app_with_routes, is_postgres):
         finally:
             os.close(probe)
 
-    client = app_with_routes.test_client()
+    client = sqlite_app_with_routes.test_client()
     assert client.post("/_test/locked-at-first-write").status_code == 200
     assert turn_is_free()
     # The same code again: the unique code refuses it mid-transaction (an unhandled error here).
@@ -162,37 +165,35 @@ def test_the_turn_ends_with_the_transaction(app_with_routes, is_postgres):
     assert turn_is_free()
 
 
-def test_the_photo_store_lock_is_never_taken_after_the_write_turn(app, is_postgres):
+def test_the_photo_store_lock_is_never_taken_after_the_write_turn(sqlite_app):
     """Lock order: the store's, then the database's. The reverse could leave two workers waiting for
     each other forever, so it is refused loudly instead."""
     from app.photos.storage import storage_for
 
-    _sqlite_only(is_postgres)
     seen = {}
 
-    @app.post("/_test/store-after-write")
+    @sqlite_app.post("/_test/store-after-write")
     def _inverted():
         db.session.add(College(code="INV", name="Not written"))
         db.session.flush()  # BEGIN IMMEDIATE: this request is the writer now
         try:
-            with storage_for(app.config).exclusive():
+            with storage_for(sqlite_app.config).exclusive():
                 seen["entered"] = True
         except RuntimeError as err:
             seen["refused"] = str(err)
         db.session.rollback()
         return {}
 
-    app.config["WTF_CSRF_ENABLED"] = False
-    assert app.test_client().post("/_test/store-after-write").status_code == 200
+    sqlite_app.config["WTF_CSRF_ENABLED"] = False
+    assert sqlite_app.test_client().post("/_test/store-after-write").status_code == 200
     assert "entered" not in seen and "before the database's write lock" in seen["refused"]
 
 
-def test_sqlite_connections_enforce_foreign_keys_and_use_wal(app, is_postgres):
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_app):
     """Every pooled connection, the queued kind included: references are checked, and readers never
     wait for the writer (WAL)."""
     from app.transactions import QueuedConnection
 
-    _sqlite_only(is_postgres)
     connection = db.session.connection()
     assert isinstance(connection.connection.dbapi_connection, QueuedConnection)
     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -200,13 +201,12 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(app, is_postgres):
     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
 
 
-def test_a_connection_dropped_mid_transaction_frees_the_turn(app, is_postgres, tmp_path):
+def test_a_connection_dropped_mid_transaction_frees_the_turn(sqlite_app, tmp_path):
     """A leaked connection (garbage-collected, never closed) must not keep the writers' queue."""
     import gc
 
     from app.transactions import QueuedConnection, holds_a_write_turn
 
-    _sqlite_only(is_postgres)
     leaked = QueuedConnection(str(tmp_path / "leak.sqlite3"))
     leaked.begin_immediate(leaked.execute)
     assert holds_a_write_turn()

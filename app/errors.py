@@ -140,8 +140,8 @@ def register_error_handlers(app: Flask) -> None:
         # Another writer held the database past the wait (SQLite's busy_timeout, a PostgreSQL
         # deadlock or lock timeout): nothing of this request was stored, and trying again works.
         log.warning("database busy on %s %s: %s", request.method, request.path, err.orig)
-        response = error_response(503, "busy", _("The server is busy; nothing was saved. Try again in a moment."))
-        return response[0], response[1], {"Retry-After": "2"}
+        body, status = error_response(503, "busy", _("The server is busy; nothing was saved. Try again in a moment."))
+        return body, status, {"Retry-After": "2"}
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -103,31 +103,45 @@ _queues: dict[str, WritersQueue] = {}  # by database file
 _queues_lock = threading.Lock()
 
 
+def _queue_for(database: str) -> WritersQueue:
+    with _queues_lock:
+        queue = _queues.get(database)
+        if queue is None:
+            queue = _queues[database] = WritersQueue(database)
+        return queue
+
+
 def holds_a_write_turn() -> bool:
     """Whether this thread's SQLite connection is the writer now (others may be queued behind it)."""
     me = threading.get_ident()
     return any(queue.holder == me for queue in list(_queues.values()))
 
 
+def _ending_the_turn(method):
+    def ended(self):
+        try:
+            return method(self)
+        finally:
+            self._end_turn()
+
+    return ended
+
+
 class QueuedConnection(sqlite3.Connection):
     """pysqlite's connection, which queues among the request writers before BEGIN IMMEDIATE and
-    lets the next one go when its transaction ends."""
+    lets the next one go when its transaction ends: commit(), rollback() or close()."""
 
     _turn: WritersQueue | None = None
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
-        self._database = os.fsdecode(database)
+        self._queue = _queue_for(os.fsdecode(database))
 
     def begin_immediate(self, send) -> None:
         """Join the queue, then take SQLite's write lock with ``send("BEGIN IMMEDIATE")``."""
         if self._turn is None:
-            with _queues_lock:
-                queue = _queues.get(self._database)
-                if queue is None:
-                    queue = _queues[self._database] = WritersQueue(self._database)
-            queue.join()
-            self._turn = queue
+            self._queue.join()
+            self._turn = self._queue
         try:
             send("BEGIN IMMEDIATE")
         except BaseException:
@@ -139,23 +153,9 @@ class QueuedConnection(sqlite3.Connection):
         if turn is not None:
             turn.leave()
 
-    def commit(self):
-        try:
-            return super().commit()
-        finally:
-            self._end_turn()
-
-    def rollback(self):
-        try:
-            return super().rollback()
-        finally:
-            self._end_turn()
-
-    def close(self):
-        try:
-            return super().close()
-        finally:
-            self._end_turn()
+    commit = _ending_the_turn(sqlite3.Connection.commit)
+    rollback = _ending_the_turn(sqlite3.Connection.rollback)
+    close = _ending_the_turn(sqlite3.Connection.close)
 
     def __del__(self):
         # Dropped without close() (a leaked connection): its turn must not outlive it, or every
@@ -190,7 +190,7 @@ def _begin_by_request_kind(conn):
     if conn.dialect.name == "sqlite":
         if (conn.dialect.driver == "pysqlite" and has_request_context() and request.method not in READ_METHODS
                 and not g.get(_LOCK_AT_FIRST_WRITE)):
-            _begin_immediate(conn.connection.dbapi_connection, conn.exec_driver_sql)
+            conn.connection.dbapi_connection.begin_immediate(conn.exec_driver_sql)
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and g and g.get(_READ_REQUEST):
         dbapi_connection = conn.connection.dbapi_connection
         if not dbapi_connection.autocommit:
@@ -201,14 +201,7 @@ def _begin_by_request_kind(conn):
 @event.listens_for(Engine, "do_connect")
 def _queued_sqlite_connections(dialect, conn_rec, cargs, cparams):
     if dialect.name == "sqlite" and dialect.driver == "pysqlite":
-        cparams.setdefault("factory", QueuedConnection)
-
-
-def _begin_immediate(dbapi_connection, send) -> None:
-    if isinstance(dbapi_connection, QueuedConnection):
-        dbapi_connection.begin_immediate(send)
-    else:  # a connection made by a factory of its own: SQLite's busy handler alone
-        send("BEGIN IMMEDIATE")
+        cparams["factory"] = QueuedConnection
 
 
 def _lock_before_first_write(conn, cursor, statement, parameters, context, executemany):
@@ -218,7 +211,7 @@ def _lock_before_first_write(conn, cursor, statement, parameters, context, execu
         return
     # pysqlite would send a deferred BEGIN here; a deferred transaction cannot wait for the lock
     # once another writer has committed after its snapshot, BEGIN IMMEDIATE waits (busy_timeout).
-    _begin_immediate(conn.connection.dbapi_connection, cursor.execute)
+    conn.connection.dbapi_connection.begin_immediate(cursor.execute)
 
 
 @event.listens_for(Pool, "checkin")

@@ -19,6 +19,11 @@ Paths (each logged in through POST /api/login, as the PWA is):
   tickets     GET  /api/tickets                        a college leader's tickets (after submit ran)
 
 Prints one table per database and a JSON line with every number (for docs/PERFORMANCE.md).
+Columns: "cpu ms" is CPU per request through Flask's test client in one process (no server, no
+concurrency); "srv ms" and "db ms" are the CPU the gunicorn processes and the PostgreSQL server's
+processes spent per request served during the rounds (from /proc, median of the rounds), so a
+path's cost under load can be split between the app and its database and set against the
+ceiling's own "srv ms".
 Requires wrk (apt-get install wrk); PostgreSQL at LABSAFE_BENCH_PG (default
 postgresql://postgres@127.0.0.1:5432/postgres; a database is created and dropped).
 """
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -272,6 +278,33 @@ def drain(url: str, limit_s: float = 60.0) -> None:
         time.sleep(0.5)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+# Whose CPU a round is charged to: the app servers (LabSafe or the ceiling: only one is loaded at a
+# time), the database server's processes, and the load generator.
+_ACCOUNTED = ("gunicorn", "postgres", "wrk")
+
+
+def cpu_by_command() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the live processes of each accounted command,
+    from /proc. A process that exits between two readings takes its seconds with it: wrk is read
+    from the child's own rusage instead, and the servers and the database's pooled backends live
+    through a round."""
+    seconds = dict.fromkeys(_ACCOUNTED, 0.0)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1:stat.rindex(")")]
+        if command in seconds:
+            fields = stat[stat.rindex(")") + 2:].split()
+            seconds[command] += (int(fields[11]) + int(fields[12])) / _TICK
+    return seconds
+
+
 def run_wrk(url: str, script: str | None, duration: int, connections: int, threads: int, workdir: Path) -> dict:
     load_before = os.getloadavg()[0]
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
@@ -279,7 +312,9 @@ def run_wrk(url: str, script: str | None, duration: int, connections: int, threa
         path = workdir / f"s{abs(hash(script))}.lua"
         path.write_text(script)
         cmd += ["-s", str(path)]
+    cpu_before, children_before = cpu_by_command(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60)
+    cpu_after, children_after = cpu_by_command(), resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.stderr.strip():  # a Lua error makes wrk fall back to plain GETs of the URL: never report those
         raise RuntimeError(f"wrk: {proc.stderr.strip()[:500]}")
     out = proc.stdout
@@ -292,7 +327,13 @@ def run_wrk(url: str, script: str | None, duration: int, connections: int, threa
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     refused = re.findall(r"REFUSED (\d+) last: (.*)", out)
+    wrk_seconds = (children_after.ru_utime + children_after.ru_stime
+                   - children_before.ru_utime - children_before.ru_stime)
+    # CPU milliseconds per request served, by who spent them (see cpu_by_command).
+    served = {"server": cpu_after["gunicorn"] - cpu_before["gunicorn"],
+              "database": cpu_after["postgres"] - cpu_before["postgres"], "wrk": wrk_seconds}
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total, "loadavg_1m_before": round(load_before, 2),
+            "served_cpu_ms": {k: round(v / max(total, 1) * 1000, 3) for k, v in served.items()},
             "non_2xx_3xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else "",
             "refused_examples": [r[1][:200] for r in refused],
             "raw": out}
@@ -328,6 +369,8 @@ def combine(rounds: list[dict], beside: list[dict]) -> dict:
         "socket_errors": "; ".join(r["socket_errors"] for r in rounds if r["socket_errors"]),
         "refused_examples": [e for r in rounds for e in r["refused_examples"]][:5],
         "loadavg_1m_before": rounds[0]["loadavg_1m_before"],
+        "served_cpu_ms": {k: statistics.median(r["served_cpu_ms"][k] for r in rounds)
+                          for k in rounds[0].get("served_cpu_ms", {})},
         "raw": "\n".join(r.get("raw", "") for r in rounds),
     }
 
@@ -525,9 +568,10 @@ def table(kind: str, r: dict) -> str:
     c = r["ceiling"]
     lines = [f"{kind}: ceiling (bare Flask /ping) {c['rps']:.0f} req/s on average over all its runs "
              f"({min(c['ceiling_rounds']):.0f}-{max(c['ceiling_rounds']):.0f}), p99 up to {c['p99_ms']:.1f} ms, "
-             f"CPU {cpu.get('ceiling', 0):.2f} ms/req",
+             f"CPU {cpu.get('ceiling', 0):.2f} ms/req in one process, "
+             f"{c.get('served_cpu_ms', {}).get('server', 0):.2f} ms/req served",
              f"{'path':10} {'req/s':>8} {'beside':>7} {'ratio':>6} {'target':>6} {'p50 ms':>7} {'p99 ms':>7} "
-             f"{'errors':>6} {'cpu ms':>7} {'load':>5}  ok?"]
+             f"{'errors':>6} {'cpu ms':>7} {'srv ms':>7} {'db ms':>6} {'load':>5}  ok?"]
     for name, target in TARGETS.items():
         if name not in r:
             continue
@@ -535,6 +579,7 @@ def table(kind: str, r: dict) -> str:
         ok = x["ratio"] >= target and x["p99_ms"] < P99_TARGET_MS and x["non_2xx_3xx"] == 0
         lines.append(f"{name:10} {x['rps']:8.0f} {x['ceiling_rps']:7.0f} {x['ratio']:6.3f} {target:6.2f} "
                      f"{x['p50_ms']:7.1f} {x['p99_ms']:7.1f} {x['non_2xx_3xx']:6d} {cpu.get(name, 0):7.2f} "
+                     f"{x['served_cpu_ms'].get('server', 0):7.2f} {x['served_cpu_ms'].get('database', 0):6.2f} "
                      f"{x['loadavg_1m_before']:5.1f}  {'yes' if ok else 'NO'}")
     return "\n".join(lines)
 

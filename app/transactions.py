@@ -56,7 +56,6 @@ _READ_REQUEST = "labsafe_read_request"
 _LOCK_AT_FIRST_WRITE = "labsafe_lock_at_first_write"
 _READ_AUTOCOMMIT = "labsafe_read_autocommit"  # on the pool record: seen at checkin
 _BUSY_TIMEOUT_MS = 5000
-_BUSY_TIMEOUT_MS = 5000
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "WITH")  # WITH: may be a write; lock early
 
 
@@ -131,7 +130,7 @@ class QueuedConnection(sqlite3.Connection):
     """pysqlite's connection, which queues among the request writers before BEGIN IMMEDIATE and
     lets the next one go when its transaction ends: commit(), rollback() or close()."""
 
-    _turn: WritersQueue | None = None
+    _has_turn = False  # a class default: __del__ may run on a connection whose __init__ failed
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
@@ -139,9 +138,9 @@ class QueuedConnection(sqlite3.Connection):
 
     def begin_immediate(self, send) -> None:
         """Join the queue, then take SQLite's write lock with ``send("BEGIN IMMEDIATE")``."""
-        if self._turn is None:
+        if not self._has_turn:
             self._queue.join()
-            self._turn = self._queue
+            self._has_turn = True
         try:
             send("BEGIN IMMEDIATE")
         except BaseException:
@@ -149,9 +148,9 @@ class QueuedConnection(sqlite3.Connection):
             raise
 
     def _end_turn(self) -> None:
-        turn, self._turn = self._turn, None
-        if turn is not None:
-            turn.leave()
+        if self._has_turn:
+            self._has_turn = False
+            self._queue.leave()
 
     commit = _ending_the_turn(sqlite3.Connection.commit)
     rollback = _ending_the_turn(sqlite3.Connection.rollback)

@@ -30,6 +30,10 @@ def _routes(app):
 
 @pytest.fixture
 def app_with_routes(app):
+    return _with_routes(app)
+
+
+def _with_routes(app):
     _routes(app)
     app.config["WTF_CSRF_ENABLED"] = False
     return app
@@ -103,16 +107,15 @@ def test_slow_writers_are_marked(app, endpoint):
 
 @pytest.fixture
 def sqlite_app_with_routes(sqlite_app):
-    _routes(sqlite_app)
-    sqlite_app.config["WTF_CSRF_ENABLED"] = False
-    return sqlite_app
+    return _with_routes(sqlite_app)
 
 
-def _queue_file(app) -> str:
+def _queue_file() -> str:
+    """The writers' lock file of the app in context."""
     return f"{db.engine.url.database}-writers.lock"
 
 
-def test_a_writer_waits_for_another_workers_turn_then_goes(sqlite_app_with_routes, tmp_path):
+def test_a_writer_waits_for_another_workers_turn_then_goes(sqlite_app_with_routes):
     """Another worker's writer holds the turn (its flock): a request's writer waits for it instead of
     meeting SQLite's lock, and goes as soon as it is let go."""
     import fcntl
@@ -121,7 +124,7 @@ def test_a_writer_waits_for_another_workers_turn_then_goes(sqlite_app_with_route
 
     client = sqlite_app_with_routes.test_client()
     assert client.post("/_test/locked-from-the-start").status_code == 200  # the lock file exists now
-    other_worker = os.open(_queue_file(sqlite_app_with_routes), os.O_RDWR)  # another open file: as another process
+    other_worker = os.open(_queue_file(), os.O_RDWR)  # another open file: as another process
     fcntl.flock(other_worker, fcntl.LOCK_EX)
     answered = []
     writer = threading.Thread(target=lambda: answered.append(
@@ -144,9 +147,8 @@ def test_the_turn_ends_with_the_transaction(sqlite_app_with_routes):
     import fcntl
     import os
 
-
     def turn_is_free() -> bool:
-        probe = os.open(_queue_file(sqlite_app_with_routes), os.O_RDWR)
+        probe = os.open(_queue_file(), os.O_RDWR)
         try:
             fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True

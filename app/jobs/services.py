@@ -7,7 +7,7 @@ time zone), oldest first, each day in its own transaction:
 1. claim the day: on PostgreSQL ``pg_advisory_xact_lock`` serialises concurrent copies, and the
    NightlyRun primary key makes a second claim of the same day fail (SQLite serialises writers);
    a day already claimed is skipped, so running twice or two copies at once double nothing;
-2. flag every active lab (of an active college, existing before the day began) with no daily
+2. flag every active lab (of an active college, existing when the day began) with no daily
    inspection finished within the day's UTC bounds and not closed that day (LabClosure);
 3. notify its officers; notify the college (leaders and head) on the day a lab's run of misses
    reaches MISSED_CHECKS_NOTIFY_COLLEGE_AFTER consecutive days;
@@ -19,6 +19,9 @@ time zone), oldest first, each day in its own transaction:
 
 Set-based: a fixed number of SQL statements per day (INSERT ... SELECT, one UPDATE) whatever the
 number of labs or tickets. Notices carry dedupe keys (unique per user), so they are idempotent.
+
+Only a day that is over can be processed (``refuse_unfinished_day``, in run_nightly and
+process_day alike): a running or future day raises DayNotOver and nothing is written.
 
 Days: China has no daylight saving time, so a Shanghai day is always [16:00 UTC the day before,
 16:00 UTC); the bounds come from zoneinfo (app.timeutil.day_bounds_utc), so a zone with DST
@@ -35,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, RoleAssignment, User
 from app.checklists.models import Severity
+from app.errors import InvalidInput
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.notifications import services as notices
@@ -57,6 +61,23 @@ def day_just_ended(config: dict) -> date:
     return school_today(config["SCHOOL_TIMEZONE"]) - timedelta(days=1)
 
 
+class DayNotOver(InvalidInput):
+    """A day that has not ended in the school's time zone: nothing is known yet about its checks."""
+
+
+def refuse_unfinished_day(day: date, config: dict) -> None:
+    """Only a day that is over may be processed: a running or future day would flag every lab,
+    escalate tickets early and be marked done, so the real run would skip it (art. 29)."""
+    tz = config["SCHOOL_TIMEZONE"]
+    if day_bounds_utc(day, tz)[1] > utcnow():
+        last = day_just_ended(config)
+        raise DayNotOver(
+            f"The day {day.isoformat()} has not ended yet in {tz}; the nightly job processes only days "
+            f"that are over (the latest is {last.isoformat()}).",
+            {"day": day.isoformat(), "latest": last.isoformat()},
+        )
+
+
 def days_to_process(up_to_day: date) -> list[date]:
     """From the day after the last processed one up to ``up_to_day``; only that day on a first run."""
     last = db.session.scalar(select(func.max(NightlyRun.day)))
@@ -68,6 +89,7 @@ def days_to_process(up_to_day: date) -> list[date]:
 def run_nightly(up_to_day: date | None, config: dict, *, send_mail: bool = True) -> dict:
     """Process every unprocessed day up to ``up_to_day``; then send the outbox (when SMTP is set)."""
     up_to_day = up_to_day or day_just_ended(config)
+    refuse_unfinished_day(up_to_day, config)
     summary = {"days": [], "skipped": [], "missed": 0, "escalated": 0, "notifications": 0, "emails": 0}
     days = days_to_process(up_to_day)
     db.session.commit()  # end the read transaction; each day gets its own
@@ -101,6 +123,7 @@ def _title(lab_name, *parts):
 
 def process_day(day: date, config: dict) -> dict | None:
     """One school-local day, in one transaction. None when the day was already processed."""
+    refuse_unfinished_day(day, config)
     tz = config["SCHOOL_TIMEZONE"]
     start, end = day_bounds_utc(day, tz)
     now = utcnow()
@@ -167,7 +190,7 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
     labs = (
         select(Lab.id, literal(day, type_=db.Date), literal(now, type_=db.DateTime))
         .join(College, College.id == Lab.college_id)
-        .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at < start,
+        .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at <= start,
                Lab.id.not_in(checked), Lab.id.not_in(closed), Lab.id.not_in(already))
     )
     missed = _rows(insert(MissedDailyCheck.__table__).from_select(["lab_id", "day", "flagged_at"], labs))

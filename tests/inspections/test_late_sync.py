@@ -153,3 +153,58 @@ def test_the_nightly_streak_counts_standing_flags_only(app, client):
     for day in (e3, e4, e5):
         run_nightly(day, current_app.config, send_mail=False)
     assert streak_keys(w) == {f"missed_streak:{w.lab_a.id}:{e5}"}  # (college B has no leader or head)
+
+
+def test_a_check_stored_while_the_job_flags_its_day_finds_the_flag(app, is_postgres):
+    """The nightly job flags the day (its transaction open) while a late check of that day is
+    submitted: the submit waits for the job (PostgreSQL: the job's advisory lock, taken shared;
+    SQLite: the database's write lock) and then clears the new flag instead of missing it."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from app.inspections.schemas import InspectionInSchema
+    from app.inspections.services import submit_inspection
+    from app.jobs.services import ADVISORY_LOCK_KEY
+    from app.timeutil import utcnow
+
+    w = make_small_world()
+    backdate_lab(w.lab_a)
+    day = school_today(TZ) - timedelta(days=1)
+    data = InspectionInSchema().load(daily_payload(w, day))
+    officer_id = w.officer_a.id
+    db.session.commit()
+    results, errors = [], []
+
+    def submit():
+        with app.app_context():
+            try:
+                from app.auth.models import User
+
+                results.append(submit_inspection(db.session.get(User, officer_id), data, app.config).id)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    job = db.engine.connect()
+    tx = job.begin()
+    if is_postgres:
+        job.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    job.execute(MissedDailyCheck.__table__.insert().values(lab_id=w.lab_a.id, day=day, flagged_at=utcnow()))
+    worker = threading.Thread(target=submit)
+    worker.start()
+    if is_postgres:  # commit once the submit waits on the lock (or after 10 s, when it never does)
+        deadline = time.monotonic() + 10
+        with db.engine.connect() as probe:
+            while time.monotonic() < deadline and not probe.scalar(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")):
+                time.sleep(0.02)
+    else:
+        time.sleep(0.3)
+    tx.commit()
+    job.close()
+    worker.join(30)
+    assert not errors, errors
+    assert flags(w) == {day: results[0]}

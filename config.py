@@ -86,6 +86,10 @@ class Config:
     }
     # Consecutive missed daily checks before the college hears of it (art. 29).
     MISSED_CHECKS_NOTIFY_COLLEGE_AFTER = _env_int("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER", 3)
+    # Days after a school day ends during which a daily check of that day, synced late from an
+    # offline phone, still clears the nightly job's flag (art. 29; README "Late daily checks").
+    # After that a day's figures are final.
+    LATE_SYNC_DAYS = _env_int("LATE_SYNC_DAYS", 7)
 
     # Mail: when no SMTP host is configured, mail stays in the outbox and shows in-app.
     SMTP_HOST = _env("SMTP_HOST")

@@ -54,18 +54,26 @@ def test_migrations_build_the_models_schema(migrated_app):
     assert diff == [], f"models and migrations differ: {diff}"
 
 
-def test_migrated_postgresql_refuses_deleting_ticket_history(migrated_app):
-    """Art. 30: on a database built by migrations, DELETE on ticket history is refused too."""
-    if db.engine.dialect.name != "postgresql":
-        return  # SQLite: the ORM guard (tests/tickets) is the protection
+@pytest.mark.parametrize("table", ["rectification_tickets", "ticket_events"])
+def test_migrated_database_refuses_deleting_tickets_and_their_history(migrated_app, table):
+    """Art. 30: on a database built by migrations, SQLite or PostgreSQL, DELETE on a ticket or its
+    history is refused by the database itself (a row trigger), and the rows stay."""
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO colleges (code, name, kind, active) VALUES ('c', 'c', 'college', true)"))
+        conn.execute(text(
+            "INSERT INTO labs (code, name, building, floor, room, college_id, category, hazard_tags, phone, "
+            "active, qr_token, created_at) VALUES ('l', 'l', '', '', '', 1, 'general', '[]', '', true, 't', "
+            "CURRENT_TIMESTAMP)"))
+        conn.execute(text(
+            "INSERT INTO rectification_tickets (lab_id, article, title, description, severity, state, level, "
+            "deadline, cannot_fix, interim_measures, created_at, updated_at, version) "
+            "VALUES (1, '23', 't', '', 'general', 'open', 'lab', CURRENT_TIMESTAMP, false, '', CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP, 1)"))
+        conn.execute(text(
+            "INSERT INTO ticket_events (ticket_id, kind, to_state, to_level, note, created_at) "
+            "VALUES (1, 'created', 'open', 'lab', '', CURRENT_TIMESTAMP)"))
     with pytest.raises(DBAPIError, match="never deleted"):
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO colleges (code, name, kind, active) VALUES ('c', 'c', 'college', true)"))
-            conn.execute(text(
-                "INSERT INTO labs (code, name, building, floor, room, college_id, category, hazard_tags, phone, "
-                "active, qr_token, created_at) VALUES ('l', 'l', '', '', '', 1, 'general', '[]', '', true, 't', now())"))
-            conn.execute(text(
-                "INSERT INTO rectification_tickets (lab_id, article, title, description, severity, state, level, "
-                "deadline, cannot_fix, interim_measures, created_at, updated_at, version) "
-                "VALUES (1, '23', 't', '', 'general', 'open', 'lab', now(), false, '', now(), now(), 1)"))
-            conn.execute(text("DELETE FROM rectification_tickets"))
+            conn.execute(text(f"DELETE FROM {table}"))
+    with db.engine.connect() as conn:
+        assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 1

@@ -258,9 +258,9 @@ class Generator:
         self.closures: dict[int, list[tuple[date, date]]] = {}
         for lab_id, s, e in db.session.execute(select(LabClosure.lab_id, LabClosure.start_date, LabClosure.end_date)):
             self.closures.setdefault(lab_id, []).append((s, e))
-        # The demo labs exist from the first simulated day (not earlier, or the monthly summary
-        # would count the unsimulated days before it as missed). The nightly job checks a lab from
-        # the first whole day after its creation, so that first day is simulated but never flagged.
+        # The demo labs exist from the first simulated day's midnight (not earlier, or the monthly
+        # summary would count the unsimulated days before it as missed). The nightly job checks a
+        # lab on every day it existed when the day began, so that first day counts like the others.
         moved = backdate.labs_existed_since([li.lab_id for li in self.labs], self._utc(self.first_day, 0))
         self.c["labs dated back"] += moved
         db.session.commit()

@@ -337,12 +337,14 @@ def _insert_answers(answers: list[dict]) -> list:
 
 
 def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
-    """Store one inspection and open a ticket for each failed item, in one transaction.
+    """Store one inspection and open a ticket for each failed item, in one transaction; a daily
+    check also clears the nightly job's flag of its day, if it arrived late (jobs.clear_missed_check).
 
     ``data`` is InspectionInSchema-loaded. Same UUID + same content: the stored inspection
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
+    from app.jobs.services import clear_missed_check
     from app.tickets.services import open_ticket_for_failed_answer
 
     uuid = str(data["uuid"])
@@ -403,7 +405,14 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
                     answer_is_new=True,  # inserted just above: no ticket yet, no lookup needed
                     lab=lab,  # read by _validate: its name titles the ticket
                 ))
-        db.session.commit()  # the inspection, its answers and its tickets land together
+        if values["level"] is InspectionLevel.daily:
+            # A daily check synced after the nightly job flagged its day clears that flag (art. 29);
+            # missed checks are the job's, so it decides (README "Late daily checks").
+            clear_missed_check(
+                lab_id=lab.id, college_id=lab.college_id, lab_name=lab.name, inspection_id=inspection.id,
+                finished_at=values["finished_at"], received_at=values["received_at"], config=config,
+            )
+        db.session.commit()  # the inspection, its answers, its tickets and a cleared flag land together
     except IntegrityError:
         db.session.rollback()
         existing = _find_by_uuid(uuid)

@@ -16,13 +16,16 @@ def register(app):
     @click.option("--no-mail", is_flag=True, help="Do not send the outbox at the end.")
     def nightly(day, no_mail):
         """Flag missed daily checks, escalate overdue tickets, send waiting mail (art. 29)."""
-        from .services import run_nightly
+        from .services import DayNotOver, run_nightly
 
         try:
             up_to = date.fromisoformat(day) if day else None
         except ValueError:
             raise click.BadParameter("use YYYY-MM-DD", param_hint="--date")
-        summary = run_nightly(up_to, current_app.config, send_mail=not no_mail)
+        try:
+            summary = run_nightly(up_to, current_app.config, send_mail=not no_mail)
+        except DayNotOver as err:
+            raise click.BadParameter(err.message, param_hint="--date")
         click.echo(json.dumps(summary, ensure_ascii=False, default=str))
 
     @app.cli.command("send-mail")

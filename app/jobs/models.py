@@ -11,7 +11,11 @@ from app.timeutil import utcnow
 
 
 class MissedDailyCheck(db.Model):
-    """A school-local day on which an active, open lab recorded no daily check."""
+    """A school-local day on which an active, open lab recorded no daily check.
+
+    A daily check of that day synced late (within LATE_SYNC_DAYS) clears the flag: the row stays,
+    with when and by which inspection it was cleared (art. 30: records are not deleted).
+    """
 
     __tablename__ = "missed_daily_checks"
     __table_args__ = (UniqueConstraint("lab_id", "day"),)
@@ -20,6 +24,8 @@ class MissedDailyCheck(db.Model):
     lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     flagged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: the miss stands
+    cleared_by_inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
 
 
 class NightlyRun(db.Model):

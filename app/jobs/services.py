@@ -7,7 +7,7 @@ time zone), oldest first, each day in its own transaction:
 1. claim the day: on PostgreSQL ``pg_advisory_xact_lock`` serialises concurrent copies, and the
    NightlyRun primary key makes a second claim of the same day fail (SQLite serialises writers);
    a day already claimed is skipped, so running twice or two copies at once double nothing;
-2. flag every active lab (of an active college, existing before the day began) with no daily
+2. flag every active lab (of an active college, existing when the day began) with no daily
    inspection finished within the day's UTC bounds and not closed that day (LabClosure);
 3. notify its officers; notify the college (leaders and head) on the day a lab's run of misses
    reaches MISSED_CHECKS_NOTIFY_COLLEGE_AFTER consecutive days;
@@ -20,6 +20,15 @@ time zone), oldest first, each day in its own transaction:
 Set-based: a fixed number of SQL statements per day (INSERT ... SELECT, one UPDATE) whatever the
 number of labs or tickets. Notices carry dedupe keys (unique per user), so they are idempotent.
 
+A daily check that syncs after its day was flagged clears the flag (``clear_missed_check``,
+called by the inspection submit in its transaction): within LATE_SYNC_DAYS after the day ended the
+flag gets cleared_at and the clearing inspection (kept, art. 30), and the college people told of a
+run of misses that counted that day get a correction. Flags cleared are not misses: the streak
+rule below reads standing flags only.
+
+Only a day that is over can be processed (``refuse_unfinished_day``, in run_nightly and
+process_day alike): a running or future day raises DayNotOver and nothing is written.
+
 Days: China has no daylight saving time, so a Shanghai day is always [16:00 UTC the day before,
 16:00 UTC); the bounds come from zoneinfo (app.timeutil.day_bounds_utc), so a zone with DST
 (23- or 25-hour days) works the same way.
@@ -30,11 +39,12 @@ import logging
 from datetime import date, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import String, and_, case, cast, exists, func, insert, literal, select, true, update
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, insert, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, RoleAssignment, User
 from app.checklists.models import Severity
+from app.errors import InvalidInput
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.notifications import services as notices
@@ -43,7 +53,7 @@ from app.org.models import College, Lab, LabClosure
 from app.tickets.models import RectificationTicket as T
 from app.tickets.models import TicketEvent, TicketLevel
 from app.tickets.services import ACTIVE_STATES
-from app.timeutil import day_bounds_utc, school_today, utcnow
+from app.timeutil import day_bounds_utc, local_day_of, school_today, utcnow
 
 from .models import MissedDailyCheck, NightlyRun
 
@@ -57,6 +67,23 @@ def day_just_ended(config: dict) -> date:
     return school_today(config["SCHOOL_TIMEZONE"]) - timedelta(days=1)
 
 
+class DayNotOver(InvalidInput):
+    """A day that has not ended in the school's time zone: nothing is known yet about its checks."""
+
+
+def refuse_unfinished_day(day: date, config: dict) -> None:
+    """Only a day that is over may be processed: a running or future day would flag every lab,
+    escalate tickets early and be marked done, so the real run would skip it (art. 29)."""
+    tz = config["SCHOOL_TIMEZONE"]
+    if day_bounds_utc(day, tz)[1] > utcnow():
+        last = day_just_ended(config)
+        raise DayNotOver(
+            f"The day {day.isoformat()} has not ended yet in {tz}; the nightly job processes only days "
+            f"that are over (the latest is {last.isoformat()}).",
+            {"day": day.isoformat(), "latest": last.isoformat()},
+        )
+
+
 def days_to_process(up_to_day: date) -> list[date]:
     """From the day after the last processed one up to ``up_to_day``; only that day on a first run."""
     last = db.session.scalar(select(func.max(NightlyRun.day)))
@@ -68,6 +95,7 @@ def days_to_process(up_to_day: date) -> list[date]:
 def run_nightly(up_to_day: date | None, config: dict, *, send_mail: bool = True) -> dict:
     """Process every unprocessed day up to ``up_to_day``; then send the outbox (when SMTP is set)."""
     up_to_day = up_to_day or day_just_ended(config)
+    refuse_unfinished_day(up_to_day, config)
     summary = {"days": [], "skipped": [], "missed": 0, "escalated": 0, "notifications": 0, "emails": 0}
     days = days_to_process(up_to_day)
     db.session.commit()  # end the read transaction; each day gets its own
@@ -101,6 +129,7 @@ def _title(lab_name, *parts):
 
 def process_day(day: date, config: dict) -> dict | None:
     """One school-local day, in one transaction. None when the day was already processed."""
+    refuse_unfinished_day(day, config)
     tz = config["SCHOOL_TIMEZONE"]
     start, end = day_bounds_utc(day, tz)
     now = utcnow()
@@ -167,7 +196,7 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
     labs = (
         select(Lab.id, literal(day, type_=db.Date), literal(now, type_=db.DateTime))
         .join(College, College.id == Lab.college_id)
-        .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at < start,
+        .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at <= start,
                Lab.id.not_in(checked), Lab.id.not_in(closed), Lab.id.not_in(already))
     )
     missed = _rows(insert(MissedDailyCheck.__table__).from_select(["lab_id", "day", "flagged_at"], labs))
@@ -181,7 +210,7 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
         .select_from(MissedDailyCheck)
         .join(Lab, Lab.id == MissedDailyCheck.lab_id)
         .join(RoleAssignment, _lab_officer_join(MissedDailyCheck.lab_id))
-        .where(MissedDailyCheck.day == day, _active_user(RoleAssignment.user_id),
+        .where(MissedDailyCheck.day == day, MissedDailyCheck.cleared_at.is_(None), _active_user(RoleAssignment.user_id),
                _not_notified(RoleAssignment.user_id, key))
         .distinct()
     )
@@ -191,10 +220,12 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
     n = int(config.get("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER") or 3)
     streak = (
         select(MissedDailyCheck.lab_id)
-        .where(MissedDailyCheck.day > day - timedelta(days=n), MissedDailyCheck.day <= day)
+        .where(MissedDailyCheck.day > day - timedelta(days=n), MissedDailyCheck.day <= day,
+               MissedDailyCheck.cleared_at.is_(None))
         .group_by(MissedDailyCheck.lab_id).having(func.count() == n)
     )
-    before = select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == day - timedelta(days=n))
+    before = select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == day - timedelta(days=n),
+                                                   MissedDailyCheck.cleared_at.is_(None))
     skey = literal("missed_streak:") + _s(Lab.id) + literal(f":{d}")
     college = (
         select(RoleAssignment.user_id, literal(notices.MISSED_STREAK),
@@ -302,17 +333,83 @@ def _queue_emails(now, config: dict) -> int:
         ["notification_id", "to_address", "subject", "body", "created_at", "attempts"], sel))
 
 
+# ---- a daily check synced late -----------------------------------------------------------
+
+_mc = MissedDailyCheck.__table__.c
+_CLEAR = (
+    update(MissedDailyCheck.__table__)
+    .where(_mc.lab_id == bindparam("_lab"), _mc.day == bindparam("_day"), _mc.cleared_at.is_(None))
+    .values(cleared_at=bindparam("_now"), cleared_by_inspection_id=bindparam("_inspection"))
+)
+
+
+def late_sync_limit(day: date, config: dict):
+    """Until when (naive UTC, exclusive) a daily check of ``day`` may still clear its flag: the end
+    of the day plus LATE_SYNC_DAYS. Past it the day's flag, and its figures, are final."""
+    return day_bounds_utc(day, config["SCHOOL_TIMEZONE"])[1] + timedelta(days=int(config["LATE_SYNC_DAYS"]))
+
+
+def clear_missed_check(*, lab_id: int, college_id: int, lab_name: str, inspection_id: int, finished_at,
+                       received_at, config: dict) -> date | None:
+    """A daily check just stored (in the caller's transaction, not committed here) clears the
+    nightly job's flag of its day, if there is one standing and the check is not too late.
+
+    The day is the school-local day of the check's ``finished_at`` (the phone's, art. 29: the lab
+    was checked that day, whenever the phone found a network). The flag is cleared only while
+    ``received_at`` is before ``late_sync_limit``; an older check is stored by the caller but
+    changes nothing here. A check in the future cannot clear anything: only days that are over are
+    ever flagged. The flag is kept, with cleared_at and the inspection (art. 30). Returns the day
+    cleared, or None.
+    """
+    day = local_day_of(finished_at, config["SCHOOL_TIMEZONE"])
+    if received_at >= late_sync_limit(day, config):
+        return None
+    session = db.session
+    if _is_postgres():
+        # The nightly job holds this lock exclusively while it flags a day: a check committed
+        # just before the job looks is seen by it, one committed after finds its flag here.
+        # (SQLite: both are writers, which take turns on the database's lock.)
+        session.execute(select(func.pg_advisory_xact_lock_shared(ADVISORY_LOCK_KEY)))
+    cleared = session.execute(
+        _CLEAR, {"_lab": lab_id, "_day": day, "_now": received_at, "_inspection": inspection_id},
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
+    if not cleared:
+        return None
+    _correct_streak_notices(lab_id, college_id, lab_name, day, config)
+    return day
+
+
+def _correct_streak_notices(lab_id: int, college_id: int, lab_name: str, day: date, config: dict) -> None:
+    """The college people told of a run of misses that counted ``day`` hear that it was checked.
+
+    A streak notice of day S covered the days (S - n, S], so the one that counted ``day`` is dated
+    within [day, day + n). At most one such notice exists per lab: two would be one run."""
+    n = int(config.get("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER") or 3)
+    keys = [f"missed_streak:{lab_id}:{(day + timedelta(days=i)).isoformat()}" for i in range(n)]
+    told = notices.holders_of(notices.MISSED_STREAK, keys, among=notices.college_oversight(college_id))
+    for key, users in told.items():
+        streak_day = key.rsplit(":", 1)[1]
+        notices.notify(
+            users, kind=notices.MISSED_STREAK_CORRECTED, title=f"{lab_name} · {day.isoformat()} · {streak_day}",
+            config=config, link=f"/labs/{lab_id}/missed-checks", lab_id=lab_id,
+            dedupe_key=f"missed_streak_corrected:{lab_id}:{streak_day}:{day.isoformat()}",
+        )
+
+
 # ---- reading -------------------------------------------------------------------------------
 
-def missed_checks_for_lab(lab_id: int, limit: int = 366) -> list[MissedDailyCheck]:
-    return list(db.session.scalars(
-        select(MissedDailyCheck).where(MissedDailyCheck.lab_id == lab_id)
-        .order_by(MissedDailyCheck.day.desc()).limit(limit)
-    ))
+def missed_checks_for_lab(lab_id: int, limit: int = 366, *, standing_only: bool = False) -> list[MissedDailyCheck]:
+    """A lab's flags, most recent first; cleared ones too unless ``standing_only``."""
+    stmt = select(MissedDailyCheck).where(MissedDailyCheck.lab_id == lab_id)
+    if standing_only:
+        stmt = stmt.where(MissedDailyCheck.cleared_at.is_(None))
+    return list(db.session.scalars(stmt.order_by(MissedDailyCheck.day.desc()).limit(limit)))
 
 
 def last_processed_day() -> date | None:
     return db.session.scalar(select(func.max(NightlyRun.day)))
 
 
-__all__ = ["run_nightly", "process_day", "days_to_process", "missed_checks_for_lab", "last_processed_day"]
+__all__ = ["run_nightly", "process_day", "days_to_process", "clear_missed_check", "late_sync_limit",
+           "missed_checks_for_lab", "last_processed_day"]

@@ -37,6 +37,7 @@ ROUTED = "routed"  # a ticket for my department's remit (art. 9, 29)
 CANNOT_FIX = "cannot_fix"
 MISSED_CHECK = "missed_check"  # my lab recorded no daily check (art. 29)
 MISSED_STREAK = "missed_streak"  # a lab of my college missed N days in a row
+MISSED_STREAK_CORRECTED = "missed_streak_corrected"  # a day counted in that run was checked after all (synced late)
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -49,6 +50,7 @@ KIND_LABELS = {
     CANNOT_FIX: lazy_gettext("Lab cannot fix a hazard for now"),
     MISSED_CHECK: lazy_gettext("Missed daily check"),
     MISSED_STREAK: lazy_gettext("Daily checks missed several days in a row"),
+    MISSED_STREAK_CORRECTED: lazy_gettext("Correction: a day counted as missed was checked (synced late)"),
 }
 
 MAX_SEND_ATTEMPTS = 5
@@ -111,6 +113,25 @@ def department_officers(department_id: int | None) -> list[Recipient]:
 
 def school_admins() -> list[Recipient]:
     return users_with_role(Role.school_admin)
+
+
+def holders_of(kind: str, dedupe_keys: list[str], among: Iterable[Recipient]) -> dict[str, list[Recipient]]:
+    """Which of the users ``among`` hold a notice of ``kind`` under each of ``dedupe_keys``: to send
+    them, and only them, a follow-up such as a correction. Keys nobody holds are left out. (Asked
+    by user and key, the notices' unique index, rather than by key alone, which has none.)"""
+    users = {u.id: u for u in among}
+    if not dedupe_keys or not users:
+        return {}
+    rows = db.session.execute(
+        select(Notification.dedupe_key, Notification.user_id)
+        .where(Notification.user_id.in_(list(users)), Notification.dedupe_key.in_(dedupe_keys),
+               Notification.kind == kind)
+        .order_by(Notification.dedupe_key, Notification.user_id)
+    )
+    out: dict[str, list[Recipient]] = {}
+    for key, user_id in rows:
+        out.setdefault(key, []).append(users[user_id])
+    return out
 
 
 def _unique(users: Iterable[Recipient]) -> list[Recipient]:

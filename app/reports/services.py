@@ -9,7 +9,9 @@ Definitions (shown on the page too):
 - labs: labs marked active that existed by the month's end (or now, for the running month);
 - open days: days of the month on which such a lab existed and was not in a LabClosure; for the
   current month only days already over count;
-- daily-check compliance: open days with at least one daily inspection / open days (art. 29);
+- daily-check compliance: open days with at least one daily inspection / open days (art. 29); a
+  day whose flag still stands (its check synced after LATE_SYNC_DAYS) is a miss, not a checked day;
+- missed checks: the nightly job's flags that no late check cleared;
 - college checks (art. 28, monthly): labs with >= 1 college-level inspection in the month / labs;
 - school checks (art. 27, 1-2 a semester): labs with >= 1 school-level inspection since the
   semester began (up to the month's end) / labs;
@@ -362,6 +364,12 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     ):
         figs[cid].open_days = open_days
 
+    def missed_on(lab_id, day):
+        # A flag still standing: the check came too late to count (LATE_SYNC_DAYS), so the day is
+        # a miss, and not a checked day too. A check in time would have cleared it.
+        M = MissedDailyCheck
+        return exists().where(M.lab_id == lab_id, M.day == day, M.cleared_at.is_(None))
+
     # Days with a daily check: driven by the month's days, each a range scan of the inspections'
     # (finished_at, level, lab_id) index; per lab, the distinct days it was checked on an open day
     # (existing, not closed), then summed per college.
@@ -372,7 +380,8 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         .join(Inspection, and_(Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
                                Inspection.level == InspectionLevel.daily))
         .join(day_lab, day_lab.id == Inspection.lab_id)
-        .where(day_lab.created_at < days.c.end_utc, ~closed_on(Inspection.lab_id, days.c.day))
+        .where(day_lab.created_at < days.c.end_utc, ~closed_on(Inspection.lab_id, days.c.day),
+               ~missed_on(Inspection.lab_id, days.c.day))
         .group_by(Inspection.lab_id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
@@ -492,13 +501,13 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     for f in figs.values():
         f.median_days_to_rectify = _median(f._durations)
 
-    # 9. Missed daily checks the nightly job flagged (art. 29).
+    # 9. Missed daily checks the nightly job flagged (art. 29) and no late check cleared.
     M = MissedDailyCheck
     for cid, n in db.session.execute(
         select(Lab.college_id, func.count())
         .select_from(M)
         .join(Lab, Lab.id == M.lab_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), scope)
+        .where(M.day >= p.month, M.day < add_months(p.month, 1), M.cleared_at.is_(None), scope)
         .group_by(Lab.college_id)
     ):
         figs[cid].missed_checks = n
@@ -513,7 +522,7 @@ def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
         .select_from(M)
         .join(Lab, Lab.id == M.lab_id)
         .join(College, College.id == Lab.college_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), _scope(college_id))
+        .where(M.day >= p.month, M.day < add_months(p.month, 1), M.cleared_at.is_(None), _scope(college_id))
         .group_by(Lab.id, Lab.code, Lab.name, College.code, College.name)
         .order_by(n.desc(), Lab.code)
         .limit(TOP_N)

@@ -111,3 +111,6 @@ class TicketActionSchema(Schema):
 class MissedCheckSchema(Schema):
     day = fields.Date()
     flagged_at = UtcDateTime()
+    cleared_at = UtcDateTime(allow_none=True, metadata={
+        "description": "set when a daily check of that day synced late (within LATE_SYNC_DAYS) cleared the flag"})
+    cleared_by_inspection_id = fields.Integer(allow_none=True)

@@ -108,8 +108,17 @@ def _refuse_bulk_delete(orm_execute_state):
             raise TicketDeletionRefused(f"DELETE on {target.name} is refused (art. 30).")
 
 
-# On PostgreSQL a row trigger also refuses DELETE, whatever the client (psql, another app).
-# TRUNCATE (the test harness between tests) fires no row trigger, on purpose.
+# A row trigger also refuses DELETE in the database itself, whatever the client (psql, sqlite3,
+# another app), on PostgreSQL and SQLite alike (migrations 0003 and 0005 install the same ones).
+# TRUNCATE (the PostgreSQL test harness between tests) fires no row trigger, on purpose.
+def sqlite_refuse_delete_trigger(table: str) -> str:
+    """SQLite's form of the guard (no trigger functions there: the body raises itself)."""
+    return (
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'rows of {table} are never deleted (art. 30)'); END"
+    )
+
+
 _PG_GUARD_FN = db.DDL(
     """
     CREATE OR REPLACE FUNCTION labsafe_refuse_delete() RETURNS trigger AS $$
@@ -128,6 +137,11 @@ for _model in _APPEND_ONLY:
             f"CREATE TRIGGER {_table.name}_no_delete BEFORE DELETE ON {_table.name} "
             "FOR EACH ROW EXECUTE FUNCTION labsafe_refuse_delete()"
         ).execute_if(dialect="postgresql"),
+    )
+    event.listen(
+        _table,
+        "after_create",
+        db.DDL(sqlite_refuse_delete_trigger(_table.name)).execute_if(dialect="sqlite"),
     )
 
 

@@ -44,7 +44,7 @@ def lab_ticket_summary(lab_id: int) -> dict:
 
     return {
         "open": [t for t in tickets_page(current_user, lab_id=lab_id, limit=20) if t["state"] != "closed"],
-        "missed": missed_checks_for_lab(lab_id, limit=7),
+        "missed": missed_checks_for_lab(lab_id, limit=7, standing_only=True),
     }
 
 

@@ -283,3 +283,49 @@ def test_two_copies_at_once_double_nothing(app, scene):
     processed = sorted(d for r in results for d in r["days"])
     assert processed == ["2026-10-30", "2026-10-31", "2026-11-01", "2026-11-02"]
     check(scene, snapshot())
+
+
+def test_a_lab_created_at_midnight_is_checked_that_day(app):
+    """A lab that exists when the day begins (created at 00:00:00 local) owes that day's check."""
+    college = make_college()
+    at_midnight = backdate_lab(make_lab(college), datetime(2026, 10, 31, 16, 0))  # 00:00 local 11-01
+    just_after = backdate_lab(make_lab(college), datetime(2026, 10, 31, 16, 0, 0, 1))
+    run_nightly(D("2026-11-01"), cfg(), send_mail=False)
+    missed = {(m.lab_id, m.day) for m in db.session.scalars(select(MissedDailyCheck))}
+    assert missed == {(at_midnight.id, D("2026-11-01"))}
+
+
+@pytest.mark.parametrize("offset", [0, 1, 6])
+def test_a_day_that_has_not_ended_is_refused(app, offset):
+    """Today (still running) and future days are refused by the service itself, with nothing written."""
+    from app.errors import InvalidInput
+    from app.jobs.services import process_day
+    from app.timeutil import school_today
+
+    college = make_college()
+    lab = backdate_lab(make_lab(college))
+    make_user(Role.lab_officer, lab=lab)
+    make_ticket(lab, deadline=datetime(2020, 1, 1))
+    day = school_today("Asia/Shanghai") + timedelta(days=offset)
+    notices_before = db.session.scalar(select(func.count()).select_from(Notification))
+    with pytest.raises(InvalidInput, match="has not ended"):
+        run_nightly(day, cfg(), send_mail=False)
+    with pytest.raises(InvalidInput, match="has not ended"):
+        process_day(day, cfg())
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(NightlyRun)) == 0
+    assert db.session.scalar(select(func.count()).select_from(MissedDailyCheck)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == notices_before
+    assert db.session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == "escalate")) == 0
+
+
+def test_the_cli_refuses_today_with_a_clear_message(app, runner):
+    from app.timeutil import school_today
+
+    today = school_today("Asia/Shanghai")
+    result = runner.invoke(args=["nightly", "--date", today.isoformat(), "--no-mail"])
+    assert result.exit_code != 0
+    assert "has not ended" in result.output and today.isoformat() in result.output
+    assert db.session.scalar(select(func.count()).select_from(NightlyRun)) == 0
+    ok = runner.invoke(args=["nightly", "--date", (today - timedelta(days=1)).isoformat(), "--no-mail"])
+    assert ok.exit_code == 0, ok.output

@@ -221,3 +221,27 @@ def test_no_delete_route_exists(app):
     for rule in app.url_map.iter_rules():
         if "ticket" in rule.rule:
             assert "DELETE" not in rule.methods, rule.rule
+
+
+@pytest.mark.parametrize("table", ["ticket_event_photos", "ticket_events", "rectification_tickets"])
+def test_the_database_itself_refuses_deleting_tickets_and_their_history(w, table):
+    """Art. 30, below the ORM: a raw DELETE from any client is refused by a trigger, on SQLite as on
+    PostgreSQL, and the rows stay."""
+    from sqlalchemy import func, text
+    from sqlalchemy.exc import DBAPIError
+
+    t = make_ticket(w.lab)
+    act(w.officer, t, "start_fix")
+    act(w.officer, t, "submit_fix", note="fixed", photos=[make_photo_row(w.officer).uuid])
+    db.session.commit()
+    count = text(f"SELECT count(*) FROM {table}")
+    before = db.session.scalar(count)
+    assert before >= 1
+    db.session.rollback()
+    with pytest.raises(DBAPIError, match="never deleted"):
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {table}"))
+    with pytest.raises(DBAPIError, match="never deleted"):
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {table} WHERE id = (SELECT max(id) FROM {table})"))
+    assert db.session.scalar(count) == before

@@ -94,8 +94,11 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     MAIL_FROM = _env("MAIL_FROM", "labsafe@localhost")
 
-    # Login throttling (issue 8) and rate-limit storage.
+    # Login throttling (issue 8; app/auth/throttle.py) and rate-limit storage.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # The API limit's counters in memory are per process: production refuses them unless this says
+    # the app runs as one process (gunicorn --workers 1), where they are exact.
+    SINGLE_PROCESS = _env("SINGLE_PROCESS", "0") in ("1", "true", "yes")
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
     # Per address the limit is higher: a campus NAT puts many people behind one address.
@@ -111,8 +114,11 @@ class Config:
         int(m) for m in (_env("REPORT_SEMESTER_START_MONTHS") or "3,9").split(",") if m.strip()
     )
 
-    # Base URL printed on nameplates' QR codes; falls back to the request's host.
+    # Base URL printed on nameplates' QR codes. Required in production; elsewhere it falls back to
+    # the request's host (which the client's Host header decides).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+    # Host names the app answers for (Flask's TRUSTED_HOSTS, comma-separated); empty = any.
+    TRUSTED_HOSTS = [h.strip() for h in (_env("TRUSTED_HOSTS") or "").split(",") if h.strip()] or None
 
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False

@@ -43,6 +43,8 @@ def test_production_sends_hsts(tmp_path):
         SECRET_KEY="x" * 40,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
         INSTANCE_PATH=str(tmp_path / "instance"),
+        PUBLIC_BASE_URL="https://localhost",
+        SINGLE_PROCESS=True,
     )
     resp = app.test_client().get("/login", base_url="https://localhost")
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
@@ -56,6 +58,8 @@ def test_production_session_cookie_is_host_prefixed_and_secure(tmp_path):
         SECRET_KEY="x" * 40,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
         INSTANCE_PATH=str(tmp_path / "instance"),
+        PUBLIC_BASE_URL="https://localhost",
+        SINGLE_PROCESS=True,
     )
     with app.app_context():
         db.create_all()

@@ -48,7 +48,7 @@ _HEADERS = (
 _HEADERS_WITH_HSTS = _HEADERS + (("Strict-Transport-Security", HSTS),)
 
 
-def security_headers(response: Response, *, hsts: bool) -> Response:
+def security_headers(response: Response, *, hsts: bool, static: bool = False) -> Response:
     # Like Headers.setdefault for each, but the response's header names are read once (every
     # setdefault scans the whole list; this runs on every response).
     h = response.headers
@@ -56,6 +56,11 @@ def security_headers(response: Response, *, hsts: bool) -> Response:
     for name, value in _HEADERS_WITH_HSTS if hsts else _HEADERS:
         if name.lower() not in present:
             h.add(name, value)
+    if not static and "cache-control" not in present:
+        # Pages and API answers carry a user's data: kept by no cache, so a shared phone's back
+        # button shows nothing after logout. Static files, the service worker, photos and the
+        # offline bundle set their own.
+        h.add("Cache-Control", "no-store")
     return response
 
 
@@ -72,7 +77,7 @@ def init_security(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        return security_headers(response, hsts=hsts)
+        return security_headers(response, hsts=hsts, static=request.endpoint == "static")
 
     # Before Flask-WTF's CSRF check, which reads the form's field names (sessions.init_app then puts
     # the timeouts first).

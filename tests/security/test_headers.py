@@ -88,3 +88,17 @@ def test_logged_in_pages_also_have_headers(client):
     login(client, make_user("school_admin"))
     resp = client.get("/")
     assert resp.headers["X-Frame-Options"] == "DENY"
+
+
+def test_signed_in_pages_and_api_answers_are_not_stored_by_any_cache(app, client):
+    """After logout a shared phone's back button must not show the last user's pages from a cache."""
+    from app.auth.models import Role
+
+    login(client, make_user(Role.school_admin))
+    for path in ("/api/me", "/", "/admin/users", "/api/no-such-thing", "/login"):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    # What sets its own caching keeps it: the offline bundle, the service worker, static files.
+    assert client.get("/api/offline/bundle").headers["Cache-Control"] == "private, no-store"
+    assert client.get("/sw.js").headers["Cache-Control"] == "no-cache, no-store, must-revalidate"
+    static = client.get("/static/css/app.css")
+    assert static.status_code == 200 and "no-store" not in static.headers["Cache-Control"]

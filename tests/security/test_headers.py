@@ -79,6 +79,10 @@ def test_production_session_cookie_is_host_prefixed_and_secure(tmp_path):
         assert "secure" in attrs and "httponly" in attrs and "path=/" in attrs
         assert "samesite=lax" in attrs
         assert not any(a.startswith("domain=") for a in attrs)  # __Host- forbids a Domain
+        device_cookie = next(c for c in cookies if c.startswith("__Host-labsafe_device="))  # the known device
+        attrs = [a.strip().lower() for a in device_cookie.split(";")[1:]]
+        assert {"secure", "httponly", "path=/", "samesite=lax"} <= set(attrs)
+        assert not any(a.startswith("domain=") for a in attrs)
         assert client.get("/api/me", base_url="https://localhost").status_code == 200
         db.session.remove()
         db.engine.dispose()

@@ -33,7 +33,8 @@ def csrf_token():
 @write_lock_at_first_write  # the password is checked between the throttle's short writes
 @doc("Log in; answers the user and a fresh CSRF token", request=LoginSchema, response=UserSchema,
      responses={401: "Wrong username or password",
-                429: "Too many failed logins for this account or address; see Retry-After"}, auth=False)
+                429: "Too many failed logins for this account (from this device) or address; see Retry-After"},
+     auth=False)
 def login():
     data, config = LoginSchema().load(request.get_json(silent=True) or {}), current_app.config
     user = throttle.authenticate(data["username"], data["password"], request.remote_addr, config,

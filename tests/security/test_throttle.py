@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app import create_app
 from app.auth.models import LoginAttempt
@@ -51,9 +51,7 @@ def test_lock_lifts_when_failures_age_out(app, client):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         _api_login(client, user.username, "wrong")
     assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 429
-    window = timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"])
-    db.session.execute(update(LoginAttempt).values(attempted_at=LoginAttempt.attempted_at - window))
-    db.session.commit()
+    _age_attempts(app.config["LOGIN_LOCK_MINUTES"] * 60)
     assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
 
 

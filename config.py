@@ -98,12 +98,20 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     MAIL_FROM = _env("MAIL_FROM", "labsafe@localhost")
 
-    # Login throttling (issue 8) and rate-limit storage.
+    # Login throttling (issue 8; app/auth/throttle.py) and rate-limit storage.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # The API limit's counters in memory are per process: production refuses them unless this says
+    # the app runs as one process (gunicorn --workers 1), where they are exact.
+    SINGLE_PROCESS = _env("SINGLE_PROCESS", "0") in ("1", "true", "yes")
+    # Failures per account from devices it does not know (and per known device) before a lock.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
-    # Per address the limit is higher: a campus NAT puts many people behind one address.
+    # Per address the limit is higher: a campus NAT puts many people behind one address. Past it the
+    # address is slowed down (one attempt per LOCK_MINUTES / this), not locked; known devices go on.
     LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    # A successful login makes the device (a signed cookie) known to that account for this long.
+    LOGIN_KNOWN_DEVICE_DAYS = _env_int("LOGIN_KNOWN_DEVICE_DAYS", 180)
+    KNOWN_DEVICE_COOKIE_NAME = "labsafe_device"
     # General limit on /api per user (or address), e.g. "600 per minute"; empty = off.
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "")
     # Behind nginx or another reverse proxy: how many proxies set X-Forwarded-For/-Proto. Without it
@@ -115,8 +123,11 @@ class Config:
         int(m) for m in (_env("REPORT_SEMESTER_START_MONTHS") or "3,9").split(",") if m.strip()
     )
 
-    # Base URL printed on nameplates' QR codes; falls back to the request's host.
+    # Base URL printed on nameplates' QR codes. Required in production; elsewhere it falls back to
+    # the request's host (which the client's Host header decides).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+    # Host names the app answers for (Flask's TRUSTED_HOSTS, comma-separated); empty = any.
+    TRUSTED_HOSTS = [h.strip() for h in (_env("TRUSTED_HOSTS") or "").split(",") if h.strip()] or None
 
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False
@@ -142,6 +153,7 @@ class ProductionConfig(Config):
     # __Host- cookies must be Secure, path=/ and have no Domain (issue 8).
     SESSION_COOKIE_NAME = "__Host-labsafe_session"
     REMEMBER_COOKIE_NAME = "__Host-labsafe_remember"
+    KNOWN_DEVICE_COOKIE_NAME = "__Host-labsafe_device"
     SECURE_HEADERS_HSTS = True
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
 

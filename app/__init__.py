@@ -87,8 +87,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         if config_cls.ENV_NAME == "production":
             raise RuntimeError("SECRET_KEY must be set in production (an environment variable).")
         app.config["SECRET_KEY"] = load_dev_secret(instance)
-    if config_cls.ENV_NAME == "production" and len(app.config["SECRET_KEY"]) < 32:
-        raise RuntimeError("SECRET_KEY is too short for production: use at least 32 random characters.")
+    if config_cls.ENV_NAME == "production":
+        _check_production_settings(app.config)
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'labsafe.sqlite3'}"
@@ -113,6 +113,32 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     init_security(app)  # headers, session timeouts, throttle errors, audit (issue 8)
     logging.basicConfig(level=logging.INFO)
     return app
+
+
+def _check_production_settings(config) -> None:
+    """Refuse to start production on settings that would be silently unsafe, saying what to set."""
+    from urllib.parse import urlsplit
+
+    if len(config["SECRET_KEY"]) < 32:
+        raise RuntimeError("SECRET_KEY is too short for production: use at least 32 random characters.")
+    base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+    if base.scheme not in ("http", "https") or not base.hostname:
+        # Without it the nameplates' QR codes would print whatever Host header a request carried.
+        raise RuntimeError(
+            "LABSAFE_PUBLIC_BASE_URL must be set in production to the public address printed in the "
+            "nameplates' QR codes, e.g. LABSAFE_PUBLIC_BASE_URL=https://labsafe.example.edu.cn "
+            f"(got {config.get('PUBLIC_BASE_URL')!r})."
+        )
+    storage = (config.get("RATELIMIT_STORAGE_URI") or "memory://").lower()
+    limited = config.get("API_RATE_LIMIT") and config.get("RATELIMIT_ENABLED", True)
+    if limited and storage.startswith("memory://") and not config.get("SINGLE_PROCESS"):
+        # Each gunicorn worker would count on its own: n workers let through n times the limit.
+        raise RuntimeError(
+            "LABSAFE_RATELIMIT_STORAGE_URI is memory://, so each worker process would count the API rate "
+            "limit on its own (n workers let through n times the limit). Set "
+            "LABSAFE_RATELIMIT_STORAGE_URI=redis://<host>:6379/0 so every worker shares one count, or, "
+            "if the app runs as one process only (gunicorn --workers 1), set LABSAFE_SINGLE_PROCESS=1."
+        )
 
 
 def _translation_dirs() -> str:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,12 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             400, "csrf", _("Your session form token expired or is missing; reload the page and try again.")
         )
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(err: SecurityError):
+        # A Host not in TRUSTED_HOSTS: no URL can be built for it, so no page either; plain text.
+        return Response(_("This server does not answer for that host name; open LabSafe at its public address."),
+                        400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

@@ -6,10 +6,13 @@ without ``src`` and no ``on*=`` attributes; tests/security/test_templates.py wal
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from flask import Flask, Response, make_response, render_template, request
+
+log = logging.getLogger(__name__)
 
 # One policy for every response; a view may set its own header first (setdefault below).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -45,7 +48,7 @@ _HEADERS = (
 _HEADERS_WITH_HSTS = _HEADERS + (("Strict-Transport-Security", HSTS),)
 
 
-def security_headers(response: Response, *, hsts: bool) -> Response:
+def security_headers(response: Response, *, hsts: bool, static: bool = False) -> Response:
     # Like Headers.setdefault for each, but the response's header names are read once (every
     # setdefault scans the whole list; this runs on every response).
     h = response.headers
@@ -53,6 +56,11 @@ def security_headers(response: Response, *, hsts: bool) -> Response:
     for name, value in _HEADERS_WITH_HSTS if hsts else _HEADERS:
         if name.lower() not in present:
             h.add(name, value)
+    if not static and "cache-control" not in present:
+        # Pages and API answers carry a user's data: kept by no cache, so a shared phone's back
+        # button shows nothing after logout. Static files, the service worker, photos and the
+        # offline bundle set their own.
+        h.add("Cache-Control", "no-store")
     return response
 
 
@@ -69,7 +77,7 @@ def init_security(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        return security_headers(response, hsts=hsts)
+        return security_headers(response, hsts=hsts, static=request.endpoint == "static")
 
     # Before Flask-WTF's CSRF check, which reads the form's field names (sessions.init_app then puts
     # the timeouts first).
@@ -175,7 +183,13 @@ def _init_api_rate_limit(app: Flask) -> None:
             return None
         user_id = current_user.id if current_user.is_authenticated else None
         key = f"user:{user_id}" if user_id is not None else f"ip:{request.remote_addr}"
-        if counters.hit(item, "labsafe-api", key):
+        try:
+            if counters.hit(item, "labsafe-api", key):
+                return None
+        except Exception:  # noqa: BLE001  (the storage's own errors: redis, connection refused...)
+            # The shared store is down: serve the request rather than fail every API call with a 500;
+            # the limit is a brake on abuse, not an access rule (the policy and the login throttle stand).
+            log.exception("API rate limit storage unavailable; request served without counting")
             return None
         reset = counters.get_window_stats(item, "labsafe-api", key).reset_time
         from app.auth.audit import audit
@@ -186,6 +200,16 @@ def _init_api_rate_limit(app: Flask) -> None:
         )
         resp.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
         return resp
+
+
+def public_base_url() -> str:
+    """The site's public address (no trailing slash), as printed on the doors' QR codes.
+
+    LABSAFE_PUBLIC_BASE_URL, which production requires; elsewhere the request's host, which the
+    client's Host header decides (acceptable on a developer's machine only)."""
+    from flask import current_app
+
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
 
 
 # Ids in URLs: werkzeug's int converter takes any number of digits, and a 30-digit id reaches the

@@ -77,6 +77,7 @@ def _app_env(database_url: str, instance: Path) -> dict:
         DATABASE_URL=database_url,
         LABSAFE_INSTANCE_PATH=str(instance),
         LABSAFE_API_RATE_LIMIT="",  # the general per-user API limit would refuse a benchmark
+        LABSAFE_PUBLIC_BASE_URL="https://localhost",  # production requires it (the QR codes' address)
         PYTHONPATH=str(ROOT),
     )
     return env
@@ -93,7 +94,7 @@ def build_database(database_url: str, instance: Path) -> dict:
     from app.org.models import Lab
 
     app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,
-                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="")
+                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="", PUBLIC_BASE_URL="https://localhost")
     with app.app_context():
         db.create_all()
         checklists.load_directory(app.config["CHECKLIST_DIR"], db.session)
@@ -396,7 +397,7 @@ def cpu_per_request(database_url: str, instance: Path, info: dict, n: int = 60) 
     from app.extensions import db
 
     app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,
-                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="")
+                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="", PUBLIC_BASE_URL="https://localhost")
     kw = {"base_url": "https://localhost"}
 
     def client(username):
@@ -554,7 +555,7 @@ def _count_tickets(url: str, instance: Path) -> int:
     from app import create_app
 
     app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=url,
-                     INSTANCE_PATH=str(instance))
+                     INSTANCE_PATH=str(instance), API_RATE_LIMIT="", PUBLIC_BASE_URL="https://localhost")
     eng = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
         with eng.connect() as conn:

@@ -1,7 +1,7 @@
 """JSON authentication for the PWA."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request, session
+from flask import Blueprint, current_app, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -33,16 +33,20 @@ def csrf_token():
 @write_lock_at_first_write  # the password is checked between the throttle's short writes
 @doc("Log in; answers the user and a fresh CSRF token", request=LoginSchema, response=UserSchema,
      responses={401: "Wrong username or password",
-                429: "Too many failed logins for this account or address; see Retry-After"}, auth=False)
+                429: "Too many failed logins for this account (from this device) or address; see Retry-After"},
+     auth=False)
 def login():
-    data = LoginSchema().load(request.get_json(silent=True) or {})
-    user = throttle.authenticate(data["username"], data["password"], request.remote_addr, current_app.config)
+    data, config = LoginSchema().load(request.get_json(silent=True) or {}), current_app.config
+    user = throttle.authenticate(data["username"], data["password"], request.remote_addr, config,
+                                 device=throttle.known_device(request.cookies, data["username"], config))
     if user is None:
         raise LoginFailed(_("Wrong username or password."))
     start_session(user)
     body = UserSchema().dump(user)
     body["csrf_token"] = generate_csrf()
-    return body
+    response = jsonify(body)
+    throttle.remember_device(response, request.cookies, user.username, config)
+    return response
 
 
 @bp.post("/logout")
@@ -76,6 +80,8 @@ def change_password():
     authorize(current_user, Action.CHANGE_PASSWORD, current_user)
     data = PasswordChangeSchema().load(request.get_json(silent=True) or {})
     user = services.change_password(services.get_user(current_user.id), data["current_password"], data["new_password"],
-                                    address=request.remote_addr, config=current_app.config)
+                                    address=request.remote_addr, config=current_app.config,
+                                    device=throttle.known_device(request.cookies, current_user.username,
+                                                                 current_app.config))
     start_session(user)
     return {"csrf_token": generate_csrf()}

@@ -18,6 +18,11 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the stored form: the one place a password is checked."""
+    return check_password_hash(password_hash, password)
+
+
 class Role(str, enum.Enum):
     inspector = "inspector"  # college_id set: that college; college_id null: school-wide
     lab_officer = "lab_officer"  # lab_id set (art. 10(3))
@@ -50,7 +55,7 @@ class User(UserMixin, db.Model):
         self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login

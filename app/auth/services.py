@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, exists, func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 
-from .models import Role, RoleAssignment, User
+from .models import Role, RoleAssignment, User, hash_password, verify_password
 
-
-_DUMMY_HASH = generate_password_hash("labsafe-timing-equaliser")
+# Checked when there is no password to check, with the same method and cost as a real one.
+_DUMMY_HASH = hash_password("labsafe-timing-equaliser")
 
 
 def load_user_from_session_id(session_id: str):
@@ -32,16 +31,23 @@ def load_user_from_session_id(session_id: str):
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user when the credentials are right and the account active, else None."""
+    """The user when the credentials are right and the account active, else None.
+
+    Every answer costs one password check, so timing does not tell an unknown or a deactivated
+    account from an active one."""
     username = (username or "").strip()
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
-        # Same work either way, so timing does not reveal which usernames exist.
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_no_password(password)
         return None
-    if not user.active or not user.check_password(password or ""):
-        return None
-    return user
+    right = user.check_password(password or "")  # before `active`: a deactivated account costs the same
+    return user if right and user.active else None
+
+
+def check_no_password(password: str) -> None:
+    """Spend what checking a password costs, for a login refused without one to check (an unknown
+    account, a throttled attempt): every refused login then takes as long as a wrong password."""
+    verify_password(_DUMMY_HASH, password or "")
 
 
 def end_all_sessions(user: User) -> None:
@@ -50,7 +56,8 @@ def end_all_sessions(user: User) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str, *, address: str | None = None, config=None) -> User:
+def change_password(user: User, current: str, new: str, *, address: str | None = None, config=None,
+                    device: str | None = None) -> User:
     """The user's own change: the new password is checked first, then the current one as a login is
     (the account's throttle: a stolen session cannot be used to guess it), then every session of the
     user ends, this one included (the caller logs this device in again). Answers the updated user."""
@@ -61,7 +68,7 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
     check_password_strength(new)
     if new == current:
         raise InvalidInput(_("The new password must differ from the current one."))
-    verified = throttle.authenticate(user.username, current or "", address, config or current_app.config)
+    verified = throttle.authenticate(user.username, current or "", address, config or current_app.config, device=device)
     if verified is None or verified.id != user.id:
         raise InvalidInput(_("The current password is wrong."))
     reset_password(verified, new)

@@ -35,15 +35,17 @@ def safe_next(target: str | None) -> str:
 def login():
     error = None
     if request.method == "POST":
-        # Throttled per account and address (issue 8): 429 with Retry-After while locked.
-        user = throttle.authenticate(
-            request.form.get("username", ""), request.form.get("password", ""), request.remote_addr, current_app.config
-        )
+        # Throttled per account, known device and address (issue 8): 429 with Retry-After while locked.
+        config, username = current_app.config, request.form.get("username", "")
+        user = throttle.authenticate(username, request.form.get("password", ""), request.remote_addr, config,
+                                     device=throttle.known_device(request.cookies, username, config))
         if user is None:
             error = _("Wrong username or password.")
         else:
             start_session(user)  # a new session at login: no fixation
-            return redirect(safe_next(request.form.get("next") or request.args.get("next")))
+            response = redirect(safe_next(request.form.get("next") or request.args.get("next")))
+            throttle.remember_device(response, request.cookies, user.username, config)
+            return response
     return render_template("auth/login.html", error=error, next=request.args.get("next", "")), (401 if error else 200)
 
 
@@ -69,8 +71,10 @@ def password():
             form = OwnPasswordForm().load(request.form)
             if form["new_password"] != form["confirm_password"]:
                 raise InvalidInput(_("The two new passwords differ."))
-            user = services.change_password(services.get_user(current_user.id), form["current_password"],
-                                            form["new_password"], address=request.remote_addr, config=current_app.config)
+            user = services.change_password(
+                services.get_user(current_user.id), form["current_password"], form["new_password"],
+                address=request.remote_addr, config=current_app.config,
+                device=throttle.known_device(request.cookies, current_user.username, current_app.config))
         except ValidationError:
             error, status = _("Fill in every field."), 400
         except DomainError as err:

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import Action, authorize
+from app.security import public_base_url
 from app.transactions import write_lock_at_first_write
 
 from . import csv_import, services
@@ -206,7 +207,7 @@ def _render_lab(lab, form=None, error=None, fields=None, status=200):
         form.update(college_id=lab.college_id, category=lab.category.value,
                     hazard_tags=list(lab.hazard_tags or []), active=lab.active)
     return render_template("admin/lab_form.html", lab=lab, form=form, officers=lab_officer_contacts(lab.id),
-                           qr_url=url_for("org.lab_by_qr", token=lab.qr_token, _external=True),
+                           qr_url=public_base_url() + url_for("org.lab_by_qr", token=lab.qr_token),
                            **_lab_form_context(error=error, fields=fields or {})), status
 
 

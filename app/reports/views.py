@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from app.org.services import get_lab
 from app.policy import Action, authorize, may, scope_of
+from app.security import public_base_url
 from app.timeutil import school_today
 
 from . import exports, nameplates, services
@@ -149,17 +150,13 @@ def monthly_export(fmt: str):
 
 # ---- nameplates (art. 24(1)) --------------------------------------------------------------------
 
-def _base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-
-
 @bp.get("/labs/<int:lab_id>/nameplate")
 @login_required
 def lab_nameplate(lab_id: int):
     lab = get_lab(lab_id)
     authorize(current_user, Action.PRINT_NAMEPLATES, lab)
     args = NameplateQuerySchema().load(request.args)
-    plates = nameplates.plates_for([lab], _base_url())
+    plates = nameplates.plates_for([lab], public_base_url())
     return render_template("reports/nameplates.html", plates=plates, size=args["size"], title=lab.name,
                            college=lab.college)
 
@@ -170,6 +167,6 @@ def college_nameplates(college_id: int):
     college = services.get_college(college_id)
     authorize(current_user, Action.PRINT_NAMEPLATES, college)
     args = NameplateQuerySchema().load(request.args)
-    plates = nameplates.plates_for(nameplates.college_labs(college.id), _base_url())
+    plates = nameplates.plates_for(nameplates.college_labs(college.id), public_base_url())
     return render_template("reports/nameplates.html", plates=plates, size=args["size"], title=college.name,
                            college=college)

@@ -7,7 +7,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.org.models import Lab
 from app.org.services import reissue_qr_token
-from tests.factories import login, make_college, make_lab, make_user
+from tests.factories import DEFAULT_PASSWORD, login, make_college, make_lab, make_user
 
 from .qr_raster import decode, extract_qr_svg, rasterise
 
@@ -96,3 +96,36 @@ def test_the_print_stylesheet_puts_one_plate_per_page():
     css = (pathlib.Path(__file__).resolve().parents[2] / "static/css/nameplate.css").read_text()
     assert "@page { size: A5 portrait" in css and "@page plate-a4 { size: A4 portrait" in css
     assert "break-after: page" in css
+
+
+def test_in_production_no_host_header_changes_a_printed_address(app, tmp_path):
+    """A request with Host: evil.example must not print a plate (or show an admin a QR address)
+    that sends inspectors elsewhere: production prints LABSAFE_PUBLIC_BASE_URL, which it requires."""
+    from app import create_app
+
+    _, lab, leader = _setup()
+    admin = make_user(Role.school_admin)
+    db.session.commit()
+    prod = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                      INSTANCE_PATH=str(tmp_path / "prod"), PUBLIC_BASE_URL="https://labsafe.example.edu.cn",
+                      API_RATE_LIMIT="")
+    evil = {"base_url": "https://evil.example"}
+    public = f"https://labsafe.example.edu.cn/l/{lab.qr_token}"
+
+    def get(client, path):
+        with prod.app_context():  # one context per request, as in production
+            return client.get(path, **evil).get_data(as_text=True)
+
+    clients = {}
+    for user in (leader, admin):
+        clients[user.id] = client = prod.test_client()
+        with prod.app_context():
+            token = client.get("/api/csrf", **evil).get_json()["csrf_token"]
+            resp = client.post("/api/login", json={"username": user.username, "password": DEFAULT_PASSWORD},
+                               headers={"X-CSRFToken": token, "Referer": "https://evil.example/login"}, **evil)
+            assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert decode(extract_qr_svg(get(clients[leader.id], f"/labs/{lab.id}/nameplate"))) == [public]
+    html = get(clients[admin.id], f"/admin/labs/{lab.id}")
+    assert f"<code>{public}</code>" in html and "evil.example" not in html
+    with prod.app_context():
+        db.engine.dispose()

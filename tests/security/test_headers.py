@@ -43,6 +43,8 @@ def test_production_sends_hsts(tmp_path):
         SECRET_KEY="x" * 40,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
         INSTANCE_PATH=str(tmp_path / "instance"),
+        PUBLIC_BASE_URL="https://localhost",
+        SINGLE_PROCESS=True,
     )
     resp = app.test_client().get("/login", base_url="https://localhost")
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
@@ -56,6 +58,8 @@ def test_production_session_cookie_is_host_prefixed_and_secure(tmp_path):
         SECRET_KEY="x" * 40,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
         INSTANCE_PATH=str(tmp_path / "instance"),
+        PUBLIC_BASE_URL="https://localhost",
+        SINGLE_PROCESS=True,
     )
     with app.app_context():
         db.create_all()
@@ -75,6 +79,10 @@ def test_production_session_cookie_is_host_prefixed_and_secure(tmp_path):
         assert "secure" in attrs and "httponly" in attrs and "path=/" in attrs
         assert "samesite=lax" in attrs
         assert not any(a.startswith("domain=") for a in attrs)  # __Host- forbids a Domain
+        device_cookie = next(c for c in cookies if c.startswith("__Host-labsafe_device="))  # the known device
+        attrs = [a.strip().lower() for a in device_cookie.split(";")[1:]]
+        assert {"secure", "httponly", "path=/", "samesite=lax"} <= set(attrs)
+        assert not any(a.startswith("domain=") for a in attrs)
         assert client.get("/api/me", base_url="https://localhost").status_code == 200
         db.session.remove()
         db.engine.dispose()
@@ -84,3 +92,17 @@ def test_logged_in_pages_also_have_headers(client):
     login(client, make_user("school_admin"))
     resp = client.get("/")
     assert resp.headers["X-Frame-Options"] == "DENY"
+
+
+def test_signed_in_pages_and_api_answers_are_not_stored_by_any_cache(app, client):
+    """After logout a shared phone's back button must not show the last user's pages from a cache."""
+    from app.auth.models import Role
+
+    login(client, make_user(Role.school_admin))
+    for path in ("/api/me", "/", "/admin/users", "/api/no-such-thing", "/login"):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    # What sets its own caching keeps it: the offline bundle, the service worker, static files.
+    assert client.get("/api/offline/bundle").headers["Cache-Control"] == "private, no-store"
+    assert client.get("/sw.js").headers["Cache-Control"] == "no-cache, no-store, must-revalidate"
+    static = client.get("/static/css/app.css")
+    assert static.status_code == 200 and "no-store" not in static.headers["Cache-Control"]

@@ -104,3 +104,14 @@ def test_cookie_attributes_in_testing(app, client):
     attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
     assert "httponly" in attrs and "path=/" in attrs and "samesite=lax" in attrs
     assert not any(a.startswith("domain=") for a in attrs)
+
+
+def test_a_one_minute_idle_timeout_keeps_a_user_active_every_45_seconds(app, client, clock):
+    """"Last seen" is rewritten often enough for the timeout set (it was once a minute whatever it was)."""
+    app.config["SESSION_IDLE_MINUTES"] = 1
+    login(client, make_user("inspector"))
+    for _ in range(8):
+        clock["t"] += 45
+        assert client.get("/api/me").status_code == 200
+    clock["t"] += 61
+    assert client.get("/api/me").status_code == 401

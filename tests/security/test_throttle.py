@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select
 
 from app import create_app
 from app.auth.models import LoginAttempt
@@ -50,9 +51,7 @@ def test_lock_lifts_when_failures_age_out(app, client):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         _api_login(client, user.username, "wrong")
     assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 429
-    window = timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"])
-    db.session.execute(update(LoginAttempt).values(attempted_at=LoginAttempt.attempted_at - window))
-    db.session.commit()
+    _age_attempts(app.config["LOGIN_LOCK_MINUTES"] * 60)
     assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
 
 
@@ -192,3 +191,168 @@ def test_logins_in_flight_from_one_address_do_not_lock_it(app, monkeypatch):
     assert join() == [200, 200]
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0  # successes leave no row
+
+
+# ---- every refused login costs the same -------------------------------------------------------
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """The hashes each password check was run against (werkzeug's check, counted where it is called)."""
+    from app.auth import models
+
+    calls, real = [], models.check_password_hash
+
+    def counted(password_hash, password):
+        calls.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(models, "check_password_hash", counted)
+    return calls
+
+
+def test_every_refused_login_costs_one_password_check(app, client, password_checks):
+    """Timing must not tell an unknown, a deactivated, a locked account from a wrong password."""
+    active, deactivated, locked = make_user("inspector"), make_user("inspector"), make_user("inspector")
+    deactivated.active = False
+    db.session.commit()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _api_login(client, locked.username, "wrong", "10.4.4.4").status_code == 401
+    cases = {
+        "unknown": ("nobody-at-all", DEFAULT_PASSWORD, 401),
+        "deactivated, right password": (deactivated.username, DEFAULT_PASSWORD, 401),
+        "deactivated, wrong password": (deactivated.username, "wrong", 401),
+        "wrong password": (active.username, "wrong", 401),
+        "locked": (locked.username, DEFAULT_PASSWORD, 429),
+        "right password": (active.username, DEFAULT_PASSWORD, 200),
+    }
+    for case, (username, password, status) in cases.items():
+        password_checks.clear()
+        assert _api_login(app.test_client(), username, password, "10.5.5.5").status_code == status, case
+        assert len(password_checks) == 1, case
+
+
+# ---- one person cannot lock out a building, nor an account's own devices ----------------------
+
+def _age_attempts(seconds: int) -> None:
+    """Move every attempt back in time (row by row: SQLite stores the times as text)."""
+    db.session.remove()
+    for attempt in db.session.scalars(select(LoginAttempt)):
+        attempt.attempted_at -= timedelta(seconds=seconds)
+    db.session.commit()
+
+
+def _known_device(app, user, address="10.1.1.1"):
+    """A client on which ``user`` has logged in once (then logged out): a known device."""
+    device = app.test_client()
+    assert _api_login(device, user.username, DEFAULT_PASSWORD, address).status_code == 200
+    assert device.get_cookie(app.config["KNOWN_DEVICE_COOKIE_NAME"]) is not None
+    assert device.post("/api/logout").status_code == 204
+    return device
+
+
+def test_a_spraying_address_slows_new_devices_down_and_known_devices_go_on(app):
+    """Behind a campus NAT: twenty wrong passwords from the address do not lock the building out."""
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 6
+    nat = "10.8.0.1"
+    regular, newcomer = make_user("inspector"), make_user("inspector")
+    phone = _known_device(app, regular, nat)
+    for n in range(6):  # spraying: one guess per username
+        assert _api_login(app.test_client(), f"guess{n}", "wrong", nat).status_code == 401
+    assert _api_login(phone, regular.username, DEFAULT_PASSWORD, nat).status_code == 200
+    # A device the account does not know waits one interval (15 min / 6), not the whole window.
+    interval = app.config["LOGIN_LOCK_MINUTES"] * 60 // 6
+    resp = _api_login(app.test_client(), newcomer.username, DEFAULT_PASSWORD, nat)
+    assert resp.status_code == 429 and 0 < int(resp.headers["Retry-After"]) <= interval
+    _age_attempts(interval + 1)
+    assert _api_login(app.test_client(), newcomer.username, DEFAULT_PASSWORD, nat).status_code == 200
+    # The spraying goes on at that pace at most: one more guess, then a wait again.
+    assert _api_login(app.test_client(), "guess9", "wrong", nat).status_code == 401
+    assert _api_login(app.test_client(), "guess10", "wrong", nat).status_code == 429
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_accounts_known_devices(app):
+    admin = make_user("school_admin")
+    pc = _known_device(app, admin)
+    stranger = app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _api_login(stranger, admin.username, "wrong", "10.6.6.6").status_code == 401
+    # Guesses stay limited, from the stranger's address and any other, for devices the account does not know...
+    assert _api_login(stranger, admin.username, DEFAULT_PASSWORD, "10.6.6.6").status_code == 429
+    assert _api_login(app.test_client(), admin.username, DEFAULT_PASSWORD, "10.1.1.1").status_code == 429
+    # ...while the administrator's own PC logs in, and that does not give the stranger new guesses.
+    assert _api_login(pc, admin.username, DEFAULT_PASSWORD, "10.1.1.1").status_code == 200
+    assert _api_login(stranger, admin.username, DEFAULT_PASSWORD, "10.6.6.6").status_code == 429
+
+
+def test_a_known_device_has_its_own_limit(app):
+    user = make_user("inspector")
+    phone = _known_device(app, user)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _api_login(phone, user.username, "wrong").status_code == 401
+    assert _api_login(phone, user.username, DEFAULT_PASSWORD).status_code == 429
+    assert _api_login(app.test_client(), user.username, DEFAULT_PASSWORD, "10.2.2.2").status_code == 200
+
+
+def test_the_device_cookie_counts_only_for_accounts_that_logged_in_on_it_and_only_when_ours(app):
+    mine, other = make_user("inspector"), make_user("inspector")
+    device = _known_device(app, mine)
+    name = app.config["KNOWN_DEVICE_COOKIE_NAME"]
+    for user in (mine, other):
+        for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+            assert _api_login(app.test_client(), user.username, "wrong", "10.3.3.3").status_code == 401
+    assert _api_login(device, other.username, DEFAULT_PASSWORD).status_code == 429  # never logged in here
+    forged = app.test_client()
+    forged.set_cookie(name, device.get_cookie(name).value[:-4] + "AAAA")
+    assert _api_login(forged, mine.username, DEFAULT_PASSWORD).status_code == 429
+    assert _api_login(device, mine.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_a_burst_of_parallel_guesses_never_gets_past_the_limit(app, monkeypatch):
+    """Attempts sent at once: each is written down before it is counted, so at most the limit are checked."""
+    import threading
+
+    from app.auth import services, throttle
+
+    app.config["LOGIN_MAX_FAILURES"] = 3
+    username = make_user("inspector").username
+    n = 8
+    barrier = threading.Barrier(n, timeout=20)
+    real_claim, real_authenticate = throttle._claim, services.authenticate
+    checked = []
+
+    def claim(*args, **kwargs):  # every attempt gets this far before any is written down
+        barrier.wait()
+        return real_claim(*args, **kwargs)
+
+    def authenticate(username, password):
+        checked.append(username)
+        return real_authenticate(username, password)
+
+    monkeypatch.setattr(throttle, "_claim", claim)
+    monkeypatch.setattr(services, "authenticate", authenticate)
+    codes = [None] * n
+
+    def send(k):
+        codes[k] = _api_login(app.test_client(), username, f"wrong{k}", f"10.9.0.{k}").status_code
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(checked) <= 3 and codes.count(401) == len(checked)
+    assert codes.count(429) == n - len(checked)
+
+
+def test_the_login_form_makes_the_device_known_too(app):
+    user = make_user("inspector")
+    browser = app.test_client()
+    resp = browser.post("/login", data={"username": user.username, "password": DEFAULT_PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert resp.status_code == 302
+    browser.post("/logout")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _api_login(app.test_client(), user.username, "wrong", "10.6.6.6").status_code == 401
+    resp = browser.post("/login", data={"username": user.username, "password": DEFAULT_PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert resp.status_code == 302

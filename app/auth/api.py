@@ -11,7 +11,7 @@ from app.errors import DomainError
 from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
-from . import services, throttle
+from . import language, services, throttle
 from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
 from .sessions import start_session
 
@@ -42,7 +42,9 @@ def login():
     start_session(user)
     body = UserSchema().dump(user)
     body["csrf_token"] = generate_csrf()
-    return body
+    response = current_app.json.response(body)
+    language.remember_at_login(user, response)  # as the login page does
+    return response
 
 
 @bp.post("/logout")

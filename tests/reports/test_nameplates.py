@@ -96,3 +96,15 @@ def test_the_print_stylesheet_puts_one_plate_per_page():
     css = (pathlib.Path(__file__).resolve().parents[2] / "static/css/nameplate.css").read_text()
     assert "@page { size: A5 portrait" in css and "@page plate-a4 { size: A4 portrait" in css
     assert "break-after: page" in css
+
+
+def test_the_lab_code_is_printed_under_the_qr(app, client):
+    """The scanner's manual entry asks for the code under the QR: the plate prints the lab code there."""
+    _, lab, leader = _setup()
+    login(client, leader)
+    html = client.get(f"/labs/{lab.id}/nameplate").get_data(as_text=True)
+    figure = re.search(r'<figure class="plate-qr">.*?</figure>', html, re.S).group(0)
+    caption = re.search(r"<figcaption>.*?</figcaption>", figure, re.S).group(0)
+    assert figure.index("<svg") < figure.index("<figcaption>")  # under the QR
+    printed = re.search(r'<strong class="plate-code">(.*?)</strong>', caption, re.S).group(1)
+    assert printed == lab.code

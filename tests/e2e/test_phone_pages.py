@@ -271,7 +271,7 @@ def test_monthly_summary_is_readable_on_a_phone(phone, live_server):
         make_lab(make_college(name=f"第{n}学院"), category="general")
     make_ticket(w["lab"], article="23")
     page = phone().new_page()
-    _login(page, w["admin"])
+    _login(page, w["admin"], path="/login?next=/reports/monthly")
     page.wait_for_selector(".report-head")
     vw = page.evaluate("document.documentElement.clientWidth")
     # Chart legends wrap inside the screen.
@@ -299,13 +299,12 @@ def test_the_code_printed_under_the_qr_opens_the_lab_in_the_scanner(phone, live_
     lab = make_lab(w["college"], category="general", code="CHEM-ORGANIC-SYNTH-01")
     make_user(Role.lab_officer, lab=lab)
     admin = phone().new_page()
-    _login(admin, w["admin"])
-    admin.goto(f"/labs/{lab.id}/nameplate")
+    _login(admin, w["admin"], path=f"/login?next=/labs/{lab.id}/nameplate")
     printed = admin.locator(".plate-qr .plate-code").inner_text().strip()
     assert printed == "CHEM-ORGANIC-SYNTH-01"
 
     page = phone().new_page()
-    _login(page, w["inspector"])
+    _login(page, w["inspector"], path="/login?next=/app/scan")
     page.wait_for_selector("#manual-code")
     for typed in (printed, printed.lower(), "ＣＨＥＭ－ＯＲＧＡＮＩＣ－ＳＹＮＴＨ－０１"):  # as printed, lower case, full-width
         page.goto("/app/scan")

@@ -39,10 +39,13 @@ demo: db
 	$(BIN)/flask demo-data
 	$(BIN)/flask demo-activity
 
+# PORT=8080 make run serves elsewhere (5000 is taken on some machines, e.g. by macOS AirPlay).
+PORT ?= 5000
+HOST ?= 127.0.0.1
 run: demo
-	@$(BIN)/flask demo-logins 2>/dev/null || true
-	@echo "LabSafe is serving on http://127.0.0.1:5000"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@LABSAFE_RUN_URL=http://$(HOST):$(PORT) $(BIN)/flask demo-logins 2>/dev/null || true
+	@echo "LabSafe is serving on http://$(HOST):$(PORT)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install

@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, request
 
 from config import CONFIGS, Config, load_dev_secret
 
@@ -150,18 +150,27 @@ def _translation_dirs() -> str:
 
 
 def _select_locale() -> str:
+    """``?lang=`` for this request, the user's choice, the device's (cookie), the browser's, zh_CN.
+
+    See app/auth/language.py: the choice is kept per user and per device."""
     from flask import current_app
     from flask_login import current_user
+
+    from .auth.language import LANG_COOKIE
 
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and jobs: the school's default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = request.args.get("lang") or session.get("lang")
+    chosen = request.args.get("lang")
     if chosen in languages:
         return chosen
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]  # Chinese first, whatever the browser says
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    # Chinese first: the browser's languages only decide when they name one we have.
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _selected_locale_object():

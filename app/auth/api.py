@@ -1,7 +1,7 @@
 """JSON authentication for the PWA."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -11,7 +11,7 @@ from app.errors import DomainError
 from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
-from . import services, throttle
+from . import language, services, throttle
 from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
 from .sessions import start_session
 
@@ -44,8 +44,9 @@ def login():
     start_session(user)
     body = UserSchema().dump(user)
     body["csrf_token"] = generate_csrf()
-    response = jsonify(body)
+    response = current_app.json.response(body)
     throttle.remember_device(response, request.cookies, user.username, config)
+    language.remember_at_login(user, response)  # as the login page does
     return response
 
 

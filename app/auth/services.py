@@ -193,6 +193,47 @@ def get_user(user_id: int) -> User:
     return user
 
 
+# ---- the user's language and landing page ------------------------------------------------------
+
+def user_locale(user_id: int, default: str = "zh_CN") -> str:
+    """The language this user reads LabSafe in (chosen in the app, kept per user): the pages after
+    login, and what is sent to them (e-mail). ``default`` when they never chose (Chinese first)."""
+    locale = db.session.scalar(select(User.locale).where(User.id == user_id))
+    return locale or default
+
+
+def set_user_locale(user_id: int, locale: str, languages) -> None:
+    """Remember the language the user chose; an unknown code is refused (400)."""
+    if locale not in languages:
+        raise InvalidInput(_("Unknown language."))
+    user = get_user(user_id)
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+
+
+# Where each role's daily work is, most demanding first: a user holding several roles lands on the
+# first that applies. The daily check is due every day (art. 29), the inspector walks labs with the
+# scanner (art. 27, 28), the college leader verifies fixes (art. 10(2)), a department follows the
+# tickets of its remit (art. 9); the school admin and the college head read the summary.
+LANDING_ORDER = (
+    (Role.lab_officer, "home"),
+    (Role.inspector, "scan"),
+    (Role.college_leader, "review"),
+    (Role.dept_officer, "tickets"),
+    (Role.school_admin, "summary"),
+    (Role.college_head, "summary"),
+)
+
+
+def landing(user) -> str:
+    """The kind of page this user starts on after login: home, scan, review, tickets or summary."""
+    for role, page in LANDING_ORDER:
+        if user.has_role(role):
+            return page
+    return "home"
+
+
 # ---- administration (school admin pages, CSV import, demo data) -------------------------------
 
 MIN_PASSWORD_LENGTH = 8

@@ -13,20 +13,38 @@ from app.extensions import db
 from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
-from . import services, throttle
+from . import language, services, throttle
 from .schemas import OwnPasswordForm
 from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
 
 
-def safe_next(target: str | None) -> str:
+# Each kind of landing page (services.landing) and where it is.
+_LANDING_PAGES = {
+    "home": ("pwa.home", {}),  # today's daily checks and the tickets to fix (art. 29)
+    "scan": ("pwa.scan", {}),
+    "review": ("pwa.tickets", {"state": "fix_submitted"}),  # fixes waiting for verification
+    "tickets": ("pwa.tickets", {}),
+    "summary": ("reports.monthly", {}),
+}
+
+
+def landing_url(user) -> str:
+    """Where this user's daily work is: the page they land on after login, and at "/"."""
+    endpoint, args = _LANDING_PAGES[services.landing(user)]
+    if endpoint not in current_app.view_functions:  # an app built without that area
+        endpoint, args = "pwa.home", {}
+    return url_for(endpoint, **args)
+
+
+def safe_next(target: str | None, default: str) -> str:
     """Only same-site relative paths: never an open redirect."""
     if not target:
-        return url_for("org.home")
+        return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("org.home")
+        return default
     return target
 
 
@@ -43,8 +61,10 @@ def login():
             error = _("Wrong username or password.")
         else:
             start_session(user)  # a new session at login: no fixation
-            response = redirect(safe_next(request.form.get("next") or request.args.get("next")))
+            # An explicit `next` (a scanned door QR, a link) wins over the role's landing page.
+            response = redirect(safe_next(request.form.get("next") or request.args.get("next"), landing_url(user)))
             throttle.remember_device(response, request.cookies, user.username, config)
+            language.remember_at_login(user, response)
             return response
     return render_template("auth/login.html", error=error, next=request.args.get("next", "")), (401 if error else 200)
 
@@ -84,7 +104,7 @@ def password():
         else:
             start_session(user)
             flash(_("Your password is changed. Your other devices are logged out."))
-            return redirect(url_for("org.home"))
+            return redirect(landing_url(current_user))
     response = make_response(render_template("auth/password.html", error=error,
                                              min_password_length=services.MIN_PASSWORD_LENGTH), status)
     if retry_after:
@@ -92,10 +112,15 @@ def password():
     return response
 
 
-@bp.get("/lang/<code>")
+@bp.post("/lang/<code>")
 def set_language(code: str):
-    from flask import current_app
-
-    if code in current_app.config["LANGUAGES"]:
-        session["lang"] = code
-    return redirect(safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
+    """Switch the language on this device (a cookie) and, when signed in, for the user too."""
+    languages = current_app.config["LANGUAGES"]
+    if code not in languages:
+        raise InvalidInput(_("Unknown language."))
+    if current_user.is_authenticated:
+        services.set_user_locale(current_user.id, code, languages)
+    back = request.form.get("next") or request.args.get("next") or (request.referrer and urlsplit(request.referrer).path)
+    response = redirect(safe_next(back, url_for("pwa.home" if current_user.is_authenticated else "auth.login")))
+    language.set_device_language(response, code)
+    return response

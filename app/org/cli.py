@@ -1,6 +1,7 @@
 """Organisation commands: CSV import, demo data, demo logins."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -81,5 +82,7 @@ def register(app) -> None:
         click.echo("-" * (width + 50))
         for username, scope, password in rows:
             click.echo(f"{username.ljust(width)}  {password.ljust(13)}  {scope}")
+        # `make run` passes the address it serves on (PORT, HOST); by hand, the default.
+        base = os.environ.get("LABSAFE_RUN_URL", "http://127.0.0.1:5000").rstrip("/")
         click.echo(f"\n{len(rows)} demo users; every one has the password {demo.DEMO_PASSWORD!r} "
-                   "unless changed since. Log in at http://127.0.0.1:5000/login")
+                   f"unless changed since. Log in at {base}/login")

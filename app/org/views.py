@@ -35,8 +35,10 @@ def _role_label(value):
 @bp.get("/")
 @login_required
 def home():
-    labs = services.labs_in_scope(current_user)
-    return render_template("org/home.html", labs=labs)
+    """The start page is where the user's daily work is (their role's landing page)."""
+    from app.auth.views import landing_url
+
+    return redirect(landing_url(current_user))
 
 
 @bp.get("/l/<token>")

@@ -34,13 +34,13 @@ def _trim(label: str, limit: int = 14) -> str:
 
 def bar_chart(bars: list[Bar], *, title: str, max_value: float | None = None, legend: list[str] | None = None,
               previous_label: str | None = None) -> Markup:
-    """A horizontal bar chart; one row per bar, the previous month's value as a thin bar below."""
+    """A horizontal bar chart; one row per bar, the previous month's value as a thin bar below; the
+    legend (``legend`` then ``previous_label``) as an HTML list after the SVG."""
     peak = max_value or max([sum(b.segments) for b in bars] + [b.previous or 0 for b in bars] + [1])
     legend_items = list(legend or [])
     if previous_label:
         legend_items.append(previous_label)
-    legend_h = 22 if legend_items else 0
-    height = TOP + ROW_H * max(len(bars), 1) + legend_h + 6
+    height = TOP + ROW_H * max(len(bars), 1) + 6
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">',
@@ -71,13 +71,13 @@ def bar_chart(bars: list[Bar], *, title: str, max_value: float | None = None, le
         out.append(
             f'<text x="{LABEL_W + BAR_W + 6}" y="{y + 13}" font-size="12" fill="#1b1f24">{escape(b.text)}</text>'
         )
-    if legend_items:
-        y = TOP + ROW_H * max(len(bars), 1) + 4
-        x = LABEL_W
-        for j, name in enumerate(legend_items):
-            colour = PREVIOUS if previous_label and j == len(legend_items) - 1 else SEGMENT_COLOURS[j]
-            out.append(f'<rect x="{x}" y="{y + 2}" width="12" height="12" fill="{colour}"/>')
-            out.append(f'<text x="{x + 16}" y="{y + 12}" font-size="12" fill="#1b1f24">{escape(name)}</text>')
-            x += 24 + 13 * len(name) if any(ord(c) > 0x2E80 for c in name) else 24 + 7 * len(name)
     out.append("</svg>")
+    if legend_items:
+        # The legend is HTML below the drawing, so it wraps at the screen's width (a phone) instead
+        # of running off the SVG's fixed width; colours by class (strict CSP: no inline styles).
+        out.append('<ul class="chart-legend">')
+        for j, name in enumerate(legend_items):
+            swatch = "prev" if previous_label and j == len(legend_items) - 1 else str(j % len(SEGMENT_COLOURS))
+            out.append(f'<li><span class="swatch swatch-{swatch}" aria-hidden="true"></span>{escape(name)}</li>')
+        out.append("</ul>")
     return Markup("".join(out))

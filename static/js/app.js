@@ -1,6 +1,6 @@
 // Every page: service worker, online/offline indicator, the outbox badge, sync triggers, logout.
 import { items, pendingCount } from './outbox.js';
-import { syncNow } from './sync.js';
+import { RECEIPTS_KEY, syncNow } from './sync.js';
 import { DATA_CACHE, cachedBundle, refreshBundle } from './bundle.js';
 import { clear } from './db.js';
 import { el, t } from './ui.js';
@@ -41,6 +41,7 @@ async function clearUserData() {
   }
   await clear('drafts');
   await clear('photos');
+  try { localStorage.removeItem(RECEIPTS_KEY); } catch (e) { /* storage off */ }
   if (navigator.serviceWorker && navigator.serviceWorker.controller) {
     navigator.serviceWorker.controller.postMessage({ type: 'logout' });
   }

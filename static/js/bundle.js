@@ -50,10 +50,11 @@ export async function labByToken(token) {
   return b ? (b.labs || []).find((l) => l.qr_token === token) || null : null;
 }
 
+// `code` as scan.js normalises it (NFKC, no spaces, upper case); the labs' codes the same way.
 export async function labByCode(code) {
   const b = await cachedBundle();
-  const c = code.trim().toUpperCase();
-  return b ? (b.labs || []).find((l) => (l.code || '').toUpperCase() === c) || null : null;
+  const same = (c) => (c || '').normalize('NFKC').replace(/\s+/g, '').toUpperCase() === code;
+  return b ? (b.labs || []).find((l) => same(l.code)) || null : null;
 }
 
 export async function checklistFromBundle(labId, key) {

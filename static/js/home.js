@@ -2,12 +2,26 @@
 import { get } from './api.js';
 import { getBundle } from './bundle.js';
 import { items, remove, update } from './outbox.js';
-import { syncNow } from './sync.js';
+import { receipts, syncNow } from './sync.js';
 import { $, el, fmtTime, localized, status, t, ticketItem } from './ui.js';
 
 const userId = document.body.dataset.userId;
 
+// What reached the server lately: when, and the tickets each inspection opened.
+function renderSent() {
+  const sent = receipts(userId);
+  $('#sent-box').hidden = !sent.length;
+  $('#sent-list').replaceChildren(...sent.map((r) => el('li', { class: 'pad', 'data-sent': r.id },
+    el('strong', { text: `${t('kind_inspection')} · ${r.label || ''}` }),
+    el('span', { class: 'muted', text: t('sent_at', { when: fmtTime(r.sent_at) }) }),
+    (r.ticket_ids || []).length
+      ? el('span', {}, `${t('tickets_opened', { n: r.ticket_ids.length })} `,
+        ...r.ticket_ids.map((id) => el('a', { href: `/app/tickets/${id}`, class: 'ticket-link', text: t('ticket_n', { n: id }) })))
+      : el('span', { class: 'muted', text: t('no_tickets_opened') }))));
+}
+
 async function renderOutbox() {
+  renderSent();
   const mine = (await items()).filter((i) => String(i.user_id) === String(userId));
   const others = (await items()).filter((i) => String(i.user_id) !== String(userId));
   $('#outbox-total').textContent = String(mine.length);

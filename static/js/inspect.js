@@ -6,8 +6,8 @@ import { checklistFromBundle, labFromBundle } from './bundle.js';
 import { get as dbGet, put as dbPut, del as dbDel } from './db.js';
 import { enqueueInspection } from './outbox.js';
 import { downscale, uuid } from './photo.js';
-import { syncNow } from './sync.js';
-import { $, el, localized, levelLabel, status, t } from './ui.js';
+import { receipts, syncNow } from './sync.js';
+import { $, el, fmtTime, localized, levelLabel, status, t } from './ui.js';
 
 const m = window.location.pathname.match(/\/app\/labs\/(\d+)\/inspect\/([^/]+)/) || [];
 const labId = Number(m[1]);
@@ -241,12 +241,30 @@ async function submit() {
   $('#done-back').href = `/app/labs/${labId}`;
   $('#done-title').textContent = t('queued');
   done.dataset.state = 'queued';
+  awaiting = body.uuid;
+  // Sent now, or later by any sync run of this page (`online`, page visible, a minute's retry).
+  const mine = (detail) => (detail && detail.sent ? detail.sent.find((r) => r.id === awaiting) : null);
+  window.addEventListener('labsafe:sync', (ev) => { const r = mine(ev.detail); if (r) showSent(r); });
   const result = await syncNow();
-  if (result.confirmed && result.confirmed.includes(body.uuid)) {
-    $('#done-title').textContent = t('submitted');
-    $('#done-text').textContent = result.ticketIds.length ? t('tickets_opened', { n: result.ticketIds.length }) : '';
-    done.dataset.state = 'submitted';
-  }
+  const receipt = mine(result) || receipts().find((r) => r.id === awaiting);
+  if (receipt) showSent(receipt);
+}
+
+let awaiting = null; // the UUID of the inspection this page queued
+
+// Says the inspection reached the server: when, and the tickets it opened (links to them).
+function showSent(receipt) {
+  const done = $('#done');
+  if (done.dataset.state === 'submitted') return;
+  $('#done-title').textContent = t('submitted');
+  $('#done-text').textContent = t('sent_at', { when: fmtTime(receipt.sent_at) });
+  const ids = receipt.ticket_ids || [];
+  $('#done-tickets-title').textContent = ids.length ? t('tickets_opened', { n: ids.length }) : t('no_tickets_opened');
+  $('#done-tickets').replaceChildren(...ids.map((id) => el('li', {},
+    el('a', { href: `/app/tickets/${id}`, 'data-ticket-id': id, text: t('ticket_n', { n: id }) }))));
+  $('#done-tickets-box').hidden = false;
+  done.dataset.state = 'submitted';
+  done.dataset.sentAt = receipt.sent_at;
 }
 
 async function init() {

@@ -22,29 +22,46 @@ export function tokenFrom(text) {
   }
 }
 
+// What the nameplate prints under the QR is the lab code (app/reports/nameplates.py): typed as
+// printed, in either case, with stray spaces or a Chinese keyboard's full-width characters.
+export function normaliseCode(text) {
+  return (text || '').normalize('NFKC').replace(/\s+/g, '').toUpperCase();
+}
+
+async function labForCode(code) {
+  const cached = await labByCode(code);
+  if (cached || navigator.onLine === false) return cached;
+  try {
+    const r = await get('/api/labs');
+    if (r.ok) return (r.data || []).find((l) => normaliseCode(l.code) === code) || null;
+  } catch (e) { /* offline after all */ }
+  return null;
+}
+
 async function openLab(input) {
   const err = $('#manual-error');
   err.hidden = true;
-  const token = tokenFrom(input);
-  let lab = token ? await labByToken(token) : await labByCode(input);
-  if (!lab && navigator.onLine !== false) {
-    try {
-      if (token) {
+  const isUrl = /^https?:\/\//i.test((input || '').trim());
+  const code = isUrl ? '' : normaliseCode(input);
+  // A lab code first (what people type); a bare token (20+ URL-safe characters) could also be a
+  // long lab code, so it is tried as a token only when no lab has that code.
+  let lab = code ? await labForCode(code) : null;
+  const token = lab ? null : tokenFrom(input);
+  if (!lab && token) {
+    lab = await labByToken(token);
+    if (!lab && navigator.onLine !== false) {
+      try {
         const r = await get(`/api/qr/${encodeURIComponent(token)}`);
         if (r.ok) lab = r.data;
         else { status(err, (r.error && r.error.message) || t('code_unknown')); return; }
-      } else {
-        const r = await get('/api/labs');
-        const code = input.trim().toUpperCase();
-        if (r.ok) lab = (r.data || []).find((l) => (l.code || '').toUpperCase() === code) || null;
-      }
-    } catch (e) { /* offline after all */ }
+      } catch (e) { /* offline after all */ }
+    }
   }
   if (lab) {
     stop();
     window.location.assign(`/app/labs/${lab.id}`);
   } else {
-    status(err, token ? t('not_in_bundle') : t('code_unknown'));
+    status(err, token && navigator.onLine === false ? t('not_in_bundle') : t('code_unknown'));
   }
 }
 

@@ -5,7 +5,27 @@ import { request } from './api.js';
 import { changed, items, remove, update } from './outbox.js';
 
 let running = null;
-export const lastResult = { state: 'idle', ticketIds: [], confirmed: [] };
+export const lastResult = { state: 'idle', ticketIds: [], confirmed: [], sent: [] };
+
+// Receipts of the inspections that reached the server (when, which tickets they opened), so the
+// page that queued one offline, and the home screen, can say it was sent. Kept per user in
+// localStorage (small, the last RECEIPTS); cleared on logout with the user's other data.
+const RECEIPTS = 20;
+export const RECEIPTS_KEY = 'labsafe-sent';
+
+export function receipts(user = userId()) {
+  try {
+    return JSON.parse(localStorage.getItem(RECEIPTS_KEY) || '[]').filter((r) => String(r.user_id) === String(user));
+  } catch (e) { return []; }
+}
+
+function keepReceipt(receipt) {
+  try {
+    const all = JSON.parse(localStorage.getItem(RECEIPTS_KEY) || '[]').filter((r) => r.id !== receipt.id);
+    all.unshift(receipt);
+    localStorage.setItem(RECEIPTS_KEY, JSON.stringify(all.slice(0, RECEIPTS)));
+  } catch (e) { /* storage full or off: the page still shows this run's result */ }
+}
 
 function userId() {
   return document.body.dataset.userId || '';
@@ -28,8 +48,12 @@ async function send(item) {
     // 201 first time, 200 for a replay the server already has: both mean "arrived".
     await remove(item.id);
     lastResult.confirmed.push(item.id);
-    if (item.kind === 'inspection' && resp.data && resp.data.ticket_ids) {
-      lastResult.ticketIds.push(...resp.data.ticket_ids);
+    if (item.kind === 'inspection') {
+      const ticketIds = (resp.data && resp.data.ticket_ids) || [];
+      lastResult.ticketIds.push(...ticketIds);
+      const receipt = { id: item.id, user_id: item.user_id, label: item.label || '', sent_at: new Date().toISOString(), ticket_ids: ticketIds };
+      keepReceipt(receipt);
+      lastResult.sent.push(receipt);
     }
     return 'ok';
   }
@@ -54,6 +78,7 @@ async function run() {
   if (!me) return { state: 'skipped' };
   lastResult.ticketIds = [];
   lastResult.confirmed = [];
+  lastResult.sent = [];
   const mine = (await items()).filter((i) => String(i.user_id) === String(me) && i.status === 'pending');
   const photos = mine.filter((i) => i.kind === 'photo');
   let state = 'done';
@@ -73,7 +98,7 @@ async function run() {
   lastResult.state = state;
   const relogin = document.getElementById('relogin');
   if (relogin) relogin.hidden = state !== 'auth';
-  return { state, ticketIds: lastResult.ticketIds.slice(), confirmed: lastResult.confirmed.slice() };
+  return { state, ticketIds: lastResult.ticketIds.slice(), confirmed: lastResult.confirmed.slice(), sent: lastResult.sent.slice() };
 }
 
 let again = null;

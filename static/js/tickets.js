@@ -57,11 +57,13 @@ async function loadPage(fresh) {
 
 const loadList = () => loadPage(true);
 
-function photoLink(p) {
+// A thumbnail that opens the full photo; its alt text names the link ("Photo 2 (full size)").
+function photoLink(p, index) {
   const id = typeof p === 'string' ? p : p.uuid;
   const thumb = (typeof p === 'object' && p.thumb_url) || `/photos/${id}/thumb`;
   const display = (typeof p === 'object' && p.display_url) || `/photos/${id}/display`;
-  return el('a', { href: display, class: 'thumb', target: '_blank' }, el('img', { src: thumb, alt: '', loading: 'lazy' }));
+  return el('a', { href: display, class: 'thumb', target: '_blank' },
+    el('img', { src: thumb, alt: t('photo_n', { n: index + 1 }), loading: 'lazy' }));
 }
 
 let ticket = null;
@@ -162,7 +164,21 @@ async function loadTicket() {
 }
 
 if (page === 'tickets') {
-  $('#ticket-filters').addEventListener('change', loadList);
+  // Filters may come in the address (a landing page: /app/tickets?state=fix_submitted) and follow
+  // every change, so a reload or "back" shows the same list.
+  const form = $('#ticket-filters');
+  const params = new URLSearchParams(window.location.search);
+  for (const field of form.elements) {
+    if (!field.name || !params.has(field.name)) continue;
+    if (field.type === 'checkbox') field.checked = params.get(field.name) === field.value;
+    else field.value = params.get(field.name);
+  }
+  form.addEventListener('change', () => {
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form).entries()) if (v) q.set(k, v);
+    window.history.replaceState(null, '', q.toString() ? `?${q}` : window.location.pathname);
+    loadList();
+  });
   loadList();
 } else {
   const input = $('#fix-photo');

@@ -4,7 +4,7 @@ CASES = [
     Case("GET", "/login", "/login", allow=PUBLIC),
     Case("POST", "/login", "/login", allow=PUBLIC, data={"username": "x", "password": "y"}),
     Case("POST", "/logout", "/logout", allow=EVERYONE),
-    Case("GET", "/lang/<code>", "/lang/en", allow=PUBLIC),
+    Case("POST", "/lang/<code>", "/lang/en", allow=PUBLIC, note="this device's language, and the user's"),
     Case("GET", "/api/csrf", "/api/csrf", allow=PUBLIC),
     Case("POST", "/api/login", "/api/login", allow=PUBLIC, json={"username": "x", "password": "y"}),
     Case("POST", "/api/logout", "/api/logout", allow=EVERYONE),

@@ -17,7 +17,10 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# A phone set to Chinese, as the school's phones are: the browser's language now counts when nobody
+# chose one (app._select_locale), and headless Chromium would otherwise say en-US.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+         "locale": "zh-CN"}
 TIMEOUT_MS = 20_000
 
 

@@ -38,11 +38,11 @@ def test_chinese_by_default_and_english_on_request(client):
     assert "Username" in english
 
 
-def test_language_switch_sticks_for_the_session(client):
-    resp = client.get("/lang/en?next=/login")
+def test_language_switch_sticks_on_the_device(client):
+    resp = client.post("/lang/en?next=/login")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/login")
     assert "Username" in client.get("/login").get_data(as_text=True)
-    client.get("/lang/zh_CN?next=/login")
+    client.post("/lang/zh_CN", data={"next": "/login"})
     assert "用户名" in client.get("/login").get_data(as_text=True)
 
 

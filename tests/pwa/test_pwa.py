@@ -65,7 +65,7 @@ def test_shell_pages_render_in_chinese_by_default_and_english_on_request(client)
     zh = client.get("/app").get_data(as_text=True)
     assert "扫描实验室二维码" in zh and 'lang="zh-CN"' in zh
     assert 'id="i18n"' in zh and "同步" in zh
-    client.get("/lang/en")
+    client.post("/lang/en")
     en = client.get("/app").get_data(as_text=True)
     assert "Scan a lab QR code" in en and 'lang="en"' in en
 

@@ -129,3 +129,15 @@ def test_in_production_no_host_header_changes_a_printed_address(app, tmp_path):
     assert f"<code>{public}</code>" in html and "evil.example" not in html
     with prod.app_context():
         db.engine.dispose()
+
+
+def test_the_lab_code_is_printed_under_the_qr(app, client):
+    """The scanner's manual entry asks for the code under the QR: the plate prints the lab code there."""
+    _, lab, leader = _setup()
+    login(client, leader)
+    html = client.get(f"/labs/{lab.id}/nameplate").get_data(as_text=True)
+    figure = re.search(r'<figure class="plate-qr">.*?</figure>', html, re.S).group(0)
+    caption = re.search(r"<figcaption>.*?</figcaption>", figure, re.S).group(0)
+    assert figure.index("<svg") < figure.index("<figcaption>")  # under the QR
+    printed = re.search(r'<strong class="plate-code">(.*?)</strong>', caption, re.S).group(1)
+    assert printed == lab.code

@@ -35,6 +35,12 @@ USER_OPTIONAL = ("email", "phone", "password", "roles")
 _TRUE = {"1", "yes", "y", "true", "是", "启用", "在用"}
 _FALSE = {"0", "no", "n", "false", "否", "停用", "关闭"}
 _LIST_SPLIT = re.compile(r"[;,|；，、\s]+")
+# Control characters have no place in a code, a name or a phone number; NUL is refused by PostgreSQL
+# (a 500) and stored silently by SQLite. Tabs and line breaks (Alt+Enter in Excel) may only separate
+# the items of a list column.
+_LIST_COLUMNS = {"officers", "hazard_tags", "roles"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass
@@ -140,7 +146,13 @@ def read_csv(data: bytes, required: tuple[str, ...], optional: tuple[str, ...]) 
         if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
             errors.add(index, None, _("the row has more cells than the header."))
             continue
-        rows.append((index, {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header) if name}))
+        row = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header) if name}
+        for name, value in row.items():
+            bad = (_CONTROL if name in _LIST_COLUMNS else _CONTROL_OR_BREAK).search(value)
+            if bad:
+                errors.add(index, name, _("the cell contains a control character (U+%(code)04X); type the text "
+                                          "again without it.", code=ord(bad.group())))
+        rows.append((index, row))
     if len(rows) > MAX_ROWS:
         errors.add(1, None, _("at most %(n)d rows per file; split the file.", n=MAX_ROWS))
     if not rows and not errors.items:

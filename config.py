@@ -113,6 +113,8 @@ class Config:
 
     # Base URL printed on nameplates' QR codes; falls back to the request's host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+    # How long a set-password link of a user imported without a password works.
+    SET_PASSWORD_LINK_DAYS = _env_int("SET_PASSWORD_LINK_DAYS", 14)
 
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False

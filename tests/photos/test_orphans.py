@@ -87,3 +87,49 @@ def test_cli(app, runner):
     assert result.exit_code == 0 and "1 orphaned photo file(s) removed" in result.output
     assert not store.exists(orphan)
     assert runner.invoke(args=["prune-photos", "--grace-hours", "0"]).exit_code != 0
+
+
+_CRASHING_UPLOAD = """
+import os, sys
+from app import create_app
+from app.auth.models import User
+from app.extensions import db
+from app.photos import services
+
+url, store, instance, user_id, photo_uuid, image = sys.argv[1:7]
+app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, PHOTO_STORE=store, INSTANCE_PATH=instance)
+with app.app_context():
+    user = db.session.get(User, int(user_id))
+    db.session.commit = lambda: os._exit(9)  # the worker dies between its files and its row
+    services.store_photo(user, photo_uuid, open(image, "rb").read(), app.config)
+"""
+
+
+def test_a_worker_killed_mid_upload_leaves_orphans_the_cleanup_removes(app, tmp_path, files):
+    """A real process stores a photo's files and dies before its row is committed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from tests.factories import make_user
+    from tests.factories.inspections import photo_bytes
+
+    user = make_user("inspector")
+    image = tmp_path / "photo.jpg"
+    image.write_bytes(photo_bytes(seed=7))
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASHING_UPLOAD, app.config["SQLALCHEMY_DATABASE_URI"], app.config["PHOTO_STORE"],
+         str(tmp_path / "crash-instance"), str(user.id), str(uuid.uuid4()), str(image)],
+        cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    store = _store(app)
+    left = list(store.keys_older_than(-60))
+    assert len(left) == 3 and db.session.scalar(select(func.count(Photo.id))) == 0  # original, display, thumb
+    assert services.prune_orphans(app.config, DAY).orphans == []  # inside the grace period
+    for key in left:
+        _age(store, key, 2 * DAY)
+    assert sorted(services.prune_orphans(app.config, DAY).orphans) == sorted(left)
+    assert not [f for f in files() if "/.tmp/" not in f]

@@ -76,6 +76,10 @@ def test_the_link_sets_the_password_once(client, world):
     assert db.session.scalar(select(User).where(User.username == "zhao.min")).check_password("long-enough-pw")
     login(client, make_user("school_admin"))
     assert set(_links(client)) == {"sun.li"}
+    listing = client.get("/admin/users?lang=en").get_data(as_text=True)
+    assert listing.count("no password yet") == 1 and "(sun.li)" in listing
+    sun = db.session.scalar(select(User).where(User.username == "sun.li"))
+    assert "No password yet" in client.get(f"/admin/users/{sun.id}?lang=en").get_data(as_text=True)
 
 
 def test_expired_tampered_and_deactivated_links_are_refused(world, monkeypatch):

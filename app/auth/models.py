@@ -19,7 +19,7 @@ def hash_password(password: str) -> str:
 
 
 # The stored "hash" of a user who has no password yet (imported without one): it matches no
-# password, and the user chooses one through a set-password link (services.set_password_token).
+# password, and the user chooses one through a set-password link (auth.services.set_password_links).
 NO_PASSWORD = "!"
 
 

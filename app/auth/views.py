@@ -92,7 +92,7 @@ def password():
 @write_lock_at_first_write  # the new password is hashed before the one short write
 def set_password(token: str):
     """A user imported without a password chooses one through the link the lab office gave them.
-    No login: the signed link is the credential (auth.services.set_password_token)."""
+    No login: the signed link is the credential (services.user_for_set_password_token)."""
     error, status, user = None, 200, None
     try:
         user = services.user_for_set_password_token(token, current_app.config)

@@ -267,9 +267,8 @@ def import_page():
 
 
 @bp.post("/import/<any(labs, users):kind>")
-# Users' initial passwords (at most csv_import.MAX_NEW_PASSWORDS) are hashed before the first write (~130 ms
-# each); a username or lab code imported twice
-# at once is settled by its unique key.
+# Users' initial passwords (at most csv_import.MAX_NEW_PASSWORDS, ~130 ms each) are hashed before the first
+# write; a username or lab code imported twice at once is settled by its unique key.
 @write_lock_at_first_write
 @login_required
 def import_upload(kind: str):

@@ -128,6 +128,8 @@ class Config:
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
     # Host names the app answers for (Flask's TRUSTED_HOSTS, comma-separated); empty = any.
     TRUSTED_HOSTS = [h.strip() for h in (_env("TRUSTED_HOSTS") or "").split(",") if h.strip()] or None
+    # How long a set-password link of a user imported without a password works.
+    SET_PASSWORD_LINK_DAYS = _env_int("SET_PASSWORD_LINK_DAYS", 14)
 
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False

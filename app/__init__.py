@@ -48,6 +48,7 @@ CLI_MODULES = [
     "app.jobs.cli",
     "app.reports.cli",
     "app.ops.cli",
+    "app.photos.cli",
     "app.demo.cli",
 ]
 

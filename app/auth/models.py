@@ -23,6 +23,11 @@ def verify_password(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
+# The stored "hash" of a user who has no password yet (imported without one): it matches no
+# password, and the user chooses one through a set-password link (auth.services.set_password_links).
+NO_PASSWORD = "!"
+
+
 class Role(str, enum.Enum):
     inspector = "inspector"  # college_id set: that college; college_id null: school-wide
     lab_officer = "lab_officer"  # lab_id set (art. 10(3))
@@ -54,8 +59,12 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = hash_password(password)
 
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash != NO_PASSWORD
+
     def check_password(self, password: str) -> bool:
-        return verify_password(self.password_hash, password)
+        return self.has_password and verify_password(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login

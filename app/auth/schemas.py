@@ -68,3 +68,10 @@ class RoleGrantForm(_Form):
     college_id = fields.Integer(load_default=None, allow_none=True)
     lab_code = fields.String(load_default="")
     department_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class FirstPasswordForm(_Form):
+    """A set-password link's form (a user imported without a password)."""
+
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    confirm_password = fields.String(required=True, validate=validate.Length(min=1, max=256))

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, exists, func, select
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import and_, bindparam, exists, func, select, update
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 
-from .models import Role, RoleAssignment, User, hash_password, verify_password
+from .models import NO_PASSWORD, Role, RoleAssignment, User, hash_password, verify_password
 
 # Checked when there is no password to check, with the same method and cost as a real one.
 _DUMMY_HASH = hash_password("labsafe-timing-equaliser")
@@ -37,7 +38,7 @@ def authenticate(username: str, password: str) -> User | None:
     account from an active one."""
     username = (username or "").strip()
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None:
+    if user is None or not user.has_password:  # same work either way (a password not set included)
         check_no_password(password)
         return None
     right = user.check_password(password or "")  # before `active`: a deactivated account costs the same
@@ -283,6 +284,69 @@ def reset_password(user: User, new_password: str) -> None:
     check_password_strength(new_password)
     user.set_password(new_password)
     end_all_sessions(user)
+
+
+# ---- set-password links (users imported without a password) ---------------------------------------
+# The link carries the user's id signed with SECRET_KEY and its time; nothing is stored. It works
+# while the user is active and has no password, and for SET_PASSWORD_LINK_DAYS: once a password is
+# set (through the link, or by an admin) every link of the user stops working.
+
+_SET_PASSWORD_SALT = "labsafe.set-password"
+
+
+def _set_password_serializer(config) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(config["SECRET_KEY"], salt=_SET_PASSWORD_SALT)
+
+
+def user_for_set_password_token(token: str, config) -> User:
+    """The user a valid link is for; InvalidInput (expired, used, tampered) otherwise."""
+    max_age = int(config["SET_PASSWORD_LINK_DAYS"]) * 86400
+    try:
+        user_id = _set_password_serializer(config).loads(token or "", max_age=max_age)
+    except SignatureExpired:
+        raise InvalidInput(_("This link has expired. Ask the lab office for a new one.")) from None
+    except BadSignature:
+        raise InvalidInput(_("This link is not valid. Ask the lab office for a new one.")) from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or user.has_password:
+        raise InvalidInput(_("This link has already been used. Log in with your password, or ask the lab "
+                             "office to reset it."))
+    return user
+
+
+def set_first_password(token: str, password: str, config) -> User:
+    """The user sets their own first password through a link. Checked and hashed before the write;
+    the write applies only while the user still has no password, so a link works once."""
+    user = user_for_set_password_token(token, config)
+    check_password_strength(password)
+    new_hash = hash_password(password)
+    done = db.session.execute(
+        update(User).where(User.id == user.id, User.password_hash == NO_PASSWORD, User.active.is_(True))
+        .values(password_hash=new_hash, session_version=User.session_version + 1)
+    ).rowcount
+    if not done:
+        db.session.rollback()
+        raise InvalidInput(_("This link has already been used. Log in with your password, or ask the lab "
+                             "office to reset it."))
+    db.session.commit()
+    db.session.refresh(user)
+    return user
+
+
+SET_PASSWORD_PATH = "/set-password/{token}"  # the page auth.views.set_password
+
+
+def set_password_links(config, base_url: str) -> list[tuple[str, str, str, str]]:
+    """(username, name, e-mail, link) of every active user who still has to set a password
+    (imported without one), by username: the list the lab office hands out."""
+    users = db.session.execute(
+        select(User.id, User.username, User.name, User.email)
+        .where(User.password_hash == NO_PASSWORD, User.active.is_(True)).order_by(User.username)
+    ).all()
+    base = base_url.rstrip("/")
+    serializer = _set_password_serializer(config)
+    return [(u.username, u.name, u.email or "", base + SET_PASSWORD_PATH.format(token=serializer.dumps(u.id)))
+            for u in users]
 
 
 def _labs_left_without_officer(lab_ids: set[int], leaving_user_id: int, leaving_assignment_id: int | None = None):

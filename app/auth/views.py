@@ -14,7 +14,7 @@ from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
 from . import language, services, throttle
-from .schemas import OwnPasswordForm
+from .schemas import FirstPasswordForm, OwnPasswordForm
 from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
@@ -109,6 +109,36 @@ def password():
                                              min_password_length=services.MIN_PASSWORD_LENGTH), status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.route(services.SET_PASSWORD_PATH.format(token="<token>"), methods=["GET", "POST"])
+@write_lock_at_first_write  # the new password is hashed before the one short write
+def set_password(token: str):
+    """A user imported without a password chooses one through the link the lab office gave them.
+    No login: the signed link is the credential (services.user_for_set_password_token)."""
+    error, status, user = None, 200, None
+    try:
+        user = services.user_for_set_password_token(token, current_app.config)
+        if request.method == "POST":
+            form = FirstPasswordForm().load(request.form)
+            if form["new_password"] != form["confirm_password"]:
+                raise InvalidInput(_("The two new passwords differ."))
+            services.set_first_password(token, form["new_password"], current_app.config)
+            flash(_("Your password is set. Log in with it."))
+            return redirect(url_for("auth.login"))
+    except ValidationError:
+        error, status = _("Fill in every field."), 400
+    except DomainError as err:
+        db.session.rollback()
+        error, status = err.message, err.status
+        if user is not None and user.has_password:
+            user = None
+    if user is not None and not user.active:
+        user = None
+    response = make_response(render_template("auth/set_password.html", error=error, user=user,
+                                             min_password_length=services.MIN_PASSWORD_LENGTH), status)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link is a credential: never pass it on
     return response
 
 

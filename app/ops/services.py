@@ -9,8 +9,10 @@ A backup is a directory:
 Consistency: the database copy is one snapshot (SQLite's backup API copies a single read
 transaction; pg_dump runs in one repeatable-read transaction whose snapshot is also used to count
 rows). The photo store is copied AFTER the snapshot: a photo row is committed only after its file
-is in the store, so every photo the snapshot knows has its file in the copy (files uploaded during
-the copy are harmless extras).
+is in the store, so every photo the snapshot knows has its file in the copy. Only the files the
+snapshot's photo rows reference are copied: an upload that crashed between its files and its row
+leaves orphans (`flask prune-photos` removes them), and files uploaded during the copy belong to
+rows the snapshot does not have.
 
 No Flask request here: the functions take the database URL and the photo store path.
 """
@@ -107,10 +109,10 @@ def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.
     target.mkdir(parents=True, exist_ok=False)
     try:
         if kind == "sqlite":
-            db_file, counts = _backup_sqlite(database_url, target)
+            db_file, counts, keys = _backup_sqlite(database_url, target)
         else:
-            db_file, counts = _backup_postgres(database_url, target)
-        photos = _copy_photos(Path(photo_store), target / "photos")
+            db_file, counts, keys = _backup_postgres(database_url, target)
+        photos = _copy_photos(Path(photo_store), target / "photos", keys)
         manifest = {
             "format": FORMAT,
             "created_at": started.isoformat().replace("+00:00", "Z"),
@@ -127,7 +129,14 @@ def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.
     return target
 
 
-def _backup_sqlite(url: str, target: Path) -> tuple[str, dict]:
+def _photo_keys(conn) -> set[str]:
+    """The photo files the snapshot's rows reference (the photos domain says which columns)."""
+    from app.photos.services import referenced_keys
+
+    return referenced_keys(conn) if "photos" in _user_tables(conn) else set()
+
+
+def _backup_sqlite(url: str, target: Path) -> tuple[str, dict, set[str]]:
     src_path = _sqlite_path(url)
     if not src_path.exists():
         raise InvalidInput(f"No database at {src_path}.")
@@ -144,9 +153,10 @@ def _backup_sqlite(url: str, target: Path) -> tuple[str, dict]:
     try:
         with eng.connect() as conn:
             counts = _count_rows(conn, _user_tables(conn))
+            keys = _photo_keys(conn)
     finally:
         eng.dispose()
-    return "db.sqlite3", counts
+    return "db.sqlite3", counts, keys
 
 
 def _check_pg_dump_version(conn) -> None:
@@ -165,7 +175,7 @@ def _check_pg_dump_version(conn) -> None:
                            f"install postgresql-client-{server_major}.")
 
 
-def _backup_postgres(url: str, target: Path) -> tuple[str, dict]:
+def _backup_postgres(url: str, target: Path) -> tuple[str, dict, set[str]]:
     dest = target / "db.dump"
     args, env = _pg_args(url)
     eng = create_engine(_sa_url(url))
@@ -176,6 +186,7 @@ def _backup_postgres(url: str, target: Path) -> tuple[str, dict]:
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             _check_pg_dump_version(conn)
             counts = _count_rows(conn, _user_tables(conn))
+            keys = _photo_keys(conn)
             proc = subprocess.run(
                 [PG_DUMP, "-Fc", "--no-owner", "--no-privileges", f"--snapshot={snapshot}", "-f", str(dest), *args],
                 env=env, capture_output=True, text=True,
@@ -185,7 +196,7 @@ def _backup_postgres(url: str, target: Path) -> tuple[str, dict]:
         eng.dispose()
     if proc.returncode != 0:
         raise RuntimeError(f"pg_dump failed ({proc.returncode}): {proc.stderr.strip()}")
-    return "db.dump", counts
+    return "db.dump", counts, keys
 
 
 def _photo_files(root: Path):
@@ -197,10 +208,12 @@ def _photo_files(root: Path):
             yield path, rel
 
 
-def _copy_photos(src: Path, dest: Path) -> dict[str, dict]:
+def _copy_photos(src: Path, dest: Path, keys: set[str]) -> dict[str, dict]:
     dest.mkdir(parents=True, exist_ok=True)
     files = {}
     for path, rel in _photo_files(src):
+        if rel.name not in keys:
+            continue  # an orphan: no row of the snapshot references it
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -263,12 +263,13 @@ def import_page():
     return render_template("admin/import.html", lab_columns=csv_import.LAB_COLUMNS,
                            lab_optional=csv_import.LAB_OPTIONAL, user_columns=csv_import.USER_COLUMNS,
                            user_optional=csv_import.USER_OPTIONAL, hazard_tags=HAZARD_TAGS,
-                           categories=CATEGORY_LABELS, hazards=HAZARD_LABELS)
+                           categories=CATEGORY_LABELS, hazards=HAZARD_LABELS, max_rows=csv_import.MAX_ROWS,
+                           max_new_passwords=csv_import.MAX_NEW_PASSWORDS)
 
 
 @bp.post("/import/<any(labs, users):kind>")
-# Users' passwords are hashed before the first write (~130 ms each); a username or lab code imported twice
-# at once is settled by its unique key.
+# Users' initial passwords (at most csv_import.MAX_NEW_PASSWORDS, ~130 ms each) are hashed before the first
+# write; a username or lab code imported twice at once is settled by its unique key.
 @write_lock_at_first_write
 @login_required
 def import_upload(kind: str):
@@ -287,7 +288,25 @@ def import_upload(kind: str):
     return render_template("admin/import.html", kind=kind, report=report, error=error, errors=errors,
                            lab_columns=csv_import.LAB_COLUMNS, lab_optional=csv_import.LAB_OPTIONAL,
                            user_columns=csv_import.USER_COLUMNS, user_optional=csv_import.USER_OPTIONAL,
-                           hazard_tags=HAZARD_TAGS, categories=CATEGORY_LABELS, hazards=HAZARD_LABELS), status
+                           hazard_tags=HAZARD_TAGS, categories=CATEGORY_LABELS, hazards=HAZARD_LABELS,
+                           max_rows=csv_import.MAX_ROWS, max_new_passwords=csv_import.MAX_NEW_PASSWORDS), status
+
+
+@bp.get("/import/set-password-links.csv")
+@login_required
+def set_password_links():
+    """Users imported without a password and the links they set one with (a CSV to hand out)."""
+    from app.auth.services import set_password_links
+    from app.spreadsheet import csv_text
+
+    _admin()
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    rows = [[_("Username"), _("Name"), _("E-mail"), _("Set-password link")],
+            *set_password_links(current_app.config, base)]
+    response = Response(csv_text(rows).encode("utf-8"), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=labsafe-set-password-links.csv"})
+    response.headers["Cache-Control"] = "no-store"  # the links are credentials
+    return response
 
 
 @bp.get("/import/example/<any(labs, users):kind>.csv")

@@ -26,6 +26,9 @@ def _run_import(kind: str, path: str) -> None:
     for label, codes in (("created", report.created), ("updated", report.updated)):
         if codes:
             click.echo(f"  {label}: {', '.join(codes)}")
+    if getattr(report, "without_password", None):
+        click.echo(f"  {len(report.without_password)} new user(s) without a password: they set one through "
+                   "their link; `flask set-password-links` writes the list.")
 
 
 def register(app) -> None:
@@ -42,6 +45,23 @@ def register(app) -> None:
     def import_users(file):
         """Import users from a CSV file (upsert by username; a bad file changes nothing)."""
         _run_import("users", file)
+
+    @app.cli.command("set-password-links")
+    @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True),
+                  help="The CSV file to write.")
+    @with_appcontext
+    def set_password_links(out):
+        """Write the set-password links of the users imported without a password (a CSV to hand out)."""
+        from flask import current_app
+
+        from app.auth.services import set_password_links
+        from app.spreadsheet import csv_text
+
+        base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+        rows = set_password_links(current_app.config, base)
+        Path(out).write_text(csv_text([["username", "name", "email", "link"], *rows]), encoding="utf-8")
+        click.echo(f"{out}: {len(rows)} user(s) without a password; links valid for "
+                   f"{current_app.config['SET_PASSWORD_LINK_DAYS']} days.")
 
     @app.cli.command("demo-data")
     @with_appcontext

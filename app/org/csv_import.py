@@ -26,6 +26,10 @@ from . import services
 from .models import College, Department, Lab
 
 MAX_ROWS = 5000
+# New users given an initial password in one file. Each password is stored as a scrypt hash, ~130 ms
+# of CPU on purpose (app/auth/models.py), so 50 take ~6.5 s of one core: a request, if a slow one,
+# well within a proxy's 60 s. Users without a password cost no hashing and get set-password links.
+MAX_NEW_PASSWORDS = 50
 
 LAB_COLUMNS = ("code", "name", "college", "category", "phone", "officers")
 LAB_OPTIONAL = ("name_en", "building", "floor", "room", "hazard_tags", "active")
@@ -35,6 +39,12 @@ USER_OPTIONAL = ("email", "phone", "password", "roles")
 _TRUE = {"1", "yes", "y", "true", "是", "启用", "在用"}
 _FALSE = {"0", "no", "n", "false", "否", "停用", "关闭"}
 _LIST_SPLIT = re.compile(r"[;,|；，、\s]+")
+# Control characters have no place in a code, a name or a phone number; NUL is refused by PostgreSQL
+# (a 500) and stored silently by SQLite. Tabs and line breaks (Alt+Enter in Excel) may only separate
+# the items of a list column.
+_LIST_COLUMNS = {"officers", "hazard_tags", "roles"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass
@@ -43,6 +53,7 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    without_password: list[str] = field(default_factory=list)  # new users who must set one (a link)
 
     def summary(self) -> str:
         return _(
@@ -51,7 +62,8 @@ class ImportReport:
         )
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+        return {"kind": self.kind, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "without_password": self.without_password}
 
 
 class _Errors:
@@ -140,7 +152,13 @@ def read_csv(data: bytes, required: tuple[str, ...], optional: tuple[str, ...]) 
         if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
             errors.add(index, None, _("the row has more cells than the header."))
             continue
-        rows.append((index, {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header) if name}))
+        row = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header) if name}
+        for name, value in row.items():
+            bad = (_CONTROL if name in _LIST_COLUMNS else _CONTROL_OR_BREAK).search(value)
+            if bad:
+                errors.add(index, name, _("the cell contains a control character (U+%(code)04X); type the text "
+                                          "again without it.", code=ord(bad.group())))
+        rows.append((index, row))
     if len(rows) > MAX_ROWS:
         errors.add(1, None, _("at most %(n)d rows per file; split the file.", n=MAX_ROWS))
     if not rows and not errors.items:
@@ -290,8 +308,9 @@ def import_users(data: bytes) -> ImportReport:
 
 def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     """Upsert users by username. Roles are added, never removed (revoking is done on the admin page,
-    where the last-officer rule is checked). The password is only used for new users."""
-    from app.auth.models import RoleAssignment, User, hash_password
+    where the last-officer rule is checked). The password is only used for new users; a new user
+    without one gets none (it matches no password) and sets one through a set-password link."""
+    from app.auth.models import NO_PASSWORD, RoleAssignment, User, hash_password
     from app.auth.services import MIN_PASSWORD_LENGTH, check_username
 
     errors = _Errors()
@@ -302,6 +321,7 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
 
     first_row: dict[str, int] = {}
     plan = []
+    new_passwords = 0
     for row, r in rows:
         username = r.get("username", "")
         key = username.lower()
@@ -324,8 +344,16 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
             errors.add(row, "email", _("not an e-mail address."))
         password = r.get("password", "")
         user = existing.get(key)
-        if user is None and len(password) < MIN_PASSWORD_LENGTH and not r.get("password_hash"):
-            errors.add(row, "password", _("a new user needs a password of at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+        if user is None and password and len(password) < MIN_PASSWORD_LENGTH:
+            errors.add(row, "password", _("a password needs at least %(n)d characters; or leave it empty and "
+                                          "give the user a set-password link.", n=MIN_PASSWORD_LENGTH))
+        elif user is None and password and not r.get("password_hash"):
+            new_passwords += 1
+            if new_passwords == MAX_NEW_PASSWORDS + 1:
+                errors.add(row, "password", _(
+                    "at most %(n)d new users with a password per file (storing each one safely takes a "
+                    "moment). Leave the password column empty: those users get set-password links.",
+                    n=MAX_NEW_PASSWORDS))
         roles, problems = parse_roles(r.get("roles", ""), colleges, labs, departments)
         for problem in problems:
             errors.add(row, "roles", problem)
@@ -333,10 +361,10 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
         plan.append((username, user, {"name": name, "email": email or None, "phone": r.get("phone") or None},
                      (password, r.get("password_hash")), roles))
     errors.raise_if_any()
-    # The new users' password hashes (~130 ms each) before anything is written: on SQLite the import
-    # view takes the database's write lock at its first write, so a few hundred users do not hold
-    # every other writer off for a minute.
-    plan = [(username, user, fields, (ready_hash or hash_password(plain)) if user is None else None, roles)
+    # The new users' password hashes (~130 ms each, at most MAX_NEW_PASSWORDS) before anything is
+    # written: on SQLite the import view takes the database's write lock at its first write.
+    plan = [(username, user, fields,
+             (ready_hash or (hash_password(plain) if plain else NO_PASSWORD)) if user is None else None, roles)
             for username, user, fields, (plain, ready_hash), roles in plan]
 
     report = ImportReport("users")
@@ -359,6 +387,8 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
                     changed = True
             if created:
                 report.created.append(username)
+                if password_hash == NO_PASSWORD:
+                    report.without_password.append(username)
             else:
                 (report.updated if changed else report.unchanged).append(username)
     return report

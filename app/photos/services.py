@@ -164,6 +164,60 @@ def _remove_unreferenced(storage, keys: list[str]) -> None:
             log.exception("could not remove unreferenced photo file %s", key)
 
 
+# ---- orphans: files no row references ----------------------------------------------------------
+
+def referenced_keys(conn, keys=None) -> set[str]:
+    """The storage keys that photo rows refer to (of `keys` when given), read on `conn`: a
+    connection or session, so the backup can ask inside its own snapshot."""
+    t = Photo.__table__
+    found: set[str] = set()
+    if keys is None:
+        for column in (t.c.original_key, t.c.display_key, t.c.thumb_key):
+            found.update(conn.execute(select(column).distinct()).scalars())
+        return found
+    keys = list(keys)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for column in (t.c.original_key, t.c.display_key, t.c.thumb_key):
+            found.update(conn.execute(select(column).where(column.in_(chunk)).distinct()).scalars())
+    return found
+
+
+@dataclass
+class PruneReport:
+    orphans: list[str]  # keys removed (or, in a dry run, that would be)
+    leftovers: int  # temp files of crashed writes removed
+
+
+def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> PruneReport:
+    """Remove the stored files that no photo row references and that are older than the grace
+    period: what an upload leaves when its process dies between writing its files and committing
+    its row. A file a row references is never removed.
+
+    The store is listed first, without its lock; then, holding the lock, the rows are read and
+    the unreferenced files removed. An upload holds the same lock from its first file to its
+    commit (LocalFileStorage.exclusive), so no upload is between the two while the rows are read:
+    an upload that found an old orphan present and was about to reference it has committed its
+    row by then, or has not yet looked and will write the file again. The grace period spares
+    files of writers that do not take the lock."""
+    storage = storage_for(config)
+    candidates = list(storage.keys_older_than(grace_seconds))
+    orphans: list[str] = []
+    leftovers = 0
+    with storage.exclusive():
+        db.session.rollback()  # read in a transaction that starts now, under the lock
+        try:
+            used = referenced_keys(db.session, candidates)
+        finally:
+            db.session.rollback()
+        orphans = [key for key in candidates if key not in used]
+        if not dry_run:
+            for key in orphans:
+                storage.delete(key)
+            leftovers = storage.remove_leftovers(grace_seconds)
+    return PruneReport(orphans, leftovers)
+
+
 # ---- who may see a photo -------------------------------------------------------------------
 
 def labs_of_photo(photo: Photo) -> list:

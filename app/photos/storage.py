@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -108,6 +109,30 @@ class LocalFileStorage:
             yield
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    def keys_older_than(self, seconds: float) -> Iterator[str]:
+        """The keys of the stored files last written more than `seconds` ago."""
+        cutoff = time.time() - seconds
+        for a in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
+            for b in sorted(a.glob("[0-9a-f][0-9a-f]")):
+                for path in sorted(b.iterdir()):
+                    name = path.name
+                    if _KEY.match(name) and name[:2] == a.name and name[2:4] == b.name:
+                        with contextlib.suppress(FileNotFoundError):
+                            if path.is_file() and path.stat().st_mtime < cutoff:
+                                yield name
+
+    def remove_leftovers(self, seconds: float) -> int:
+        """Remove temp files a crashed write left (``.tmp/put-*``, ``.restore-*`` beside the files)
+        older than `seconds`; answer how many. No key names them, so no row can refer to them."""
+        cutoff = time.time() - seconds
+        removed = 0
+        for path in [*self.root.glob(".tmp/put-*"), *self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.restore-*")]:
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def path_of(self, key: str) -> Path:
         """Local-only helper (send_file can stream a path efficiently)."""

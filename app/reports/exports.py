@@ -1,17 +1,19 @@
 """The summary as tables: one list of sections feeds the page, the CSV and the XLSX alike.
 
+Every cell goes out through app.spreadsheet, which keeps names typed by people from running as formulas.
+
 A metric column pairs this month with the month before; the CSV and the XLSX flatten each pair into
 two columns headed with the months (e.g. "Labs 2026-10", "Labs 2026-09").
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask_babel import gettext as _
 
+from app.spreadsheet import append_xlsx_row, csv_text
 from app.timeutil import local_day_of
 
 from .services import LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary
@@ -146,21 +148,17 @@ def _title(s: MonthlySummary) -> str:
 
 def to_csv(s: MonthlySummary, tz_name: str) -> str:
     """One CSV, section after section (a title row, a header row, the rows, a blank line)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
     month, previous = _months(s)
-    w.writerow([_title(s)])
+    rows: list[list[Any]] = [[_title(s)]]
     if not s.complete:
-        w.writerow([_("This month is not over: figures so far.")])
-    w.writerow([])
+        rows.append([_("This month is not over: figures so far.")])
+    rows.append([])
     for t in tables(s, tz_name):
-        w.writerow([t.title])
-        w.writerow(t.flat_headers(month, previous))
-        for r in t.flat_rows():
-            w.writerow(["" if v is None else v for v in r])
-        w.writerow([])
-    # A BOM so Excel opens the Chinese text as UTF-8.
-    return "\ufeff" + buf.getvalue()
+        rows.append([t.title])
+        rows.append(t.flat_headers(month, previous))
+        rows.extend(t.flat_rows())
+        rows.append([])
+    return csv_text(rows)
 
 
 def to_xlsx(s: MonthlySummary, tz_name: str) -> bytes:
@@ -178,23 +176,23 @@ def to_xlsx(s: MonthlySummary, tz_name: str) -> bytes:
             name = name[:28] + f"_{len(used)}"
         used.add(name)
         ws = wb.create_sheet(name)
-        ws.append([t.title])
+        append_xlsx_row(ws, [t.title])
         ws["A1"].font = Font(bold=True)
-        ws.append(t.flat_headers(month, previous))
+        append_xlsx_row(ws, t.flat_headers(month, previous))
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for r in t.flat_rows():
-            ws.append(r)
+            append_xlsx_row(ws, r)
         ws.freeze_panes = "A3"
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in list(col)[1:]) if ws.max_row > 1 else 10
             ws.column_dimensions[col[0].column_letter].width = min(max(10, width * 1.6), 40)
     info = wb.create_sheet(_("About"), 0)
-    info.append([_title(s)])
+    append_xlsx_row(info, [_title(s)])
     info["A1"].font = Font(bold=True)
-    info.append([_("Month"), month])
-    info.append([_("Previous month"), previous])
-    info.append([_("Complete month"), _("yes") if s.complete else _("no (figures so far)")])
+    append_xlsx_row(info, [_("Month"), month])
+    append_xlsx_row(info, [_("Previous month"), previous])
+    append_xlsx_row(info, [_("Complete month"), _("yes") if s.complete else _("no (figures so far)")])
     info.column_dimensions["A"].width = 24
     info.column_dimensions["B"].width = 40
     buf = io.BytesIO()

@@ -140,7 +140,8 @@ def monthly_export(fmt: str):
     tz = current_app.config["SCHOOL_TIMEZONE"]
     name = f"labsafe-monthly-{summary.month:%Y-%m}" + (f"-{college.code}" if college is not None else "")
     if fmt == "csv":
-        body, mimetype = exports.to_csv(summary, tz).encode("utf-8"), "text/csv; charset=utf-8"
+        # The type alone: werkzeug adds "; charset=utf-8" to a text/* mimetype itself.
+        body, mimetype = exports.to_csv(summary, tz).encode("utf-8"), "text/csv"
     else:
         body = exports.to_xlsx(summary, tz)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

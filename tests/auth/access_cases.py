@@ -15,6 +15,10 @@ CASES = [
          data={"current_password": "x", "new_password": "y" * 8, "confirm_password": "y" * 8}),
     Case("POST", "/api/me/password", "/api/me/password", allow=EVERYONE,
          json={"current_password": "x", "new_password": "y" * 8}),
+    # A set-password link is its own credential (a signed user id): no login; a bad link is a 400.
+    Case("GET", "/set-password/<token>", "/set-password/not-a-link", allow=PUBLIC),
+    Case("POST", "/set-password/<token>", "/set-password/not-a-link", allow=PUBLIC,
+         data={"new_password": "y" * 8, "confirm_password": "y" * 8}),
     Case("GET", "/api/openapi.json", "/api/openapi.json", allow=PUBLIC),
     # User administration (art. 9(1)): the school admin only. Targets are college A's lab officer
     # (in scope for college A's leader, still refused) and college B's officer (out of scope).

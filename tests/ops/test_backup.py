@@ -186,9 +186,31 @@ def test_restore_refuses_a_non_empty_target_unless_forced(app, tmp_path):
         services.restore(path, app.config["SQLALCHEMY_DATABASE_URI"], app.config["PHOTO_STORE"])
 
 
+def _photo_row(key: str) -> Photo:
+    photo = Photo(uuid=str(uuid.uuid4()), sha256=key, media_type="image/jpeg", byte_size=1, width=1, height=1,
+                  original_key=key, display_key=key, thumb_key=key)
+    db.session.add(photo)
+    db.session.commit()
+    return photo
+
+
+def test_backup_skips_files_no_row_references(app, tmp_path):
+    """An upload that crashed between its files and its row leaves orphans; the backup carries only
+    what the snapshot's rows reference."""
+    store = LocalFileStorage(app.config["PHOTO_STORE"])
+    kept = store.put(b"evidence")
+    _photo_row(kept)
+    orphan = store.put(b"a crashed upload's file")
+    path = services.backup(app.config["SQLALCHEMY_DATABASE_URI"], app.config["PHOTO_STORE"], tmp_path / "b")
+    manifest = services.verify(path)
+    assert set(manifest["photos"]) == {f"{kept[:2]}/{kept[2:4]}/{kept}"}
+    assert not (path / "photos" / orphan[:2] / orphan[2:4] / orphan).exists()
+
+
 def test_restore_refuses_a_damaged_backup(app, tmp_path, restore_target):
     make_lab(make_college())
     key = LocalFileStorage(app.config["PHOTO_STORE"]).put(b"photo bytes")
+    _photo_row(key)
     path = services.backup(app.config["SQLALCHEMY_DATABASE_URI"], app.config["PHOTO_STORE"], tmp_path / "b")
     (path / "photos" / key[:2] / key[2:4] / key).write_bytes(b"tampered")
     from app.errors import InvalidInput

@@ -49,6 +49,8 @@ CASES = [
          note="no file: 400"),
     Case("POST", "/admin/import/<any(labs, users):kind>", "/admin/import/users", allow=ADMIN, data={}),
     Case("GET", "/admin/import/example/<any(labs, users):kind>.csv", "/admin/import/example/labs.csv", allow=ADMIN),
+    # The links are credentials of users imported without a password: the school admin only.
+    Case("GET", "/admin/import/set-password-links.csv", "/admin/import/set-password-links.csv", allow=ADMIN),
 ]
 
 

@@ -233,3 +233,38 @@ def test_an_import_that_loses_a_race_is_409_and_writes_nothing(client, world, mo
     db.session.expire_all()
     assert _counts() == (before[0], before[1] + 1, before[2])  # only the other admin's user
     assert db.session.scalar(select(User.id).where(User.username == "race.one")) is None
+
+
+def test_nul_and_control_characters_are_refused_with_row_and_column(world):
+    """PostgreSQL refuses a NUL in text (a 500 before); SQLite stored it silently."""
+    data = (HEADER
+            + "C-1,x,CHEM,chemistry,,,,0572-1,,wang.fang,1\n"
+            + "C-2,有机\x00化学,CHEM,chemistry,,,,0572-1,,wang.fang,1\n"
+            + "C-3,y,CHEM,chemistry,,,,0572\x07-1,,wang.fang,1\n"
+            + 'C-4,"two\nlines",CHEM,chemistry,,,,0572-1,,wang.fang,1\n').encode()
+    rows = _refused(data)
+    assert [(r["row"], r["column"]) for r in rows] == [(3, "name"), (4, "phone"), (5, "name")]
+    assert "U+0000" in rows[0]["message"]
+    rows = _refused(("username,name,password\n"
+                     "new.one,新\x00用户,long-enough-pw\n").encode(), kind="users")
+    assert [(r["row"], r["column"]) for r in rows] == [(2, "name")]
+
+
+def test_line_breaks_separate_the_items_of_a_list_column(world):
+    """Alt+Enter in an Excel cell: the officers on two lines are two officers."""
+    data = (HEADER + 'C-1,x,CHEM,chemistry,,,,0572-1,,"wang.fang\nli.qiang",1\n').encode()
+    assert csv_import.import_labs(data).created == ["C-1"]
+    lab_id = db.session.scalar(select(Lab.id).where(Lab.code == "C-1"))
+    assert {u.username for u in lab_officers(lab_id)} == {"wang.fang", "li.qiang"}
+
+
+def test_a_nul_byte_upload_is_a_400_not_a_500(client, world):
+    import io
+    login(client, make_user("school_admin"))
+    bad = (HEADER + "C-1,有机\x00化学,CHEM,chemistry,,,,0572-1,,wang.fang,1\n").encode()
+    resp = client.post("/admin/import/labs?lang=en", data={"file": (io.BytesIO(bad), "labs.csv")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert "Row 2, column name" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Lab.id).where(Lab.code == "C-1")) is None

@@ -40,8 +40,10 @@ from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.jobs.models import MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
+from app.org.services import active_during, active_throughout
 from app.tickets.models import RectificationTicket, TicketEvent
-from app.timeutil import day_bounds_utc, school_today, utcnow
+from app.tickets.services import deadline_as_of, level_as_of
+from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, utcnow
 
 LEVELS = tuple(level.value for level in InspectionLevel)  # daily, college, school, special
 SEVERITIES = ("general", "major")
@@ -85,6 +87,11 @@ class Period:
     as_of_utc: datetime  # min(end, now): snapshots ("open at the month's end") for the current month
     days: list[tuple[date, datetime, datetime]]  # open-day candidates: (day, start_utc, end_utc)
     semester_start_utc: datetime
+    # Daily checks may sync up to LATE_SYNC_DAYS after their day: the month is final from close_utc on.
+    # Rows that reached the server (inspections' received_at, the nightly's flags) from then on are
+    # not the month's, so a final month reads the same whenever it is asked for.
+    close_utc: datetime = None
+    known_by_utc: datetime = None  # min(close, now): what had arrived when the figures were taken
 
     @property
     def label(self) -> str:
@@ -94,9 +101,15 @@ class Period:
     def complete(self) -> bool:
         return self.as_of_utc >= self.end_utc
 
+    @property
+    def final(self) -> bool:
+        return self.known_by_utc >= self.close_utc
 
-def period_for(month: date, config, now: datetime | None = None) -> Period:
+
+def period_for(month: date, config, now: datetime | None = None, late_sync_days: int | None = None) -> Period:
     tz = config["SCHOOL_TIMEZONE"]
+    if late_sync_days is None:
+        late_sync_days = int(config.get("LATE_SYNC_DAYS", 7))
     now = now or utcnow()
     month = month.replace(day=1)
     nxt = add_months(month, 1)
@@ -116,6 +129,8 @@ def period_for(month: date, config, now: datetime | None = None) -> Period:
         as_of_utc=min(end_utc, now),
         days=days,
         semester_start_utc=day_bounds_utc(semester_start(month, config), tz)[0],
+        close_utc=end_utc + timedelta(days=late_sync_days),
+        known_by_utc=min(end_utc + timedelta(days=late_sync_days), now),
     )
 
 
@@ -156,6 +171,20 @@ class Figures:
     @property
     def school_check_coverage(self) -> float | None:
         return self.labs_with_school_check_semester / self.labs if self.labs else None
+
+    # The same ratios in per cent as printed (pages, exports, charts): one decimal, rounded half up
+    # from the exact counts (96.25 -> 96.3, as a reader checking in Excel gets).
+    @property
+    def compliance_pct(self) -> float | None:
+        return percent(self.checked_days, self.open_days)
+
+    @property
+    def college_check_pct(self) -> float | None:
+        return percent(self.labs_with_college_check, self.labs)
+
+    @property
+    def school_check_pct(self) -> float | None:
+        return percent(self.labs_with_school_check_semester, self.labs)
 
     @property
     def rectified(self) -> int:
@@ -226,6 +255,9 @@ class MonthlySummary:
     top_missed: list[MissedLab]
     oldest_open: list[OpenTicket]
     statements: int = 0  # how many SQL statements built it (when counted: CLI, benchmark)
+    final: bool = True  # False until the late-sync bound after the month's end has passed
+    final_from: date | None = None  # the school-local day from which the figures no longer change
+    late_sync_days: int = 0
 
     @property
     def articles(self) -> list[str]:
@@ -236,8 +268,13 @@ class MonthlySummary:
 # ---- the summary ------------------------------------------------------------------------------
 
 def monthly_summary(month: date, college_id: int | None, config, now: datetime | None = None,
-                    count_statements: bool = False) -> MonthlySummary:
+                    count_statements: bool = False, late_sync_days: int | None = None) -> MonthlySummary:
     """The month's summary for the school (college_id None) or one college, the month before beside it.
+
+    Every figure is taken as of the month's end (tickets' deadlines and levels from their events, the
+    labs active in the month from their dated active periods) and from what had reached the server by
+    the month's end plus ``late_sync_days`` (default: config LATE_SYNC_DAYS), so a final month reads
+    the same next year; until then ``final`` is False and the page says the figures may still change.
 
     ``count_statements`` (CLI, benchmark) records how many SQL statements it took; it listens on the
     engine, so it is off for web requests, where other threads share the engine.
@@ -257,8 +294,10 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         if college_id is not None and not colleges:
             raise NotFound(_("No such college."))
 
-        cur = period_for(month, config, now)
-        prev = period_for(add_months(month, -1), config, now)
+        if late_sync_days is None:
+            late_sync_days = int(config.get("LATE_SYNC_DAYS", 7))
+        cur = period_for(month, config, now, late_sync_days)
+        prev = period_for(add_months(month, -1), config, now, late_sync_days)
         cur_figs = _figures_by_college(cur, college_id)
         prev_figs = _figures_by_college(prev, college_id)
         top_missed = _top_missed(cur, college_id)
@@ -287,6 +326,9 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         top_missed=top_missed,
         oldest_open=oldest,
         statements=counter.count,
+        final=cur.final,
+        final_from=add_months(month, 1) + timedelta(days=late_sync_days),
+        late_sync_days=late_sync_days,
     )
 
 
@@ -339,32 +381,33 @@ def _days_cte(period: Period):
 def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]:
     figs: dict[int, Figures] = defaultdict(Figures)
     scope = _scope(college_id)
-    lab_exists = and_(Lab.active, Lab.created_at < p.as_of_utc)
+    # The month's labs: active at some moment of the month (so far). Every figure below counts these
+    # labs only, whatever they are today (deactivating a lab later changes none of them).
+    in_month = and_(active_during(p.start_utc, p.as_of_utc), scope)
+    known = Inspection.received_at < p.known_by_utc  # late syncs count until the month is final
 
     # 1. Labs.
     for cid, n in db.session.execute(
-        select(Lab.college_id, func.count()).where(lab_exists, scope).group_by(Lab.college_id)
+        select(Lab.college_id, func.count()).where(in_month).group_by(Lab.college_id)
     ):
         figs[cid].labs = n
 
-    # 2. Open days (art. 29): every (lab, day) of the month the lab existed and was not closed.
+    # 2. Open days (art. 29): every (lab, day) of the month the lab was active all day and not closed:
+    # the days the nightly job judges (jobs.services._flag_missed).
     days = _days_cte(p)
-
-    def closed_on(lab_id, day):
-        return exists().where(LabClosure.lab_id == lab_id, LabClosure.start_date <= day, LabClosure.end_date >= day)
 
     for cid, open_days in db.session.execute(
         select(Lab.college_id, func.count())
         .select_from(Lab)
         .join(days, Lab.created_at < days.c.end_utc)
-        .where(Lab.active, scope, ~closed_on(Lab.id, days.c.day))
+        .where(scope, active_throughout(days.c.start_utc, days.c.end_utc), ~_closed_on(Lab.id, days.c.day))
         .group_by(Lab.college_id)
     ):
         figs[cid].open_days = open_days
 
     # Days with a daily check: driven by the month's days, each a range scan of the inspections'
-    # (finished_at, level, lab_id) index; per lab, the distinct days it was checked on an open day
-    # (existing, not closed), then summed per college.
+    # (finished_at, level, lab_id) index; per lab, the distinct open days it was checked on, then
+    # summed per college.
     day_lab = aliased(Lab)
     per_lab = (
         select(Inspection.lab_id.label("lab_id"), func.count(distinct(days.c.n)).label("days"))
@@ -372,7 +415,8 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         .join(Inspection, and_(Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
                                Inspection.level == InspectionLevel.daily))
         .join(day_lab, day_lab.id == Inspection.lab_id)
-        .where(day_lab.created_at < days.c.end_utc, ~closed_on(Inspection.lab_id, days.c.day))
+        .where(known, active_throughout(days.c.start_utc, days.c.end_utc, day_lab),
+               ~_closed_on(Inspection.lab_id, days.c.day))
         .group_by(Inspection.lab_id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
@@ -385,7 +429,7 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         select(Lab.college_id, func.sum(per_lab.c.days))
         .select_from(per_lab)
         .join(Lab, Lab.id == per_lab.c.lab_id)
-        .where(Lab.active, scope)
+        .where(scope)
         .group_by(Lab.college_id)
     )
     for cid, checked_days in db.session.execute(stmt):
@@ -396,7 +440,7 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         select(Lab.college_id, Inspection.level, func.count())
         .select_from(Inspection)
         .join(Lab, Lab.id == Inspection.lab_id)
-        .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, scope)
+        .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, known, in_month)
         .group_by(Lab.college_id, Inspection.level)
     ):
         figs[cid].inspections[getattr(level, "value", level)] = n
@@ -411,8 +455,8 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
                 Inspection.level == level,
                 Inspection.finished_at >= since,
                 Inspection.finished_at < p.end_utc,
-                lab_exists,
-                scope,
+                known,
+                in_month,
             )
             .group_by(Lab.college_id)
         )
@@ -431,7 +475,7 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         select(Lab.college_id, T.article, T.severity, func.count())
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(T.created_at >= p.start_utc, T.created_at < p.end_utc, scope)
+        .where(T.created_at >= p.start_utc, T.created_at < p.end_utc, in_month)
         .group_by(Lab.college_id, T.article, T.severity)
     ):
         f = figs[cid]
@@ -443,7 +487,10 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         if severity == "major":
             f.major_by_article[key] = f.major_by_article.get(key, 0) + n
 
-    # 6. Rectified on time / late, overdue and still open at the month's end.
+    # 6. Rectified on time / late, overdue and still open at the month's end. A closed ticket's deadline
+    # no longer moves (only open and fixing tickets escalate); an open one is judged by the deadline it
+    # had at the month's end (its events), not by one a later escalation gave it. Overdue counts
+    # tickets, whatever their state short of closed (a fix awaiting verification too).
     end = p.as_of_utc
     closed_in_month = and_(T.closed_at >= p.start_utc, T.closed_at < p.end_utc)
     open_at_end = and_(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end))
@@ -453,18 +500,18 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
             func.sum(case((and_(closed_in_month, T.closed_at <= T.deadline), 1), else_=0)),
             func.sum(case((and_(closed_in_month, T.closed_at > T.deadline), 1), else_=0)),
             func.sum(case((open_at_end, 1), else_=0)),
-            func.sum(case((and_(open_at_end, T.deadline < end), 1), else_=0)),
+            func.sum(case((and_(open_at_end, deadline_as_of(end) < end), 1), else_=0)),
         )
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(T.created_at < p.end_utc, or_(T.closed_at.is_(None), T.closed_at >= p.start_utc), scope)
+        .where(T.created_at < p.end_utc, or_(T.closed_at.is_(None), T.closed_at >= p.start_utc), in_month)
         .group_by(Lab.college_id)
     ):
         f = figs[cid]
         f.rectified_on_time, f.rectified_late = int(on_time or 0), int(late or 0)
         f.still_open, f.overdue = int(still_open or 0), int(overdue or 0)
 
-    # 7. Escalated in the month.
+    # 7. Escalated in the month: tickets (not events) raised a level at least once in the month.
     E = TicketEvent
     escalation = or_(
         E.kind.in_(ESCALATION_KINDS),
@@ -476,7 +523,7 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         .join(T, T.id == E.ticket_id)
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(E.created_at >= p.start_utc, E.created_at < p.end_utc, escalation, scope)
+        .where(E.created_at >= p.start_utc, E.created_at < p.end_utc, escalation, in_month)
         .group_by(Lab.college_id)
     ):
         figs[cid].escalated = n
@@ -486,34 +533,50 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         select(Lab.college_id, T.created_at, T.closed_at)
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(closed_in_month, scope)
+        .where(closed_in_month, in_month)
     ):
         figs[cid]._durations.append((closed_at - created).total_seconds() / 86400)
     for f in figs.values():
         f.median_days_to_rectify = _median(f._durations)
 
-    # 9. Missed daily checks the nightly job flagged (art. 29).
-    M = MissedDailyCheck
+    # 9. Missed daily checks the nightly job flagged (art. 29), on open lab-days without a check.
     for cid, n in db.session.execute(
-        select(Lab.college_id, func.count())
-        .select_from(M)
-        .join(Lab, Lab.id == M.lab_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), scope)
-        .group_by(Lab.college_id)
+        _missed(p, days, college_id, Lab.college_id, func.count()).group_by(Lab.college_id)
     ):
         figs[cid].missed_checks = n
     return figs
 
 
-def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
+def _closed_on(lab_id, day):
+    return exists().where(LabClosure.lab_id == lab_id, LabClosure.start_date <= day, LabClosure.end_date >= day)
+
+
+def _missed(p: Period, days, college_id: int | None, *columns):
+    """SELECT ``columns`` over the month's missed-check flags that stand: on an open lab-day (active all
+    day, not closed: the same days as compliance), flagged by the time the month is final, and with no
+    daily check received by then. A lab-day is never both done and missed, whatever the flags say (a
+    late check may clear a flag, or a flag may have been written before the check arrived)."""
     M = MissedDailyCheck
+    checked = exists().where(
+        Inspection.lab_id == M.lab_id, Inspection.level == InspectionLevel.daily,
+        Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
+        Inspection.received_at < p.known_by_utc,
+    )
+    return (
+        select(*columns)
+        .select_from(M)
+        .join(days, days.c.day == M.day)
+        .join(Lab, Lab.id == M.lab_id)
+        .where(M.day >= p.month, M.day < add_months(p.month, 1), M.flagged_at < p.known_by_utc, _scope(college_id),
+               active_throughout(days.c.start_utc, days.c.end_utc), ~_closed_on(M.lab_id, days.c.day), ~checked)
+    )
+
+
+def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
     n = func.count().label("n")
     rows = db.session.execute(
-        select(Lab.id, Lab.code, Lab.name, College.code, College.name, n)
-        .select_from(M)
-        .join(Lab, Lab.id == M.lab_id)
+        _missed(p, _days_cte(p), college_id, Lab.id, Lab.code, Lab.name, College.code, College.name, n)
         .join(College, College.id == Lab.college_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), _scope(college_id))
         .group_by(Lab.id, Lab.code, Lab.name, College.code, College.name)
         .order_by(n.desc(), Lab.code)
         .limit(TOP_N)
@@ -522,15 +585,17 @@ def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
 
 
 def _oldest_open(p: Period, college_id: int | None) -> list[OpenTicket]:
+    """The oldest tickets open at the month's end, each with the level and deadline it had then."""
     T = RectificationTicket
     end = p.as_of_utc
     rows = db.session.execute(
-        select(T.id, Lab.id, Lab.code, Lab.name, College.code, College.name, T.article, T.severity, T.level,
-               T.created_at, T.deadline)
+        select(T.id, Lab.id, Lab.code, Lab.name, College.code, College.name, T.article, T.severity,
+               level_as_of(end), T.created_at, deadline_as_of(end))
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
         .join(College, College.id == Lab.college_id)
-        .where(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end), _scope(college_id))
+        .where(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end),
+               active_during(p.start_utc, p.as_of_utc), _scope(college_id))
         .order_by(T.created_at, T.id)
         .limit(TOP_N)
     )
@@ -539,7 +604,7 @@ def _oldest_open(p: Period, college_id: int | None) -> list[OpenTicket]:
         out.append(OpenTicket(
             ticket_id=r[0], lab_id=r[1], lab_code=r[2], lab_name=r[3], college_code=r[4], college_name=r[5],
             article=r[6], severity=getattr(r[7], "value", r[7]), level=getattr(r[8], "value", r[8]),
-            created_at=r[9], deadline=r[10], age_days=round((end - r[9]).total_seconds() / 86400, 1),
+            created_at=r[9], deadline=r[10], age_days=round_half_up((end - r[9]).total_seconds() / 86400, 1),
         ))
     return out
 
@@ -557,7 +622,7 @@ def _article_sort_key(a: str):
 
 
 def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+    return round_half_up(statistics.median(values), 1) if values else None
 
 
 def college_by_code(code: str) -> College:

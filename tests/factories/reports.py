@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import uuid as uuidlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from app.checklists.models import Checklist, ChecklistKind, ChecklistVersion
@@ -70,9 +70,11 @@ def add_event(ticket, kind: str, at: datetime, from_level: str | None = None, to
     return ev
 
 
-def add_missed(lab, *days: date):
+def add_missed(lab, *days: date, flagged_at: datetime | None = None):
+    """Flags as the nightly job writes them: at 00:30 school time after the day (unless ``flagged_at``)."""
     for d in days:
-        db.session.add(MissedDailyCheck(lab_id=lab.id, day=d))
+        when = flagged_at or local(d.year, d.month, d.day, 0, 30) + timedelta(days=1)
+        db.session.add(MissedDailyCheck(lab_id=lab.id, day=d, flagged_at=when))
 
 
 def add_closure(lab, start: date, end: date, reason: str = "假期"):

@@ -283,3 +283,18 @@ def test_two_copies_at_once_double_nothing(app, scene):
     processed = sorted(d for r in results for d in r["days"])
     assert processed == ["2026-10-30", "2026-10-31", "2026-11-01", "2026-11-02"]
     check(scene, snapshot())
+
+
+def test_a_day_is_judged_by_the_labs_active_on_it(app):
+    """Catching up after a gap: a lab deactivated since is still flagged for a day it was active on, a
+    lab activated since is not flagged for a day it was not (the monthly summary counts the same
+    lab-days as open)."""
+    college = make_college()
+    deactivated_since = backdate_lab(make_lab(college))
+    activated_since = backdate_lab(make_lab(college, active=False))
+    deactivated_since.active = False  # today, after 2026-11-01
+    activated_since.active = True
+    db.session.commit()
+    run_nightly(D("2026-11-01"), cfg(), send_mail=False)
+    flagged = set(db.session.scalars(select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == D("2026-11-01"))))
+    assert flagged == {deactivated_since.id}

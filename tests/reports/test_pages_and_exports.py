@@ -144,3 +144,37 @@ def test_cli_writes_csv_and_xlsx(app, runner, tmp_path):
     bad = runner.invoke(args=["monthly-summary", "--college", "NOPE", "--out", str(tmp_path / "x.csv")])
     assert bad.exit_code != 0 and "NOPE" in bad.output
     assert re.search(r"\d+ SQL statements", result.output)
+
+
+def test_end_of_day_deadlines_half_up_percentages_and_definitions(app, client):
+    """A deadline at midnight prints as the end of the day before, everywhere; 6.25 % prints as 6.3
+    (half up, as in Excel), not 6.2; the definitions of the figures travel with the page and the exports."""
+    from app.extensions import db
+    from tests.factories import make_college, make_lab
+    from tests.factories.reports import add_inspection, add_ticket, local, make_checklist_version
+
+    lab = make_lab(make_college(code="RND", name="数学学院"), code="R1")
+    lab.created_at = local(2026, 10, 16, 0)  # open days Oct 16-31: 16
+    add_inspection(lab, "daily", local(2026, 10, 20, 9), inspector=make_user(Role.inspector),
+                   version=make_checklist_version())  # 1 / 16 = 6.25 %
+    ticket = add_ticket(lab, "23", "general", local(2026, 10, 11), local(2026, 10, 18, 0, 0))  # end of Oct 17
+    db.session.commit()
+    login(client, make_user(Role.school_admin))
+
+    sections = _sections(client.get("/reports/monthly.csv?month=2026-10&lang=en").get_data(as_text=True))
+    assert sections["Labs and daily checks (art. 29)"][2][:10] == ["RND", "数学学院", "1", "0", "16", "0", "1", "0",
+                                                                   "6.3", ""]
+    oldest = sections["Oldest open tickets"]
+    assert oldest[0][8] == "Deadline (by the end of the day)" and oldest[1][8] == "2026-10-17"
+    definitions = " ".join(r[0] for r in sections["How the figures are counted"])
+    assert "Overdue at month end: tickets (not events)" in definitions
+    assert "waiting for verification" in definitions and "Escalated: tickets (not events)" in definitions
+
+    html = client.get(f"/tickets/{ticket.id}?lang=en").get_data(as_text=True)
+    assert "2026-10-17 24:00" in html and "2026-10-18" not in html
+    page = client.get("/reports/monthly?month=2026-10").get_data(as_text=True)  # Chinese by default
+    assert "6.3%" in page and "不按记录计" in page and "等待验证" in page
+    wb = load_workbook(io.BytesIO(client.get("/reports/monthly.xlsx?month=2026-10").data))
+    about = " ".join(str(c.value) for row in wb.worksheets[0].iter_rows() for c in row if c.value)
+    assert "统计口径" in about and "不按记录计" in about
+    assert wb["最久未关闭的整改单"].cell(row=3, column=9).value == "2026-10-17"

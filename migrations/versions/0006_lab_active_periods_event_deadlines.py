@@ -75,7 +75,8 @@ def upgrade():
 def _backfill_periods():
     conn = op.get_bind()
     labs = sa.table("labs", sa.column("id"), sa.column("active"))
-    periods = sa.table("lab_active_periods", sa.column("lab_id"), sa.column("start_at"), sa.column("end_at"))
+    periods = sa.table("lab_active_periods", sa.column("lab_id", sa.Integer), sa.column("start_at", sa.DateTime),
+                       sa.column("end_at", sa.DateTime))
     conn.execute(periods.insert().from_select(
         ["lab_id", "start_at", "end_at"],
         sa.select(labs.c.id, sa.null(), sa.null()).where(labs.c.active == sa.true()),
@@ -86,7 +87,7 @@ def _backfill_periods():
     last: dict[int, datetime] = {}
     for table, column in (("inspections", "received_at"), ("rectification_tickets", "created_at"),
                           ("missed_daily_checks", "flagged_at")):
-        t = sa.table(table, sa.column("lab_id"), sa.column(column))
+        t = sa.table(table, sa.column("lab_id", sa.Integer), sa.column(column, sa.DateTime))
         for lab_id, when in conn.execute(
             sa.select(t.c.lab_id, sa.func.max(t.c[column])).where(t.c.lab_id.in_(inactive)).group_by(t.c.lab_id)
         ):
@@ -101,10 +102,13 @@ def _backfill_periods():
 def _backfill_event_deadlines():
     conn = op.get_bind()
     days, tz = _settings()
-    tickets = sa.table("rectification_tickets", sa.column("id"), sa.column("severity"), sa.column("deadline"))
-    events = sa.table("ticket_events", sa.column("id"), sa.column("ticket_id"), sa.column("actor_id"),
-                      sa.column("kind"), sa.column("from_level"), sa.column("to_level"), sa.column("note"),
-                      sa.column("created_at"), sa.column("to_deadline"))
+    tickets = sa.table("rectification_tickets", sa.column("id", sa.Integer), sa.column("severity", sa.String),
+                       sa.column("deadline", sa.DateTime))
+    events = sa.table("ticket_events", sa.column("id", sa.Integer), sa.column("ticket_id", sa.Integer),
+                      sa.column("actor_id", sa.Integer), sa.column("kind", sa.String),
+                      sa.column("from_level", sa.String), sa.column("to_level", sa.String),
+                      sa.column("note", sa.Text), sa.column("created_at", sa.DateTime),
+                      sa.column("to_deadline", sa.DateTime))
     level_setting = sa.or_(events.c.kind == "created",
                            sa.and_(events.c.from_level.is_not(None), events.c.to_level.is_not(None),
                                    events.c.from_level != events.c.to_level))

@@ -4,23 +4,32 @@ Every figure comes from set-based SQL: a fixed number of statements (25) whateve
 number of labs or colleges. Reports are the one place allowed to read other domains' tables,
 read-only.
 
-Definitions (shown on the page too):
+Definitions (shown on the page and in the exports: exports.definitions):
 - months are school-local (SCHOOL_TIMEZONE); a month's [start, end) is converted to naive UTC;
-- labs: labs marked active that existed by the month's end (or now, for the running month);
-- open days: days of the month on which such a lab existed and was not in a LabClosure; for the
-  current month only days already over count;
+- a month is counted as it stood at its end ("as of": min(end, now)): tickets with the deadline and
+  level their events say they had then (tickets.services.deadline_as_of / level_as_of, art. 30);
+- labs: labs active at some moment of the month (org's dated active periods). Every figure counts
+  these labs only: deactivating a lab later changes no past month, and a lab not active in a
+  month is in none of its figures;
+- open days: (lab, day) pairs on which the lab was active all day and not in a LabClosure, the days
+  the nightly job judges; for the current month only days already over count;
 - daily-check compliance: open days with at least one daily inspection / open days (art. 29);
+- missed checks: the nightly job's flags on open days without a daily inspection (never both);
+- what reached the server later than the month's end + LATE_SYNC_DAYS (inspections' received_at,
+  flags' flagged_at) is not counted: from then on the month is final and never changes;
 - college checks (art. 28, monthly): labs with >= 1 college-level inspection in the month / labs;
 - school checks (art. 27, 1-2 a semester): labs with >= 1 school-level inspection since the
   semester began (up to the month's end) / labs;
 - hazards found: rectification tickets created in the month (one per failed answer), by article
   (main article number) and severity;
 - rectified on time / late: tickets closed in the month at or before / after their deadline;
-- overdue: tickets open at the month's end whose deadline had passed by then;
+- overdue: tickets (any state but closed, a fix awaiting verification too) open at the month's end
+  whose deadline then had passed;
 - still open: tickets created before the month's end and not closed by then;
-- escalated: tickets with an escalation event in the month (a level change, or kind "escalate(d)");
+- escalated: tickets (not events) with an escalation event in the month (a level change, or kind
+  "escalate(d)");
 - median days to rectify: created -> closed, over tickets closed in the month.
-Activity (inspections, tickets) counts for every lab; lab-based ratios use active labs only.
+Percentages are rounded half up from the exact counts (Figures.*_pct).
 """
 from __future__ import annotations
 
@@ -90,8 +99,8 @@ class Period:
     # Daily checks may sync up to LATE_SYNC_DAYS after their day: the month is final from close_utc on.
     # Rows that reached the server (inspections' received_at, the nightly's flags) from then on are
     # not the month's, so a final month reads the same whenever it is asked for.
-    close_utc: datetime = None
-    known_by_utc: datetime = None  # min(close, now): what had arrived when the figures were taken
+    close_utc: datetime
+    known_by_utc: datetime  # min(close, now): what had arrived when the figures were taken
 
     @property
     def label(self) -> str:
@@ -106,10 +115,8 @@ class Period:
         return self.known_by_utc >= self.close_utc
 
 
-def period_for(month: date, config, now: datetime | None = None, late_sync_days: int | None = None) -> Period:
+def period_for(month: date, config, now: datetime | None, late_sync_days: int) -> Period:
     tz = config["SCHOOL_TIMEZONE"]
-    if late_sync_days is None:
-        late_sync_days = int(config.get("LATE_SYNC_DAYS", 7))
     now = now or utcnow()
     month = month.replace(day=1)
     nxt = add_months(month, 1)

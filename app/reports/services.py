@@ -1,6 +1,6 @@
 """The monthly safety summary (art. 27, 28): per college and school-wide, with the month before.
 
-Every figure comes from set-based SQL: a fixed number of statements (25) whatever the
+Every figure comes from set-based SQL: a fixed number of statements (21) whatever the
 number of labs or colleges. Reports are the one place allowed to read other domains' tables,
 read-only.
 
@@ -49,7 +49,7 @@ from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.jobs.models import MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
-from app.org.services import active_during, active_throughout
+from app.org.services import active_during, active_throughout, labs_active_during
 from app.tickets.models import RectificationTicket, TicketEvent
 from app.tickets.services import deadline_as_of, level_as_of
 from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, utcnow
@@ -390,7 +390,8 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     scope = _scope(college_id)
     # The month's labs: active at some moment of the month (so far). Every figure below counts these
     # labs only, whatever they are today (deactivating a lab later changes none of them).
-    in_month = and_(active_during(p.start_utc, p.as_of_utc), scope)
+    # (An IN over a subquery that does not depend on the row: the database works the set out once.)
+    in_month = and_(Lab.id.in_(labs_active_during(p.start_utc, p.as_of_utc)), scope)
     known = Inspection.received_at < p.known_by_utc  # late syncs count until the month is final
 
     # 1. Labs.
@@ -399,48 +400,13 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     ):
         figs[cid].labs = n
 
-    # 2. Open days (art. 29): every (lab, day) of the month the lab was active all day and not closed:
-    # the days the nightly job judges (jobs.services._flag_missed).
-    days = _days_cte(p)
-
-    for cid, open_days in db.session.execute(
-        select(Lab.college_id, func.count())
-        .select_from(Lab)
-        .join(days, Lab.created_at < days.c.end_utc)
-        .where(scope, active_throughout(days.c.start_utc, days.c.end_utc), ~_closed_on(Lab.id, days.c.day))
-        .group_by(Lab.college_id)
+    # 2. Open lab-days (art. 29), those with a daily check, and those missed, in one pass over the
+    # month's (lab, day) pairs: see _lab_days.
+    for cid, open_days, checked_days, missed in db.session.execute(
+        _lab_days(p, college_id, Lab.college_id).group_by(Lab.college_id)
     ):
-        figs[cid].open_days = open_days
-
-    # Days with a daily check: driven by the month's days, each a range scan of the inspections'
-    # (finished_at, level, lab_id) index; per lab, the distinct open days it was checked on, then
-    # summed per college.
-    day_lab = aliased(Lab)
-    per_lab = (
-        select(Inspection.lab_id.label("lab_id"), func.count(distinct(days.c.n)).label("days"))
-        .select_from(days)
-        .join(Inspection, and_(Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
-                               Inspection.level == InspectionLevel.daily))
-        .join(day_lab, day_lab.id == Inspection.lab_id)
-        .where(known, active_throughout(days.c.start_utc, days.c.end_utc, day_lab),
-               ~_closed_on(Inspection.lab_id, days.c.day))
-        .group_by(Inspection.lab_id)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Redundant month bounds as constants: PostgreSQL then estimates the rows right (without
-        # them it expects millions and spends longer compiling the query (JIT) than running it).
-        # SQLite would instead drive the join from the whole month's rows, so only here.
-        per_lab = per_lab.where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc)
-    per_lab = per_lab.subquery("checked_per_lab")
-    stmt = (
-        select(Lab.college_id, func.sum(per_lab.c.days))
-        .select_from(per_lab)
-        .join(Lab, Lab.id == per_lab.c.lab_id)
-        .where(scope)
-        .group_by(Lab.college_id)
-    )
-    for cid, checked_days in db.session.execute(stmt):
-        figs[cid].checked_days = int(checked_days or 0)
+        f = figs[cid]
+        f.open_days, f.checked_days, f.missed_checks = open_days, int(checked_days or 0), int(missed or 0)
 
     # 3. Inspections at each level.
     for cid, level, n in db.session.execute(
@@ -546,11 +512,6 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
     for f in figs.values():
         f.median_days_to_rectify = _median(f._durations)
 
-    # 9. Missed daily checks the nightly job flagged (art. 29), on open lab-days without a check.
-    for cid, n in db.session.execute(
-        _missed(p, days, college_id, Lab.college_id, func.count()).group_by(Lab.college_id)
-    ):
-        figs[cid].missed_checks = n
     return figs
 
 
@@ -558,34 +519,46 @@ def _closed_on(lab_id, day):
     return exists().where(LabClosure.lab_id == lab_id, LabClosure.start_date <= day, LabClosure.end_date >= day)
 
 
-def _missed(p: Period, days, college_id: int | None, *columns):
-    """SELECT ``columns`` over the month's missed-check flags that stand: on an open lab-day (active all
-    day, not closed: the same days as compliance), flagged by the time the month is final, and with no
-    daily check received by then. A lab-day is never both done and missed, whatever the flags say (a
-    late check may clear a flag, or a flag may have been written before the check arrived)."""
+def _lab_days(p: Period, college_id: int | None, *group_columns):
+    """SELECT ``group_columns``, open lab-days, checked ones, missed ones: over the month's (lab, day)
+    pairs on which the lab was active all day and not closed (the days the nightly job judges, art. 29).
+
+    Checked: a daily check finished that day and received by the time the month is final. Missed: a
+    flag of the nightly job for that day, written by then, on a day not checked: a lab-day is never
+    both, whatever the flags say (a late check may clear a flag, or a flag may predate the check).
+    Each probe is one short index range (reports.models), so the cost follows labs x days.
+    """
+    days = _days_cte(p)
     M = MissedDailyCheck
     checked = exists().where(
-        Inspection.lab_id == M.lab_id, Inspection.level == InspectionLevel.daily,
+        Inspection.lab_id == Lab.id, Inspection.level == InspectionLevel.daily,
         Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
         Inspection.received_at < p.known_by_utc,
     )
+    flagged = exists().where(M.lab_id == Lab.id, M.day == days.c.day, M.flagged_at < p.known_by_utc)
     return (
-        select(*columns)
-        .select_from(M)
-        .join(days, days.c.day == M.day)
-        .join(Lab, Lab.id == M.lab_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), M.flagged_at < p.known_by_utc, _scope(college_id),
-               active_throughout(days.c.start_utc, days.c.end_utc), ~_closed_on(M.lab_id, days.c.day), ~checked)
+        select(
+            *group_columns,
+            func.count().label("open_days"),
+            func.sum(case((checked, 1), else_=0)).label("checked_days"),
+            func.sum(case((and_(flagged, ~checked), 1), else_=0)).label("missed"),
+        )
+        .select_from(Lab)
+        .join(days, Lab.created_at < days.c.end_utc)
+        .where(_scope(college_id), active_throughout(days.c.start_utc, days.c.end_utc),
+               ~_closed_on(Lab.id, days.c.day))
     )
 
 
 def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
-    n = func.count().label("n")
+    per_lab = _lab_days(p, college_id, Lab.id.label("lab_id")).group_by(Lab.id).subquery("missed_per_lab")
     rows = db.session.execute(
-        _missed(p, _days_cte(p), college_id, Lab.id, Lab.code, Lab.name, College.code, College.name, n)
+        select(Lab.id, Lab.code, Lab.name, College.code, College.name, per_lab.c.missed)
+        .select_from(per_lab)
+        .join(Lab, Lab.id == per_lab.c.lab_id)
         .join(College, College.id == Lab.college_id)
-        .group_by(Lab.id, Lab.code, Lab.name, College.code, College.name)
-        .order_by(n.desc(), Lab.code)
+        .where(per_lab.c.missed > 0)
+        .order_by(per_lab.c.missed.desc(), Lab.code)
         .limit(TOP_N)
     )
     return [MissedLab(*r) for r in rows]

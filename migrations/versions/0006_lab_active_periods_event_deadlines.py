@@ -1,4 +1,5 @@
-"""dated lab activity (lab_active_periods) and the deadline each ticket event left (ticket_events.to_deadline)
+"""dated lab activity (lab_active_periods), the deadline each ticket event left (ticket_events.to_deadline),
+and the summary's inspection indexes with received_at
 
 A month's summary is computed as of the month's end: which labs were active then, and which deadline
 and level each ticket had then (art. 30 keeps the events for exactly this). Before this revision a lab
@@ -68,6 +69,13 @@ def upgrade():
     op.create_index(op.f("ix_lab_active_periods_lab_id"), "lab_active_periods", ["lab_id"], unique=False)
     with op.batch_alter_table("ticket_events") as batch_op:
         batch_op.add_column(sa.Column("to_deadline", sa.DateTime(), nullable=True))
+    # The summary counts inspections by when they reached the server too (the late-sync bound):
+    # its covering index gains received_at, and missed-check flags look a lab's day up by lab.
+    op.drop_index("ix_inspections_finished_level_lab", table_name="inspections")
+    op.create_index("ix_inspections_finished_level_lab_received", "inspections",
+                    ["finished_at", "level", "lab_id", "received_at"], unique=False)
+    op.create_index("ix_inspections_lab_level_finished", "inspections",
+                    ["lab_id", "level", "finished_at", "received_at"], unique=False)
     _backfill_periods()
     _backfill_event_deadlines()
 
@@ -146,6 +154,10 @@ def _backfill_event_deadlines():
 
 
 def downgrade():
+    op.drop_index("ix_inspections_lab_level_finished", table_name="inspections")
+    op.drop_index("ix_inspections_finished_level_lab_received", table_name="inspections")
+    op.create_index("ix_inspections_finished_level_lab", "inspections", ["finished_at", "level", "lab_id"],
+                    unique=False)
     with op.batch_alter_table("ticket_events") as batch_op:
         batch_op.drop_column("to_deadline")
     op.drop_index(op.f("ix_lab_active_periods_lab_id"), table_name="lab_active_periods")

@@ -84,6 +84,9 @@ class Config:
         ("major", "college"): 2,
         ("major", "school"): 1,
     }
+    # Daily checks may still arrive (offline phones syncing late) this many days after their day; a
+    # month's summary is final once this bound has passed after the month's end.
+    LATE_SYNC_DAYS = _env_int("LATE_SYNC_DAYS", 7)
     # Consecutive missed daily checks before the college hears of it (art. 29).
     MISSED_CHECKS_NOTIFY_COLLEGE_AFTER = _env_int("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER", 3)
     # Days after a school day ends during which a daily check of that day, synced late from an

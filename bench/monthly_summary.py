@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.monthly_summary                       # SQLite (a file under bench/out/)
     .venv/bin/python -m bench.monthly_summary --pg postgresql://postgres@127.0.0.1:5432/postgres
 
-Generates (seeded, bulk inserts): daily checks on ~90 % of open lab-days, missed-check rows for the
+Generates (seeded, bulk inserts): labs active since created (one active period each), daily checks on ~90 % of open lab-days, missed-check rows for the
 rest, holiday closures, monthly college checks (~80 % of labs), school checks twice a semester on
 half the labs, tickets from failed items with their events (created / escalated / verify), and
 then times building October 2026's summary (with September beside it) school-wide and for one
@@ -43,8 +43,8 @@ def generate(n_colleges: int, n_labs: int, seed: int = 42):
     """Rows per table as tuples, in insertion order."""
     rnd = random.Random(seed)
     rows: dict[str, list[tuple]] = {k: [] for k in (
-        "colleges", "labs", "lab_closures", "inspections", "missed_daily_checks", "rectification_tickets",
-        "ticket_events")}
+        "colleges", "labs", "lab_active_periods", "lab_closures", "inspections", "missed_daily_checks",
+        "rectification_tickets", "ticket_events")}
     created = utc(date(2025, 9, 1), 9)
     for c in range(1, n_colleges + 1):
         rows["colleges"].append((c, f"C{c:03d}", f"学院{c}", f"College {c}", "college", True))
@@ -53,6 +53,7 @@ def generate(n_colleges: int, n_labs: int, seed: int = 42):
         rows["labs"].append((lab, f"L{lab:05d}", f"实验室{lab}", None, "理工楼", "3", f"{lab % 900 + 100}", college,
                              "chemistry", "[]", "0572-2321000", True, uuid.UUID(int=rnd.getrandbits(128)).hex,
                              created))
+        rows["lab_active_periods"].append((lab, lab, None, None))  # active since created
     closures: dict[int, list[tuple[date, date]]] = {}
     cid = 0
     for lab in range(1, n_labs + 1):
@@ -91,16 +92,17 @@ def generate(n_colleges: int, n_labs: int, seed: int = 42):
                 closed = None
             level = "lab"
             event_id += 1
-            rows["ticket_events"].append((event_id, ticket_id, None, "created", None, "open", None, "lab", "", when))
+            rows["ticket_events"].append((event_id, ticket_id, None, "created", None, "open", None, "lab", deadline, "",
+                                          when))
             if deadline < (closed or NOW):
                 event_id += 1
                 rows["ticket_events"].append((event_id, ticket_id, None, "escalated", "open", "open", "lab",
-                                              "college", "", deadline))
+                                              "college", deadline, "", deadline))
                 level = "college"
             if closed is not None:
                 event_id += 1
                 rows["ticket_events"].append((event_id, ticket_id, 1, "verify", "fix_submitted", "closed", None,
-                                              None, "", closed))
+                                              None, None, "", closed))
             rows["rectification_tickets"].append((
                 ticket_id, lab, insp, rnd.choice(ARTICLES), "隐患", "", "major" if major else "general",
                 "closed" if closed else "open", level, deadline, False, "", when, closed or when, closed,
@@ -138,6 +140,7 @@ COLUMNS = {
     "colleges": "id, code, name, name_en, kind, active",
     "labs": "id, code, name, name_en, building, floor, room, college_id, category, hazard_tags, phone, active, "
             "qr_token, created_at",
+    "lab_active_periods": "id, lab_id, start_at, end_at",
     "lab_closures": "id, lab_id, start_date, end_date, reason",
     "inspections": "id, uuid, payload_hash, lab_id, checklist_version_id, level, inspector_id, started_at, "
                    "finished_at, received_at, note",
@@ -145,7 +148,8 @@ COLUMNS = {
     "rectification_tickets": "id, lab_id, inspection_id, article, title, description, severity, state, level, "
                              "deadline, cannot_fix, interim_measures, created_at, updated_at, closed_at, "
                              "escalated_at, version",
-    "ticket_events": "id, ticket_id, actor_id, kind, from_state, to_state, from_level, to_level, note, created_at",
+    "ticket_events": "id, ticket_id, actor_id, kind, from_state, to_state, from_level, to_level, to_deadline, note, "
+                     "created_at",
 }
 
 
@@ -171,8 +175,9 @@ def load(engine, rows) -> None:
                 cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
                                 [tuple(_sqlite(v) for v in r) for r in data])
         if engine.dialect.name == "postgresql":
-            for table in ("colleges", "labs", "lab_closures", "inspections", "missed_daily_checks",
-                          "rectification_tickets", "ticket_events", "users", "checklists", "checklist_versions"):
+            for table in ("colleges", "labs", "lab_active_periods", "lab_closures", "inspections",
+                          "missed_daily_checks", "rectification_tickets", "ticket_events", "users", "checklists",
+                          "checklist_versions"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
     # Statistics for the planner; on PostgreSQL also the visibility map, so index-only scans skip
@@ -263,7 +268,7 @@ def main(argv=None) -> int:
                 # waiting for a core on a busy machine (PostgreSQL's work is in its server: wall only).
                 print(f"{label}: wall best {min(times):.3f} s, median {statistics.median(times):.3f} s; "
                       f"CPU best {min(cpu):.3f} s; {args.repeat} runs; {summary.statements} SQL statements; "
-                      f"labs {f.labs}, compliance {exports.pct(f.compliance)}%, hazards {f.hazards}, "
+                      f"labs {f.labs}, compliance {f.compliance_pct}%, hazards {f.hazards}, "
                       f"rectified on time {f.rectified_on_time}, overdue {f.overdue}, "
                       f"median days {f.median_days_to_rectify}")
             with app.test_request_context():

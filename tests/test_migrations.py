@@ -77,3 +77,64 @@ def test_migrated_database_refuses_deleting_tickets_and_their_history(migrated_a
             conn.execute(text(f"DELETE FROM {table}"))
     with db.engine.connect() as conn:
         assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 1
+
+
+@pytest.fixture
+def app_at_0004(tmp_path):
+    """An app on a new database migrated only up to 0004 (before dated lab activity)."""
+    uri, cleanup = _fresh_url(tmp_path)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, INSTANCE_PATH=str(tmp_path / "i"))
+    try:
+        with app.app_context():
+            upgrade(revision="0004")
+            yield app
+            db.engine.dispose()
+    finally:
+        if cleanup:
+            admin, name = cleanup
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def test_0006_dates_existing_labs_and_event_deadlines(app_at_0004):
+    """Active labs: active since created. Inactive: until their last recorded activity, or never.
+    Events: the one that set a ticket's current level carries its deadline; earlier ones the rule's."""
+    from datetime import datetime
+
+    sql = [
+        "INSERT INTO colleges (id, code, name, kind, active) VALUES (1, 'c', 'c', 'college', true)",
+        *[f"INSERT INTO labs (id, code, name, building, floor, room, college_id, category, hazard_tags, phone, "
+          f"active, qr_token, created_at) VALUES ({i}, 'l{i}', 'l', '', '', '', 1, 'general', '[]', '', {act}, "
+          f"'t{i}', '2026-01-01 00:00:00')" for i, act in ((1, "true"), (2, "false"), (3, "false"))],
+        "INSERT INTO missed_daily_checks (lab_id, day, flagged_at) VALUES (2, '2026-05-01', '2026-05-01 16:30:00')",
+        # A general ticket of lab 2 created Mar 1, escalated by the nightly job for Mar 8, then by hand to the
+        # school on Mar 10; its deadline is now Oct 14.
+        "INSERT INTO rectification_tickets (id, lab_id, article, title, description, severity, state, level, deadline, "
+        "cannot_fix, interim_measures, created_at, updated_at, version) VALUES (1, 2, '23', 't', '', 'general', "
+        "'open', 'school', '2026-10-14 16:00:00', false, '', '2026-03-01 10:00:00', '2026-03-01 10:00:00', 3)",
+        "INSERT INTO ticket_events (id, ticket_id, kind, from_state, to_state, from_level, to_level, note, created_at) "
+        "VALUES (1, 1, 'created', NULL, 'open', NULL, 'lab', '', '2026-03-01 10:00:00'), "
+        "(2, 1, 'start_fix', 'open', 'fixing', 'lab', 'lab', '', '2026-03-02 10:00:00'), "
+        "(3, 1, 'escalate', 'fixing', 'fixing', 'lab', 'college', "
+        "'Deadline passed: escalated by the nightly job (as of the end of 2026-03-08).', '2026-03-08 16:30:00'), "
+        "(4, 1, 'escalate', 'fixing', 'fixing', 'college', 'school', 'why', '2026-03-10 02:00:00')",
+    ]
+    with db.engine.begin() as conn:
+        for s in sql:
+            conn.execute(text(s))
+    upgrade()
+    with db.engine.connect() as conn:
+        periods = conn.execute(text("SELECT lab_id, start_at, end_at FROM lab_active_periods ORDER BY lab_id")).all()
+        deadlines = dict(conn.execute(text("SELECT id, to_deadline FROM ticket_events")).all())
+    as_dt = lambda v: v if v is None or isinstance(v, datetime) else datetime.fromisoformat(v)  # noqa: E731
+    assert [(p[0], p[1], as_dt(p[2])) for p in periods] == [
+        (1, None, None),  # active: since created
+        (2, None, datetime(2026, 5, 1, 16, 30, 1)),  # inactive: until its last activity (its ticket is older)
+    ]  # lab 3: inactive, no activity: no period
+    assert {k: as_dt(v) for k, v in deadlines.items()} == {
+        1: datetime(2026, 3, 8, 10, 0),  # created + 7 days (general, lab)
+        2: None,
+        3: datetime(2026, 3, 13, 16, 0),  # end of Mar 8 (school time, 16:00 UTC) + 5 days (general, college)
+        4: datetime(2026, 10, 14, 16, 0),  # the ticket's deadline now (set by its latest level change)
+    }

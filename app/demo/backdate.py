@@ -74,6 +74,9 @@ def shift_since(m: Mark, when: datetime, service_now: datetime | None = None) ->
             return
     delta = when - service_now
     _shift_rows(E, E.c.id, db.session.execute(select(E.c.id, E.c.created_at).where(E.c.id > m.event)).all(), delta)
+    # An event's deadline was counted from the service's now too (the ticket's, shifted below).
+    _shift_rows(E, E.c.id, db.session.execute(select(E.c.id, E.c.to_deadline).where(E.c.id > m.event)).all(), delta,
+                column="to_deadline")
     _shift_rows(N, N.c.id,
                 db.session.execute(select(N.c.id, N.c.created_at).where(N.c.id > m.notification)).all(), delta)
     _shift_rows(O, O.c.id, db.session.execute(select(O.c.id, O.c.created_at).where(O.c.id > m.email)).all(), delta)

@@ -50,6 +50,7 @@ from app.inspections.models import Inspection, InspectionLevel
 from app.notifications import services as notices
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import College, Lab, LabClosure
+from app.org.services import active_throughout
 from app.tickets.models import RectificationTicket as T
 from app.tickets.models import TicketEvent, TicketLevel
 from app.tickets.services import ACTIVE_STATES
@@ -196,7 +197,7 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
     labs = (
         select(Lab.id, literal(day, type_=db.Date), literal(now, type_=db.DateTime))
         .join(College, College.id == Lab.college_id)
-        .where(Lab.active.is_(True), College.active.is_(True), Lab.created_at <= start,
+        .where(active_throughout(start, day_bounds_utc(day, config["SCHOOL_TIMEZONE"])[1]), College.active.is_(True),
                Lab.id.not_in(checked), Lab.id.not_in(closed), Lab.id.not_in(already))
     )
     missed = _rows(insert(MissedDailyCheck.__table__).from_select(["lab_id", "day", "flagged_at"], labs))
@@ -285,15 +286,6 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
     sent += ticket_notices(notices.ESCALATED, RoleAssignment.role == Role.school_admin, to_school,
                            literal("ticket:") + tid + literal(":level:school"))
 
-    # The events first (they read the level before the UPDATE), actor None = the nightly job.
-    events = select(
-        T.id, literal(None, type_=db.Integer), literal("escalate"), _s(T.state), _s(T.state), level, next_level,
-        literal(ESCALATION_NOTE % day.isoformat()), literal(now, type_=db.DateTime),
-    ).where(overdue, climbing)
-    session.execute(insert(TicketEvent.__table__).from_select(
-        ["ticket_id", "actor_id", "kind", "from_state", "to_state", "from_level", "to_level", "note", "created_at"],
-        events,
-    ))
     # New deadline per severity and new level, counted from the end of the processed day.
     days = config["TICKET_DEADLINE_DAYS"]
     deadline = case(
@@ -305,6 +297,17 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
         ],
         else_=T.deadline,
     )
+    # The events first (they read the level before the UPDATE), actor None = the nightly job; each
+    # records the new deadline (to_deadline), so the ticket's past states can be read back.
+    events = select(
+        T.id, literal(None, type_=db.Integer), literal("escalate"), _s(T.state), _s(T.state), level, next_level,
+        deadline, literal(ESCALATION_NOTE % day.isoformat()), literal(now, type_=db.DateTime),
+    ).where(overdue, climbing)
+    session.execute(insert(TicketEvent.__table__).from_select(
+        ["ticket_id", "actor_id", "kind", "from_state", "to_state", "from_level", "to_level", "to_deadline", "note",
+         "created_at"],
+        events,
+    ))
     escalated = _rows(
         update(T.__table__).where(overdue, climbing).values(
             level=case((T.level == TicketLevel.lab, TicketLevel.college.value), else_=TicketLevel.school.value),

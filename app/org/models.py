@@ -6,8 +6,8 @@ import secrets
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, Session, attributes, mapped_column, relationship
 
 from app.extensions import StrEnum, db
 from app.timeutil import utcnow
@@ -99,6 +99,9 @@ class Lab(db.Model):
     closures: Mapped[list["LabClosure"]] = relationship(
         back_populates="lab", order_by="LabClosure.start_date", cascade="all, delete-orphan"
     )
+    active_periods: Mapped[list["LabActivePeriod"]] = relationship(
+        back_populates="lab", order_by="LabActivePeriod.id", cascade="all"
+    )
 
     @property
     def location(self) -> str:
@@ -140,3 +143,50 @@ class LabClosure(db.Model):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
     lab: Mapped[Lab] = relationship(back_populates="closures")
+
+
+class LabActivePeriod(db.Model):
+    """When a lab was active: [start_at, end_at), naive UTC; end_at None while it still is.
+
+    ``Lab.active`` says whether it is active now; these rows say when it was, so a month's figures
+    (reports) and the nightly job judge each day by the labs active on it, and deactivating a lab
+    does not rewrite the months before. ``start_at`` None: since the lab was created (its first
+    period), which follows ``Lab.created_at`` wherever that is set. Kept by ``_keep_active_periods``
+    below, whichever path changes ``Lab.active`` (admin pages, CSV import, seeding).
+    """
+
+    __tablename__ = "lab_active_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    start_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    lab: Mapped[Lab] = relationship(back_populates="active_periods")
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_active_periods(session, flush_context, instances):
+    """A new active lab opens its first period; deactivating ends the open one, reactivating opens
+    another (now). One place, so no path that flips ``Lab.active`` can leave the history behind."""
+    now = None
+    for obj in list(session.new):
+        if isinstance(obj, Lab) and obj.active is not False:
+            obj.active_periods.append(LabActivePeriod(start_at=None, end_at=None))
+    for obj in list(session.dirty):
+        if not isinstance(obj, Lab) or obj in session.new:
+            continue
+        history = attributes.get_history(obj, "active")
+        if not history.has_changes() or bool(history.deleted and history.deleted[0]) == bool(obj.active):
+            continue
+        now = now or utcnow()
+        with session.no_autoflush:
+            open_periods = session.scalars(
+                select(LabActivePeriod).where(LabActivePeriod.lab_id == obj.id, LabActivePeriod.end_at.is_(None))
+            ).all()
+        if obj.active:
+            if not open_periods:
+                session.add(LabActivePeriod(lab_id=obj.id, start_at=now, end_at=None))
+        else:
+            for period in open_periods:
+                period.end_at = now

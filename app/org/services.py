@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
@@ -24,6 +24,7 @@ from .models import (
     Department,
     Lab,
     LabCategory,
+    LabActivePeriod,
     LabClosure,
     LabRef,
     RetiredQrToken,
@@ -157,6 +158,33 @@ def all_labs(college_id: int | None = None, search: str | None = None) -> list[L
 
 def find_lab_by_code(code: str) -> Lab | None:
     return db.session.scalar(select(Lab).where(Lab.code == (code or "").strip()))
+
+
+# ---- when labs were active (dated: reports and the nightly job judge each day by it) ----------
+
+def _period_bounds(lab):
+    P = LabActivePeriod
+    # A first period's start is the lab's creation (start_at None, models.LabActivePeriod).
+    return P, func.coalesce(P.start_at, lab.created_at)
+
+
+def active_during(start, end, lab=Lab):
+    """SQL condition on ``lab`` (Lab or an alias of it, in the enclosing query): the lab was active at
+    some moment of [start, end). ``start``/``end``: datetimes (naive UTC) or SQL expressions."""
+    P, since = _period_bounds(lab)
+    return exists().where(P.lab_id == lab.id, since < end, or_(P.end_at.is_(None), P.end_at > start))
+
+
+def active_throughout(start, end, lab=Lab):
+    """SQL condition on ``lab``: the lab was active during the whole of [start, end), e.g. a whole
+    school day, the days on which it owes a daily check (art. 29)."""
+    P, since = _period_bounds(lab)
+    return exists().where(P.lab_id == lab.id, since <= start, or_(P.end_at.is_(None), P.end_at >= end))
+
+
+def labs_active_during(start, end):
+    """SELECT of the ids of the labs active at some moment of [start, end): "the labs of a month"."""
+    return select(Lab.id).where(active_during(start, end))
 
 
 def is_closed_on(lab: Lab, day: date) -> bool:

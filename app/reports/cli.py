@@ -46,7 +46,8 @@ def register(app: Flask) -> None:
             month_date = services.parse_month(month) if month else services.default_month(config)
             college_id = services.college_by_code(college_code).id if college_code else None
             with force_locale(_catalogue_locale(lang)):
-                summary = services.monthly_summary(month_date, college_id, config, count_statements=True)
+                summary = services.monthly_summary(month_date, college_id, config, count_statements=True,
+                                                   late_sync_days=config["LATE_SYNC_DAYS"])
                 tz = config["SCHOOL_TIMEZONE"]
                 if suffix == ".csv":
                     path.write_text(exports.to_csv(summary, tz), encoding="utf-8")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from flask_babel import gettext as _
 
 from app.spreadsheet import append_xlsx_row, csv_text
-from app.timeutil import local_day_of
+from app.timeutil import deadline_day, local_day_of, round_half_up
 
 from .services import LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary
 
@@ -43,7 +43,8 @@ class Table:
 
 
 def pct(value: float | None) -> float | None:
-    return None if value is None else round(100 * value, 1)
+    """A fraction in per cent, one decimal, rounded half up (prefer Figures.*_pct, exact from counts)."""
+    return None if value is None else round_half_up(100 * value, 1)
 
 
 def level_label(level: str) -> str:
@@ -85,7 +86,7 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
             (_("Labs"), lambda f: f.labs),
             (_("Open lab-days"), lambda f: f.open_days),
             (_("Days with a daily check"), lambda f: f.checked_days),
-            (_("Daily-check compliance %"), lambda f: pct(f.compliance)),
+            (_("Daily-check compliance %"), lambda f: f.compliance_pct),
             (_("Missed checks flagged"), lambda f: f.missed_checks),
         ]),
         _metric_table(s, "inspections", _("Inspections by level (art. 27, 28)"), _("Inspections"), [
@@ -93,9 +94,9 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
         ]),
         _metric_table(s, "cadence", _("Inspections against the regulation's cadence (art. 27, 28)"), _("Cadence"), [
             (_("Labs with a college check this month"), lambda f: f.labs_with_college_check),
-            (_("College-check coverage %"), lambda f: pct(f.college_check_coverage)),
+            (_("College-check coverage %"), lambda f: f.college_check_pct),
             (_("Labs with a school check this semester"), lambda f: f.labs_with_school_check_semester),
-            (_("School-check coverage %"), lambda f: pct(f.school_check_coverage)),
+            (_("School-check coverage %"), lambda f: f.school_check_pct),
         ]),
         _metric_table(s, "hazards_by_severity", _("Hazards found by severity"), _("Hazards by severity"), [
             (_("Hazards found"), lambda f: f.hazards),
@@ -126,15 +127,58 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
     out.append(missed)
     oldest = Table("oldest_open", _("Oldest open tickets"), _("Oldest open tickets"),
                    [_("Ticket"), _("Lab code"), _("Lab"), _("College"), _("Article"), _("Severity"), _("Level"),
-                    _("Created"), _("Deadline"), _("Age (days)")])
+                    _("Created"), _("Deadline (by the end of the day)"), _("Age (days)")])
     for t in s.oldest_open:
         oldest.rows.append(([
             t.ticket_id, t.lab_code, t.lab_name, t.college_name, t.article, severity_label(t.severity),
             ticket_level_label(t.level), local_day_of(t.created_at, tz_name).isoformat(),
-            local_day_of(t.deadline, tz_name).isoformat(), t.age_days,
+            deadline_day(t.deadline, tz_name).isoformat(), t.age_days,
         ], []))
     out.append(oldest)
     return out
+
+
+def status_note(s: MonthlySummary) -> str | None:
+    """Whether the figures may still change: the month is running, or late daily checks may still sync."""
+    if not s.complete:
+        return _("This month is not over: figures so far.")
+    if not s.final:
+        return _("Daily checks may still arrive up to %(n)d days late: these figures may change until "
+                 "%(day)s, when the month is final.", n=s.late_sync_days, day=s.final_from.isoformat())
+    return None
+
+
+def definitions(s: MonthlySummary, tz_name: str) -> list[str]:
+    """How each figure is counted, for the page and both exports (the reader's language)."""
+    return [
+        _("Months run on school time (%(tz)s). Each month is counted as it stood at its end: tickets with the "
+          "deadline and level they had then (from their history, art. 30), labs as they were active then.",
+          tz=tz_name),
+        _("Labs: labs active at some time in the month. A lab deactivated later still counts in the months it "
+          "was active; a lab counts in no figure of a month in which it was never active."),
+        _("Open lab-days: days on which a lab was active all day and not closed, the days a daily check is owed "
+          "(art. 29). Daily-check compliance: open lab-days with at least one daily check, divided by open "
+          "lab-days. Missed checks: open lab-days the nightly job flagged and on which no daily check arrived; "
+          "a lab-day is never both checked and missed."),
+        _("Daily checks count when they reach the server within %(n)d days after the month's end (phones that "
+          "were offline sync late); after that the month is final and its figures no longer change.",
+          n=s.late_sync_days),
+        _("College checks: labs with at least one college check in the month, against one a month per lab "
+          "(art. 28). School checks: labs with at least one school check since the semester began on %(day)s, "
+          "against 1–2 a semester (art. 27).", day=s.semester_start.isoformat()),
+        _("Hazards found: rectification tickets opened in the month, one per failed checklist item."),
+        _("Rectified on time / late: tickets verified closed in the month by / after their deadline (the one in "
+          "force when they were closed)."),
+        _("Overdue at month end: tickets (not events) not closed at the end of the month whose deadline then had "
+          "passed, including fixes submitted and waiting for verification. Still open: tickets not closed at the "
+          "end of the month, in any state."),
+        _("Escalated: tickets (not events) raised at least one level during the month, by the nightly job or by "
+          "hand; a ticket raised twice counts once."),
+        _("Deadlines are shown as the day by whose end the fix is due; a deadline at midnight is the end of the "
+          "day before (24:00)."),
+        _("Percentages have one decimal, rounded half up (96.25 → 96.3). Median days to rectify: from opening to "
+          "verified closing, for tickets closed in the month."),
+    ]
 
 
 def _months(s: MonthlySummary) -> tuple[str, str]:
@@ -150,14 +194,17 @@ def to_csv(s: MonthlySummary, tz_name: str) -> str:
     """One CSV, section after section (a title row, a header row, the rows, a blank line)."""
     month, previous = _months(s)
     rows: list[list[Any]] = [[_title(s)]]
-    if not s.complete:
-        rows.append([_("This month is not over: figures so far.")])
+    note = status_note(s)
+    if note:
+        rows.append([note])
     rows.append([])
     for t in tables(s, tz_name):
         rows.append([t.title])
         rows.append(t.flat_headers(month, previous))
         rows.extend(t.flat_rows())
         rows.append([])
+    rows.append([_("How the figures are counted")])
+    rows.extend([line] for line in definitions(s, tz_name))
     return csv_text(rows)
 
 
@@ -193,6 +240,12 @@ def to_xlsx(s: MonthlySummary, tz_name: str) -> bytes:
     append_xlsx_row(info, [_("Month"), month])
     append_xlsx_row(info, [_("Previous month"), previous])
     append_xlsx_row(info, [_("Complete month"), _("yes") if s.complete else _("no (figures so far)")])
+    append_xlsx_row(info, [_("Final"), _("yes") if s.final else _("no: may change until %(day)s", day=s.final_from.isoformat())])
+    append_xlsx_row(info, [])
+    append_xlsx_row(info, [_("How the figures are counted")])
+    info.cell(row=info.max_row, column=1).font = Font(bold=True)
+    for line in definitions(s, tz_name):
+        append_xlsx_row(info, [line])
     info.column_dimensions["A"].width = 24
     info.column_dimensions["B"].width = 40
     buf = io.BytesIO()

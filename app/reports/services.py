@@ -1,28 +1,37 @@
 """The monthly safety summary (art. 27, 28): per college and school-wide, with the month before.
 
-Every figure comes from set-based SQL: a fixed number of statements (25) whatever the
+Every figure comes from set-based SQL: a fixed number of statements (21) whatever the
 number of labs or colleges. Reports are the one place allowed to read other domains' tables,
 read-only.
 
-Definitions (shown on the page too):
+Definitions (shown on the page and in the exports: exports.definitions):
 - months are school-local (SCHOOL_TIMEZONE); a month's [start, end) is converted to naive UTC;
-- labs: labs marked active that existed by the month's end (or now, for the running month);
-- open days: days of the month on which such a lab existed and was not in a LabClosure; for the
-  current month only days already over count;
-- daily-check compliance: open days with at least one daily inspection / open days (art. 29); a
-  day whose flag still stands (its check synced after LATE_SYNC_DAYS) is a miss, not a checked day;
-- missed checks: the nightly job's flags that no late check cleared;
+- a month is counted as it stood at its end ("as of": min(end, now)): tickets with the deadline and
+  level their events say they had then (tickets.services.deadline_as_of / level_as_of, art. 30);
+- labs: labs active at some moment of the month (org's dated active periods). Every figure counts
+  these labs only: deactivating a lab later changes no past month, and a lab not active in a
+  month is in none of its figures;
+- open days: (lab, day) pairs on which the lab was active all day and not in a LabClosure, the days
+  the nightly job judges; for the current month only days already over count;
+- daily-check compliance: open days with at least one daily inspection / open days (art. 29);
+- missed checks: the nightly job's flags on open days that still stood when the month became final
+  (a daily check synced within LATE_SYNC_DAYS clears its day's flag); such a day is a miss, not a
+  checked day too (never both);
+- what reached the server later than the month's end + LATE_SYNC_DAYS (inspections' received_at,
+  flags' flagged_at) is not counted: from then on the month is final and never changes;
 - college checks (art. 28, monthly): labs with >= 1 college-level inspection in the month / labs;
 - school checks (art. 27, 1-2 a semester): labs with >= 1 school-level inspection since the
   semester began (up to the month's end) / labs;
 - hazards found: rectification tickets created in the month (one per failed answer), by article
   (main article number) and severity;
 - rectified on time / late: tickets closed in the month at or before / after their deadline;
-- overdue: tickets open at the month's end whose deadline had passed by then;
+- overdue: tickets (any state but closed, a fix awaiting verification too) open at the month's end
+  whose deadline then had passed;
 - still open: tickets created before the month's end and not closed by then;
-- escalated: tickets with an escalation event in the month (a level change, or kind "escalate(d)");
+- escalated: tickets (not events) with an escalation event in the month (a level change, or kind
+  "escalate(d)");
 - median days to rectify: created -> closed, over tickets closed in the month.
-Activity (inspections, tickets) counts for every lab; lab-based ratios use active labs only.
+Percentages are rounded half up from the exact counts (Figures.*_pct).
 """
 from __future__ import annotations
 
@@ -33,7 +42,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, DateTime, Integer, and_, case, distinct, exists, func, literal, or_, select, true, union_all
-from sqlalchemy.orm import aliased
 
 from flask_babel import gettext as _
 
@@ -42,8 +50,10 @@ from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.jobs.models import MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
+from app.org.services import active_during, active_throughout, labs_active_during
 from app.tickets.models import RectificationTicket, TicketEvent
-from app.timeutil import day_bounds_utc, school_today, utcnow
+from app.tickets.services import deadline_as_of, level_as_of
+from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, utcnow
 
 LEVELS = tuple(level.value for level in InspectionLevel)  # daily, college, school, special
 SEVERITIES = ("general", "major")
@@ -87,6 +97,11 @@ class Period:
     as_of_utc: datetime  # min(end, now): snapshots ("open at the month's end") for the current month
     days: list[tuple[date, datetime, datetime]]  # open-day candidates: (day, start_utc, end_utc)
     semester_start_utc: datetime
+    # Daily checks may sync up to LATE_SYNC_DAYS after their day: the month is final from close_utc on.
+    # Rows that reached the server (inspections' received_at, the nightly's flags) from then on are
+    # not the month's, so a final month reads the same whenever it is asked for.
+    close_utc: datetime
+    known_by_utc: datetime  # min(close, now): what had arrived when the figures were taken
 
     @property
     def label(self) -> str:
@@ -96,8 +111,12 @@ class Period:
     def complete(self) -> bool:
         return self.as_of_utc >= self.end_utc
 
+    @property
+    def final(self) -> bool:
+        return self.known_by_utc >= self.close_utc
 
-def period_for(month: date, config, now: datetime | None = None) -> Period:
+
+def period_for(month: date, config, now: datetime | None, late_sync_days: int) -> Period:
     tz = config["SCHOOL_TIMEZONE"]
     now = now or utcnow()
     month = month.replace(day=1)
@@ -118,6 +137,8 @@ def period_for(month: date, config, now: datetime | None = None) -> Period:
         as_of_utc=min(end_utc, now),
         days=days,
         semester_start_utc=day_bounds_utc(semester_start(month, config), tz)[0],
+        close_utc=end_utc + timedelta(days=late_sync_days),
+        known_by_utc=min(end_utc + timedelta(days=late_sync_days), now),
     )
 
 
@@ -158,6 +179,20 @@ class Figures:
     @property
     def school_check_coverage(self) -> float | None:
         return self.labs_with_school_check_semester / self.labs if self.labs else None
+
+    # The same ratios in per cent as printed (pages, exports, charts): one decimal, rounded half up
+    # from the exact counts (96.25 -> 96.3, as a reader checking in Excel gets).
+    @property
+    def compliance_pct(self) -> float | None:
+        return percent(self.checked_days, self.open_days)
+
+    @property
+    def college_check_pct(self) -> float | None:
+        return percent(self.labs_with_college_check, self.labs)
+
+    @property
+    def school_check_pct(self) -> float | None:
+        return percent(self.labs_with_school_check_semester, self.labs)
 
     @property
     def rectified(self) -> int:
@@ -228,6 +263,9 @@ class MonthlySummary:
     top_missed: list[MissedLab]
     oldest_open: list[OpenTicket]
     statements: int = 0  # how many SQL statements built it (when counted: CLI, benchmark)
+    final: bool = True  # False until the late-sync bound after the month's end has passed
+    final_from: date | None = None  # the school-local day from which the figures no longer change
+    late_sync_days: int = 0
 
     @property
     def articles(self) -> list[str]:
@@ -238,8 +276,13 @@ class MonthlySummary:
 # ---- the summary ------------------------------------------------------------------------------
 
 def monthly_summary(month: date, college_id: int | None, config, now: datetime | None = None,
-                    count_statements: bool = False) -> MonthlySummary:
+                    count_statements: bool = False, late_sync_days: int | None = None) -> MonthlySummary:
     """The month's summary for the school (college_id None) or one college, the month before beside it.
+
+    Every figure is taken as of the month's end (tickets' deadlines and levels from their events, the
+    labs active in the month from their dated active periods) and from what had reached the server by
+    the month's end plus ``late_sync_days`` (default: config LATE_SYNC_DAYS), so a final month reads
+    the same next year; until then ``final`` is False and the page says the figures may still change.
 
     ``count_statements`` (CLI, benchmark) records how many SQL statements it took; it listens on the
     engine, so it is off for web requests, where other threads share the engine.
@@ -259,8 +302,10 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         if college_id is not None and not colleges:
             raise NotFound(_("No such college."))
 
-        cur = period_for(month, config, now)
-        prev = period_for(add_months(month, -1), config, now)
+        if late_sync_days is None:
+            late_sync_days = int(config.get("LATE_SYNC_DAYS", 7))
+        cur = period_for(month, config, now, late_sync_days)
+        prev = period_for(add_months(month, -1), config, now, late_sync_days)
         cur_figs = _figures_by_college(cur, college_id)
         prev_figs = _figures_by_college(prev, college_id)
         top_missed = _top_missed(cur, college_id)
@@ -289,6 +334,9 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         top_missed=top_missed,
         oldest_open=oldest,
         statements=counter.count,
+        final=cur.final,
+        final_from=add_months(month, 1) + timedelta(days=late_sync_days),
+        late_sync_days=late_sync_days,
     )
 
 
@@ -341,71 +389,32 @@ def _days_cte(period: Period):
 def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]:
     figs: dict[int, Figures] = defaultdict(Figures)
     scope = _scope(college_id)
-    lab_exists = and_(Lab.active, Lab.created_at < p.as_of_utc)
+    # The month's labs: active at some moment of the month (so far). Every figure below counts these
+    # labs only, whatever they are today (deactivating a lab later changes none of them).
+    # (An IN over a subquery that does not depend on the row: the database works the set out once.)
+    in_month = and_(Lab.id.in_(labs_active_during(p.start_utc, p.as_of_utc)), scope)
+    known = Inspection.received_at < p.known_by_utc  # late syncs count until the month is final
 
     # 1. Labs.
     for cid, n in db.session.execute(
-        select(Lab.college_id, func.count()).where(lab_exists, scope).group_by(Lab.college_id)
+        select(Lab.college_id, func.count()).where(in_month).group_by(Lab.college_id)
     ):
         figs[cid].labs = n
 
-    # 2. Open days (art. 29): every (lab, day) of the month the lab existed and was not closed.
-    days = _days_cte(p)
-
-    def closed_on(lab_id, day):
-        return exists().where(LabClosure.lab_id == lab_id, LabClosure.start_date <= day, LabClosure.end_date >= day)
-
-    for cid, open_days in db.session.execute(
-        select(Lab.college_id, func.count())
-        .select_from(Lab)
-        .join(days, Lab.created_at < days.c.end_utc)
-        .where(Lab.active, scope, ~closed_on(Lab.id, days.c.day))
-        .group_by(Lab.college_id)
+    # 2. Open lab-days (art. 29), those with a daily check, and those missed, in one pass over the
+    # month's (lab, day) pairs: see _lab_days.
+    for cid, open_days, checked_days, missed in db.session.execute(
+        _lab_days(p, college_id, Lab.college_id).group_by(Lab.college_id)
     ):
-        figs[cid].open_days = open_days
-
-    def missed_on(lab_id, day):
-        # A flag still standing: the check came too late to count (LATE_SYNC_DAYS), so the day is
-        # a miss, and not a checked day too. A check in time would have cleared it.
-        M = MissedDailyCheck
-        return exists().where(M.lab_id == lab_id, M.day == day, M.cleared_at.is_(None))
-
-    # Days with a daily check: driven by the month's days, each a range scan of the inspections'
-    # (finished_at, level, lab_id) index; per lab, the distinct days it was checked on an open day
-    # (existing, not closed), then summed per college.
-    day_lab = aliased(Lab)
-    per_lab = (
-        select(Inspection.lab_id.label("lab_id"), func.count(distinct(days.c.n)).label("days"))
-        .select_from(days)
-        .join(Inspection, and_(Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
-                               Inspection.level == InspectionLevel.daily))
-        .join(day_lab, day_lab.id == Inspection.lab_id)
-        .where(day_lab.created_at < days.c.end_utc, ~closed_on(Inspection.lab_id, days.c.day),
-               ~missed_on(Inspection.lab_id, days.c.day))
-        .group_by(Inspection.lab_id)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Redundant month bounds as constants: PostgreSQL then estimates the rows right (without
-        # them it expects millions and spends longer compiling the query (JIT) than running it).
-        # SQLite would instead drive the join from the whole month's rows, so only here.
-        per_lab = per_lab.where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc)
-    per_lab = per_lab.subquery("checked_per_lab")
-    stmt = (
-        select(Lab.college_id, func.sum(per_lab.c.days))
-        .select_from(per_lab)
-        .join(Lab, Lab.id == per_lab.c.lab_id)
-        .where(Lab.active, scope)
-        .group_by(Lab.college_id)
-    )
-    for cid, checked_days in db.session.execute(stmt):
-        figs[cid].checked_days = int(checked_days or 0)
+        f = figs[cid]
+        f.open_days, f.checked_days, f.missed_checks = open_days, int(checked_days or 0), int(missed or 0)
 
     # 3. Inspections at each level.
     for cid, level, n in db.session.execute(
         select(Lab.college_id, Inspection.level, func.count())
         .select_from(Inspection)
         .join(Lab, Lab.id == Inspection.lab_id)
-        .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, scope)
+        .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, known, in_month)
         .group_by(Lab.college_id, Inspection.level)
     ):
         figs[cid].inspections[getattr(level, "value", level)] = n
@@ -420,8 +429,8 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
                 Inspection.level == level,
                 Inspection.finished_at >= since,
                 Inspection.finished_at < p.end_utc,
-                lab_exists,
-                scope,
+                known,
+                in_month,
             )
             .group_by(Lab.college_id)
         )
@@ -440,7 +449,7 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         select(Lab.college_id, T.article, T.severity, func.count())
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(T.created_at >= p.start_utc, T.created_at < p.end_utc, scope)
+        .where(T.created_at >= p.start_utc, T.created_at < p.end_utc, in_month)
         .group_by(Lab.college_id, T.article, T.severity)
     ):
         f = figs[cid]
@@ -452,7 +461,10 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         if severity == "major":
             f.major_by_article[key] = f.major_by_article.get(key, 0) + n
 
-    # 6. Rectified on time / late, overdue and still open at the month's end.
+    # 6. Rectified on time / late, overdue and still open at the month's end. A closed ticket's deadline
+    # no longer moves (only open and fixing tickets escalate); an open one is judged by the deadline it
+    # had at the month's end (its events), not by one a later escalation gave it. Overdue counts
+    # tickets, whatever their state short of closed (a fix awaiting verification too).
     end = p.as_of_utc
     closed_in_month = and_(T.closed_at >= p.start_utc, T.closed_at < p.end_utc)
     open_at_end = and_(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end))
@@ -462,18 +474,18 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
             func.sum(case((and_(closed_in_month, T.closed_at <= T.deadline), 1), else_=0)),
             func.sum(case((and_(closed_in_month, T.closed_at > T.deadline), 1), else_=0)),
             func.sum(case((open_at_end, 1), else_=0)),
-            func.sum(case((and_(open_at_end, T.deadline < end), 1), else_=0)),
+            func.sum(case((and_(open_at_end, deadline_as_of(end) < end), 1), else_=0)),
         )
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(T.created_at < p.end_utc, or_(T.closed_at.is_(None), T.closed_at >= p.start_utc), scope)
+        .where(T.created_at < p.end_utc, or_(T.closed_at.is_(None), T.closed_at >= p.start_utc), in_month)
         .group_by(Lab.college_id)
     ):
         f = figs[cid]
         f.rectified_on_time, f.rectified_late = int(on_time or 0), int(late or 0)
         f.still_open, f.overdue = int(still_open or 0), int(overdue or 0)
 
-    # 7. Escalated in the month.
+    # 7. Escalated in the month: tickets (not events) raised a level at least once in the month.
     E = TicketEvent
     escalation = or_(
         E.kind.in_(ESCALATION_KINDS),
@@ -485,7 +497,7 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         .join(T, T.id == E.ticket_id)
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(E.created_at >= p.start_utc, E.created_at < p.end_utc, escalation, scope)
+        .where(E.created_at >= p.start_utc, E.created_at < p.end_utc, escalation, in_month)
         .group_by(Lab.college_id)
     ):
         figs[cid].escalated = n
@@ -495,51 +507,81 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         select(Lab.college_id, T.created_at, T.closed_at)
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
-        .where(closed_in_month, scope)
+        .where(closed_in_month, in_month)
     ):
         figs[cid]._durations.append((closed_at - created).total_seconds() / 86400)
     for f in figs.values():
         f.median_days_to_rectify = _median(f._durations)
 
-    # 9. Missed daily checks the nightly job flagged (art. 29) and no late check cleared.
-    M = MissedDailyCheck
-    for cid, n in db.session.execute(
-        select(Lab.college_id, func.count())
-        .select_from(M)
-        .join(Lab, Lab.id == M.lab_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), M.cleared_at.is_(None), scope)
-        .group_by(Lab.college_id)
-    ):
-        figs[cid].missed_checks = n
     return figs
 
 
-def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
+def _closed_on(lab_id, day):
+    return exists().where(LabClosure.lab_id == lab_id, LabClosure.start_date <= day, LabClosure.end_date >= day)
+
+
+def _lab_days(p: Period, college_id: int | None, *group_columns):
+    """SELECT ``group_columns``, open lab-days, checked ones, missed ones: over the month's (lab, day)
+    pairs on which the lab was active all day and not closed (the days the nightly job judges, art. 29).
+
+    Missed: a flag of the nightly job for that day, written by the time the month is final and not
+    cleared by then (a daily check synced within LATE_SYNC_DAYS clears it; one synced later is
+    stored but leaves the miss standing, jobs.services.clear_missed_check). Checked: a daily check
+    finished that day and received by then, on a day not missed: a lab-day is never both, and the
+    summary agrees with the lab's own page. Each probe is one short index range (reports.models),
+    so the cost follows labs x days.
+    """
+    days = _days_cte(p)
     M = MissedDailyCheck
-    n = func.count().label("n")
+    missed = exists().where(
+        M.lab_id == Lab.id, M.day == days.c.day, M.flagged_at < p.known_by_utc,
+        or_(M.cleared_at.is_(None), M.cleared_at >= p.known_by_utc),
+    )
+    checked = exists().where(
+        Inspection.lab_id == Lab.id, Inspection.level == InspectionLevel.daily,
+        Inspection.finished_at >= days.c.start_utc, Inspection.finished_at < days.c.end_utc,
+        Inspection.received_at < p.known_by_utc,
+    )
+    return (
+        select(
+            *group_columns,
+            func.count().label("open_days"),
+            func.sum(case((and_(checked, ~missed), 1), else_=0)).label("checked_days"),
+            func.sum(case((missed, 1), else_=0)).label("missed"),
+        )
+        .select_from(Lab)
+        .join(days, Lab.created_at < days.c.end_utc)
+        .where(_scope(college_id), active_throughout(days.c.start_utc, days.c.end_utc),
+               ~_closed_on(Lab.id, days.c.day))
+    )
+
+
+def _top_missed(p: Period, college_id: int | None) -> list[MissedLab]:
+    per_lab = _lab_days(p, college_id, Lab.id.label("lab_id")).group_by(Lab.id).subquery("missed_per_lab")
     rows = db.session.execute(
-        select(Lab.id, Lab.code, Lab.name, College.code, College.name, n)
-        .select_from(M)
-        .join(Lab, Lab.id == M.lab_id)
+        select(Lab.id, Lab.code, Lab.name, College.code, College.name, per_lab.c.missed)
+        .select_from(per_lab)
+        .join(Lab, Lab.id == per_lab.c.lab_id)
         .join(College, College.id == Lab.college_id)
-        .where(M.day >= p.month, M.day < add_months(p.month, 1), M.cleared_at.is_(None), _scope(college_id))
-        .group_by(Lab.id, Lab.code, Lab.name, College.code, College.name)
-        .order_by(n.desc(), Lab.code)
+        .where(per_lab.c.missed > 0)
+        .order_by(per_lab.c.missed.desc(), Lab.code)
         .limit(TOP_N)
     )
     return [MissedLab(*r) for r in rows]
 
 
 def _oldest_open(p: Period, college_id: int | None) -> list[OpenTicket]:
+    """The oldest tickets open at the month's end, each with the level and deadline it had then."""
     T = RectificationTicket
     end = p.as_of_utc
     rows = db.session.execute(
-        select(T.id, Lab.id, Lab.code, Lab.name, College.code, College.name, T.article, T.severity, T.level,
-               T.created_at, T.deadline)
+        select(T.id, Lab.id, Lab.code, Lab.name, College.code, College.name, T.article, T.severity,
+               level_as_of(end), T.created_at, deadline_as_of(end))
         .select_from(T)
         .join(Lab, Lab.id == T.lab_id)
         .join(College, College.id == Lab.college_id)
-        .where(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end), _scope(college_id))
+        .where(T.created_at < end, or_(T.closed_at.is_(None), T.closed_at >= end),
+               active_during(p.start_utc, p.as_of_utc), _scope(college_id))
         .order_by(T.created_at, T.id)
         .limit(TOP_N)
     )
@@ -548,7 +590,7 @@ def _oldest_open(p: Period, college_id: int | None) -> list[OpenTicket]:
         out.append(OpenTicket(
             ticket_id=r[0], lab_id=r[1], lab_code=r[2], lab_name=r[3], college_code=r[4], college_name=r[5],
             article=r[6], severity=getattr(r[7], "value", r[7]), level=getattr(r[8], "value", r[8]),
-            created_at=r[9], deadline=r[10], age_days=round((end - r[9]).total_seconds() / 86400, 1),
+            created_at=r[9], deadline=r[10], age_days=round_half_up((end - r[9]).total_seconds() / 86400, 1),
         ))
     return out
 
@@ -566,7 +608,7 @@ def _article_sort_key(a: str):
 
 
 def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+    return round_half_up(statistics.median(values), 1) if values else None
 
 
 def college_by_code(code: str) -> College:

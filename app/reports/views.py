@@ -37,7 +37,7 @@ def _own_college_id() -> int | None:
 def _summary(args):
     cfg = current_app.config
     month = args.get("month") or services.default_month(cfg)
-    return services.monthly_summary(month, args.get("college_id"), cfg)
+    return services.monthly_summary(month, args.get("college_id"), cfg, late_sync_days=cfg["LATE_SYNC_DAYS"])
 
 
 @bp.get("/reports/monthly")
@@ -87,7 +87,8 @@ def _render_monthly(args, college):
         next_month=nxt.strftime("%Y-%m") if nxt <= this_month else None,
         link_args=link_args,
         export_args=export_args,
-        pct=exports.pct,
+        status_note=exports.status_note(summary),
+        definitions=exports.definitions(summary, tz),
         scope_name=exports.scope_name,
         level_label=exports.level_label,
     )
@@ -98,18 +99,18 @@ def _charts(s: services.MonthlySummary) -> dict:
     prev = s.previous_month.strftime("%Y-%m")
     rows = s.colleges if s.college_id is None else [s.total]
     compliance = [
-        Bar(r.code or r.name, [exports.pct(r.current.compliance) or 0], exports.pct(r.previous.compliance),
-            "—" if r.current.compliance is None else f"{exports.pct(r.current.compliance)}%")
+        Bar(r.code or r.name, [r.current.compliance_pct or 0], r.previous.compliance_pct,
+            "—" if r.current.compliance_pct is None else f"{r.current.compliance_pct}%")
         for r in rows
     ]
     if s.college_id is None:
-        compliance.insert(0, Bar(_("Whole school"), [exports.pct(s.total.current.compliance) or 0],
-                                 exports.pct(s.total.previous.compliance),
-                                 "—" if s.total.current.compliance is None
-                                 else f"{exports.pct(s.total.current.compliance)}%"))
+        compliance.insert(0, Bar(_("Whole school"), [s.total.current.compliance_pct or 0],
+                                 s.total.previous.compliance_pct,
+                                 "—" if s.total.current.compliance_pct is None
+                                 else f"{s.total.current.compliance_pct}%"))
     coverage = [
-        Bar(r.code or r.name, [exports.pct(r.current.college_check_coverage) or 0],
-            exports.pct(r.previous.college_check_coverage),
+        Bar(r.code or r.name, [r.current.college_check_pct or 0],
+            r.previous.college_check_pct,
             f"{r.current.labs_with_college_check}/{r.current.labs}")
         for r in rows
     ]

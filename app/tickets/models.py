@@ -87,6 +87,10 @@ class TicketEvent(db.Model):
     to_state: Mapped[str | None] = mapped_column(String(20))
     from_level: Mapped[str | None] = mapped_column(String(10))
     to_level: Mapped[str | None] = mapped_column(String(10))
+    # The ticket's deadline after the event, so its state at any past moment can be read back from
+    # its history (the monthly summary judges a month's end by the deadline then in force). None on
+    # events written before it was recorded (migration 0006 fills what it can).
+    to_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -161,7 +161,7 @@ def _record(ticket: RectificationTicket, kind: str, actor_id: int | None, *, fro
     ev = TicketEvent(
         ticket=ticket, actor_id=actor_id, kind=kind,
         from_state=_v(from_state), to_state=_v(ticket.state),
-        from_level=_v(from_level), to_level=_v(ticket.level),
+        from_level=_v(from_level), to_level=_v(ticket.level), to_deadline=ticket.deadline,
         note=note or "", created_at=when or utcnow(),
     )
     db.session.add(ev)
@@ -218,21 +218,23 @@ def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, s
     now = utcnow()
     major = severity == Severity.major
     level = TicketLevel.college if major else TicketLevel.lab
+    deadline = deadline_for(severity, level, config, now)
     ticket_id, department_id = db.session.execute(_ticket_insert(), {
         "lab_id": lab_id, "inspection_id": inspection_id, "answer_id": answer_id, "item_id": item_id,
         "article": article, "title": title, "description": description, "severity": severity,
         "department_code": department_code or None, "state": TicketState.open, "level": level,
-        "deadline": deadline_for(severity, level, config, now), "cannot_fix": False, "interim_measures": "",
+        "deadline": deadline, "cannot_fix": False, "interim_measures": "",
         "created_at": now, "updated_at": now, "escalated_at": now if major else None, "version": 2 if major else 1,
     }).one()
     created = {"ticket_id": ticket_id, "actor_id": actor_id, "kind": "created", "from_state": None,
                "to_state": S.open.value, "from_level": None, "to_level": TicketLevel.lab.value,
+               "to_deadline": deadline_for(severity, TicketLevel.lab, config, now) if major else deadline,
                "note": description, "created_at": now}
     events = [created]
     if major:
         events.append({**created, "actor_id": None, "kind": "escalate", "from_state": S.open.value,
                        "from_level": TicketLevel.lab.value, "to_level": TicketLevel.college.value,
-                       "note": MAJOR_AT_ONCE})
+                       "to_deadline": deadline, "note": MAJOR_AT_ONCE})
     db.session.connection().execute(_EVENT_INSERT, events)
     ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, description=description,
                         severity=severity, level=level, department_id=department_id)
@@ -780,11 +782,36 @@ def evidence_photo_uuids(ticket: RectificationTicket) -> list[str]:
     ))
 
 
+def _in_force_at(column, as_of):
+    """The ticket's ``column`` value set by its latest event before ``as_of`` (correlated to
+    RectificationTicket); NULL when no such event recorded it."""
+    E = TicketEvent
+    return (
+        select(column)
+        .where(E.ticket_id == RectificationTicket.id, E.created_at < as_of, column.is_not(None))
+        .order_by(E.created_at.desc(), E.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def deadline_as_of(as_of):
+    """SQL expression: the ticket's deadline in force at ``as_of``, read from its events (art. 30 keeps
+    them), so a past month's end is judged by the deadline the ticket had then, not the one a later
+    escalation gave it. Events from before deadlines were recorded fall back to today's deadline."""
+    return func.coalesce(_in_force_at(TicketEvent.to_deadline, as_of), RectificationTicket.deadline)
+
+
+def level_as_of(as_of):
+    """SQL expression: the ticket's level (lab, college, school) at ``as_of``, from its events."""
+    return func.coalesce(_in_force_at(TicketEvent.to_level, as_of), type_coerce(RectificationTicket.level, String))
+
+
 def overdue_clause(as_of: datetime):
     return and_(RectificationTicket.state.in_(ACTIVE_STATES), RectificationTicket.deadline <= as_of)
 
 
 __all__ = [
     "TRANSITIONS", "ACTIONS", "perform_action", "allowed_actions", "open_ticket_for_failed_answer", "create_ticket",
-    "tickets_in_scope", "get_ticket", "deadline_for", "overdue_clause",
+    "tickets_in_scope", "get_ticket", "deadline_for", "overdue_clause", "deadline_as_of", "level_as_of",
 ]

@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from app.errors import DomainError, InvalidInput
 from app.org.services import get_lab
 from app.policy import Action, authorize
+from app.timeutil import format_deadline
 from app.transactions import write_lock_at_first_write
 
 from . import services
@@ -35,6 +36,21 @@ def school_time(value, fmt: str = "%Y-%m-%d %H:%M"):
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime(fmt)
+
+
+@bp.app_template_filter("deadline_time")
+def deadline_time(value) -> str:
+    """A deadline in the school's time zone; one at midnight is the end of the day before
+    ("2026-10-17 24:00", not "2026-10-18 00:00"): the nightly job sets deadlines at a day's end."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        from datetime import datetime
+
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return format_deadline(value, current_app.config["SCHOOL_TIMEZONE"])
 
 
 @bp.app_template_global("lab_ticket_summary")

@@ -2,7 +2,7 @@
 // ticket with its history, evidence photos and the actions this user may take.
 import { get, request } from './api.js';
 import { downscale, uuid } from './photo.js';
-import { $, el, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLevelLabel } from './ui.js';
+import { $, el, fmtDeadline, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLevelLabel } from './ui.js';
 
 const page = document.querySelector('[data-page]').dataset.page;
 
@@ -77,7 +77,7 @@ function renderTicket() {
   $('#ticket-level').textContent = ticketLevelLabel(ticket.level);
   $('#ticket-major').hidden = ticket.severity !== 'major';
   $('#ticket-title').textContent = ticket.title;
-  $('#ticket-meta').textContent = [ticket.lab_name, ticket.deadline ? `${t('deadline')} ${fmtTime(ticket.deadline)}` : '', isOverdue(ticket) ? t('overdue') : ''].filter(Boolean).join(' · ');
+  $('#ticket-meta').textContent = [ticket.lab_name, ticket.deadline ? `${t('deadline')} ${fmtDeadline(ticket.deadline)}` : '', isOverdue(ticket) ? t('overdue') : ''].filter(Boolean).join(' · ');
   $('#ticket-description').textContent = ticket.description || '';
   // The inspector's photos of the hazard (before), then each event's photos in the history.
   $('#ticket-evidence').replaceChildren(...(ticket.evidence_photos || []).map(photoLink));

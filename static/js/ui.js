@@ -47,6 +47,25 @@ export function fmtTime(iso) {
   return d.toLocaleString(isEnglish() ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'short' });
 }
 
+// A deadline as the pages print it (tickets.views.deadline_time): school time, and one at midnight is
+// the end of the day before ("2026-10-17 24:00", not "2026-10-18 00:00").
+export function fmtDeadline(iso) {
+  if (!iso) return '';
+  const d = new Date(/Z|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  if (Number.isNaN(d.getTime())) return iso;
+  const parts = (when) => Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(when).map((p) => [p.type, p.value]));
+  let p = parts(d);
+  let hhmm = `${p.hour}:${p.minute}`;
+  if (hhmm === '00:00') {
+    p = parts(new Date(d.getTime() - 1));
+    hhmm = '24:00';
+  }
+  return `${p.year}-${p.month}-${p.day} ${hhmm}`;
+}
+
 export const levelLabel = (level) => t(`level_${level}`);
 export const ticketLevelLabel = (level) => t(`tlevel_${level}`);
 export const stateLabel = (state) => t(`state_${state}`);
@@ -69,7 +88,7 @@ export function ticketItem(ticket) {
         ticket.article ? `${t('article')} ${ticket.article} · ` : '',
         stateLabel(ticket.state), ' · ', ticketLevelLabel(ticket.level),
         ticket.lab_name ? ` · ${ticket.lab_name}` : '',
-        ticket.deadline ? ` · ${t('deadline')} ${fmtTime(ticket.deadline)}` : ''),
+        ticket.deadline ? ` · ${t('deadline')} ${fmtDeadline(ticket.deadline)}` : ''),
       ticket.severity === 'major' ? el('span', { class: 'tag major', text: t('major') }) : null,
       overdue ? el('span', { class: 'tag bad', text: t('overdue') }) : null));
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import uuid as uuidlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from app.checklists.models import Checklist, ChecklistKind, ChecklistVersion
@@ -57,22 +57,28 @@ def add_ticket(lab, article: str, severity: str, created_at: datetime, deadline:
     )
     db.session.add(t)
     db.session.flush()
-    db.session.add(TicketEvent(ticket_id=t.id, kind="created", to_state="open", to_level="lab", created_at=created_at))
+    # As the ticket services record it: the creation event carries the deadline it set.
+    db.session.add(TicketEvent(ticket_id=t.id, kind="created", to_state="open", to_level="lab", to_deadline=deadline,
+                               created_at=created_at))
     if closed_at:
         db.session.add(TicketEvent(ticket_id=t.id, kind="verify", from_state="fix_submitted", to_state="closed",
                                    created_at=closed_at))
     return t
 
 
-def add_event(ticket, kind: str, at: datetime, from_level: str | None = None, to_level: str | None = None):
-    ev = TicketEvent(ticket_id=ticket.id, kind=kind, from_level=from_level, to_level=to_level, created_at=at)
+def add_event(ticket, kind: str, at: datetime, from_level: str | None = None, to_level: str | None = None,
+              to_deadline: datetime | None = None):
+    ev = TicketEvent(ticket_id=ticket.id, kind=kind, from_level=from_level, to_level=to_level,
+                     to_deadline=to_deadline, created_at=at)
     db.session.add(ev)
     return ev
 
 
-def add_missed(lab, *days: date):
+def add_missed(lab, *days: date, flagged_at: datetime | None = None):
+    """Flags as the nightly job writes them: at 00:30 school time after the day (unless ``flagged_at``)."""
     for d in days:
-        db.session.add(MissedDailyCheck(lab_id=lab.id, day=d))
+        when = flagged_at or local(d.year, d.month, d.day, 0, 30) + timedelta(days=1)
+        db.session.add(MissedDailyCheck(lab_id=lab.id, day=d, flagged_at=when))
 
 
 def add_closure(lab, start: date, end: date, reason: str = "假期"):

@@ -329,3 +329,18 @@ def test_the_cli_refuses_today_with_a_clear_message(app, runner):
     assert db.session.scalar(select(func.count()).select_from(NightlyRun)) == 0
     ok = runner.invoke(args=["nightly", "--date", (today - timedelta(days=1)).isoformat(), "--no-mail"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_a_day_is_judged_by_the_labs_active_on_it(app):
+    """Catching up after a gap: a lab deactivated since is still flagged for a day it was active on, a
+    lab activated since is not flagged for a day it was not (the monthly summary counts the same
+    lab-days as open)."""
+    college = make_college()
+    deactivated_since = backdate_lab(make_lab(college))
+    activated_since = backdate_lab(make_lab(college, active=False))
+    deactivated_since.active = False  # today, after 2026-11-01
+    activated_since.active = True
+    db.session.commit()
+    run_nightly(D("2026-11-01"), cfg(), send_mail=False)
+    flagged = set(db.session.scalars(select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == D("2026-11-01"))))
+    assert flagged == {deactivated_since.id}

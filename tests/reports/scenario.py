@@ -1,7 +1,9 @@
 """A hand-made October 2026 (and September) where every figure of the summary is known.
 
-College CA: lab A1 (closed Oct 10-19), lab A2 (created Oct 16), lab A3 (inactive, still has activity).
-College CB: lab B1. College CC: no labs. "Now" is 2026-11-25, so October is complete.
+College CA: lab A1 (closed Oct 10-19), lab A2 (created Oct 16), lab A3 (never active, yet has activity:
+it counts in no figure). College CB: lab B1. College CC: no labs. "Now" is 2026-11-25, so October is
+complete and, past the 7-day late-sync bound, final.
+A lab-day is open when the lab was active all day (A2's first day, Oct 16, is not).
 Times are school-local (Asia/Shanghai, UTC+8) unless named UTC.
 """
 from __future__ import annotations
@@ -50,10 +52,10 @@ def build():
     insp(a1, "daily", local(2026, 9, 15))
     insp(a1, "daily", local(2026, 9, 30, 23, 30))
     insp(a1, "school", local(2026, 9, 10))
-    # A2: exists from Oct 16 noon; checked every evening Oct 16-31.
+    # A2: exists from Oct 16 noon (open days Oct 17-31); checked every evening Oct 16-31.
     for d in range(16, 32):
         insp(a2, "daily", local(2026, 10, d, 18))
-    # A3 (inactive): three daily checks in October count as inspections done, not in compliance.
+    # A3 (never active): three daily checks in October count nowhere.
     for d in (1, 2, 3):
         insp(a3, "daily", local(2026, 10, d))
     # B1: daily Oct 1-20, a college check twice, a school check Oct 8; September all 30 days + 1 college.
@@ -69,7 +71,7 @@ def build():
     # Tickets.
     add_ticket(a1, "16(2)", "major", local(2026, 9, 25), local(2026, 9, 27), closed_at=local(2026, 10, 3))  # T1
     add_ticket(a1, "23", "general", local(2026, 10, 5), local(2026, 10, 12), closed_at=local(2026, 10, 8))  # T2
-    t3 = add_ticket(a1, "21(1)", "general", local(2026, 10, 20), local(2026, 10, 27))  # T3
+    t3 = add_ticket(a1, "21(1)", "general", local(2026, 10, 20), local(2026, 10, 27), level="college")  # T3
     add_event(t3, "escalated", local(2026, 10, 28), "lab", "college")
     add_ticket(a3, "16(1)", "major", local(2026, 10, 30), local(2026, 11, 1))  # T4
     add_ticket(b1, "23", "general", local(2026, 10, 10), local(2026, 10, 17), closed_at=local(2026, 10, 15))  # T5
@@ -110,10 +112,9 @@ def fig(labs=0, open_days=0, checked_days=0, daily=0, college=0, school=0, speci
 
 EXPECTED = {
     "CA": {
-        "current": fig(labs=2, open_days=37, checked_days=21, daily=27, college=1, special=1, college_cov=1,
-                       school_cov=1, hazards=3, general=2, major=1, articles={"16": 1, "21": 1, "23": 1},
-                       major_articles={"16": 1},
-                       on_time=1, late=1, overdue=1, escalated=1, still_open=2, median=5.5, missed=6),
+        "current": fig(labs=2, open_days=36, checked_days=20, daily=24, college=1, special=1, college_cov=1,
+                       school_cov=1, hazards=2, general=2, articles={"21": 1, "23": 1},
+                       on_time=1, late=1, overdue=1, escalated=1, still_open=1, median=5.5, missed=6),
         "previous": fig(labs=1, open_days=30, checked_days=2, daily=2, school=1, school_cov=1, hazards=1, major=1,
                         articles={"16": 1}, major_articles={"16": 1}, overdue=1, still_open=1, missed=3),
     },
@@ -126,10 +127,10 @@ EXPECTED = {
     },
     "CC": {"current": fig(), "previous": fig()},
     "school": {
-        "current": fig(labs=3, open_days=68, checked_days=41, daily=47, college=3, school=1, special=1,
-                       college_cov=2, school_cov=2, hazards=6, general=5, major=1,
-                       articles={"16": 1, "21": 1, "23": 3, "24": 1}, major_articles={"16": 1}, on_time=3, late=1, overdue=2, escalated=2,
-                       still_open=4, median=4.0, missed=17),
+        "current": fig(labs=3, open_days=67, checked_days=40, daily=44, college=3, school=1, special=1,
+                       college_cov=2, school_cov=2, hazards=5, general=5,
+                       articles={"21": 1, "23": 3, "24": 1}, on_time=3, late=1, overdue=2, escalated=2,
+                       still_open=3, median=4.0, missed=17),
         "previous": fig(labs=2, open_days=60, checked_days=32, daily=32, college=1, school=1, college_cov=1,
                         school_cov=1, hazards=1, major=1, articles={"16": 1}, major_articles={"16": 1}, overdue=2, escalated=1,
                         still_open=2, missed=3),

@@ -31,6 +31,7 @@ def _evil_world():
     assert csv_import.import_labs(data).created == ["X1"]
     lab = db.session.scalar(select(Lab).where(Lab.code == "X1"))
     assert lab.name == EVIL
+    lab.created_at = local(2026, 1, 1)  # active in October, the month exported
     add_missed(lab, *(date(2026, 10, d) for d in range(1, 31)))  # first in "most missed"
     add_ticket(lab, "23", "general", local(2026, 8, 1), local(2026, 8, 2))  # first in "oldest open"
     db.session.commit()

@@ -129,7 +129,17 @@ def _find_by_uuid(uuid: str):
 
 
 def _replay_or_conflict(existing, digest: str, user: User) -> SubmitOutcome:
-    if existing.payload_hash == digest and existing.inspector_id == user.id:
+    if existing.inspector_id != user.id:
+        # Someone else's inspection: say nothing about it, not its id, not whether its content
+        # matches (either would let a guessed or leaked UUID probe another inspector's record).
+        raise Conflict(
+            _(
+                "This inspection UUID is already in use. "
+                "To record a new inspection, start a new one."
+            ),
+            {"uuid": existing.uuid},
+        )
+    if existing.payload_hash == digest:
         return SubmitOutcome(existing.id, existing.uuid, created=False, status=inspection_status(existing))
     raise Conflict(
         _(

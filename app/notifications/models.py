@@ -22,8 +22,8 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    # Shown when params is None (notices written before titles were rendered per reader); else the
-    # school's default language's rendering, kept for whoever reads the table directly.
+    # Shown when params is None (notices written before titles were rendered per reader); else a
+    # plain rendering kept for whoever reads the table directly.
     title: Mapped[str] = mapped_column(String(300))
     # The facts the title is rendered from, in the reader's language (services.notice_title); the
     # lab and the ticket are read through lab_id and ticket_id.

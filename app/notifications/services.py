@@ -152,7 +152,7 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     if params is None:
         return stored
     if kind in TICKET_KINDS and facts.title is not None:
-        title = f"{facts.lab} · {facts.article} · {pick(facts.title, facts.title_en, locale)}"
+        title = " · ".join(p for p in (facts.lab, facts.article, pick(facts.title, facts.title_en, locale)) if p)
     elif kind == MISSED_STREAK:
         title = translated(STREAK_TITLE, locale, lab=facts.lab, days=params.get("days", ""),
                            day=params.get("day", ""))
@@ -161,6 +161,11 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     else:
         return stored
     return title[:300]
+
+
+def _stored_title(kind: str, params: dict, facts: TitleFacts) -> str:
+    """The title column of a notice rendered per reader: the school's language's, for the table's readers."""
+    return notice_title(kind, params, facts, (facts.title or "")[:300], default_locale())
 
 
 def email_subject(kind: str, title: str, locale: str) -> str:
@@ -236,7 +241,7 @@ def notify_lab_officers(lab_id: int, *, kind: str, facts: TitleFacts, config: di
     params = params or {}
     rows = db.session.execute(
         _notice_insert(bool(dedupe_key), to_lab_officers=True),
-        {"officers_of": lab_id, "kind": kind, "title": notice_title(kind, params, facts, locale=default_locale()),
+        {"officers_of": lab_id, "kind": kind, "title": _stored_title(kind, params, facts),
          "params": params, "body": body, "link": link, "dedupe_key": dedupe_key, "ticket_id": ticket_id,
          "lab_id": lab_id, "created_at": now},
     ).all()
@@ -294,7 +299,7 @@ def notify(
     rows = db.session.execute(
         _notice_insert(bool(dedupe_key)),
         {"user_ids": [u.id for u in users], "kind": kind,
-         "title": notice_title(kind, params, facts, locale=default_locale()), "params": params, "body": body,
+         "title": _stored_title(kind, params, facts), "params": params, "body": body,
          "link": link, "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
     )
     written = {user_id: notification_id for notification_id, user_id in rows}

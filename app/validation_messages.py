@@ -25,6 +25,14 @@ class Translatable(str):
 
     __slots__ = ()
 
+    # Immutable like str: schemas deep-copy their fields (and so these messages) on every Schema(),
+    # which for a str subclass would otherwise rebuild each one.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def format(self, *args, **kwargs) -> str:
         if "{{" in self:
             # A template formatted in two steps (validate.Range puts its "greater than" words in first,

@@ -160,6 +160,7 @@ class _SubmittedLab(NamedTuple):
     id: int
     college_id: int
     name: str
+    name_en: str | None
 
 
 def _validate(
@@ -173,7 +174,7 @@ def _validate(
     found = org_services.lab_ref_and_name(data["lab_id"])
     if found is None:
         raise InvalidInput(_("No such lab."), {"fields": {"lab_id": [_("No such lab.")]}})
-    lab, lab_name = found
+    lab, lab_name, lab_name_en = found
     level = InspectionLevel(data["level"])
     # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily).
     if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
@@ -255,7 +256,7 @@ def _validate(
                 _("Some photos were uploaded by someone else and cannot be used here."), {"photos": sorted(others)}
             )
         arrived = {uuid for uuid, _by in rows}
-    return _SubmittedLab(lab.id, lab.college_id, lab_name), version, items, arrived
+    return _SubmittedLab(lab.id, lab.college_id, lab_name, lab_name_en), version, items, arrived
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ class TitleFacts:
     article: str | None = None
     title: str | None = None
     title_en: str | None = None
+    lab_en: str | None = None
 
 
 def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str = "",
@@ -152,12 +153,13 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     if params is None:
         return stored
     if kind in TICKET_KINDS and facts.title is not None:
-        title = " · ".join(p for p in (facts.lab, facts.article, pick(facts.title, facts.title_en, locale)) if p)
+        title = " · ".join(p for p in (pick(facts.lab, facts.lab_en, locale), facts.article,
+                                        pick(facts.title, facts.title_en, locale)) if p)
     elif kind == MISSED_STREAK:
-        title = translated(STREAK_TITLE, locale, lab=facts.lab, days=params.get("days", ""),
+        title = translated(STREAK_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale), days=params.get("days", ""),
                            day=params.get("day", ""))
     elif kind == MISSED_CHECK:
-        title = f"{facts.lab} · {params.get('day', '')}"
+        title = f"{pick(facts.lab, facts.lab_en, locale)} · {params.get('day', '')}"
     else:
         return stored
     return title[:300]
@@ -321,14 +323,14 @@ def _email_body(title: str, body: str, link: str | None, config: dict) -> str:
 # The notices' facts, read with them: the lab's name and the ticket's article and titles.
 _T = RectificationTicket.__table__.c
 _WITH_FACTS = (
-    select(Notification, Lab.name, _T.article, _T.title, _T.title_en)
+    select(Notification, Lab.name, _T.article, _T.title, _T.title_en, Lab.name_en)
     .outerjoin(Lab, Lab.id == Notification.lab_id)
     .outerjoin(RectificationTicket.__table__, _T.id == Notification.ticket_id)
 )
 
 
-def _facts(lab_name, article, title, title_en) -> TitleFacts:
-    return TitleFacts(lab=lab_name or "", article=article, title=title, title_en=title_en)
+def _facts(lab_name, article, title, title_en, lab_name_en=None) -> TitleFacts:
+    return TitleFacts(lab=lab_name or "", article=article, title=title, title_en=title_en, lab_en=lab_name_en)
 
 
 def queue_emails_written_at(now: datetime, config: dict) -> int:
@@ -337,7 +339,7 @@ def queue_emails_written_at(now: datetime, config: dict) -> int:
     whatever the number: one SELECT of the notices with their facts, one multi-row INSERT."""
     rows = db.session.execute(
         select(Notification.id, Notification.kind, Notification.params, Notification.title, Notification.body,
-               Notification.link, User.email, User.locale, Lab.name, _T.article, _T.title, _T.title_en)
+               Notification.link, User.email, User.locale, Lab.name, _T.article, _T.title, _T.title_en, Lab.name_en)
         .join(User, User.id == Notification.user_id)
         .outerjoin(Lab, Lab.id == Notification.lab_id)
         .outerjoin(RectificationTicket.__table__, _T.id == Notification.ticket_id)
@@ -348,8 +350,8 @@ def queue_emails_written_at(now: datetime, config: dict) -> int:
     if not rows:
         return 0
     outbox = []
-    for nid, kind, params, stored, body, link, email, chosen, lab_name, article, title, title_en in rows:
-        subject, text = render_email(kind, params, _facts(lab_name, article, title, title_en), body=body or "",
+    for nid, kind, params, stored, body, link, email, chosen, lab_name, article, title, title_en, lab_en in rows:
+        subject, text = render_email(kind, params, _facts(lab_name, article, title, title_en, lab_en), body=body or "",
                                      link=link, config=config, locale=user_locale(chosen, config),
                                      stored_title=stored)
         outbox.append({"notification_id": nid, "to_address": email, "subject": subject, "body": text,
@@ -375,10 +377,10 @@ class InboxEntry:
     read_at: datetime | None
 
 
-def _entry(n: Notification, lab_name, article, title, title_en, locale: str | None) -> InboxEntry:
+def _entry(n: Notification, lab_name, article, title, title_en, lab_name_en, locale: str | None) -> InboxEntry:
     return InboxEntry(
-        id=n.id, kind=n.kind, title=notice_title(n.kind, n.params, _facts(lab_name, article, title, title_en),
-                                                 n.title, locale),
+        id=n.id, kind=n.kind,
+        title=notice_title(n.kind, n.params, _facts(lab_name, article, title, title_en, lab_name_en), n.title, locale),
         body=n.body or "", link=n.link, ticket_id=n.ticket_id, lab_id=n.lab_id, created_at=n.created_at,
         read_at=n.read_at,
     )

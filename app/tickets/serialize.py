@@ -35,10 +35,10 @@ def listing_body(values, now, when=_same, locale: str | None = None) -> dict:
     services.ticket_rows_in_scope, or _entity_values). Unpacked by position: a Row's attribute access
     costs ~1 us, and 200 tickets x 23 fields add up. ``when`` formats the datetimes: left as they are
     for a schema to dump, or _utc_iso for JSON as TicketSchema writes it. ``locale``: the reader's language
-    (default: the request's), which picks the title (app.language.pick)."""
+    (default: the request's), which picks the title and the lab's name (app.language.pick)."""
     (tid, lab_id, lab_name, college_id, inspection_id, article, title, description, severity, state, level,
      deadline, cannot_fix, interim_measures, fixed_by_id, created_at, updated_at, closed_at, escalated_at,
-     version, dept_id, dept_code, dept_name, title_en) = values
+     version, dept_id, dept_code, dept_name, title_en, lab_name_en) = values
     # Keys in sorted order: the JSON provider sorts them (sort_keys), which is cheapest on sorted input.
     return {
         "article": article, "cannot_fix": bool(cannot_fix), "closed_at": when(closed_at), "college_id": college_id,
@@ -46,7 +46,7 @@ def listing_body(values, now, when=_same, locale: str | None = None) -> dict:
         "department": {"code": dept_code, "id": dept_id, "name": dept_name} if dept_id is not None else None,
         "description": description or "", "escalated_at": when(escalated_at), "fixed_by_id": fixed_by_id,
         "id": tid, "inspection_id": inspection_id, "interim_measures": interim_measures or "", "lab_id": lab_id,
-        "lab_name": lab_name, "level": level,
+        "lab_name": pick(lab_name, lab_name_en, locale), "level": level,
         "overdue": services.overdue(state, deadline, now),
         "severity": severity, "state": state, "title": pick(title, title_en, locale), "updated_at": when(updated_at),
         "url": services.link_for(tid),
@@ -61,6 +61,7 @@ def _entity_values(t, lab, dept) -> tuple:
         t.title, t.description, t.severity.value, t.state.value, t.level.value, t.deadline, t.cannot_fix,
         t.interim_measures, t.fixed_by_id, t.created_at, t.updated_at, t.closed_at, t.escalated_at, t.version,
         dept.id if dept else None, dept.code if dept else None, dept.name if dept else None, t.title_en,
+        lab.name_en if lab else None,
     )
 
 

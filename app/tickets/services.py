@@ -309,7 +309,7 @@ def _title_facts(ticket: RectificationTicket, lab: Lab | None = None) -> notices
     """What the ticket's notices are titled with (each reader gets the title in their language)."""
     lab = lab or db.session.get(Lab, ticket.lab_id)
     return notices.TitleFacts(lab=lab.name if lab else "", article=ticket.article, title=ticket.title,
-                              title_en=ticket.title_en)
+                              title_en=ticket.title_en, lab_en=getattr(lab, "name_en", None))
 
 
 def ticket_link(ticket) -> str:
@@ -736,7 +736,7 @@ _LISTING = (  # built once (statements are immutable); _in_scope adds the scope,
         _t.id, _t.lab_id, _lab.name, _lab.college_id, _t.inspection_id, _t.article, _t.title, _t.description,
         type_coerce(_t.severity, String), type_coerce(_t.state, String), type_coerce(_t.level, String), _t.deadline,
         _t.cannot_fix, _t.interim_measures, _t.fixed_by_id, _t.created_at, _t.updated_at, _t.closed_at,
-        _t.escalated_at, _t.version, _dept.id, _dept.code, _dept.name, _t.title_en,
+        _t.escalated_at, _t.version, _dept.id, _dept.code, _dept.name, _t.title_en, _lab.name_en,
     )
     .select_from(RectificationTicket.__table__.join(Lab.__table__, _lab.id == _t.lab_id)
                  .outerjoin(Department.__table__, _dept.id == _t.department_id))

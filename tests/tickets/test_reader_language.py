@@ -19,6 +19,7 @@ from tests.factories import backdate_lab, login, make_checklist_version, make_la
 from tests.factories.inspections import inspection_payload
 
 ZH, EN = "灭火器在位且在有效期内", "Extinguishers in place and in date"
+LAB_EN = "Teaching lab"
 ITEMS = (
     {"article": "23", "text": ZH, "text_en": EN, "severity": "general"},
     {"article": "16(2)", "text": "剧毒化学品双人双锁", "text_en": "Highly toxic chemicals: two keepers, two locks",
@@ -39,12 +40,15 @@ def _failed_inspection(w):
 
 
 def test_a_ticket_reads_in_the_readers_language(client, w):
+    w.lab.name_en = LAB_EN
+    db.session.commit()
     general, _major = _failed_inspection(w)
     login(client, w.officer)
-    for lang, title in (("en", EN), ("zh_CN", ZH)):
-        listed = {t["id"]: t["title"] for t in client.get(f"/api/tickets?lang={lang}").get_json()}
-        assert listed[general.id] == title
-        assert client.get(f"/api/tickets/{general.id}?lang={lang}").get_json()["title"] == title
+    for lang, title, lab in (("en", EN, LAB_EN), ("zh_CN", ZH, w.lab.name)):
+        listed = {t["id"]: (t["title"], t["lab_name"]) for t in client.get(f"/api/tickets?lang={lang}").get_json()}
+        assert listed[general.id] == (title, lab)
+        detail = client.get(f"/api/tickets/{general.id}?lang={lang}").get_json()
+        assert (detail["title"], detail["lab_name"]) == (title, lab)
         assert title in client.get(f"/tickets?lang={lang}").get_data(as_text=True)
         assert title in client.get(f"/tickets/{general.id}?lang={lang}").get_data(as_text=True)
         assert title in client.get(f"/labs/{w.lab.id}?lang={lang}").get_data(as_text=True)
@@ -59,23 +63,25 @@ def test_a_ticket_reads_in_the_readers_language(client, w):
 
 def test_notices_and_emails_read_in_the_readers_language(client, w):
     w.officer.locale = "en"  # the officer chose English; officer2 did not choose (the school's default)
+    w.lab.name_en = LAB_EN
     db.session.commit()
     general, _major = _failed_inspection(w)
     login(client, w.officer)
-    for lang, title, label in (("en", EN, "New hazard ticket in your lab"), ("zh_CN", ZH, "您的实验室有新的隐患整改单")):
+    for lang, lab, title, label in (("en", LAB_EN, EN, "New hazard ticket in your lab"),
+                                    ("zh_CN", w.lab.name, ZH, "您的实验室有新的隐患整改单")):
         inbox = client.get(f"/api/notifications?lang={lang}").get_json()
         mine = [n for n in inbox if n["ticket_id"] == general.id and n["kind"] == "new_ticket"]
-        assert [n["title"] for n in mine] == [f"{w.lab.name} · 23 · {title}"]
+        assert [n["title"] for n in mine] == [f"{lab} · 23 · {title}"]
         assert mine[0]["label"] == label
-        assert f"{w.lab.name} · 23 · {title}" in client.get(f"/notifications?lang={lang}").get_data(as_text=True)
+        assert f"{lab} · 23 · {title}" in client.get(f"/notifications?lang={lang}").get_data(as_text=True)
         read = client.post(f"/api/notifications/{mine[0]['id']}/read?lang={lang}").get_json()
-        assert read["title"] == f"{w.lab.name} · 23 · {title}"
+        assert read["title"] == f"{lab} · 23 · {title}"
     mails = {m.to_address: m for m in db.session.scalars(
         select(OutboxEmail).join(Notification, Notification.id == OutboxEmail.notification_id)
         .where(Notification.ticket_id == general.id, Notification.kind == "new_ticket"))}
     english, chinese = mails[w.officer.email], mails[w.officer2.email]
-    assert english.subject == f"[LabSafe] New hazard ticket in your lab: {w.lab.name} · 23 · {EN}"
-    assert english.body.startswith(f"{w.lab.name} · 23 · {EN}")
+    assert english.subject == f"[LabSafe] New hazard ticket in your lab: {LAB_EN} · 23 · {EN}"
+    assert english.body.startswith(f"{LAB_EN} · 23 · {EN}")
     assert chinese.subject == f"[LabSafe] 您的实验室有新的隐患整改单: {w.lab.name} · 23 · {ZH}"
     # A transition's notice too (the reviewers: leader chose English, leader2 did not).
     w.leader.locale = "en"
@@ -89,12 +95,13 @@ def test_notices_and_emails_read_in_the_readers_language(client, w):
     fix = {m.to_address: m.subject for m in db.session.scalars(
         select(OutboxEmail).join(Notification, Notification.id == OutboxEmail.notification_id)
         .where(Notification.kind == "fix_submitted"))}
-    assert fix[w.leader.email] == f"[LabSafe] Fix waiting for your verification: {w.lab.name} · 23 · {EN}"
+    assert fix[w.leader.email] == f"[LabSafe] Fix waiting for your verification: {LAB_EN} · 23 · {EN}"
     assert fix[w.leader2.email].endswith(f"{w.lab.name} · 23 · {ZH}") and "[LabSafe] Fix" not in fix[w.leader2.email]
 
 
 def test_the_nightly_jobs_notices_and_notes_read_in_the_readers_language(client, w):
     w.officer.locale = "en"
+    w.lab.name_en = LAB_EN
     db.session.commit()
     backdate_lab(w.lab)
     general, major = _failed_inspection(w)
@@ -105,22 +112,22 @@ def test_the_nightly_jobs_notices_and_notes_read_in_the_readers_language(client,
     login(client, w.officer)
     en = {(n["kind"], n["ticket_id"]): n["title"] for n in client.get("/api/notifications?lang=en").get_json()}
     zh = {(n["kind"], n["ticket_id"]): n["title"] for n in client.get("/api/notifications?lang=zh_CN").get_json()}
-    assert en[("overdue", general.id)] == f"{w.lab.name} · 23 · {EN}"
+    assert en[("overdue", general.id)] == f"{LAB_EN} · 23 · {EN}"
     assert zh[("overdue", general.id)] == f"{w.lab.name} · 23 · {ZH}"
     missed = [n["title"] for n in client.get("/api/notifications?lang=en").get_json() if n["kind"] == "missed_check"]
-    assert missed == [f"{w.lab.name} · 2026-03-0{d}" for d in (3, 2, 1)]
+    assert missed == [f"{LAB_EN} · 2026-03-0{d}" for d in (3, 2, 1)]
     # The officer (English) and officer2 (the default, Chinese) get their e-mails in their language.
     subjects = {(m.to_address, n.kind, n.ticket_id): m.subject for m, n in db.session.execute(
         select(OutboxEmail, Notification).join(Notification, Notification.id == OutboxEmail.notification_id))}
-    assert subjects[(w.officer.email, "overdue", general.id)] == f"[LabSafe] Ticket overdue: {w.lab.name} · 23 · {EN}"
+    assert subjects[(w.officer.email, "overdue", general.id)] == f"[LabSafe] Ticket overdue: {LAB_EN} · 23 · {EN}"
     assert subjects[(w.officer2.email, "overdue", general.id)] == f"[LabSafe] 整改单已逾期: {w.lab.name} · 23 · {ZH}"
-    assert subjects[(w.officer.email, "missed_check", None)].startswith("[LabSafe] Missed daily check: ")
+    assert subjects[(w.officer.email, "missed_check", None)].startswith(f"[LabSafe] Missed daily check: {LAB_EN} · ")
     assert subjects[(w.officer2.email, "missed_check", None)].startswith("[LabSafe] 未完成日查: ")
     # The college hears of the streak (3 days), titled in words, not a bare number.
     client.post("/api/logout")
     login(client, w.leader)
     streak = {n["kind"]: n["title"] for n in client.get("/api/notifications?lang=en").get_json()}["missed_streak"]
-    assert streak == f"{w.lab.name} · 3 days in a row without a daily check, up to 2026-03-03"
+    assert streak == f"{LAB_EN} · 3 days in a row without a daily check, up to 2026-03-03"
     streak_zh = {n["kind"]: n["title"] for n in client.get("/api/notifications?lang=zh_CN").get_json()}["missed_streak"]
     assert streak_zh == f"{w.lab.name} · 截至 2026-03-03 已连续 3 天未做日查"
     # The history: the escalation notes the system wrote, in the reader's language.

@@ -12,8 +12,12 @@ from flask import Flask, g, has_request_context, request
 
 from config import CONFIGS, Config, load_dev_secret
 
-from . import transactions
-from .extensions import babel, csrf, db, login_manager, migrate, rate_limits
+from . import validation_messages
+
+validation_messages.install()  # before any schema is defined: fields copy their messages when built
+
+from . import transactions  # noqa: E402
+from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -113,7 +113,9 @@ def register_error_handlers(app: Flask) -> None:
         from app.extensions import db
 
         db.session.rollback()
-        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        from app.validation_messages import localize
+
+        messages = localize(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages})
         return error_response(400, "invalid", _("Some fields are missing or invalid."), {"fields": messages})
 
     @app.errorhandler(CSRFError)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .models import AnswerResult, InspectionLevel
@@ -15,7 +16,7 @@ ID = validate.Range(min=1, max=2**31 - 1)
 
 def _no_nul(value: str) -> None:
     if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it as input, not as a 500
-        raise ValidationError("Text may not contain NUL characters.")
+        raise ValidationError(_("Text may not contain NUL characters."))
 
 
 def _sane_time(value) -> None:
@@ -24,9 +25,9 @@ def _sane_time(value) -> None:
     try:
         utc = value.astimezone(timezone.utc)
     except (OverflowError, ValueError):
-        raise ValidationError("Not a plausible time.")
+        raise ValidationError(_("Not a plausible time."))
     if not 2000 <= utc.year <= 2100:
-        raise ValidationError("Not a plausible time.")
+        raise ValidationError(_("Not a plausible time."))
 
 
 class InspectionAnswerInSchema(Schema):
@@ -39,7 +40,7 @@ class InspectionAnswerInSchema(Schema):
     def _unique_photos(self, data, **kwargs):
         uuids = [str(u) for u in data.get("photos") or []]
         if len(uuids) != len(set(uuids)):
-            raise ValidationError("The same photo is listed twice.", "photos")
+            raise ValidationError(_("The same photo is listed twice."), "photos")
 
 
 _RESULTS = {r.value: r for r in AnswerResult}

@@ -129,7 +129,17 @@ def _find_by_uuid(uuid: str):
 
 
 def _replay_or_conflict(existing, digest: str, user: User) -> SubmitOutcome:
-    if existing.payload_hash == digest and existing.inspector_id == user.id:
+    if existing.inspector_id != user.id:
+        # Someone else's inspection: say nothing about it, not its id, not whether its content
+        # matches (either would let a guessed or leaked UUID probe another inspector's record).
+        raise Conflict(
+            _(
+                "This inspection UUID is already in use. "
+                "To record a new inspection, start a new one."
+            ),
+            {"uuid": existing.uuid},
+        )
+    if existing.payload_hash == digest:
         return SubmitOutcome(existing.id, existing.uuid, created=False, status=inspection_status(existing))
     raise Conflict(
         _(
@@ -150,6 +160,7 @@ class _SubmittedLab(NamedTuple):
     id: int
     college_id: int
     name: str
+    name_en: str | None
 
 
 def _validate(
@@ -163,7 +174,7 @@ def _validate(
     found = org_services.lab_ref_and_name(data["lab_id"])
     if found is None:
         raise InvalidInput(_("No such lab."), {"fields": {"lab_id": [_("No such lab.")]}})
-    lab, lab_name = found
+    lab, lab_name, lab_name_en = found
     level = InspectionLevel(data["level"])
     # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily).
     if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
@@ -245,7 +256,7 @@ def _validate(
                 _("Some photos were uploaded by someone else and cannot be used here."), {"photos": sorted(others)}
             )
         arrived = {uuid for uuid, _by in rows}
-    return _SubmittedLab(lab.id, lab.college_id, lab_name), version, items, arrived
+    return _SubmittedLab(lab.id, lab.college_id, lab_name, lab_name_en), version, items, arrived
 
 
 @dataclass(frozen=True)
@@ -409,8 +420,9 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
             # A daily check synced after the nightly job flagged its day clears that flag (art. 29);
             # missed checks are the job's, so it decides (README "Late daily checks").
             clear_missed_check(
-                lab_id=lab.id, college_id=lab.college_id, lab_name=lab.name, inspection_id=inspection.id,
-                finished_at=values["finished_at"], received_at=values["received_at"], config=config,
+                lab_id=lab.id, college_id=lab.college_id, lab_name=lab.name, lab_name_en=lab.name_en,
+                inspection_id=inspection.id, finished_at=values["finished_at"], received_at=values["received_at"],
+                config=config,
             )
         db.session.commit()  # the inspection, its answers, its tickets and a cleared flag land together
     except IntegrityError:

@@ -76,12 +76,12 @@ def _ticket_url(ticket_id: int) -> str | None:
 def lab_inspection_sections(lab) -> dict:
     """For templates/org/lab.html: the lab's recent inspections and its open tickets, each only
     if this user may see them (the org page includes inspections/_lab_sections.html)."""
-    from app.tickets.services import open_tickets_for_lab
+    from app.tickets.services import open_tickets_for_lab, reader_title
 
     out = {"inspections": [], "tickets": [], "show_inspections": False}
     if may(current_user, Action.VIEW_INSPECTION, lab):
         out["show_inspections"] = True
         out["inspections"] = services.lab_inspections(lab.id, limit=20)
     tickets = [t for t in open_tickets_for_lab(lab.id) if may(current_user, Action.VIEW_TICKET, t)]
-    out["tickets"] = [{"t": t, "url": _ticket_url(t.id)} for t in tickets]
+    out["tickets"] = [{"t": t, "url": _ticket_url(t.id), "title": reader_title(t)} for t in tickets]
     return out

@@ -38,7 +38,6 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from flask_babel import force_locale
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, insert, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 
@@ -48,7 +47,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.notifications import services as notices
-from app.notifications.models import Notification, OutboxEmail
+from app.notifications.models import Notification
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_throughout
 from app.tickets.models import RectificationTicket as T
@@ -61,7 +60,6 @@ from .models import MissedDailyCheck, NightlyRun
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x1AB5AFE  # "labsafe nightly"; any constant shared by every copy
-ESCALATION_NOTE = "Deadline passed: escalated by the nightly job (as of the end of %s)."
 
 
 def day_just_ended(config: dict) -> date:
@@ -181,8 +179,13 @@ def _not_notified(user_id_col, key_expr):
     return ~exists().where(Notification.user_id == user_id_col, Notification.dedupe_key == key_expr)
 
 
+def _params(facts: dict):
+    # The facts a notice's title is rendered from, per reader (notifications.services.notice_title).
+    return literal(facts, type_=Notification.__table__.c.params.type)
+
+
 def _notification_insert(sel):
-    cols = ["user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at"]
+    cols = ["user_id", "kind", "title", "params", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at"]
     return _rows(insert(Notification.__table__).from_select(cols, sel))
 
 
@@ -205,7 +208,8 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
     d = day.isoformat()
     key = literal("missed:") + _s(Lab.id) + literal(f":{d}")
     officers = (
-        select(RoleAssignment.user_id, literal(notices.MISSED_CHECK), _title(Lab.name, literal(d)), literal(""),
+        select(RoleAssignment.user_id, literal(notices.MISSED_CHECK), _title(Lab.name, literal(d)),
+               _params({"day": d}), literal(""),
                literal("/labs/") + _s(Lab.id) + literal("/missed-checks"), key, literal(None, type_=db.Integer),
                Lab.id, literal(now, type_=db.DateTime))
         .select_from(MissedDailyCheck)
@@ -230,7 +234,7 @@ def _flag_missed(day: date, start, now, config: dict) -> dict:
     skey = literal("missed_streak:") + _s(Lab.id) + literal(f":{d}")
     college = (
         select(RoleAssignment.user_id, literal(notices.MISSED_STREAK),
-               _title(Lab.name, literal(f"{n}"), literal(d)), literal(""),
+               _title(Lab.name, literal(f"{n}"), literal(d)), _params({"day": d, "days": n}), literal(""),
                literal("/labs/") + _s(Lab.id) + literal("/missed-checks"), skey, literal(None, type_=db.Integer),
                Lab.id, literal(now, type_=db.DateTime))
         .select_from(Lab)
@@ -255,7 +259,8 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
 
     def ticket_notices(kind, recipients_join, where, key):
         sel = (
-            select(RoleAssignment.user_id, literal(kind), ticket_title, literal(""), link, key, T.id, T.lab_id,
+            select(RoleAssignment.user_id, literal(kind), ticket_title, _params({}), literal(""), link, key, T.id,
+                   T.lab_id,
                    literal(now, type_=db.DateTime))
             .select_from(T).join(Lab, Lab.id == T.lab_id)
             .join(RoleAssignment, recipients_join)
@@ -298,14 +303,17 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
         else_=T.deadline,
     )
     # The events first (they read the level before the UPDATE), actor None = the nightly job; each
-    # records the new deadline (to_deadline), so the ticket's past states can be read back.
+    # records the new deadline (to_deadline), so the ticket's past states can be read back. The note
+    # is a key and its facts, rendered in each reader's language (tickets.services.event_note).
     events = select(
         T.id, literal(None, type_=db.Integer), literal("escalate"), _s(T.state), _s(T.state), level, next_level,
-        deadline, literal(ESCALATION_NOTE % day.isoformat()), literal(now, type_=db.DateTime),
+        deadline, literal(""), literal("deadline_passed"),
+        literal({"day": day.isoformat()}, type_=TicketEvent.__table__.c.note_params.type),
+        literal(now, type_=db.DateTime),
     ).where(overdue, climbing)
     session.execute(insert(TicketEvent.__table__).from_select(
         ["ticket_id", "actor_id", "kind", "from_state", "to_state", "from_level", "to_level", "to_deadline", "note",
-         "created_at"],
+         "note_key", "note_params", "created_at"],
         events,
     ))
     escalated = _rows(
@@ -318,22 +326,8 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
 
 
 def _queue_emails(now, config: dict) -> int:
-    """An outbox e-mail for each notice this run wrote, to users with an address (one INSERT)."""
-    with force_locale(config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
-        labels = {k: str(v) for k, v in notices.KIND_LABELS.items()}
-    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    subject = func.substr(
-        literal("[LabSafe] ") + case(*[(Notification.kind == k, literal(v)) for k, v in labels.items()],
-                                     else_=Notification.kind) + literal(": ") + Notification.title, 1, 300)
-    body = Notification.title + literal("\n\n" + base) + func.coalesce(Notification.link, literal(""))
-    sel = (
-        select(Notification.id, User.email, subject, body, literal(now, type_=db.DateTime), literal(0))
-        .join(User, User.id == Notification.user_id)
-        .where(Notification.created_at == now, User.email.is_not(None), User.email != "",
-               ~exists().where(OutboxEmail.notification_id == Notification.id))
-    )
-    return _rows(insert(OutboxEmail.__table__).from_select(
-        ["notification_id", "to_address", "subject", "body", "created_at", "attempts"], sel))
+    """An outbox e-mail for each notice this run wrote, to users with an address, in each one's language."""
+    return notices.queue_emails_written_at(now, config)
 
 
 # ---- a daily check synced late -----------------------------------------------------------
@@ -353,7 +347,7 @@ def late_sync_limit(day: date, config: dict):
 
 
 def clear_missed_check(*, lab_id: int, college_id: int, lab_name: str, inspection_id: int, finished_at,
-                       received_at, config: dict) -> date | None:
+                       received_at, config: dict, lab_name_en: str | None = None) -> date | None:
     """A daily check just stored (in the caller's transaction, not committed here) clears the
     nightly job's flag of its day, if there is one standing and the check is not too late.
 
@@ -379,11 +373,11 @@ def clear_missed_check(*, lab_id: int, college_id: int, lab_name: str, inspectio
     ).rowcount
     if not cleared:
         return None
-    _correct_streak_notices(lab_id, college_id, lab_name, day, config)
+    _correct_streak_notices(lab_id, college_id, notices.TitleFacts(lab=lab_name, lab_en=lab_name_en), day, config)
     return day
 
 
-def _correct_streak_notices(lab_id: int, college_id: int, lab_name: str, day: date, config: dict) -> None:
+def _correct_streak_notices(lab_id: int, college_id: int, lab: notices.TitleFacts, day: date, config: dict) -> None:
     """The college people told of a run of misses that counted ``day`` hear that it was checked.
 
     A streak notice of day S covered the days (S - n, S], so the one that counted ``day`` is dated
@@ -394,8 +388,8 @@ def _correct_streak_notices(lab_id: int, college_id: int, lab_name: str, day: da
     for key, users in told.items():
         streak_day = key.rsplit(":", 1)[1]
         notices.notify(
-            users, kind=notices.MISSED_STREAK_CORRECTED, title=f"{lab_name} · {day.isoformat()} · {streak_day}",
-            config=config, link=f"/labs/{lab_id}/missed-checks", lab_id=lab_id,
+            users, kind=notices.MISSED_STREAK_CORRECTED, facts=lab,
+            params={"day": day.isoformat(), "streak_day": streak_day}, config=config, link=f"/labs/{lab_id}/missed-checks", lab_id=lab_id,
             dedupe_key=f"missed_streak_corrected:{lab_id}:{streak_day}:{day.isoformat()}",
         )
 

@@ -44,4 +44,4 @@ def notifications():
      responses={403: "The notification belongs to someone else"})
 def read(notification_id: int):
     n = services.mark_read(current_user, notification_id)
-    return dump([n], services.outbox_state(current_user))[0]
+    return dump([services.inbox_entry(n.id)], services.outbox_state(current_user))[0]

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.timeutil import utcnow
+
+# JSONB on PostgreSQL: json has no equality operator, and the nightly job writes these with SELECT DISTINCT.
+JSON_FACTS = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Notification(db.Model):
@@ -18,7 +22,12 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
+    # Shown when params is None (notices written before titles were rendered per reader); else a
+    # plain rendering kept for whoever reads the table directly.
     title: Mapped[str] = mapped_column(String(300))
+    # The facts the title is rendered from, in the reader's language (services.notice_title); the
+    # lab and the ticket are read through lab_id and ticket_id.
+    params: Mapped[dict | None] = mapped_column(JSON_FACTS)
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(300))
     dedupe_key: Mapped[str | None] = mapped_column(String(200))

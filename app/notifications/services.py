@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import logging
 import smtplib
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Iterable, Protocol
 
@@ -20,6 +22,9 @@ from sqlalchemy.orm import aliased
 from app.auth.models import Role, RoleAssignment, User
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.language import N_, default_locale, pick, translated, user_locale
+from app.org.models import Lab
+from app.tickets.models import RectificationTicket
 from app.timeutil import utcnow
 
 from .models import Notification, OutboxEmail
@@ -53,6 +58,14 @@ KIND_LABELS = {
     MISSED_STREAK_CORRECTED: lazy_gettext("Correction: a day counted as missed was checked (synced late)"),
 }
 
+# The notices about one ticket: their title is the ticket's lab, article and title.
+TICKET_KINDS = frozenset({NEW_TICKET, ESCALATED, FIX_SUBMITTED, FIX_REJECTED, TICKET_CLOSED, OVERDUE, ROUTED,
+                          CANNOT_FIX})
+# Translated when read (app/notifications/translations); params: lab, days, day.
+STREAK_TITLE = N_("%(lab)s · %(days)s days in a row without a daily check, up to %(day)s")
+# params: lab, day (checked after all), streak_day (the run's last day, as its notice said).
+STREAK_CORRECTED_TITLE = N_("%(lab)s · %(day)s was checked after all (counted in the run up to %(streak_day)s)")
+
 MAX_SEND_ATTEMPTS = 5
 
 
@@ -64,16 +77,17 @@ def kind_label(kind: str) -> str:
 # ---- who hears of what ---------------------------------------------------------------------
 
 class Recipient(Protocol):
-    """Whom a notice is for: a ``users_with_role`` row (id, name, email) or a User."""
+    """Whom a notice is for: a ``users_with_role`` row (id, name, email, locale) or a User."""
 
     id: int
     email: str | None
+    locale: str | None
 
 
 def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=None) -> list[Recipient]:
-    """The active users holding ``role`` in the scope given, as (id, name, email) rows by id.
+    """The active users holding ``role`` in the scope given, as (id, name, email, locale) rows by id.
 
-    Rows, not User entities: a notice needs the id and the address only.
+    Rows, not User entities: a notice needs the id, the address and the language only.
     """
     scope = {"college_id": college_id, "lab_id": lab_id, "department_id": department_id}
     scope = {k: v for k, v in scope.items() if v is not None}
@@ -85,7 +99,7 @@ def _users_with_role_stmt(scope_keys: tuple[str, ...]):
     # One statement per combination of scope columns, built once with bind parameters: every
     # opened ticket asks for its lab's officers, and rebuilding the select cost ~0.5 ms a call.
     stmt = (
-        select(User.id, User.name, User.email)
+        select(User.id, User.name, User.email, User.locale)
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
         .where(RoleAssignment.role == bindparam("role"), User.active)
     )
@@ -141,7 +155,46 @@ def _unique(users: Iterable[Recipient]) -> list[Recipient]:
     return list(seen.values())
 
 
-# ---- writing notices -----------------------------------------------------------------------
+# ---- what a notice says ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TitleFacts:
+    """What a notice's title is made of: its lab's name and, for a ticket's notice, the ticket's
+    article and title in both languages (the checklist item's ``text`` and ``text_en``)."""
+
+    lab: str = ""
+    article: str | None = None
+    title: str | None = None
+    title_en: str | None = None
+    lab_en: str | None = None
+
+
+def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str = "",
+                 locale: str | None = None) -> str:
+    """A notice's title in ``locale`` (default: the reader's). ``params`` None: a notice written before
+    titles were rendered per reader, whose ``stored`` title is all there is."""
+    if params is None:
+        return stored
+    if kind in TICKET_KINDS and facts.title is not None:
+        title = " · ".join(p for p in (pick(facts.lab, facts.lab_en, locale), facts.article,
+                                        pick(facts.title, facts.title_en, locale)) if p)
+    elif kind == MISSED_STREAK:
+        title = translated(STREAK_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale), days=params.get("days", ""),
+                           day=params.get("day", ""))
+    elif kind == MISSED_STREAK_CORRECTED:
+        title = translated(STREAK_CORRECTED_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale),
+                           day=params.get("day", ""), streak_day=params.get("streak_day", ""))
+    elif kind == MISSED_CHECK:
+        title = f"{pick(facts.lab, facts.lab_en, locale)} · {params.get('day', '')}"
+    else:
+        return stored
+    return title[:300]
+
+
+def _stored_title(kind: str, params: dict, facts: TitleFacts) -> str:
+    """The title column of a notice rendered per reader: the school's language's, for the table's readers."""
+    return notice_title(kind, params, facts, (facts.title or "")[:300], default_locale())
+
 
 def email_subject(kind: str, title: str, locale: str) -> str:
     return f"[LabSafe] {_kind_label_in(kind, locale)}: {title}"[:300]
@@ -149,13 +202,27 @@ def email_subject(kind: str, title: str, locale: str) -> str:
 
 @functools.lru_cache(maxsize=128)
 def _kind_label_in(kind: str, locale: str) -> str:
-    # Cached per process: force_locale parses the locale (~1 ms) and the catalogues never change
-    # while the process runs; a few kinds times the configured languages.
-    with force_locale(locale):
+    # Cached per process: force_locale costs ~1 ms and the catalogues never change while the process
+    # runs; a few kinds times the configured languages.
+    from app import _locale_object
+
+    # The Locale object Flask-Babel is handed (app._locale_object): force_locale("zh_CN") would
+    # parse it as zh_Hans_CN and find no catalogue, leaving the label in English.
+    with force_locale(_locale_object(locale)):
         return kind_label(kind)
 
 
-_NOTICE_COLUMNS = ("user_id", "kind", "title", "body", "link", "dedupe_key", "ticket_id", "lab_id", "created_at")
+def render_email(kind: str, params: dict | None, facts: TitleFacts, *, body: str, link: str | None,
+                 config: dict, locale: str | None = None, stored_title: str = "") -> tuple[str, str]:
+    """(subject, text) of a notice's e-mail in ``locale``: the recipient's language (``user_locale``);
+    by default the school's."""
+    locale = locale or config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
+    title = notice_title(kind, params, facts, stored_title, locale)
+    return email_subject(kind, title, locale), _email_body(title, body, link, config)
+
+
+_NOTICE_COLUMNS = ("user_id", "kind", "title", "params", "body", "link", "dedupe_key", "ticket_id", "lab_id",
+                   "created_at")
 
 
 @functools.cache
@@ -165,7 +232,7 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
 
     The recipients are the ids :user_ids, or with ``to_lab_officers`` the active lab officers of
     :officers_of (``lab_officers``, read inside the INSERT; art. 29), and the RETURNING then adds
-    each one's e-mail address for the outbox."""
+    each one's e-mail address and language for the outbox."""
     table = Notification.__table__
     if to_lab_officers:
         officers = select(RoleAssignment.user_id).where(
@@ -183,56 +250,60 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
         )
     returning = [table.c.id, table.c.user_id]
     if to_lab_officers:
-        addressee = aliased(User)
         # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
-        returning.append(
-            select(addressee.email).where(addressee.id == literal_column(f"{table.name}.user_id")).scalar_subquery()
-        )
+        user_id = literal_column(f"{table.name}.user_id")
+        for column in (User.email, User.locale):
+            addressee = aliased(User)
+            returning.append(select(getattr(addressee, column.key)).where(addressee.id == user_id).scalar_subquery())
         recipients = recipients.order_by(User.id)
     return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(*returning)
 
 
-def notify_lab_officers(lab_id: int, *, kind: str, title: str, config: dict, body: str = "",
-                        link: str | None = None, ticket_id: int | None = None,
+def notify_lab_officers(lab_id: int, *, kind: str, facts: TitleFacts, config: dict, params: dict | None = None,
+                        body: str = "", link: str | None = None, ticket_id: int | None = None,
                         dedupe_key: str | None = None) -> list[int]:
     """``notify(lab_officers(lab_id), lab_id=lab_id, ...)`` in one statement fewer (every opened ticket
     does it): the officers are read inside the notices' INSERT, which also returns their addresses.
     The same notices, e-mails and return value. Does not commit."""
     now = utcnow()
+    params = params or {}
     rows = db.session.execute(
         _notice_insert(bool(dedupe_key), to_lab_officers=True),
-        {"officers_of": lab_id, "kind": kind, "title": title[:300], "body": body, "link": link,
-         "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
+        {"officers_of": lab_id, "kind": kind, "title": _stored_title(kind, params, facts),
+         "params": params, "body": body, "link": link, "dedupe_key": dedupe_key, "ticket_id": ticket_id,
+         "lab_id": lab_id, "created_at": now},
     ).all()
     rows.sort(key=lambda row: row[1])  # by user id, as lab_officers lists them (RETURNING has no order)
-    _queue_emails([(notification_id, email) for notification_id, _user_id, email in rows if email],
-                  kind=kind, title=title, body=body, link=link, config=config, now=now)
-    return [notification_id for notification_id, _user_id, _email in rows]
+    _queue_emails([(notification_id, email, locale) for notification_id, _user_id, email, locale in rows if email],
+                  kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now)
+    return [notification_id for notification_id, _user_id, _email, _locale in rows]
 
 
-def _queue_emails(mailed: list[tuple[int, str]], *, kind: str, title: str, body: str, link: str | None,
-                  config: dict, now) -> None:
-    """One outbox e-mail per (notification id, address), in one multi-row INSERT."""
+def _queue_emails(mailed: list[tuple[int, str, str | None]], *, kind: str, params: dict, facts: TitleFacts,
+                  body: str, link: str | None, config: dict, now) -> None:
+    """One outbox e-mail per (notification id, address, language), in the recipient's language, in one
+    multi-row INSERT."""
     if not mailed:
         return
-    subject = email_subject(kind, title, config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
-    text = _email_body(title, body, link, config)
-    db.session.execute(
-        insert(OutboxEmail.__table__),
-        [
-            {"notification_id": notification_id, "to_address": address, "subject": subject, "body": text,
-             "created_at": now, "attempts": 0}
-            for notification_id, address in mailed
-        ],
-    )
+    rendered: dict[str, tuple[str, str]] = {}
+    rows = []
+    for notification_id, address, chosen in mailed:
+        locale = user_locale(chosen, config)
+        if locale not in rendered:
+            rendered[locale] = render_email(kind, params, facts, body=body, link=link, config=config, locale=locale)
+        subject, text = rendered[locale]
+        rows.append({"notification_id": notification_id, "to_address": address, "subject": subject, "body": text,
+                     "created_at": now, "attempts": 0})
+    db.session.execute(insert(OutboxEmail.__table__), rows)
 
 
 def notify(
     users: Iterable[Recipient],
     *,
     kind: str,
-    title: str,
+    facts: TitleFacts,
     config: dict,
+    params: dict | None = None,
     body: str = "",
     link: str | None = None,
     ticket_id: int | None = None,
@@ -240,7 +311,8 @@ def notify(
     dedupe_key: str | None = None,
     exclude_user_id: int | None = None,
 ) -> list[int]:
-    """One notice per user (and an outbox e-mail when the user has an address). Does not commit.
+    """One notice per user (and an outbox e-mail, in the user's language, when the user has an address).
+    Does not commit. The title is rendered for each reader from ``facts`` and ``params``.
 
     With a ``dedupe_key`` a user who already has that notice gets no second one. Returns the ids
     of the notices written.
@@ -249,16 +321,18 @@ def notify(
     if not users:
         return []
     now = utcnow()
+    params = params or {}
     # Set-based, two statements whatever the number of users: one INSERT ... SELECT ... RETURNING
     # writes the notices (the dedupe check inside it), one multi-row INSERT queues their e-mails.
     rows = db.session.execute(
         _notice_insert(bool(dedupe_key)),
-        {"user_ids": [u.id for u in users], "kind": kind, "title": title[:300], "body": body, "link": link,
-         "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
+        {"user_ids": [u.id for u in users], "kind": kind,
+         "title": _stored_title(kind, params, facts), "params": params, "body": body,
+         "link": link, "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
     )
     written = {user_id: notification_id for notification_id, user_id in rows}
-    _queue_emails([(written[u.id], u.email) for u in users if u.id in written and u.email],
-                  kind=kind, title=title, body=body, link=link, config=config, now=now)
+    _queue_emails([(written[u.id], u.email, getattr(u, "locale", None)) for u in users if u.id in written and u.email],
+                  kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now)
     return [written[u.id] for u in users if u.id in written]
 
 
@@ -272,13 +346,84 @@ def _email_body(title: str, body: str, link: str | None, config: dict) -> str:
     return "\n\n".join(parts)
 
 
+# The notices' facts, read with them: the lab's name and the ticket's article and titles.
+_T = RectificationTicket.__table__.c
+_WITH_FACTS = (
+    select(Notification, Lab.name, _T.article, _T.title, _T.title_en, Lab.name_en)
+    .outerjoin(Lab, Lab.id == Notification.lab_id)
+    .outerjoin(RectificationTicket.__table__, _T.id == Notification.ticket_id)
+)
+
+
+def _facts(lab_name, article, title, title_en, lab_name_en=None) -> TitleFacts:
+    return TitleFacts(lab=lab_name or "", article=article, title=title, title_en=title_en, lab_en=lab_name_en)
+
+
+def queue_emails_written_at(now: datetime, config: dict) -> int:
+    """An outbox e-mail for each notice written at ``now`` without one yet, to users with an address,
+    each in its recipient's language (the nightly job's notices, written set-based). Two statements
+    whatever the number: one SELECT of the notices with their facts, one multi-row INSERT."""
+    rows = db.session.execute(
+        select(Notification.id, Notification.kind, Notification.params, Notification.title, Notification.body,
+               Notification.link, User.email, User.locale, Lab.name, _T.article, _T.title, _T.title_en, Lab.name_en)
+        .join(User, User.id == Notification.user_id)
+        .outerjoin(Lab, Lab.id == Notification.lab_id)
+        .outerjoin(RectificationTicket.__table__, _T.id == Notification.ticket_id)
+        .where(Notification.created_at == now, User.email.is_not(None), User.email != "",
+               ~exists().where(OutboxEmail.notification_id == Notification.id))
+        .order_by(Notification.id)
+    ).all()
+    if not rows:
+        return 0
+    outbox = []
+    for nid, kind, params, stored, body, link, email, chosen, lab_name, article, title, title_en, lab_en in rows:
+        subject, text = render_email(kind, params, _facts(lab_name, article, title, title_en, lab_en), body=body or "",
+                                     link=link, config=config, locale=user_locale(chosen, config),
+                                     stored_title=stored)
+        outbox.append({"notification_id": nid, "to_address": email, "subject": subject, "body": text,
+                       "created_at": now, "attempts": 0})
+    db.session.execute(insert(OutboxEmail.__table__), outbox)
+    return len(outbox)
+
+
 # ---- reading the inbox ---------------------------------------------------------------------
 
-def inbox(user: User, *, unread_only: bool = False, limit: int = 100) -> list[Notification]:
-    stmt = select(Notification).where(Notification.user_id == user.id)
+@dataclass(frozen=True)
+class InboxEntry:
+    """A notice as its reader reads it: the stored row's fields, the title in the reader's language."""
+
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str | None
+    ticket_id: int | None
+    lab_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+def _entry(n: Notification, lab_name, article, title, title_en, lab_name_en, locale: str | None) -> InboxEntry:
+    return InboxEntry(
+        id=n.id, kind=n.kind,
+        title=notice_title(n.kind, n.params, _facts(lab_name, article, title, title_en, lab_name_en), n.title, locale),
+        body=n.body or "", link=n.link, ticket_id=n.ticket_id, lab_id=n.lab_id, created_at=n.created_at,
+        read_at=n.read_at,
+    )
+
+
+def inbox(user: User, *, unread_only: bool = False, limit: int = 100, locale: str | None = None) -> list[InboxEntry]:
+    """The user's notices, newest first, titled in ``locale`` (default: the reader's); one query."""
+    stmt = _WITH_FACTS.where(Notification.user_id == user.id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return list(db.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
+    rows = db.session.execute(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+    return [_entry(*row, locale) for row in rows]
+
+
+def inbox_entry(notification_id: int, locale: str | None = None) -> InboxEntry:
+    """One notice as ``inbox`` shows it (the caller has checked it is the reader's)."""
+    return _entry(*db.session.execute(_WITH_FACTS.where(Notification.id == notification_id)).one(), locale)
 
 
 def unread_count(user: User) -> int:

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.policy import Action, authorize
 from app.security import public_base_url
 from app.transactions import write_lock_at_first_write
+from app.validation_messages import localize
 
 from . import csv_import, services
 from .labels import CATEGORY_LABELS, HAZARD_LABELS, KIND_LABELS
@@ -35,7 +36,8 @@ def form_data(lists: tuple[str, ...] = ()) -> dict:
 
 def field_errors(err: Exception) -> dict:
     if isinstance(err, ValidationError):
-        return {k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in err.messages.items()}
+        messages = localize(err.messages)
+        return {k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in messages.items()}
     return dict(getattr(err, "details", {}).get("fields", {}))
 
 

@@ -104,14 +104,15 @@ def lab_ref_select():
     return _LAB_REF
 
 
-_LAB_REF_AND_NAME = select(*_LAB_REF_COLUMNS, _l.name).where(_l.id == bindparam("lab_id"))
+_LAB_REF_AND_NAME = select(*_LAB_REF_COLUMNS, _l.name, _l.name_en).where(_l.id == bindparam("lab_id"))
 
 
-def lab_ref_and_name(lab_id: int) -> tuple[LabRef, str] | None:
-    """A lab by id as a LabRef and its name, one row and no entity; None when there is no such lab.
-    The inspection submit's read: the policy and art. 22 take the LabRef, a new ticket's title the name."""
+def lab_ref_and_name(lab_id: int) -> tuple[LabRef, str, str | None] | None:
+    """A lab by id as a LabRef, its name and English name, one row and no entity; None when there is no
+    such lab. The inspection submit's read: the policy and art. 22 take the LabRef, a new ticket's
+    notices the names."""
     row = db.session.connection().execute(_LAB_REF_AND_NAME, {"lab_id": lab_id}).first()
-    return None if row is None else (LabRef(*row[:4]), row[4])
+    return None if row is None else (LabRef(*row[:4]), row[4], row[5])
 
 
 def lab_ref_by_token(token: str) -> LabRef:

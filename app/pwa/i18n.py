@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.tickets.services import EVENT_KINDS, event_label
+
 
 def js_strings() -> dict[str, str]:
     return {
@@ -125,4 +127,6 @@ def js_strings() -> dict[str, str]:
         "tlevel_lab": _("Lab level"),
         "tlevel_college": _("College level"),
         "tlevel_school": _("School level"),
+        # The history's entries (the API sends each one's label too; these serve a ticket read offline).
+        **{f"event_{kind}": event_label(kind) for kind in EVENT_KINDS},
     }

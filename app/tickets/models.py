@@ -4,12 +4,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.checklists.models import Severity
 from app.extensions import StrEnum, db
 from app.timeutil import utcnow
+
+# JSONB on PostgreSQL, like notifications.params (json has no equality operator).
+JSON_FACTS = JSON().with_variant(JSONB(), "postgresql")
 
 
 class TicketState(str, enum.Enum):
@@ -35,7 +39,8 @@ class RectificationTicket(db.Model):
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_answers.id"), unique=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_items.id"))
     article: Mapped[str] = mapped_column(String(16))
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)  # the checklist item's text (Chinese), or as typed
+    title_en: Mapped[str | None] = mapped_column(Text)  # the item's English text; shown to English readers
     description: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[Severity] = mapped_column(StrEnum(Severity))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
@@ -91,7 +96,11 @@ class TicketEvent(db.Model):
     # its history (the monthly summary judges a month's end by the deadline then in force). None on
     # events written before it was recorded (migration 0006 fills what it can).
     to_deadline: Mapped[datetime | None] = mapped_column(DateTime)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # what the actor wrote
+    # What the system adds, as a message key and its facts (services.EVENT_NOTES), rendered in the
+    # reader's language; None on rows written before, whose note says it all.
+    note_key: Mapped[str | None] = mapped_column(String(40))
+    note_params: Mapped[dict | None] = mapped_column(JSON_FACTS)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     ticket: Mapped[RectificationTicket] = relationship(back_populates="events")

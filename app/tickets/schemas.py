@@ -33,6 +33,7 @@ class ActorSchema(Schema):
 class TicketEventSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"description": "created, start_fix, submit_fix, verify, reject, declare_cannot_fix, escalate"})
+    label = fields.String(metadata={"description": "the kind, in the reader's language"})
     actor = fields.Nested(ActorSchema, allow_none=True, metadata={"description": "null: the system (nightly job, rules)"})
     created_at = UtcDateTime()
     from_state = fields.String(allow_none=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timezone
 
 from app.extensions import db
+from app.language import pick, reader_locale
 from app.org.models import Department, Lab
 from app.timeutil import utcnow
 
@@ -29,14 +30,15 @@ def _same(value):
     return value
 
 
-def listing_body(values, now, when=_same) -> dict:
+def listing_body(values, now, when=_same, locale: str | None = None) -> dict:
     """A ticket's listing fields from its values in the order of services._LISTING's columns (a row of
     services.ticket_rows_in_scope, or _entity_values). Unpacked by position: a Row's attribute access
     costs ~1 us, and 200 tickets x 23 fields add up. ``when`` formats the datetimes: left as they are
-    for a schema to dump, or _utc_iso for JSON as TicketSchema writes it."""
+    for a schema to dump, or _utc_iso for JSON as TicketSchema writes it. ``locale``: the reader's language
+    (default: the request's), which picks the title and the lab's name (app.language.pick)."""
     (tid, lab_id, lab_name, college_id, inspection_id, article, title, description, severity, state, level,
      deadline, cannot_fix, interim_measures, fixed_by_id, created_at, updated_at, closed_at, escalated_at,
-     version, dept_id, dept_code, dept_name) = values
+     version, dept_id, dept_code, dept_name, title_en, lab_name_en) = values
     # Keys in sorted order: the JSON provider sorts them (sort_keys), which is cheapest on sorted input.
     return {
         "article": article, "cannot_fix": bool(cannot_fix), "closed_at": when(closed_at), "college_id": college_id,
@@ -44,9 +46,9 @@ def listing_body(values, now, when=_same) -> dict:
         "department": {"code": dept_code, "id": dept_id, "name": dept_name} if dept_id is not None else None,
         "description": description or "", "escalated_at": when(escalated_at), "fixed_by_id": fixed_by_id,
         "id": tid, "inspection_id": inspection_id, "interim_measures": interim_measures or "", "lab_id": lab_id,
-        "lab_name": lab_name, "level": level,
+        "lab_name": pick(lab_name, lab_name_en, locale), "level": level,
         "overdue": services.overdue(state, deadline, now),
-        "severity": severity, "state": state, "title": title, "updated_at": when(updated_at),
+        "severity": severity, "state": state, "title": pick(title, title_en, locale), "updated_at": when(updated_at),
         "url": services.link_for(tid),
         "version": version,
     }
@@ -58,7 +60,8 @@ def _entity_values(t, lab, dept) -> tuple:
         t.id, t.lab_id, lab.name if lab else "", lab.college_id if lab else None, t.inspection_id, t.article,
         t.title, t.description, t.severity.value, t.state.value, t.level.value, t.deadline, t.cannot_fix,
         t.interim_measures, t.fixed_by_id, t.created_at, t.updated_at, t.closed_at, t.escalated_at, t.version,
-        dept.id if dept else None, dept.code if dept else None, dept.name if dept else None,
+        dept.id if dept else None, dept.code if dept else None, dept.name if dept else None, t.title_en,
+        lab.name_en if lab else None,
     )
 
 
@@ -71,7 +74,8 @@ def ticket_rows_list(rows, now=None) -> list[dict]:
     field objects cost more than the rest of the request for 200 tickets). tests/tickets/test_listing_fast.py
     proves the output equal to the schema's dump."""
     now = now or utcnow()
-    return [listing_body(r, now, _utc_iso) for r in rows]
+    locale = reader_locale()  # once, not per ticket
+    return [listing_body(r, now, _utc_iso, locale) for r in rows]
 
 
 def tickets_page(user, **filters) -> list[dict]:
@@ -92,10 +96,11 @@ def ticket_detail(ticket, user) -> dict:
     body = _plain(ticket, lab, dept, utcnow())
     body["events"] = [
         {
-            "id": e["event"].id, "kind": e["event"].kind,
+            "id": e["event"].id, "kind": e["event"].kind, "label": services.event_label(e["event"].kind),
             "actor": {"id": e["event"].actor_id, "name": e["actor_name"]} if e["event"].actor_id else None,
             "created_at": e["event"].created_at, "from_state": e["event"].from_state, "to_state": e["event"].to_state,
-            "from_level": e["event"].from_level, "to_level": e["event"].to_level, "note": e["event"].note or "",
+            "from_level": e["event"].from_level, "to_level": e["event"].to_level,
+            "note": services.event_note(e["event"].note, e["event"].note_key, e["event"].note_params),
             "photos": [photo_ref(u) for u in e["photos"]],
         }
         for e in services.events_with_photos(ticket)

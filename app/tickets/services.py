@@ -35,6 +35,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.checklists.models import Severity
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
+from app.language import N_, pick, translated
 from app.notifications import services as notices
 from app.org.models import Department, Lab
 from app.policy import Action, may, scope_of, ticket_filter
@@ -157,12 +158,14 @@ def deadline_for(severity, level, config: dict, start=None):
 
 
 def _record(ticket: RectificationTicket, kind: str, actor_id: int | None, *, from_state=None, from_level=None,
-            note: str = "", photo_ids=(), when: datetime | None = None) -> TicketEvent:
+            note: str = "", note_key: str | None = None, note_params: dict | None = None, photo_ids=(),
+            when: datetime | None = None) -> TicketEvent:
     ev = TicketEvent(
         ticket=ticket, actor_id=actor_id, kind=kind,
         from_state=_v(from_state), to_state=_v(ticket.state),
         from_level=_v(from_level), to_level=_v(ticket.level), to_deadline=ticket.deadline,
-        note=note or "", created_at=when or utcnow(),
+        note=note or "", note_key=note_key, note_params=note_params if note_key else None,
+        created_at=when or utcnow(),
     )
     db.session.add(ev)
     for pid in photo_ids:
@@ -178,6 +181,7 @@ class _NewTicket:
     lab_id: int
     article: str
     title: str
+    title_en: str | None
     description: str
     severity: Severity
     level: TicketLevel
@@ -185,7 +189,30 @@ class _NewTicket:
     cannot_fix: bool = False
 
 
-MAJOR_AT_ONCE = "Major hazard: reported to the college at once (art. 29)."
+# What the system writes in a ticket's history, stored as a key and its facts (TicketEvent.note_key,
+# note_params) and translated when read (event_note). Written in English, translated in
+# app/tickets/translations.
+EVENT_NOTES = {
+    "major_at_once": N_("Major hazard: reported to the college at once (art. 29)."),
+    "cannot_fix_at_once": N_("The lab cannot fix this hazard for now (art. 29)."),
+    "deadline_passed": N_("Deadline passed: escalated by the nightly job (as of the end of %(day)s)."),
+    "interim_measures": N_("Interim measures: %(measures)s"),
+}
+
+
+def event_note(note: str, note_key: str | None, note_params: dict | None, locale: str | None = None) -> str:
+    """A history entry's note as the reader reads it: what the actor wrote, then what the system
+    adds (``note_key``), in ``locale`` (default: the reader's)."""
+    message = EVENT_NOTES.get(note_key or "")
+    if message is None:
+        return note or ""
+    added = translated(message, locale, **(note_params or {}))
+    return "\n".join(p for p in (note, added) if p)
+
+
+def reader_title(ticket, locale: str | None = None) -> str:
+    """The ticket's title in the reader's language: its checklist item's English text for English readers."""
+    return pick(ticket.title, ticket.title_en, locale)
 
 
 @functools.cache
@@ -203,7 +230,7 @@ def _ticket_insert():
 _EVENT_INSERT = insert(TicketEvent.__table__)
 
 
-def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, severity: Severity,
+def _insert_ticket(*, lab_id: int, article: str, title: str, title_en: str | None, description: str, severity: Severity,
                    department_code: str | None, actor_id: int | None, config: dict,
                    inspection_id: int | None = None, answer_id: int | None = None, item_id: int | None = None,
                    lab=None) -> int:
@@ -221,7 +248,8 @@ def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, s
     deadline = deadline_for(severity, level, config, now)
     ticket_id, department_id = db.session.execute(_ticket_insert(), {
         "lab_id": lab_id, "inspection_id": inspection_id, "answer_id": answer_id, "item_id": item_id,
-        "article": article, "title": title, "description": description, "severity": severity,
+        "article": article, "title": title, "title_en": title_en or None, "description": description,
+        "severity": severity,
         "department_code": department_code or None, "state": TicketState.open, "level": level,
         "deadline": deadline, "cannot_fix": False, "interim_measures": "",
         "created_at": now, "updated_at": now, "escalated_at": now if major else None, "version": 2 if major else 1,
@@ -229,19 +257,19 @@ def _insert_ticket(*, lab_id: int, article: str, title: str, description: str, s
     created = {"ticket_id": ticket_id, "actor_id": actor_id, "kind": "created", "from_state": None,
                "to_state": S.open.value, "from_level": None, "to_level": TicketLevel.lab.value,
                "to_deadline": deadline_for(severity, TicketLevel.lab, config, now) if major else deadline,
-               "note": description, "created_at": now}
+               "note": description, "note_key": None, "note_params": None, "created_at": now}
     events = [created]
     if major:
         events.append({**created, "actor_id": None, "kind": "escalate", "from_state": S.open.value,
                        "from_level": TicketLevel.lab.value, "to_level": TicketLevel.college.value,
-                       "to_deadline": deadline, "note": MAJOR_AT_ONCE})
+                       "to_deadline": deadline, "note": "", "note_key": "major_at_once", "note_params": {}})
     db.session.connection().execute(_EVENT_INSERT, events)
-    ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, description=description,
-                        severity=severity, level=level, department_id=department_id)
+    ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, title_en=title_en or None,
+                        description=description, severity=severity, level=level, department_id=department_id)
     if lab is None:
         lab = db.session.get(Lab, lab_id)
     notices.notify_lab_officers(
-        lab_id, kind=notices.NEW_TICKET, title=_ticket_title(ticket, lab),
+        lab_id, kind=notices.NEW_TICKET, facts=_title_facts(ticket, lab),
         body=description, link=ticket_link(ticket), ticket_id=ticket_id,
         config=config, dedupe_key=f"ticket:{ticket_id}:created",
     )
@@ -270,28 +298,33 @@ def open_ticket_for_failed_answer(*, inspection, answer, item, actor_id: int | N
             return existing
     return _insert_ticket(
         lab_id=inspection.lab_id, inspection_id=inspection.id, answer_id=answer.id, item_id=item.id,
-        article=item.article, title=item.text, description=answer.note or "", severity=Severity(_v(item.severity)),
+        article=item.article, title=item.text, title_en=item.text_en, description=answer.note or "",
+        severity=Severity(_v(item.severity)),
         department_code=department_code_for_item(item), actor_id=actor_id, config=config, lab=lab,
     )
 
 
 def create_ticket(*, lab: Lab, article: str, title: str, severity, config: dict, actor_id: int | None = None,
-                  description: str = "", inspection_id: int | None = None) -> RectificationTicket:
+                  description: str = "", inspection_id: int | None = None,
+                  title_en: str | None = None) -> RectificationTicket:
     """A ticket not tied to a checklist answer (seeding, tests, a hazard reported by hand). Does not commit.
 
     Returns the ORM ticket (its callers change and commit it): one SELECT more than the id.
     """
     ticket_id = _insert_ticket(
-        lab_id=lab.id, inspection_id=inspection_id, article=article, title=title, description=description,
+        lab_id=lab.id, inspection_id=inspection_id, article=article, title=title, title_en=title_en,
+        description=description,
         severity=Severity(_v(severity)), department_code=department_code_for(article, title), actor_id=actor_id,
         config=config,
     )
     return db.session.get(RectificationTicket, ticket_id)
 
 
-def _ticket_title(ticket: RectificationTicket, lab: Lab | None = None) -> str:
+def _title_facts(ticket: RectificationTicket, lab: Lab | None = None) -> notices.TitleFacts:
+    """What the ticket's notices are titled with (each reader gets the title in their language)."""
     lab = lab or db.session.get(Lab, ticket.lab_id)
-    return f"{lab.name if lab else ''} · {ticket.article} · {ticket.title}"[:300]
+    return notices.TitleFacts(lab=lab.name if lab else "", article=ticket.article, title=ticket.title,
+                              title_en=ticket.title_en, lab_en=getattr(lab, "name_en", None))
 
 
 def ticket_link(ticket) -> str:
@@ -303,14 +336,16 @@ def link_for(ticket_id: int) -> str:
 
 
 def _raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dict, now: datetime, *,
-                 actor_id: int | None, note: str, kind: str = "escalate") -> TicketEvent:
+                 actor_id: int | None, note: str = "", note_key: str | None = None,
+                 kind: str = "escalate") -> TicketEvent:
     """Move the ticket up to ``to_level`` with a fresh deadline, record it, tell those concerned."""
     from_level, from_state = ticket.level, ticket.state
     ticket.level = to_level
     ticket.deadline = deadline_for(ticket.severity, to_level, config, now)
     ticket.escalated_at = now
     ticket.updated_at = now
-    ev = _record(ticket, kind, actor_id, from_state=from_state, from_level=from_level, note=note, when=now)
+    ev = _record(ticket, kind, actor_id, from_state=from_state, from_level=from_level, note=note,
+                 note_key=note_key, note_params={}, when=now)
     _notify_level(ticket, config)
     return ev
 
@@ -318,8 +353,7 @@ def _raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dic
 def _notify_level(ticket: RectificationTicket, config: dict, lab=None) -> None:
     if lab is None:
         lab = db.session.get(Lab, ticket.lab_id)
-    title = _ticket_title(ticket, lab)
-    common = dict(title=title, link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id, config=config)
+    common = dict(facts=_title_facts(ticket, lab), link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id, config=config)
     level = _v(ticket.level)
     if level in ("college", "school"):
         notices.notify(notices.college_oversight(lab.college_id), kind=notices.ESCALATED,
@@ -438,19 +472,19 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
     if t.to_state is not None:
         ticket.state = t.to_state
     ticket.updated_at = now
-    event_note = note
-    if action == "declare_cannot_fix":
-        event_note = "\n".join(p for p in (note, f"Interim measures: {interim_measures}") if p)
     if action == "escalate":
         _raise_level(ticket, NEXT_LEVEL[ticket.level], config, now, actor_id=user.id, note=note)
+    elif action == "declare_cannot_fix":
+        _record(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
+                note_key="interim_measures", note_params={"measures": interim_measures}, photo_ids=photo_ids,
+                when=now)
     else:
-        _record(ticket, action, user.id, from_state=from_state, from_level=from_level, note=event_note,
+        _record(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
                 photo_ids=photo_ids, when=now)
     if action == "declare_cannot_fix":
         if LEVEL_RANK[ticket.level] < LEVEL_RANK[TicketLevel.college]:
             # Art. 29: what the lab cannot fix is reported to the college at once.
-            _raise_level(ticket, TicketLevel.college, config, now, actor_id=user.id,
-                         note="The lab cannot fix this hazard for now (art. 29).")
+            _raise_level(ticket, TicketLevel.college, config, now, actor_id=user.id, note_key="cannot_fix_at_once")
         else:
             _notify_level(ticket, config)
     _notify_transition(ticket, action, user, config, note)
@@ -460,7 +494,7 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
 
 def _notify_transition(ticket: RectificationTicket, action: str, user, config: dict, note: str) -> None:
     lab = db.session.get(Lab, ticket.lab_id)
-    common = dict(title=_ticket_title(ticket, lab), body=note, link=ticket_link(ticket), ticket_id=ticket.id,
+    common = dict(facts=_title_facts(ticket, lab), body=note, link=ticket_link(ticket), ticket_id=ticket.id,
                   lab_id=ticket.lab_id, config=config, exclude_user_id=user.id)
     if action == "submit_fix":
         reviewers = notices.college_leaders(lab.college_id)
@@ -512,6 +546,18 @@ def action_label(action: str) -> str:
         "start_fix": _("start fixing"), "submit_fix": _("submit fix"), "verify": _("verify and close"),
         "reject": _("reject the fix"), "declare_cannot_fix": _("declare cannot fix"), "escalate": _("escalate"),
     }.get(action, action)
+
+
+EVENT_KINDS = ("created", *ACTIONS)
+
+
+def event_label(kind: str) -> str:
+    """A history entry's kind as the reader reads it: what happened, in their language."""
+    return {
+        "created": _("Ticket opened"), "start_fix": _("Fixing started"), "submit_fix": _("Fix submitted"),
+        "verify": _("Fix verified, ticket closed"), "reject": _("Fix rejected"),
+        "declare_cannot_fix": _("Declared that the lab cannot fix it for now"), "escalate": _("Escalated"),
+    }.get(kind, kind)
 
 
 # ---- listings ------------------------------------------------------------------------------
@@ -705,7 +751,7 @@ _LISTING = (  # built once (statements are immutable); _in_scope adds the scope,
         _t.id, _t.lab_id, _lab.name, _lab.college_id, _t.inspection_id, _t.article, _t.title, _t.description,
         type_coerce(_t.severity, String), type_coerce(_t.state, String), type_coerce(_t.level, String), _t.deadline,
         _t.cannot_fix, _t.interim_measures, _t.fixed_by_id, _t.created_at, _t.updated_at, _t.closed_at,
-        _t.escalated_at, _t.version, _dept.id, _dept.code, _dept.name,
+        _t.escalated_at, _t.version, _dept.id, _dept.code, _dept.name, _t.title_en, _lab.name_en,
     )
     .select_from(RectificationTicket.__table__.join(Lab.__table__, _lab.id == _t.lab_id)
                  .outerjoin(Department.__table__, _dept.id == _t.department_id))

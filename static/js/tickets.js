@@ -84,7 +84,7 @@ function renderTicket() {
   const events = ticket.events || [];
   $('#ticket-history').hidden = !events.length;
   $('#ticket-events').replaceChildren(...events.map((ev) => el('li', { class: 'event', 'data-kind': ev.kind || ev.action || '' },
-    el('strong', { text: t(`action_${ev.kind}`) !== `action_${ev.kind}` ? t(`action_${ev.kind}`) : (ev.kind || '') }),
+    el('strong', { text: ev.label || (t(`event_${ev.kind}`) !== `event_${ev.kind}` ? t(`event_${ev.kind}`) : (ev.kind || '')) }),
     el('span', { class: 'muted', text: ` ${ev.actor_name || (ev.actor && ev.actor.name) || ev.who || ''} · ${fmtTime(ev.created_at || ev.when)}` }),
     ev.note ? el('p', { text: ev.note }) : null,
     (ev.photos || []).length ? el('div', { class: 'thumbs' }, ...(ev.photos || []).map(photoLink)) : null)));

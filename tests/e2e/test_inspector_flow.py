@@ -231,6 +231,9 @@ def test_officer_fixes_leader_rejects_once_then_verifies(phone, live_server):
     leader.wait_for_selector('#ticket-state[data-state="fix_submitted"]')
     # The after-photo is there as evidence.
     leader.wait_for_selector('#ticket-events li[data-kind="submit_fix"] .thumbs img')
+    # Each history entry says what happened in the reader's language, not the raw kind.
+    labels = leader.locator("#ticket-events li strong").all_inner_texts()
+    assert labels[:3] == ["整改单已创建", "开始整改", "已提交整改"], labels
     leader.locator('#action-buttons button[data-action="reject"]').click()
     leader.wait_for_selector("#action-error:not([hidden])")  # a reason is required
     leader.locator("#action-note").fill("照片看不清插座，请重新拍摄")

@@ -94,8 +94,19 @@ def test_same_uuid_from_another_user_is_409(app, w):
     login(c1, w.inspector_a)
     login(c2, w.leader_a)
     payload = inspection_payload(w.lab_a, w.full)
-    assert c1.post("/api/inspections", json=payload).status_code == 201
-    assert c2.post("/api/inspections", json=payload).status_code == 409
+    first = c1.post("/api/inspections", json=payload).get_json()
+    stored = counts()
+    changed = dict(payload, answers=[dict(a) for a in payload["answers"]])
+    changed["answers"][0]["result"] = "na"
+    # Same content or not, the answer is the same and reveals nothing of the other inspection.
+    answers = [c2.post("/api/inspections", json=p) for p in (payload, changed)]
+    assert [r.status_code for r in answers] == [409, 409]
+    bodies = [r.get_json()["error"] for r in answers]
+    assert bodies[0] == bodies[1]
+    assert bodies[0]["code"] == "conflict" and bodies[0]["details"] == {"uuid": payload["uuid"]}
+    assert all(str(first["id"]) not in r.get_data(as_text=True).replace(payload["uuid"], "") for r in answers)
+    assert "different content" not in bodies[0]["message"] and "内容不同" not in bodies[0]["message"]
+    assert counts() == stored
 
 
 def test_concurrent_duplicate_settles_on_the_unique_uuid(app, client, w, monkeypatch):

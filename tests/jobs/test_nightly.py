@@ -16,6 +16,7 @@ from app.jobs.services import days_to_process, run_nightly
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import LabClosure
 from app.tickets.models import RectificationTicket, TicketEvent, TicketLevel
+from app.tickets.services import event_note
 from tests.factories import (
     backdate_lab, make_college, make_daily_check, make_department, make_lab, make_ticket, make_user,
 )
@@ -38,7 +39,7 @@ def snapshot():
             for t in db.session.scalars(select(RectificationTicket))
         ),
         "escalations": sorted(
-            (e.ticket_id, e.from_level, e.to_level, e.actor_id, e.note)
+            (e.ticket_id, e.from_level, e.to_level, e.actor_id, event_note(e.note, e.note_key, e.note_params, "en"))
             for e in db.session.scalars(select(TicketEvent).where(TicketEvent.kind == "escalate"))
         ),
         "notices": sorted(

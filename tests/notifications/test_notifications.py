@@ -201,20 +201,21 @@ def test_notify_writes_set_based_once_per_user_and_key(app):
     listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        first = services.notify([officer, leader, nomail, officer, *extra], kind=services.NEW_TICKET, title="t" * 400,
-                                body="b", link="/tickets/1", lab_id=lab_id, config=config, dedupe_key="k:1",
+        first = services.notify([officer, leader, nomail, officer, *extra], kind=services.NEW_TICKET,
+                                facts=services.TitleFacts(lab="L", article="1", title="t" * 400), body="b", link="/tickets/1", lab_id=lab_id, config=config, dedupe_key="k:1",
                                 exclude_user_id=leader.id)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(statements) == 2  # the notices (dedupe inside), their e-mails
-    again = services.notify([officer, leader, nomail], kind=services.NEW_TICKET, title="t", config=config,
+    again = services.notify([officer, leader, nomail], kind=services.NEW_TICKET, facts=services.TitleFacts(title="t"),
+                            config=config,
                             dedupe_key="k:1")
-    other = services.notify([officer], kind=services.NEW_TICKET, title="t", config=config)  # no key: no dedupe
+    other = services.notify([officer], kind=services.NEW_TICKET, facts=services.TitleFacts(title="t"), config=config)  # no key: no dedupe
     db.session.commit()
     rows = db.session.scalars(select(Notification).where(Notification.id.in_(first))).all()
     assert sorted(n.user_id for n in rows) == sorted([officer.id, nomail.id] + [u.id for u in extra])
     assert {(n.kind, n.title, n.body, n.link, n.lab_id, n.dedupe_key, n.read_at) for n in rows} == {
-        ("new_ticket", "t" * 300, "b", "/tickets/1", lab.id, "k:1", None)}
+        ("new_ticket", ("L · 1 · " + "t" * 400)[:300], "b", "/tickets/1", lab.id, "k:1", None)}
     assert len(again) == 1 and len(other) == 1
     assert db.session.get(Notification, again[0]).user_id == leader.id
     mails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
@@ -222,6 +223,6 @@ def test_notify_writes_set_based_once_per_user_and_key(app):
     assert {by_notice[n.id].to_address for n in rows if n.id in by_notice} == {
         "officer@example.edu.cn", *(u.email for u in extra)}
     mail = by_notice[next(n.id for n in rows if n.user_id == officer.id)]
-    assert mail.subject.startswith("[LabSafe] ") and mail.body.startswith("t" * 400 + "\n\nb\n\n")
+    assert mail.subject.startswith("[LabSafe] ") and mail.body.startswith(("L · 1 · " + "t" * 400)[:300] + "\n\nb\n\n")
     assert mail.body.endswith("/tickets/1") and mail.attempts == 0 and mail.sent_at is None
     assert len(mails) == 1 + len(extra) + 2  # + leader's (again) and officer's (other)

@@ -12,7 +12,6 @@ from app.inspections.schemas import InspectionInSchema
 from app.inspections.services import submit_inspection
 from app.notifications.models import Notification
 from app.tickets.models import RectificationTicket, TicketEvent
-from app.tickets.services import MAJOR_AT_ONCE
 from tests.factories import make_checklist_version
 from tests.factories.inspections import inspection_payload
 
@@ -37,7 +36,8 @@ def test_tickets_opened_by_an_inspection_are_stored_as_before(app, w):
     days = current_app.config["TICKET_DEADLINE_DAYS"]
     g, m = tickets["23"], tickets["16(2)"]
     for t, item in ((g, general), (m, major)):
-        assert (t.lab_id, t.inspection_id, t.item_id, t.title) == (w.lab.id, outcome.id, item.id, item.text)
+        assert (t.lab_id, t.inspection_id, t.item_id, t.title, t.title_en) == (
+            w.lab.id, outcome.id, item.id, item.text, item.text_en)
         assert (t.state.value, t.cannot_fix, t.interim_measures, t.closed_at, t.fixed_by_id) == ("open", False, "", None, None)
         assert t.created_at == t.updated_at
     assert (g.description, g.severity.value, g.department_id) == ("缺失", "general", w.security.id)
@@ -52,12 +52,12 @@ def test_tickets_opened_by_an_inspection_are_stored_as_before(app, w):
     evs = db.session.execute(
         select(TicketEvent.ticket_id, TicketEvent.actor_id, TicketEvent.kind, TicketEvent.from_state,
                TicketEvent.to_state, TicketEvent.from_level, TicketEvent.to_level, TicketEvent.note,
-               TicketEvent.created_at).order_by(TicketEvent.id)
+               TicketEvent.note_key, TicketEvent.note_params, TicketEvent.created_at).order_by(TicketEvent.id)
     ).all()
     assert [tuple(e) for e in evs] == [
-        (g.id, w.inspector.id, "created", None, "open", None, "lab", "缺失", g.created_at),
-        (m.id, w.inspector.id, "created", None, "open", None, "lab", "", m.created_at),
-        (m.id, None, "escalate", "open", "open", "lab", "college", MAJOR_AT_ONCE, m.created_at),
+        (g.id, w.inspector.id, "created", None, "open", None, "lab", "缺失", None, None, g.created_at),
+        (m.id, w.inspector.id, "created", None, "open", None, "lab", "", None, None, m.created_at),
+        (m.id, None, "escalate", "open", "open", "lab", "college", "", "major_at_once", {}, m.created_at),
     ]
 
     notes = {(n.user_id, n.kind, n.ticket_id, n.dedupe_key)
@@ -111,13 +111,16 @@ def test_lab_officers_get_the_notices_and_emails_notify_wrote(app, w):
     db.session.commit()
     config = current_app.config
     for key in ("old", "new"):  # the first officer has both notices already
-        notices.notify([w.officer], kind=notices.NEW_TICKET, title="x", config=config, dedupe_key=key)
-    common = dict(kind=notices.NEW_TICKET, title="危" * 310, body="正文\n第二行", link="/tickets/9", config=config)
+        notices.notify([w.officer], kind=notices.NEW_TICKET, facts=notices.TitleFacts(title="x"), config=config,
+                       dedupe_key=key)
+    common = dict(kind=notices.NEW_TICKET, facts=notices.TitleFacts(lab="化学", article="16(2)", title="危" * 310),
+                  body="正文\n第二行", link="/tickets/9", config=config)
 
     def stored(ids):
         order = {notification_id: n for n, notification_id in enumerate(ids)}
         rows = db.session.execute(
-            select(Notification.id, Notification.user_id, Notification.kind, Notification.title, Notification.body,
+            select(Notification.id, Notification.user_id, Notification.kind, Notification.title, Notification.params,
+                   Notification.body,
                    Notification.link, Notification.ticket_id, Notification.lab_id)
             .where(Notification.id.in_(ids)).order_by(Notification.id)
         ).all()

@@ -83,6 +83,49 @@ _HTTP_MESSAGES = {
 }
 
 
+# An error body names this many wrong fields at most, and counts the rest: a body of a thousand
+# unknown keys is answered in a few hundred bytes, not in an echo of every key.
+MAX_FIELD_ERRORS = 10
+
+
+def first_field_errors(messages: dict, limit: int = MAX_FIELD_ERRORS) -> tuple[dict, int]:
+    """Marshmallow's nested error dict cut to its first ``limit`` fields (leaves, in order, nesting
+    kept: ``{"answers": {3: {"note": [...]}}}``), and how many fields were left out."""
+    kept = 0
+    dropped = 0
+
+    def cut(node: dict) -> dict:
+        nonlocal kept, dropped
+        out = {}
+        for key, value in node.items():
+            if isinstance(value, dict):
+                if kept < limit:
+                    sub = cut(value)
+                    if sub:
+                        out[key] = sub
+                else:
+                    dropped += _leaves(value)
+            elif kept < limit:
+                out[key] = value
+                kept += 1
+            else:
+                dropped += 1
+        return out
+
+    return cut(messages), dropped
+
+
+def _leaves(node: dict) -> int:
+    stack, n = [node], 0
+    while stack:
+        for value in stack.pop().values():
+            if isinstance(value, dict):
+                stack.append(value)
+            else:
+                n += 1
+    return n
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     if wants_json():
         body = {"error": {"status": status, "code": code, "message": message}}
@@ -114,7 +157,11 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        return error_response(400, "invalid", _("Some fields are missing or invalid."), {"fields": messages})
+        fields, more = first_field_errors(messages)
+        details = {"fields": fields}
+        if more:
+            details["more_fields"] = more  # how many more fields were wrong
+        return error_response(400, "invalid", _("Some fields are missing or invalid."), details)
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):

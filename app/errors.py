@@ -62,6 +62,14 @@ class UnsupportedMedia(DomainError):
     code = "unsupported_media_type"
 
 
+class Busy(DomainError):
+    """The server cannot take this now; nothing was stored and the same request later works."""
+
+    status = 503
+    code = "busy"
+    retry_after = 2  # seconds, sent as Retry-After
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -149,7 +157,9 @@ def register_error_handlers(app: Flask) -> None:
         from app.extensions import db
 
         db.session.rollback()  # a refused request leaves nothing behind
-        return error_response(err.status, err.code, err.message, err.details)
+        body, status = error_response(err.status, err.code, err.message, err.details)
+        retry_after = getattr(err, "retry_after", None)
+        return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
 
     @app.errorhandler(ValidationError)
     def _validation(err: ValidationError):

@@ -91,17 +91,20 @@ class JsonLimit:
 # For API views that declare nothing: far above any small body the API takes, far below the
 # upload limit (MAX_CONTENT_LENGTH), which is for photos and CSV files.
 DEFAULT_JSON_LIMIT = JsonLimit(max_bytes=64 * 1024, max_items=2_000)
+# A form without files (url-encoded) is parsed whole and in memory, by anyone (the CSRF check reads
+# it first): the largest a page sends is a ticket action, two 5,000-character notes, ~90 kB encoded.
+FORM_MAX_BYTES = 256 * 1024
 
 
 def _size(n: int) -> str:
     return f"{n / 2**20:g} MB" if n >= 2**20 else f"{max(1, n // 1024)} KB"
 
 
-def _too_large(limit: JsonLimit):
+def _too_large(max_bytes: int):
     from app.errors import TooLarge
 
-    return TooLarge(_("The request is too large: at most %(size)s may be sent here.", size=_size(limit.max_bytes)),
-                    {"max_bytes": limit.max_bytes})
+    return TooLarge(_("The request is too large: at most %(size)s may be sent here.", size=_size(max_bytes)),
+                    {"max_bytes": max_bytes})
 
 
 def declared_limit() -> JsonLimit | None:
@@ -118,19 +121,23 @@ def request_limit() -> JsonLimit:
 def _refuse_oversized_body():
     """Before anything reads the body (the CSRF check reads forms): a view that declares a JSON
     limit reads at most that many bytes whatever the body's type, a JSON body elsewhere at most the
-    default. Photos and CSV files (multipart) keep MAX_CONTENT_LENGTH."""
+    default, a url-encoded form FORM_MAX_BYTES. Multipart bodies (photos, CSV files) keep
+    MAX_CONTENT_LENGTH; werkzeug bounds their fields (MAX_FORM_PARTS, MAX_FORM_MEMORY_SIZE)."""
     if request.routing_exception is not None:
         return None  # 404/405: nobody reads the body
     limit = declared_limit()
-    if limit is None:
-        if not request.is_json:
-            return None
-        limit = DEFAULT_JSON_LIMIT
-    if request.content_length is not None and request.content_length > limit.max_bytes:
-        raise _too_large(limit)
+    if limit is not None or request.is_json:
+        max_bytes = (limit or DEFAULT_JSON_LIMIT).max_bytes
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        max_bytes = FORM_MAX_BYTES
+    else:
+        return None
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise _too_large(max_bytes)
     # A body without Content-Length (chunked) is read up to one byte past the limit, which
-    # JsonRequest.get_json then refuses (werkzeug's stream stops there without a word).
-    request.max_content_length = limit.max_bytes + 1
+    # JsonRequest.get_json then refuses (werkzeug's stream stops there without a word; a form
+    # parser raises 413 on reading past the limit).
+    request.max_content_length = max_bytes + 1
     return None
 
 
@@ -198,9 +205,9 @@ class JsonRequest(Request):
         try:
             raw = self.get_data(cache=True)
         except RequestEntityTooLarge:
-            raise _too_large(limit) from None
+            raise _too_large(limit.max_bytes) from None
         if len(raw) > limit.max_bytes:  # a chunked body, cut one byte past the limit
-            raise _too_large(limit)
+            raise _too_large(limit.max_bytes)
         try:
             value = current_app.json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

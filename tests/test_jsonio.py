@@ -148,6 +148,17 @@ def test_a_login_body_that_is_not_json_is_bounded_too(client):
     assert resp.status_code == 413
 
 
+def test_a_form_without_files_is_bounded_before_it_is_parsed(client):
+    from app.jsonio import FORM_MAX_BYTES
+
+    # The login page's form, anonymously: 1 MB of fields was parsed whole (by the CSRF check first).
+    fields = "&".join(f"f{i}=x" for i in range(200_000))
+    resp = client.post("/login", data=fields, content_type="application/x-www-form-urlencoded",
+                       headers={"Accept": "application/json"})
+    assert resp.status_code == 413
+    assert resp.get_json()["error"]["details"]["max_bytes"] == FORM_MAX_BYTES
+
+
 def test_a_million_unknown_keys_cost_a_short_answer(client):
     # The review's case, scaled: unknown keys under the byte limit are refused by count, and a body
     # over it by its length; either way the answer is a few hundred bytes.

@@ -44,7 +44,16 @@ class Config:
 
     # Uploads: phones send photos of a few MB; anything far larger is refused with 413.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
-    PHOTO_MAX_PIXELS = _env_int("PHOTO_MAX_PIXELS", 64_000_000)
+    # What a phone photo is (app/photos/pipeline.py; costs in docs/PERFORMANCE.md): at most 50 MP
+    # (the largest binned sensors; 108/200 MP full-resolution modes are opt-in and refused, the
+    # PWA sends 2048 px anyway), HEIC/PNG/WebP fewer (decoded in full), and at least this many
+    # bytes per megapixel (no camera file has fewer; a decompression bomb has far fewer).
+    PHOTO_MAX_PIXELS = _env_int("PHOTO_MAX_PIXELS", 50_000_000)
+    PHOTO_MIN_BYTES_PER_MEGAPIXEL = _env_int("PHOTO_MIN_BYTES_PER_MEGAPIXEL", 4_000)
+    # Photos decoded at once per worker process; the others wait up to PHOTO_DECODE_WAIT_SECONDS
+    # for a turn, then get 503 + Retry-After (the PWA's outbox sends them again).
+    PHOTO_DECODE_SLOTS = _env_int("PHOTO_DECODE_SLOTS", 1)
+    PHOTO_DECODE_WAIT_SECONDS = float(_env("PHOTO_DECODE_WAIT_SECONDS") or 10)
     PHOTO_DISPLAY_SIZE = 1600
     PHOTO_THUMB_SIZE = 320
     PHOTO_STORE = _env("PHOTO_STORE")  # defaults to <instance>/photos

@@ -116,6 +116,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     from .security import init_security
 
     init_security(app)  # headers, session timeouts, throttle errors, audit (issue 8)
+    from .jsonio import init_app as init_json_bodies
+
+    init_json_bodies(app)  # JSON bodies bounded before anything reads them (after init_security: first hook)
     logging.basicConfig(level=logging.INFO)
     return app
 

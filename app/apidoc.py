@@ -12,6 +12,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 
+from app.jsonio import DEFAULT_JSON_LIMIT
+
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 _TYPES = {"int": "integer", "float": "number", "string": "string", "uuid": "string", "path": "string", None: "string"}
 
@@ -45,11 +47,14 @@ def doc(
     tags: list[str] | None = None,
     many: bool = False,
     auth: bool = True,
+    json_limit: Any = None,
 ):
     """Attach OpenAPI metadata to a view function.
 
     request/response/query: marshmallow schema classes or instances. ``responses`` maps extra
     status codes to a description. ``multipart`` is a raw JSON-schema for multipart bodies.
+    ``json_limit``: the ``jsonio.JsonLimit`` of the body (bytes, values), enforced before the view
+    runs; without one a JSON body gets ``jsonio.DEFAULT_JSON_LIMIT``.
     """
 
     def wrap(fn):
@@ -64,6 +69,7 @@ def doc(
             tags=tags,
             many=many,
             auth=auth,
+            json_limit=json_limit,
         )
         return fn
 
@@ -113,8 +119,10 @@ def build_spec(app: Flask) -> dict:
             if params:
                 op["parameters"] = params
             if meta["request"] is not None and method in ("POST", "PUT", "PATCH"):
+                limit = meta["json_limit"] or DEFAULT_JSON_LIMIT
                 op["requestBody"] = {
                     "required": True,
+                    "description": f"JSON of at most {limit.max_bytes} bytes and {limit.max_items} values and keys",
                     "content": {"application/json": {"schema": _schema_ref(spec, meta["request"])}},
                 }
             if meta["multipart"] is not None and method in ("POST", "PUT"):
@@ -132,6 +140,8 @@ def build_spec(app: Flask) -> dict:
             if method != "GET":
                 defaults[400] = "Invalid input or missing CSRF token"
                 defaults[503] = "The database stayed busy; nothing was saved, see Retry-After"
+                if meta["request"] is not None:
+                    defaults[413] = "The body is larger, or holds more values, than this endpoint takes"
             for code, desc in {**defaults, **meta["responses"]}.items():
                 # A second success code (e.g. 200 for an idempotent replay of a 201) has the OK body.
                 body = ({"content": ok["content"]} if "content" in ok else {}) if int(code) < 400 else err

@@ -14,6 +14,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from app.validation_messages import localize
+
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +64,14 @@ class UnsupportedMedia(DomainError):
     code = "unsupported_media_type"
 
 
+class Busy(DomainError):
+    """The server cannot take this now; nothing was stored and the same request later works."""
+
+    status = 503
+    code = "busy"
+    retry_after = 2  # seconds, sent as Retry-After
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -81,6 +91,49 @@ _HTTP_MESSAGES = {
     429: lambda: _("Too many attempts; please wait and try again."),
     500: lambda: _("Something went wrong on our side; nothing was saved."),
 }
+
+
+# An error body names this many wrong fields at most, and counts the rest: a body of a thousand
+# unknown keys is answered in a few hundred bytes, not in an echo of every key.
+MAX_FIELD_ERRORS = 10
+
+
+def first_field_errors(messages: dict, limit: int = MAX_FIELD_ERRORS) -> tuple[dict, int]:
+    """Marshmallow's nested error dict cut to its first ``limit`` fields (leaves, in order, nesting
+    kept: ``{"answers": {3: {"note": [...]}}}``), and how many fields were left out."""
+    kept = 0
+    dropped = 0
+
+    def cut(node: dict) -> dict:
+        nonlocal kept, dropped
+        out = {}
+        for key, value in node.items():
+            if isinstance(value, dict):
+                if kept < limit:
+                    sub = cut(value)
+                    if sub:
+                        out[key] = sub
+                else:
+                    dropped += _leaves(value)
+            elif kept < limit:
+                out[key] = value
+                kept += 1
+            else:
+                dropped += 1
+        return out
+
+    return cut(messages), dropped
+
+
+def _leaves(node: dict) -> int:
+    stack, n = [node], 0
+    while stack:
+        for value in stack.pop().values():
+            if isinstance(value, dict):
+                stack.append(value)
+            else:
+                n += 1
+    return n
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
@@ -106,17 +159,21 @@ def register_error_handlers(app: Flask) -> None:
         from app.extensions import db
 
         db.session.rollback()  # a refused request leaves nothing behind
-        return error_response(err.status, err.code, err.message, err.details)
+        body, status = error_response(err.status, err.code, err.message, err.details)
+        retry_after = getattr(err, "retry_after", None)
+        return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
 
     @app.errorhandler(ValidationError)
     def _validation(err: ValidationError):
         from app.extensions import db
 
         db.session.rollback()
-        from app.validation_messages import localize
-
         messages = localize(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages})
-        return error_response(400, "invalid", _("Some fields are missing or invalid."), {"fields": messages})
+        fields, more = first_field_errors(messages)
+        details = {"fields": fields}
+        if more:
+            details["more_fields"] = more  # how many more fields were wrong
+        return error_response(400, "invalid", _("Some fields are missing or invalid."), details)
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):

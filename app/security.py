@@ -106,8 +106,9 @@ def _refuse_malformed_input():
 
     - a multipart part without a name parses to a field named None, which Flask-WTF's CSRF lookup
       (``key.endswith``) and any view reading the form fail on;
-    - a NUL character (U+0000) in the path, the query, a form field or a JSON string: PostgreSQL's
-      text columns cannot hold one (psycopg raises DataError), and no person types one.
+    - a NUL character (U+0000) in the path, the query or a form field: PostgreSQL's text columns
+      cannot hold one (psycopg raises DataError), and no person types one. In a JSON string it is
+      refused where the body is parsed (``jsonio.JsonRequest``), within the body's limits.
     """
     from flask_babel import gettext as _
 
@@ -116,32 +117,13 @@ def _refuse_malformed_input():
     form = request.mimetype in _FORM_TYPES
     if form and (None in request.form or None in request.files):
         raise InvalidInput(_("Every field of the form needs a name."))
-    if "\0" in request.path or _has_nul(request.args) or (form and _has_nul(request.form)) or _json_has_nul():
+    if "\0" in request.path or _has_nul(request.args) or (form and _has_nul(request.form)):
         raise InvalidInput(_("The request contains a NUL character (\\0), which no field accepts."))
     return None
 
 
 def _has_nul(multidict) -> bool:
     return any("\0" in key or "\0" in value for key, value in multidict.items(multi=True))
-
-
-def _json_has_nul() -> bool:
-    if not request.is_json:
-        return False
-    raw = request.get_data(cache=True)
-    if b"\\u0000" not in raw and b"\0" not in raw:
-        return False  # the common case: one scan of the bytes, no second parse
-    return _nul_in(request.get_json(silent=True))
-
-
-def _nul_in(value) -> bool:
-    if isinstance(value, str):
-        return "\0" in value
-    if isinstance(value, dict):
-        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_nul_in(v) for v in value)
-    return False
 
 
 def _init_login_throttle_errors(app: Flask) -> None:

@@ -11,6 +11,13 @@ Variants (same input, same outputs: a 1600 px display JPEG and a 320 px thumbnai
 - plain:    Image.open + full load, ImageOps.exif_transpose, resize to 1600 and to 320 from the full
             image with Pillow's default resampling, save both as JPEG.
 
+    .venv/bin/python -m bench.photo_pipeline --bounds   # the decoding bounds (app/photos/pipeline.py)
+
+--bounds: the worst inputs the pipeline still accepts, one per format, each at its format's pixel
+cap with just the minimum bytes per megapixel (a flat image padded with metadata: the costliest
+decode the fewest bytes buy), and refused bombs; CPU time and peak memory of one process() each,
+with the production settings (config.Config). Inputs are cached under bench/out/.
+
 Each variant runs in its own subprocess so memory numbers are honest: ``ru_maxrss`` delta is the
 peak resident memory of that process above its baseline (imports done, input bytes read) during
 ONE photo; ``tracemalloc`` peak is what Python's allocator saw (Pillow's pixel buffers are C
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import platform
 import resource
@@ -77,7 +85,7 @@ def make_input() -> bytes:
 def run_pipeline(data: bytes):
     from app.photos import pipeline
 
-    p = pipeline.process(data, max_pixels=64_000_000, display_size=1600, thumb_size=320)
+    p = pipeline.process(data, max_pixels=50_000_000, display_size=1600, thumb_size=320)
     return len(p.display), len(p.thumb), p.decoded_size
 
 
@@ -100,6 +108,139 @@ def run_plain(data: bytes):
 
 
 VARIANTS = {"pipeline": run_pipeline, "plain": run_plain}
+
+
+# ---- decoding bounds -------------------------------------------------------------------------
+
+def _padded(im, fmt: str, min_bytes: int, **kwargs) -> bytes:
+    """``im`` saved as ``fmt``, padded with a metadata block to at least ``min_bytes``."""
+    from PIL import Image, PngImagePlugin
+
+    def save(pad: int) -> bytes:
+        buf = io.BytesIO()
+        if fmt == "PNG":
+            info = PngImagePlugin.PngInfo()
+            if pad:
+                info.add_text("Comment", "x" * pad)
+            im.save(buf, fmt, pnginfo=info, **kwargs)
+        else:
+            im.save(buf, fmt, **({"exif": b"Exif\x00\x00" + b"\x00" * pad} if pad else {}), **kwargs)
+        return buf.getvalue()
+
+    data = save(0)
+    if len(data) < min_bytes:
+        data = save(min_bytes - len(data) + 64)
+    assert isinstance(Image.open(io.BytesIO(data)).size, tuple)
+    return data
+
+
+def bound_inputs() -> dict[str, bytes]:
+    """name -> bytes, made once and cached (HEIC encoding takes tens of seconds)."""
+    from PIL import Image
+
+    from app.photos import pipeline
+    from config import Config
+
+    ratio = Config.PHOTO_MIN_BYTES_PER_MEGAPIXEL
+    caps = pipeline.FULL_DECODE_MAX_PIXELS
+
+    def at_cap(cap: int, aspect=(16, 9)) -> tuple[int, int]:
+        w = int(math.sqrt(cap * aspect[0] / aspect[1]))
+        return w, cap // w
+
+    def flat(mode, size):
+        return Image.new(mode, size, (90, 120, 150, 200)[: len(mode)] if mode != "L" else 128)
+
+    makers = {
+        # accepted, the worst per format
+        "jpeg_50mp": lambda: _padded(flat("RGB", (8160, 6120)), "JPEG", 0, quality=85),
+        "heic_24mp": lambda: _padded(flat("RGB", at_cap(caps["HEIF"], (4, 3))), "HEIF",
+                                      ratio * caps["HEIF"] // 1_000_000 + 1, quality=50),
+        "png_rgba_8mp": lambda: _padded(flat("RGBA", at_cap(caps["PNG"])), "PNG",
+                                        ratio * caps["PNG"] // 1_000_000 + 1),
+        "webp_rgba_8mp": lambda: _padded(flat("RGBA", at_cap(caps["WEBP"])), "WEBP",
+                                         ratio * caps["WEBP"] // 1_000_000 + 1, lossless=True),
+        # refused
+        "bomb_1bit_64mp": lambda: _padded(Image.new("1", (8000, 7990), 0), "PNG", 0),
+        "blank_png_8mp": lambda: _padded(Image.new("L", at_cap(caps["PNG"]), 0), "PNG", 0),
+        "heic_48mp": lambda: _padded(flat("RGB", (8064, 6048)), "HEIF", 0, quality=50),
+    }
+    out = {}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / ".gitignore").write_text("*\n")
+    for name, make in makers.items():
+        path = OUT / f"bound_{name}.bin"
+        if not path.exists():
+            path.write_bytes(make())
+        out[name] = path.read_bytes()
+    return out
+
+
+def bound_child(name: str, runs: int) -> dict:
+    from PIL import Image
+
+    from app.errors import DomainError
+    from app.photos import pipeline
+    from config import Config
+
+    data = (OUT / f"bound_{name}.bin").read_bytes()
+    im = Image.open(io.BytesIO(data))
+    size, mode, fmt = im.size, im.mode, im.format
+    del im
+
+    def run():
+        try:
+            pipeline.process(data, max_pixels=Config.PHOTO_MAX_PIXELS,
+                             min_bytes_per_megapixel=Config.PHOTO_MIN_BYTES_PER_MEGAPIXEL,
+                             display_size=Config.PHOTO_DISPLAY_SIZE, thumb_size=Config.PHOTO_THUMB_SIZE)
+            return "accepted"
+        except DomainError as err:
+            return f"refused {err.status}"
+
+    import gc
+
+    gc.collect()
+    _reset_peak()
+    base = _rss_bytes()
+    t = time.process_time()
+    outcome = run()
+    first_cpu = time.process_time() - t
+    rss_delta = _maxrss_bytes() - base
+    tracemalloc.start()
+    run()
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    cpu = [first_cpu]
+    for _ in range(runs - 1):
+        t = time.process_time()
+        run()
+        cpu.append(time.process_time() - t)
+    return {"name": name, "format": fmt, "mode": mode, "size": list(size), "bytes": len(data),
+            "outcome": outcome, "cpu_ms": statistics.median(cpu) * 1000, "rss_delta_mb": rss_delta / 2**20,
+            "tracemalloc_mb": traced_peak / 2**20}
+
+
+def bounds_main(runs: int) -> int:
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", "from bench.photo_pipeline import bound_inputs; bound_inputs()"],
+                   cwd=root, check=True)
+    from config import Config
+
+    print(f"settings: PHOTO_MAX_PIXELS {Config.PHOTO_MAX_PIXELS:,}, PHOTO_MIN_BYTES_PER_MEGAPIXEL "
+          f"{Config.PHOTO_MIN_BYTES_PER_MEGAPIXEL:,}; {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'input':<16}{'format':>7}{'mode':>6}{'size':>12}{'MP':>6}{'kB':>8}{'B/MP':>8}  "
+          f"{'outcome':<13}{'CPU ms':>8}{'RSS MB':>8}{'traced MB':>10}")
+    for name in ("jpeg_50mp", "heic_24mp", "png_rgba_8mp", "webp_rgba_8mp", "bomb_1bit_64mp", "blank_png_8mp",
+                 "heic_48mp"):
+        out = subprocess.run([sys.executable, "-m", "bench.photo_pipeline", "--bound-child", name, "--runs", str(runs)],
+                             cwd=root, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        mp = r["size"][0] * r["size"][1] / 1e6
+        print(f"{name:<16}{r['format']:>7}{r['mode']:>6}{r['size'][0]:>6}x{r['size'][1]:<5}{mp:>6.1f}"
+              f"{r['bytes'] / 1000:>8.0f}{r['bytes'] / mp:>8.0f}  {r['outcome']:<13}{r['cpu_ms']:>8.0f}"
+              f"{r['rss_delta_mb']:>8.0f}{r['tracemalloc_mb']:>10.1f}")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f}")
+    return 0
 
 
 def _reset_peak() -> bool:
@@ -180,10 +321,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--child", choices=list(VARIANTS))
+    ap.add_argument("--bounds", action="store_true", help="measure the decoding bounds instead")
+    ap.add_argument("--bound-child")
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.runs)))
         return 0
+    if args.bound_child:
+        print(json.dumps(bound_child(args.bound_child, args.runs)))
+        return 0
+    if args.bounds:
+        return bounds_main(min(args.runs, 5))
     if not INPUT.exists():  # generate in a subprocess so this parent stays small
         subprocess.run([sys.executable, "-c", "from bench.photo_pipeline import make_input; make_input()"],
                        cwd=Path(__file__).resolve().parent.parent, check=True)

@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from app.apidoc import doc
 from app.errors import DomainError
+from app.jsonio import JsonLimit
 from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
@@ -16,6 +17,11 @@ from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
 from .sessions import start_session
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
+
+# A username (64 characters) and a password (256), even with every character escaped: an anonymous
+# request costs no more than this to read and parse.
+LOGIN_BODY = JsonLimit(max_bytes=4 * 1024, max_items=16)
+PASSWORD_BODY = JsonLimit(max_bytes=8 * 1024, max_items=16)
 
 
 class LoginFailed(DomainError):
@@ -34,7 +40,7 @@ def csrf_token():
 @doc("Log in; answers the user and a fresh CSRF token", request=LoginSchema, response=UserSchema,
      responses={401: "Wrong username or password",
                 429: "Too many failed logins for this account (from this device) or address; see Retry-After"},
-     auth=False)
+     auth=False, json_limit=LOGIN_BODY)
 def login():
     data, config = LoginSchema().load(request.get_json(silent=True) or {}), current_app.config
     user = throttle.authenticate(data["username"], data["password"], request.remote_addr, config,
@@ -76,7 +82,7 @@ def me():
 @doc("Change one's own password: every session of the user ends, this one is renewed (a new CSRF token)",
      request=PasswordChangeSchema, response=CsrfSchema,
      responses={400: "The current password is wrong, or the new one is too short or unchanged",
-                429: "Too many wrong passwords for this account; see Retry-After"})
+                429: "Too many wrong passwords for this account; see Retry-After"}, json_limit=PASSWORD_BODY)
 def change_password():
     authorize(current_user, Action.CHANGE_PASSWORD, current_user)
     data = PasswordChangeSchema().load(request.get_json(silent=True) or {})

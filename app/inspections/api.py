@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from app.apidoc import doc
 from app.errors import InvalidInput
+from app.jsonio import JsonLimit
 from app.org.models import Lab
 from app.extensions import db
 from app.policy import Action, authorize
@@ -26,6 +27,13 @@ bp = Blueprint("inspections_api", __name__, url_prefix="/api")
 # top level. Loading and dumping do not change a schema, so the instances are shared.
 _SUBMISSION = InspectionInSchema()
 _SUBMIT_RESULT = SubmitResultSchema()
+
+
+# The largest inspection the shipped checklists allow (bench/request_bounds.py measures it): the
+# full list as it applies to a chemistry lab with every hazard, 136 answers, each failed with a
+# 4,000-character Chinese note and 20 photos, is 1.76 MB and 3,961 values and keys. A 60-item
+# inspection with a few sentences per note is ~50 kB.
+SUBMISSION_BODY = JsonLimit(max_bytes=2 * 1024 * 1024, max_items=10_000)
 
 
 def _json_body() -> dict:
@@ -50,6 +58,7 @@ def _json_body() -> dict:
         403: "You may not record this level of inspection in this lab",
         409: "Another inspection was already stored under this UUID",
     },
+    json_limit=SUBMISSION_BODY,
 )
 def submit():
     data = _SUBMISSION.load(_json_body())

@@ -100,6 +100,9 @@ def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
     processed = pipeline.process(
         data,
         max_pixels=config["PHOTO_MAX_PIXELS"],
+        min_bytes_per_megapixel=config["PHOTO_MIN_BYTES_PER_MEGAPIXEL"],
+        decode_slots=config["PHOTO_DECODE_SLOTS"],
+        decode_wait_seconds=config["PHOTO_DECODE_WAIT_SECONDS"],
         display_size=config["PHOTO_DISPLAY_SIZE"],
         thumb_size=config["PHOTO_THUMB_SIZE"],
         tz_name=config["SCHOOL_TIMEZONE"],

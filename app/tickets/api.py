@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from app.apidoc import doc
+from app.jsonio import JsonLimit
 from app.org.services import get_lab
 from app.policy import Action, authorize
 
@@ -67,12 +68,16 @@ def ticket(ticket_id: int):
     return ticket_detail(t, current_user)
 
 
+# A note and interim measures of 5,000 characters each (4 bytes each at most) and 20 photo UUIDs.
+ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
+
+
 @bp.post("/tickets/<int:ticket_id>/actions")
 @login_required
 @doc(
     "Move a ticket: start_fix, submit_fix (note + >=1 after-photo), verify (note = proof; not by the fixer), "
     "reject (note = reason), declare_cannot_fix (interim_measures), escalate (note = reason)",
-    request=TicketActionSchema, response=TicketDetailSchema,
+    request=TicketActionSchema, response=TicketDetailSchema, json_limit=ACTION_BODY,
     responses={
         400: "Missing note, photo, reason or interim measures; a photo not uploaded yet; or no CSRF token",
         403: "You may not do this to this ticket (wrong role or scope, or verifying your own fix)",

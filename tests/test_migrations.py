@@ -29,14 +29,13 @@ def _fresh_url(tmp_path):
     return url.set(database=name).render_as_string(hide_password=False), (admin, name)
 
 
-@pytest.fixture
-def migrated_app(tmp_path):
-    """An app on a brand-new database built only by `flask db upgrade`."""
+def _app_migrated_to(tmp_path, revision: str):
+    """An app on a brand-new database built only by `flask db upgrade` (to ``revision``), dropped after."""
     uri, cleanup = _fresh_url(tmp_path)
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, INSTANCE_PATH=str(tmp_path / "i"))
     try:
         with app.app_context():
-            upgrade()
+            upgrade(revision=revision)
             yield app
             db.engine.dispose()
     finally:
@@ -45,6 +44,12 @@ def migrated_app(tmp_path):
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+@pytest.fixture
+def migrated_app(tmp_path):
+    """An app on a brand-new database built only by `flask db upgrade`."""
+    yield from _app_migrated_to(tmp_path, "head")
 
 
 def test_migrations_build_the_models_schema(migrated_app):
@@ -81,20 +86,9 @@ def test_migrated_database_refuses_deleting_tickets_and_their_history(migrated_a
 
 @pytest.fixture
 def app_at_0004(tmp_path):
-    """An app on a new database migrated only up to 0004 (before dated lab activity)."""
-    uri, cleanup = _fresh_url(tmp_path)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, INSTANCE_PATH=str(tmp_path / "i"))
-    try:
-        with app.app_context():
-            upgrade(revision="0004")
-            yield app
-            db.engine.dispose()
-    finally:
-        if cleanup:
-            admin, name = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    """An app on a new database migrated only up to 0004 (before dated lab activity and the reader's
+    language): later migrations are then run on rows that already exist."""
+    yield from _app_migrated_to(tmp_path, "0004")
 
 
 def test_0006_dates_existing_labs_and_event_deadlines(app_at_0004):
@@ -138,3 +132,34 @@ def test_0006_dates_existing_labs_and_event_deadlines(app_at_0004):
         3: datetime(2026, 3, 13, 16, 0),  # end of Mar 8 (school time, 16:00 UTC) + 5 days (general, college)
         4: datetime(2026, 10, 14, 16, 0),  # the ticket's deadline now (set by its latest level change)
     }
+
+
+READER_LANGUAGE_ROWS = [
+    "INSERT INTO colleges (code, name, kind, active) VALUES ('c', '化学学院', 'college', true)",
+    "INSERT INTO labs (code, name, building, floor, room, college_id, category, hazard_tags, phone, active, "
+    "qr_token, created_at) VALUES ('l', '实验室', '', '', '', 1, 'general', '[]', '', true, 't', CURRENT_TIMESTAMP)",
+    "INSERT INTO checklists (key, kind, title, title_en) VALUES ('k', 'full', '检查表', 'List')",
+    "INSERT INTO checklist_versions (checklist_id, number, content_hash, title, title_en, source_file, loaded_at) "
+    "VALUES (1, 1, 'h', '检查表', 'List', 'k.toml', CURRENT_TIMESTAMP)",
+    "INSERT INTO checklist_items (version_id, item_key, position, article, text, text_en, categories, hazard_tags, "
+    "severity, photo_required) VALUES (1, 'i', 1, '23', '灭火器在位', 'Extinguishers in place', '[]', '[]', "
+    "'general', false)",
+    "INSERT INTO rectification_tickets (lab_id, item_id, article, title, description, severity, state, level, "
+    "deadline, cannot_fix, interim_measures, created_at, updated_at, version) VALUES (1, 1, '23', '灭火器在位', '', "
+    "'general', 'open', 'lab', CURRENT_TIMESTAMP, false, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)",
+    "INSERT INTO rectification_tickets (lab_id, article, title, description, severity, state, level, "
+    "deadline, cannot_fix, interim_measures, created_at, updated_at, version) VALUES (1, '24(6)', '饭盒', '', "
+    "'general', 'open', 'lab', CURRENT_TIMESTAMP, false, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)",
+]
+
+
+def test_0007_gives_existing_tickets_their_items_english_text(app_at_0004):
+    """A ticket opened from a checklist item gets the item's English text; one typed by hand keeps a
+    single title."""
+    with db.engine.begin() as conn:
+        for row in READER_LANGUAGE_ROWS:
+            conn.execute(text(row))
+    upgrade()
+    with db.engine.connect() as conn:
+        titles = conn.execute(text("SELECT title, title_en FROM rectification_tickets ORDER BY id")).all()
+    assert [tuple(t) for t in titles] == [("灭火器在位", "Extinguishers in place"), ("饭盒", None)]

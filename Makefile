@@ -47,8 +47,10 @@ run: demo
 	@echo "LabSafe is serving on http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+# Lint (settings in pyproject.toml), then the whole suite on SQLite, then on PostgreSQL when
+# TEST_DATABASE_URL is set.
 test: install
+	$(BIN)/ruff check .
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \

@@ -211,7 +211,9 @@ class JsonRequest(Request):
         try:
             value = current_app.json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput(_("The request is not valid JSON; nothing was saved."), {"reason": str(exc)[:200]}) from None
+            raise InvalidInput(
+                _("The request is not valid JSON; nothing was saved."), {"reason": str(exc)[:200]}
+            ) from None
         nul_possible = b"\\u0000" in raw
         if nul_possible or _items_at_most(raw) > limit.max_items:
             _checked(value, limit, nul_possible)

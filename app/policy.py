@@ -9,7 +9,8 @@ route to the access matrix (tests/access/). An action without a rule is refused.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort
 from sqlalchemy import false, true

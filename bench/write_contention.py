@@ -163,8 +163,13 @@ def _beside(kind: str, request, clients: int, seconds: float, base, cookie, toke
     lat = [x for w in writers for x in w.latencies]
     return {
         "submits": {**_summary(submits.latencies), "failures": submits.failures},
-        kind: {**_summary(lat), "per_s": round(sum(w.done for w in writers) / elapsed, 1),
-               "failures": {k: sum(w.failures.get(k, 0) for w in writers) for k in {k for w in writers for k in w.failures}}},
+        kind: {
+            **_summary(lat),
+            "per_s": round(sum(w.done for w in writers) / elapsed, 1),
+            "failures": {
+                k: sum(w.failures.get(k, 0) for w in writers) for k in {k for w in writers for k in w.failures}
+            },
+        },
     }
 
 

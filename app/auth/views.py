@@ -150,7 +150,9 @@ def set_language(code: str):
         raise InvalidInput(_("Unknown language."))
     if current_user.is_authenticated:
         services.set_user_locale(current_user.id, code, languages)
-    back = request.form.get("next") or request.args.get("next") or (request.referrer and urlsplit(request.referrer).path)
+    back = (
+        request.form.get("next") or request.args.get("next") or (request.referrer and urlsplit(request.referrer).path)
+    )
     response = redirect(safe_next(back, url_for("pwa.home" if current_user.is_authenticated else "auth.login")))
     language.set_device_language(response, code)
     return response

@@ -1,7 +1,7 @@
 """Inspection pages: one inspection with its answers and photos; the lab page's sections."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, url_for
@@ -39,7 +39,7 @@ def insp_time(value) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 

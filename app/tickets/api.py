@@ -13,7 +13,12 @@ from app.policy import Action, authorize
 
 from . import services
 from .schemas import (
-    TICKET_QUERY, MissedCheckSchema, TicketActionSchema, TicketDetailSchema, TicketQuerySchema, TicketSchema,
+    TICKET_QUERY,
+    MissedCheckSchema,
+    TicketActionSchema,
+    TicketDetailSchema,
+    TicketQuerySchema,
+    TicketSchema,
 )
 from .serialize import ticket_detail, tickets_with_more
 

@@ -60,7 +60,7 @@ test: install
 bench: install
 	$(BIN)/python -m bench
 
-# API fuzzing, long run: schemathesis as every role with many more examples per operation (issue 8).
+# API fuzzing, long run: schemathesis as every role with many more examples per operation than make test's.
 fuzz: install
 	LABSAFE_FUZZ_EXAMPLES=$${LABSAFE_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 

@@ -1,4 +1,4 @@
-"""Load benchmark of the hot paths under gunicorn, against a bare-Flask ceiling (issue 8).
+"""Load benchmark of the hot paths under gunicorn, against a bare-Flask ceiling.
 
     .venv/bin/python -m bench.load                 # SQLite, then PostgreSQL
     .venv/bin/python -m bench.load --db sqlite --rounds 3 --duration 5 --connections 32 --only qr_api

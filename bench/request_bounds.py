@@ -142,7 +142,7 @@ def main(argv=None) -> int:
             ),
             (
                 "login",
-                "refused: 12 MB, a million unknown keys (the review's body)",
+                "refused: 12 MB, a million unknown keys",
                 anon,
                 anon_token,
                 "/api/login",

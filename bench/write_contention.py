@@ -1,4 +1,4 @@
-"""Inspection submits beside other writers on SQLite (issue 8): does a slow writer hold up the rest?
+"""Inspection submits beside other writers on SQLite: does a slow writer hold up the rest?
 
     .venv/bin/python -m bench.write_contention                  # 3 clients beside, 20 s per phase
     .venv/bin/python -m bench.write_contention --clients 6 --duration 30 --only photos

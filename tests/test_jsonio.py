@@ -160,7 +160,7 @@ def test_a_form_without_files_is_bounded_before_it_is_parsed(client):
 
 
 def test_a_million_unknown_keys_cost_a_short_answer(client):
-    # The review's case, scaled: unknown keys under the byte limit are refused by count, and a body
+    # A flood of unknown keys, scaled down: unknown keys under the byte limit are refused by count, and a body
     # over it by its length; either way the answer is a few hundred bytes.
     small = b"{" + b",".join(b'"%d":0' % i for i in range(400)) + b"}"
     assert len(small) < LOGIN_BODY.max_bytes

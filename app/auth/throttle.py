@@ -1,4 +1,4 @@
-"""Login throttling per account, per known device and per address, counted in the database (issue 8).
+"""Login throttling per account, per known device and per address, counted in the database.
 
 The counter lives in ``login_attempts`` (one row per failed login) so every gunicorn worker sees
 the same count. Three limits, all over the last LOGIN_LOCK_MINUTES:

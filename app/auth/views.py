@@ -53,7 +53,7 @@ def safe_next(target: str | None, default: str) -> str:
 def login():
     error = None
     if request.method == "POST":
-        # Throttled per account, known device and address (issue 8): 429 with Retry-After while locked.
+        # Throttled per account, known device and address: 429 with Retry-After while locked.
         config, username = current_app.config, request.form.get("username", "")
         user = throttle.authenticate(username, request.form.get("password", ""), request.remote_addr, config,
                                      device=throttle.known_device(request.cookies, username, config))

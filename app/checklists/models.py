@@ -1,4 +1,5 @@
-"""Checklists as versioned data: a file's content becomes an immutable version (issue 3)."""
+"""Checklists as versioned data: a file's content becomes an immutable version, so an
+inspection always shows the list it was made with."""
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,4 @@
-"""Inspections and their answers (issue 4; art. 27-29 set the levels)."""
+"""Inspections and their answers (art. 27-29 set the levels)."""
 from __future__ import annotations
 
 import enum

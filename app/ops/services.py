@@ -1,4 +1,4 @@
-"""Backup and restore of the database and the photo store (issue 8).
+"""Backup and restore of the database and the photo store.
 
 A backup is a directory:
 

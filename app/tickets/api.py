@@ -1,4 +1,4 @@
-"""Tickets JSON API (contract: /tmp labsafe_api_contract, "Tickets")."""
+"""Tickets JSON API (documented in /api/openapi.json)."""
 from __future__ import annotations
 
 from urllib.parse import urlencode

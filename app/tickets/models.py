@@ -58,7 +58,7 @@ class RectificationTicket(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # Optimistic lock: two people acting at once -> exactly one transition (issue 5).
+    # Optimistic lock: two people acting at once -> exactly one transition.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     events: Mapped[list[TicketEvent]] = relationship(

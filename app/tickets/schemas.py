@@ -1,4 +1,4 @@
-"""Ticket JSON shapes (the API contract, issue 5)."""
+"""Ticket JSON shapes (documented in /api/openapi.json)."""
 from __future__ import annotations
 
 from datetime import UTC

@@ -13,7 +13,7 @@ from .schemas import TicketDetailSchema
 
 
 def photo_ref(uuid: str) -> dict:
-    # Served by the photos domain (issue 4): thumbnails and display size for readers of the lab.
+    # Served by the photos domain: thumbnails and display size for readers of the lab.
     return {"uuid": uuid, "thumb_url": f"/photos/{uuid}/thumb", "display_url": f"/photos/{uuid}/display"}
 
 

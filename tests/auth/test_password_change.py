@@ -1,5 +1,5 @@
 """Changing one's own password (page and API): the current password is checked like a login, every
-other session ends, this device stays logged in (issue 8)."""
+other session ends, this device stays logged in."""
 from __future__ import annotations
 
 from app.auth.models import LoginAttempt, User

@@ -1,4 +1,4 @@
-"""The outbox across CSRF-token expiry, an expired login, and logout (issue 6, points 5 and 7)."""
+"""The outbox across CSRF-token expiry, an expired login, and logout: nothing a user submitted is lost."""
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -1,4 +1,4 @@
-"""Factories for tickets, photos attached to them, daily checks and notices (issue 5)."""
+"""Factories for tickets, photos attached to them, daily checks and notices."""
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,4 @@
-"""The CSP allows no inline script or style: no template may carry one (issue 8).
+"""The CSP allows no inline script or style: no template may carry one.
 
 Two checks: every template file under templates/ (grep), and every HTML page the app renders
 for an administrator (the GET routes of the access matrix with the shared world's ids).

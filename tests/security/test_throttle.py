@@ -1,4 +1,4 @@
-"""Login throttling per account and per address, counted in the database (issue 8)."""
+"""Login throttling per account and per address, counted in the database."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""The tickets API and pages (contract: Tickets)."""
+"""The tickets API and pages (documented in /api/openapi.json)."""
 from __future__ import annotations
 
 import io

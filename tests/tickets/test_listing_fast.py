@@ -1,5 +1,5 @@
 """The ticket listing's fast path (rows -> dicts, no marshmallow) writes exactly what TicketSchema dumps,
-in the order and scope of tickets_in_scope (issue 8: GET /api/tickets for a page of 200)."""
+in the order and scope of tickets_in_scope (the listing behind GET /api/tickets)."""
 from __future__ import annotations
 
 import json

@@ -107,7 +107,8 @@ def main(argv=None) -> int:
         from app import create_app
 
         app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=url,
-                         INSTANCE_PATH=str(instance), API_RATE_LIMIT="")
+                         INSTANCE_PATH=str(instance), API_RATE_LIMIT="",
+                         PUBLIC_BASE_URL="https://localhost")  # production requires it (the QR codes' address)
         anon, anon_token = _client(app, None)
         inspector, token = _client(app, "inspector")
         spec = largest_inspection(app, inspector)

@@ -47,8 +47,10 @@ run: demo
 	@echo "LabSafe is serving on http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+# Lint (settings in pyproject.toml), then the whole suite on SQLite, then on PostgreSQL when
+# TEST_DATABASE_URL is set.
 test: install
+	$(BIN)/ruff check .
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \
@@ -58,7 +60,7 @@ test: install
 bench: install
 	$(BIN)/python -m bench
 
-# API fuzzing, long run: schemathesis as every role with many more examples per operation (issue 8).
+# API fuzzing, long run: schemathesis as every role with many more examples per operation than make test's.
 fuzz: install
 	LABSAFE_FUZZ_EXAMPLES=$${LABSAFE_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 

@@ -76,15 +76,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
 
-    # Languages: Chinese first (brief), English available.
+    # Languages: Chinese first, English available.
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ["zh_CN", "en"]
 
-    # Checklist files (issue 3).
+    # Checklist files (TOML, one per list; `flask checklists load`).
     CHECKLIST_DIR = Path(_env("CHECKLIST_DIR", BASE_DIR / "checklists"))
 
-    # Rectification deadlines in days, per severity and level; settings, not constants (DOMAIN.md).
+    # Rectification deadlines in days, per severity and level; settings, not constants: the school sets them.
     TICKET_DEADLINE_DAYS = {
         ("general", "lab"): 7,
         ("general", "college"): 5,
@@ -110,7 +110,7 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     MAIL_FROM = _env("MAIL_FROM", "labsafe@localhost")
 
-    # Login throttling (issue 8; app/auth/throttle.py) and rate-limit storage.
+    # Login throttling (app/auth/throttle.py) and rate-limit storage.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     # The API limit's counters in memory are per process: production refuses them unless this says
     # the app runs as one process (gunicorn --workers 1), where they are exact.
@@ -164,7 +164,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    # __Host- cookies must be Secure, path=/ and have no Domain (issue 8).
+    # __Host- cookies must be Secure, path=/ and have no Domain.
     SESSION_COOKIE_NAME = "__Host-labsafe_session"
     REMEMBER_COOKIE_NAME = "__Host-labsafe_remember"
     KNOWN_DEVICE_COOKIE_NAME = "__Host-labsafe_device"

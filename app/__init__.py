@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-
 import importlib
 import logging
 import os
@@ -115,7 +114,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _register_request_hooks(app)
     from .security import init_security
 
-    init_security(app)  # headers, session timeouts, throttle errors, audit (issue 8)
+    init_security(app)  # headers, session timeouts, throttle errors, audit
     from .jsonio import init_app as init_json_bodies
 
     init_json_bodies(app)  # JSON bodies bounded before anything reads them (after init_security: first hook)

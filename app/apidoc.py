@@ -91,7 +91,9 @@ def build_spec(app: Flask) -> dict:
         info={"description": "Lab safety inspections: labs, checklists, inspections, photos, tickets."},
     )
     spec.components.schema("Error", ERROR_SCHEMA)
-    spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]})
+    spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}
+    )
     ma = spec.plugins[0]
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -126,7 +128,10 @@ def build_spec(app: Flask) -> dict:
                     "content": {"application/json": {"schema": _schema_ref(spec, meta["request"])}},
                 }
             if meta["multipart"] is not None and method in ("POST", "PUT"):
-                op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": meta["multipart"]}}}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": meta["multipart"]}},
+                }
             ok: dict[str, Any] = {"description": "OK"}
             if meta["response"] is not None:
                 ok["content"] = {"application/json": {"schema": _schema_ref(spec, meta["response"], meta["many"])}}

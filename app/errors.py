@@ -192,7 +192,9 @@ def register_error_handlers(app: Flask) -> None:
         status = err.code or 500
         code = (err.name or "error").lower().replace(" ", "_")
         default = _HTTP_MESSAGES.get(status)
-        message = err.description if getattr(err, "labsafe_message", False) else (default() if default else err.description)
+        message = (
+            err.description if getattr(err, "labsafe_message", False) else (default() if default else err.description)
+        )
         return error_response(status, code, message)
 
     @app.errorhandler(OperationalError)

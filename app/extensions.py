@@ -29,7 +29,7 @@ babel = Babel()
 
 
 class ApiRateLimits:
-    """Counters for the general API rate limit (issue 8) in the `limits` library's storage: in memory,
+    """Counters for the general API rate limit in the `limits` library's storage: in memory,
     or Redis (RATELIMIT_STORAGE_URI) so every worker shares them. The login throttle is separate
     (app/auth/throttle.py, in the database).
 

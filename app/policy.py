@@ -1,7 +1,7 @@
 """The one place access is decided: may(user, action, obj) -> bool.
 
 Every view asks this module, by role and scope (lab, college, department, school).
-Rules cite the article that gives the role its powers (DOMAIN.md).
+Rules cite the article that gives the role its powers.
 
 Adding an action: add it to ``Action``, give it a rule in ``_RULES``, and add the
 route to the access matrix (tests/access/). An action without a rule is refused.
@@ -9,7 +9,8 @@ route to the access matrix (tests/access/). An action without a rule is refused.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort
 from sqlalchemy import false, true

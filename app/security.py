@@ -1,4 +1,4 @@
-"""Security headers, session timeouts, the general API rate limit and the audit log (issue 8).
+"""Security headers, session timeouts, the general API rate limit and the audit log.
 
 Hooked from create_app with ``init_security(app)``. The CSP allows no inline script and no inline
 style: JavaScript lives in static/js, styles in static/css (templates must carry no ``<script>``

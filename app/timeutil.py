@@ -1,20 +1,20 @@
 """Time helpers: the database stores UTC; days are counted in the school's time zone."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
     """Naive UTC, the form every DateTime column stores (same on SQLite and PostgreSQL)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_utc_naive(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def school_tz(tz_name: str) -> ZoneInfo:
@@ -22,9 +22,9 @@ def school_tz(tz_name: str) -> ZoneInfo:
 
 
 def school_today(tz_name: str, now: datetime | None = None) -> date:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     return now.astimezone(ZoneInfo(tz_name)).date()
 
 
@@ -37,14 +37,14 @@ def day_bounds_utc(day: date, tz_name: str) -> tuple[datetime, datetime]:
 
 
 def local_day_of(value_utc_naive: datetime, tz_name: str) -> date:
-    return value_utc_naive.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+    return value_utc_naive.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).date()
 
 
 def deadline_local(value_utc_naive: datetime, tz_name: str) -> tuple[date, str]:
     """A deadline as the school-local (day, "HH:MM") a reader expects: a deadline at midnight is the end
     of the day before ("2026-10-17", "24:00"), not the start of the next one (escalation deadlines
     count from the end of a day, jobs.services)."""
-    local = value_utc_naive.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
+    local = value_utc_naive.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name))
     if local.time() == time.min:
         return local.date() - timedelta(days=1), "24:00"
     return local.date(), local.strftime("%H:%M")

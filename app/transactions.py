@@ -16,12 +16,12 @@ key) may mark itself ``write_lock_at_first_write``: its reads then run outside a
 they do on PostgreSQL under READ COMMITTED, and BEGIN IMMEDIATE is sent just before its first
 INSERT, UPDATE or DELETE. The lock is then held for the inserts and the commit only, not for the
 parsing, the policy and the validation before them: an inspection submit held it for its whole
-~4 ms of CPU, and eight submitting threads queued on it (issue 8).
+~4 ms of CPU, and eight submitting threads queued on it.
 
 The writers' queue (SQLite). A writer that finds the lock taken waits in SQLite's busy handler,
 which sleeps 1, 2, 5, 10, ... up to 100 ms between tries and never hears the lock being freed:
 under eight submitting threads the lock sat free while its waiters slept, and a submit's p99 was
-1.2 s (issue 8). So a request's writer first queues for a lock of our own: a thread lock in its
+1.2 s. So a request's writer first queues for a lock of our own: a thread lock in its
 process, then an flock on a file beside the database across the workers, both handed on by the
 kernel the moment the holder lets go; it sends BEGIN IMMEDIATE only at the head of the queue. The
 turn belongs to the DBAPI connection (QueuedConnection) and ends with its transaction: commit(),

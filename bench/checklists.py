@@ -92,18 +92,33 @@ def _run(app, db, repeat, backend):
 
     loads = [first_load() for _ in range(repeat)]
     print(f"first load (all versions + items written): {statistics.median(loads):.1f} ms")
-    print(f"unchanged reload (nothing written): {_median_ms(lambda: services.load_directory(SHIPPED_DIR, db.session), repeat):.1f} ms")
+    reload_ms = _median_ms(lambda: services.load_directory(SHIPPED_DIR, db.session), repeat)
+    print(f"unchanged reload (nothing written): {reload_ms:.1f} ms")
 
     # Labs: 1,000 across 20 colleges, categories and hazard tags cycled.
     from app.org.models import Lab, LabCategory
 
     colleges = [make_college() for _ in range(20)]
     cats = list(LabCategory)
-    db.session.execute(Lab.__table__.insert(), [
-        dict(code=f"B{n:05d}", name=f"实验室{n}", building="", floor="", room="", college_id=colleges[n % 20].id,
-             category=cats[n % len(cats)].value, hazard_tags=[HAZARD_TAGS[n % len(HAZARD_TAGS)], HAZARD_TAGS[(n * 7) % len(HAZARD_TAGS)]],
-             phone="", active=True, qr_token=uuid.uuid4().hex)
-        for n in range(1000)])
+    db.session.execute(
+        Lab.__table__.insert(),
+        [
+            dict(
+                code=f"B{n:05d}",
+                name=f"实验室{n}",
+                building="",
+                floor="",
+                room="",
+                college_id=colleges[n % 20].id,
+                category=cats[n % len(cats)].value,
+                hazard_tags=[HAZARD_TAGS[n % len(HAZARD_TAGS)], HAZARD_TAGS[(n * 7) % len(HAZARD_TAGS)]],
+                phone="",
+                active=True,
+                qr_token=uuid.uuid4().hex,
+            )
+            for n in range(1000)
+        ],
+    )
     db.session.commit()
     inspector = make_user(Role.inspector)
     from sqlalchemy import select
@@ -112,7 +127,7 @@ def _run(app, db, repeat, backend):
     services.checklists_for_user_and_labs(inspector, labs[:1])  # warm-up: the user's roles load once
     for size in (100, 1000):
         statements = []
-        listener = lambda *a: statements.append(1)  # noqa: E731
+        listener = lambda *a, counted=statements: counted.append(1)  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         t = time.perf_counter()
         result = services.checklists_for_user_and_labs(inspector, labs[:size])

@@ -1,4 +1,4 @@
-"""Load benchmark of the hot paths under gunicorn, against a bare-Flask ceiling (issue 8).
+"""Load benchmark of the hot paths under gunicorn, against a bare-Flask ceiling.
 
     .venv/bin/python -m bench.load                 # SQLite, then PostgreSQL
     .venv/bin/python -m bench.load --db sqlite --rounds 3 --duration 5 --connections 32 --only qr_api
@@ -15,7 +15,8 @@ Paths (each logged in through POST /api/login, as the PWA is):
   qr_api      GET  /api/qr/<token>                     school inspector, tokens of every lab in turn
   qr_page     GET  /l/<token>                          the door QR in a browser (302 to the lab page)
   checklist   GET  /api/labs/<id>/checklists/full      school inspector, several labs in turn
-  submit      POST /api/inspections                    every applicable item (59: no lab has fewer on the full list), a new UUID per request, 1 fail
+  submit      POST /api/inspections                    every applicable item (59: no lab has fewer on
+                                                       the full list), a new UUID per request, 1 fail
   tickets     GET  /api/tickets                        a college leader's tickets (after submit ran)
 
 Prints one table per database and a JSON line with every number (for docs/PERFORMANCE.md).
@@ -36,15 +37,15 @@ import re
 import resource
 import shutil
 import signal
-import statistics
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -377,7 +378,7 @@ def combine(rounds: list[dict], beside: list[dict]) -> dict:
 
 
 def submit_templates(info: dict) -> list[str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     bodies = []
     for s in info["submit"]:
         answers = [{"item_id": item, "result": "pass", "note": ""} for item in s["items"]]
@@ -393,8 +394,8 @@ def cpu_per_request(database_url: str, instance: Path, info: dict, n: int = 60) 
     """CPU milliseconds per request in one process through the test client (no HTTP server, no
     concurrency): a figure that other load on the machine barely moves, to see where time goes."""
     from app import create_app
-    from bench.bare_app import app as bare
     from app.extensions import db
+    from bench.bare_app import app as bare
 
     app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,
                      INSTANCE_PATH=str(instance), API_RATE_LIMIT="", PUBLIC_BASE_URL="https://localhost")
@@ -588,7 +589,9 @@ def table(kind: str, r: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    ap.add_argument("--duration", type=int, default=4, help="seconds per round, for a path and for the ceiling (default 4)")
+    ap.add_argument(
+        "--duration", type=int, default=4, help="seconds per round, for a path and for the ceiling (default 4)"
+    )
     ap.add_argument("--rounds", type=int, default=5,
                     help="rounds per path, each between two ceiling runs (default 5)")
     ap.add_argument("--connections", type=int, default=32)
@@ -602,8 +605,12 @@ def main(argv=None) -> int:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x gthread {args.threads} threads; "
-          f"wrk {args.wrk_threads} threads, {args.connections} connections, {args.rounds} rounds of {args.duration}s per path, each between two {args.duration}s ceiling runs", flush=True)
+    print(
+        f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x gthread {args.threads} threads; "
+        f"wrk {args.wrk_threads} threads, {args.connections} connections, {args.rounds} rounds of {args.duration}s "
+        f"per path, each between two {args.duration}s ceiling runs",
+        flush=True,
+    )
     all_results = {}
     with tempfile.TemporaryDirectory(prefix="labsafe-bench-") as tmp:
         for kind in kinds:

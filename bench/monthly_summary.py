@@ -3,11 +3,12 @@
     .venv/bin/python -m bench.monthly_summary                       # SQLite (a file under bench/out/)
     .venv/bin/python -m bench.monthly_summary --pg postgresql://postgres@127.0.0.1:5432/postgres
 
-Generates (seeded, bulk inserts): labs active since created (one active period each), daily checks on ~90 % of open lab-days, missed-check rows for the
-rest, holiday closures, monthly college checks (~80 % of labs), school checks twice a semester on
-half the labs, tickets from failed items with their events (created / escalated / verify), and
-then times building October 2026's summary (with September beside it) school-wide and for one
-college, counting SQL statements. Prints the numbers; docs/PERFORMANCE.md records them.
+Generates (seeded, bulk inserts): labs active since created (one active period each), daily checks
+on ~90 % of open lab-days, missed-check rows for the rest, holiday closures, monthly college checks
+(~80 % of labs), school checks twice a semester on half the labs, tickets from failed items with
+their events (created / escalated / verify), and then times building October 2026's summary (with
+September beside it) school-wide and for one college, counting SQL statements. Prints the numbers;
+docs/PERFORMANCE.md records them.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ ARTICLES = ["12", "13", "15", "16(1)", "16(2)", "17", "18", "19", "20", "21(1)",
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(UTC).replace(tzinfo=None)
 
 
 def generate(n_colleges: int, n_labs: int, seed: int = 42):

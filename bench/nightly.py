@@ -20,7 +20,7 @@ import random
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, event, text
@@ -34,7 +34,7 @@ FIRST_DAY = CATCH_UP_TO - timedelta(days=364)
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(UTC).replace(tzinfo=None)
 
 
 def seed(conn, n_labs: int, rnd: random.Random) -> dict:
@@ -50,7 +50,11 @@ def seed(conn, n_labs: int, rnd: random.Random) -> dict:
 
     bulk("INSERT INTO colleges (id, code, name, kind, active) VALUES (%s, %s, %s, 'college', true)",
          [(c, f"C{c:03d}", f"学院{c}") for c in range(1, n_colleges + 1)])
-    for code, name in (("lab_management", "实验室建设与管理处"), ("security", "保卫处"), ("assets", "资产与后勤管理处")):
+    for code, name in (
+        ("lab_management", "实验室建设与管理处"),
+        ("security", "保卫处"),
+        ("assets", "资产与后勤管理处"),
+    ):
         conn.exec_driver_sql("INSERT INTO departments (code, name) VALUES (%s, %s)", [(code, name)])
     bulk("INSERT INTO labs (id, code, name, building, floor, room, college_id, category, hazard_tags, phone, active,"
          " qr_token, created_at) VALUES (%s, %s, %s, '理工楼', '3', '301', %s, 'chemistry', '[]', '', %s, %s, %s)",

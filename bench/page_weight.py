@@ -72,7 +72,14 @@ def main() -> None:
     from app import create_app
     from app.auth.models import Role
     from app.extensions import db
-    from tests.factories import DEFAULT_PASSWORD, load_shipped_checklists, make_college, make_lab, make_ticket, make_user
+    from tests.factories import (
+        DEFAULT_PASSWORD,
+        load_shipped_checklists,
+        make_college,
+        make_lab,
+        make_ticket,
+        make_user,
+    )
 
     tmp = tempfile.mkdtemp(prefix="labsafe-bench-")
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite3", INSTANCE_PATH=tmp,
@@ -109,9 +116,13 @@ def main() -> None:
             cdp.send("Network.enable")
             types: dict[str, str] = {}
             cdp.on("Network.responseReceived", lambda e: types.__setitem__(e["requestId"], e["type"]))
-            cdp.on("Network.loadingFinished",
-                   lambda e: page_bytes.__setitem__(types.get(e["requestId"], "Other"),
-                                                    page_bytes[types.get(e["requestId"], "Other")] + e["encodedDataLength"]))
+            cdp.on(
+                "Network.loadingFinished",
+                lambda e: page_bytes.__setitem__(
+                    types.get(e["requestId"], "Other"),
+                    page_bytes[types.get(e["requestId"], "Other")] + e["encodedDataLength"],
+                ),
+            )
             page.goto(f"/app/labs/{lab_id}")
             page.wait_for_selector("#lab-card:not([hidden])")
             page.evaluate("navigator.serviceWorker.ready.then(() => true)")

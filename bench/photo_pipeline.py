@@ -336,7 +336,8 @@ def main(argv=None) -> int:
         subprocess.run([sys.executable, "-c", "from bench.photo_pipeline import make_input; make_input()"],
                        cwd=Path(__file__).resolve().parent.parent, check=True)
     data = INPUT.read_bytes()
-    from PIL import Image, __version__ as pil_version
+    from PIL import Image
+    from PIL import __version__ as pil_version
 
     im = Image.open(io.BytesIO(data))
     print(f"input: {INPUT.relative_to(Path.cwd()) if INPUT.is_relative_to(Path.cwd()) else INPUT} "

@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import load
@@ -61,7 +61,7 @@ def largest_inspection(app, client) -> dict:
 
 
 def submission(spec: dict, *, note_chars: int, photos: int) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {
         "uuid": str(uuid.uuid4()), "lab_id": spec["lab_id"], "checklist_version_id": spec["version_id"],
         "level": "school", "started_at": (now - timedelta(minutes=90)).isoformat(), "finished_at": now.isoformat(),
@@ -107,7 +107,8 @@ def main(argv=None) -> int:
         from app import create_app
 
         app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=url,
-                         INSTANCE_PATH=str(instance), API_RATE_LIMIT="")
+                         INSTANCE_PATH=str(instance), API_RATE_LIMIT="",
+                         PUBLIC_BASE_URL="https://localhost")  # production requires it (the QR codes' address)
         anon, anon_token = _client(app, None)
         inspector, token = _client(app, "inspector")
         spec = largest_inspection(app, inspector)
@@ -132,30 +133,88 @@ def main(argv=None) -> int:
             return json.dumps(bad).encode()
 
         cases = [
-            ("login", "accepted: the longest login (64 + 256 characters, each escaped)", anon, anon_token,
-             "/api/login", lambda: ('{"username":"%s","password":"%s"}' % (emoji * 64, emoji * 256)).encode()),
-            ("login", "refused: 12 MB, a million unknown keys (the review's body)", anon, anon_token,
-             "/api/login", lambda: million_keys),
-            ("login", "refused: 400 unknown keys within 4 KB", anon, anon_token, "/api/login", lambda: few_hundred_keys),
-            ("login", "refused: 2,000 '[' (nested past orjson's 1,024 levels)", anon, anon_token,
-             "/api/login", lambda: b"[" * 2000),
-            ("submit", "refused: anonymous, 2 MB of '{}' (before login_required: not parsed)", anon, anon_token,
-             "/api/inspections", lambda: empty_objects),
+            (
+                "login",
+                "accepted: the longest login (64 + 256 characters, each escaped)",
+                anon,
+                anon_token,
+                "/api/login",
+                lambda: f'{{"username":"{emoji * 64}","password":"{emoji * 256}"}}'.encode(),
+            ),
+            (
+                "login",
+                "refused: 12 MB, a million unknown keys",
+                anon,
+                anon_token,
+                "/api/login",
+                lambda: million_keys,
+            ),
+            (
+                "login",
+                "refused: 400 unknown keys within 4 KB",
+                anon,
+                anon_token,
+                "/api/login",
+                lambda: few_hundred_keys,
+            ),
+            (
+                "login",
+                "refused: 2,000 '[' (nested past orjson's 1,024 levels)",
+                anon,
+                anon_token,
+                "/api/login",
+                lambda: b"[" * 2000,
+            ),
+            (
+                "submit",
+                "refused: anonymous, 2 MB of '{}' (before login_required: not parsed)",
+                anon,
+                anon_token,
+                "/api/inspections",
+                lambda: empty_objects,
+            ),
             ("submit", "accepted: the largest real inspection", inspector, token, "/api/inspections", big_submit),
-            ("submit", "refused: every answer invalid (errors named: 10, the rest counted)", inspector, token,
-             "/api/inspections", wrong_submit),
-            ("submit", "refused: one byte over the limit", inspector, token, "/api/inspections",
-             lambda: b" " * (SUBMISSION_BODY.max_bytes + 1)),
-            ("submit", "refused: 2 MB of numbers (parsed, then counted)", inspector, token, "/api/inspections",
-             lambda: flat_zeros),
-            ("submit", "refused: 2 MB of empty objects (the costliest parse)", inspector, token, "/api/inspections",
-             lambda: empty_objects),
+            (
+                "submit",
+                "refused: every answer invalid (errors named: 10, the rest counted)",
+                inspector,
+                token,
+                "/api/inspections",
+                wrong_submit,
+            ),
+            (
+                "submit",
+                "refused: one byte over the limit",
+                inspector,
+                token,
+                "/api/inspections",
+                lambda: b" " * (SUBMISSION_BODY.max_bytes + 1),
+            ),
+            (
+                "submit",
+                "refused: 2 MB of numbers (parsed, then counted)",
+                inspector,
+                token,
+                "/api/inspections",
+                lambda: flat_zeros,
+            ),
+            (
+                "submit",
+                "refused: 2 MB of empty objects (the costliest parse)",
+                inspector,
+                token,
+                "/api/inspections",
+                lambda: empty_objects,
+            ),
         ]
         print(f"login limit: {LOGIN_BODY.max_bytes:,} bytes, {LOGIN_BODY.max_items} values and keys")
         print(f"{'path':<8}{'status':>7}{'body bytes':>12}{'CPU ms':>9}{'answer B':>10}  case")
         for path_name, label, client, tok, path, make in cases:
             r = measure(client, tok, path, make, args.runs)
-            print(f"{path_name:<8}{r['status']:>7}{r['body_bytes']:>12,}{r['cpu_ms']:>9.1f}{r['answer_bytes']:>10,}  {label}")
+            print(
+                f"{path_name:<8}{r['status']:>7}{r['body_bytes']:>12,}{r['cpu_ms']:>9.1f}"
+                f"{r['answer_bytes']:>10,}  {label}"
+            )
         from app.extensions import db
 
         with app.app_context():

@@ -1,4 +1,4 @@
-"""Inspection submits beside other writers on SQLite (issue 8): does a slow writer hold up the rest?
+"""Inspection submits beside other writers on SQLite: does a slow writer hold up the rest?
 
     .venv/bin/python -m bench.write_contention                  # 3 clients beside, 20 s per phase
     .venv/bin/python -m bench.write_contention --clients 6 --duration 30 --only photos
@@ -163,8 +163,13 @@ def _beside(kind: str, request, clients: int, seconds: float, base, cookie, toke
     lat = [x for w in writers for x in w.latencies]
     return {
         "submits": {**_summary(submits.latencies), "failures": submits.failures},
-        kind: {**_summary(lat), "per_s": round(sum(w.done for w in writers) / elapsed, 1),
-               "failures": {k: sum(w.failures.get(k, 0) for w in writers) for k in {k for w in writers for k in w.failures}}},
+        kind: {
+            **_summary(lat),
+            "per_s": round(sum(w.done for w in writers) / elapsed, 1),
+            "failures": {
+                k: sum(w.failures.get(k, 0) for w in writers) for k in {k for w in writers for k in w.failures}
+            },
+        },
     }
 
 

@@ -9,8 +9,12 @@ from app import create_app
 
 
 def _prod(tmp_path, **overrides):
-    settings = dict(INSTANCE_PATH=str(tmp_path / "instance"), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
-                    PUBLIC_BASE_URL="https://labsafe.example.edu.cn", SINGLE_PROCESS=True)
+    settings = dict(
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        PUBLIC_BASE_URL="https://labsafe.example.edu.cn",
+        SINGLE_PROCESS=True,
+    )
     settings.update(overrides)
     return create_app("production", **settings)
 
@@ -49,8 +53,11 @@ def test_production_answers_only_the_trusted_hosts_when_they_are_set(tmp_path):
 
 def test_development_secret_is_generated_once_under_instance(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    kwargs = dict(INSTANCE_PATH=str(tmp_path / "instance"), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'd.sqlite3'}",
-                  SECRET_KEY=None)
+    kwargs = dict(
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'd.sqlite3'}",
+        SECRET_KEY=None,
+    )
     first = create_app("development", **kwargs).config["SECRET_KEY"]
     path = tmp_path / "instance" / "secret_key"
     assert path.exists() and len(first) >= 32

@@ -62,8 +62,8 @@ def user_new():
 
 
 def _render_user(user, error=None, fields=None, status=200):
-    from app.org.models import Lab
     from app.extensions import db
+    from app.org.models import Lab
 
     lab_ids = [r.lab_id for r in user.roles if r.lab_id]
     labs = {lab.id: lab for lab in db.session.scalars(db.select(Lab).where(Lab.id.in_(lab_ids)))} if lab_ids else {}

@@ -1,4 +1,4 @@
-"""Users and their roles with scope (DOMAIN.md, art. 9, 10)."""
+"""Users and their roles with scope (art. 9, 10)."""
 from __future__ import annotations
 
 import enum
@@ -52,7 +52,7 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    roles: Mapped[list["RoleAssignment"]] = relationship(
+    roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
@@ -94,7 +94,7 @@ class RoleAssignment(db.Model):
 
 class LoginAttempt(db.Model):
     """A failed login, or one whose password is being checked (address "" until it fails), kept in
-    the database so the throttle holds across workers (issue 8; see throttle.py).
+    the database so the throttle holds across workers (see throttle.py).
 
     Rows older than the lock window are deleted as new attempts arrive.
     """

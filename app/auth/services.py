@@ -159,15 +159,19 @@ _LAB_OFFICER_CONTACTS = (
 
 
 def with_officer_contacts(from_clause, lab_id_column):
-    """``from_clause`` outer-joined to the active safety officers (art. 10(3)) of the lab ``lab_id_column`` names: the joined
-    clause and the columns (officer_id, officer_name, officer_phone), one row per officer, one row of
-    NULLs when there is none; for a query that reads a lab and its officers in one statement (org's
-    QR card).
+    """``from_clause`` outer-joined to the active safety officers (art. 10(3)) of the lab ``lab_id_column``
+    names: the joined clause and the columns (officer_id, officer_name, officer_phone), one row per
+    officer, one row of NULLs when there is none; for a query that reads a lab and its officers in
+    one statement (org's QR card).
 
     Plain outer joins, the officer's activity in a correlated EXISTS: SQLite cannot flatten a joined
     subquery on the right of a LEFT JOIN and built the school's whole officer list on every door scan
     (a scan of role_assignments, growing with the school); this reads the lab's assignments by index."""
-    roles, officer, users = RoleAssignment.__table__.alias("officer_roles"), User.__table__.alias("officers"), User.__table__
+    roles, officer, users = (
+        RoleAssignment.__table__.alias("officer_roles"),
+        User.__table__.alias("officers"),
+        User.__table__,
+    )
     active = exists().where(users.c.id == roles.c.user_id, users.c.active)
     joined = (
         from_clause

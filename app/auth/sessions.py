@@ -1,4 +1,4 @@
-"""Session lifetime (issue 8): inactivity and absolute timeouts, the login and logout audit.
+"""Session lifetime: inactivity and absolute timeouts, the login and logout audit.
 
 Ending sessions on logout and password change is the User.session_version bump (see
 services.end_all_sessions): the version is part of the Flask-Login id, so every copy of an older

@@ -1,4 +1,4 @@
-"""Login throttling per account, per known device and per address, counted in the database (issue 8).
+"""Login throttling per account, per known device and per address, counted in the database.
 
 The counter lives in ``login_attempts`` (one row per failed login) so every gunicorn worker sees
 the same count. Three limits, all over the last LOGIN_LOCK_MINUTES:
@@ -16,13 +16,13 @@ the same count. Three limits, all over the last LOGIN_LOCK_MINUTES:
 Each attempt is written down (committed) *before* it is counted and before its password is checked,
 then counted with itself: attempts at one account sent at once count each other, and the limit holds
 exactly however many are sent in parallel (a burst may be refused whole; never one guess too many).
-A refused attempt's row is deleted (a refusal is not a guess); a successful one deletes the rows
-it was counted with (a known device's own, or the account's from unknown devices). An attempt from an unknown device carries no address until it fails, so many
-people logging in at once behind one address are not counted against it until they fail. And the
-~130 ms of password hashing run after the short write, not inside it: on SQLite the database's
-single write lock stays free while a password is verified (the login views take it at their first
-write). Every refused login, throttled ones included, costs one password check, so timing tells
-nothing (services.authenticate).
+A refused attempt's row is deleted (a refusal is not a guess); a successful one deletes the rows it
+was counted with (a known device's own, or the account's from unknown devices). An attempt from an
+unknown device carries no address until it fails, so many people logging in at once behind one
+address are not counted against it until they fail. And the ~130 ms of password hashing run after
+the short write, not inside it: on SQLite the database's single write lock stays free while a
+password is verified (the login views take it at their first write). Every refused login, throttled
+ones included, costs one password check, so timing tells nothing (services.authenticate).
 """
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def safe_next(target: str | None, default: str) -> str:
 def login():
     error = None
     if request.method == "POST":
-        # Throttled per account, known device and address (issue 8): 429 with Retry-After while locked.
+        # Throttled per account, known device and address: 429 with Retry-After while locked.
         config, username = current_app.config, request.form.get("username", "")
         user = throttle.authenticate(username, request.form.get("password", ""), request.remote_addr, config,
                                      device=throttle.known_device(request.cookies, username, config))
@@ -150,7 +150,9 @@ def set_language(code: str):
         raise InvalidInput(_("Unknown language."))
     if current_user.is_authenticated:
         services.set_user_locale(current_user.id, code, languages)
-    back = request.form.get("next") or request.args.get("next") or (request.referrer and urlsplit(request.referrer).path)
+    back = (
+        request.form.get("next") or request.args.get("next") or (request.referrer and urlsplit(request.referrer).path)
+    )
     response = redirect(safe_next(back, url_for("pwa.home" if current_user.is_authenticated else "auth.login")))
     language.set_device_language(response, code)
     return response

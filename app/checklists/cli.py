@@ -21,7 +21,9 @@ def _directory(path: str | None) -> Path:
 
 
 @group.command("check")
-@click.option("--dir", "path", type=click.Path(), default=None, help="Directory of *.toml files (default: CHECKLIST_DIR).")
+@click.option(
+    "--dir", "path", type=click.Path(), default=None, help="Directory of *.toml files (default: CHECKLIST_DIR)."
+)
 def check(path: str | None) -> None:
     """Validate every checklist file; print each problem; exit 1 if there is any."""
     directory = _directory(path)
@@ -40,7 +42,9 @@ def check(path: str | None) -> None:
 
 
 @group.command("load")
-@click.option("--dir", "path", type=click.Path(), default=None, help="Directory of *.toml files (default: CHECKLIST_DIR).")
+@click.option(
+    "--dir", "path", type=click.Path(), default=None, help="Directory of *.toml files (default: CHECKLIST_DIR)."
+)
 @click.option("--keep-missing", is_flag=True, help="Keep serving lists whose file is gone (default: retire them).")
 def load(path: str | None, keep_missing: bool) -> None:
     """Validate ALL files, then store a new version of each changed list, in one transaction."""
@@ -51,11 +55,11 @@ def load(path: str | None, keep_missing: bool) -> None:
         for err in exc.errors:
             click.echo(str(err), err=True)
         click.echo(f"{len(exc.errors)} problem(s): nothing was loaded.", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     except IntegrityError:
         # Two loads at once: the unique (list, number) / (list, hash) constraints stop the second.
         click.echo("Another load stored a version at the same time; nothing was loaded. Run it again.", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     for key, number in report.created:
         click.echo(f"{key}: new version {number}")
     for key, number in report.restored:

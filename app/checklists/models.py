@@ -1,4 +1,5 @@
-"""Checklists as versioned data: a file's content becomes an immutable version (issue 3)."""
+"""Checklists as versioned data: a file's content becomes an immutable version, so an
+inspection always shows the list it was made with."""
 from __future__ import annotations
 
 import enum
@@ -34,12 +35,12 @@ class Checklist(db.Model):
         ForeignKey("checklist_versions.id", use_alter=True), nullable=True
     )
 
-    versions: Mapped[list["ChecklistVersion"]] = relationship(
+    versions: Mapped[list[ChecklistVersion]] = relationship(
         back_populates="checklist",
         foreign_keys="ChecklistVersion.checklist_id",
         order_by="ChecklistVersion.number",
     )
-    current_version: Mapped["ChecklistVersion | None"] = relationship(
+    current_version: Mapped[ChecklistVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True
     )
 
@@ -63,7 +64,7 @@ class ChecklistVersion(db.Model):
     loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     checklist: Mapped[Checklist] = relationship(back_populates="versions", foreign_keys=[checklist_id])
-    items: Mapped[list["ChecklistItem"]] = relationship(
+    items: Mapped[list[ChecklistItem]] = relationship(
         back_populates="version", order_by="ChecklistItem.position"
     )
 

@@ -1,4 +1,4 @@
-"""Checklist JSON shapes (docs: /work/shared API contract, /api/openapi.json)."""
+"""Checklist JSON shapes (documented in /api/openapi.json)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields

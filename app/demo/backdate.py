@@ -67,7 +67,7 @@ def shift_since(m: Mark, when: datetime, service_now: datetime | None = None) ->
     ``service_now`` defaults to the time of the first ticket event written since the mark (the
     ticket services stamp every event of one call with one ``now``). Commits.
     """
-    E, N, O = TicketEvent.__table__, Notification.__table__, OutboxEmail.__table__
+    E, N, Out = TicketEvent.__table__, Notification.__table__, OutboxEmail.__table__
     if service_now is None:
         service_now = db.session.scalar(select(func.min(E.c.created_at)).where(E.c.id > m.event))
         if service_now is None:
@@ -79,13 +79,16 @@ def shift_since(m: Mark, when: datetime, service_now: datetime | None = None) ->
                 column="to_deadline")
     _shift_rows(N, N.c.id,
                 db.session.execute(select(N.c.id, N.c.created_at).where(N.c.id > m.notification)).all(), delta)
-    _shift_rows(O, O.c.id, db.session.execute(select(O.c.id, O.c.created_at).where(O.c.id > m.email)).all(), delta)
+    _shift_rows(Out, Out.c.id,
+                db.session.execute(select(Out.c.id, Out.c.created_at).where(Out.c.id > m.email)).all(), delta)
     # Tickets: the new ones wholly, the ones the call changed only in the columns it changed.
     new_ids = db.session.scalars(select(_T.c.id).where(_T.c.id > m.ticket)).all()
     after = _ticket_times(set(new_ids) | set(m.tickets_before))
     for ticket_id, values in after.items():
         before = m.tickets_before.get(ticket_id, (None,) * len(TICKET_TIMES))
-        changed = {name: v + delta for name, v, b in zip(TICKET_TIMES, values, before) if v is not None and v != b}
+        changed = {
+            name: v + delta for name, v, b in zip(TICKET_TIMES, values, before, strict=True) if v is not None and v != b
+        }
         if changed:
             db.session.execute(update(_T).where(_T.c.id == ticket_id).values(**changed))
     db.session.commit()
@@ -111,9 +114,9 @@ def nightly_ran(day, m: Mark, when: datetime) -> None:
 
 def received(rows: list[tuple[int, datetime]]) -> None:
     """Inspections' server receipt time (the service stamps now): a minute or two after finishing."""
-    I = Inspection.__table__
+    Ins = Inspection.__table__
     if rows:
-        db.session.execute(update(I).where(I.c.id == bindparam("_id")).values(received_at=bindparam("_t")),
+        db.session.execute(update(Ins).where(Ins.c.id == bindparam("_id")).values(received_at=bindparam("_t")),
                            [{"_id": i, "_t": t} for i, t in rows])
 
 

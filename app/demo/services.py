@@ -24,7 +24,7 @@ import time as _time
 import uuid as uuidlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
@@ -194,7 +194,7 @@ class Generator:
         return to_utc_naive(datetime.combine(day, time.min, tzinfo=self.tz) + timedelta(minutes=minutes))
 
     def _local(self, utc_naive: datetime) -> datetime:
-        return utc_naive.replace(tzinfo=timezone.utc).astimezone(self.tz)
+        return utc_naive.replace(tzinfo=UTC).astimezone(self.tz)
 
     def load_world(self) -> None:
         from app.auth.services import find_user, lab_officers
@@ -233,7 +233,9 @@ class Generator:
             self.daily_version = checklists.current_version("daily")
             self.full_version = checklists.current_version("full")
         except DomainError:
-            raise DemoWorldMissing("The daily and full checklists are not loaded: run `flask checklists load` first.")
+            raise DemoWorldMissing(
+                "The daily and full checklists are not loaded: run `flask checklists load` first."
+            ) from None
         self.items: dict[tuple[int, int], list] = {}
         self.daily_version_id, self.full_version_id = self.daily_version.id, self.full_version.id
         for li in self.labs:
@@ -293,7 +295,7 @@ class Generator:
                 answers.append({"item_id": item.id, "result": "na" if item.id in na else "pass", "note": "",
                                 "photos": []})
         data = {"uuid": uuid, "lab_id": li.lab_id, "checklist_version_id": version_id, "level": level,
-                "started_at": started.replace(tzinfo=timezone.utc), "finished_at": finished.replace(tzinfo=timezone.utc),
+                "started_at": started.replace(tzinfo=UTC), "finished_at": finished.replace(tzinfo=UTC),
                 "note": note, "answers": answers}
         m = backdate.mark() if failures else None
         outcome = submit_inspection(user, data, self.config)
@@ -303,8 +305,8 @@ class Generator:
         if m is not None and outcome.created:
             backdate.shift_since(m, received)
             self.c["tickets"] += len(outcome.status.ticket_ids)
-            from app.tickets.models import RectificationTicket
             from app.checklists.models import ChecklistItem
+            from app.tickets.models import RectificationTicket
 
             for tid, k in db.session.execute(
                 select(RectificationTicket.id, ChecklistItem.item_key)
@@ -411,7 +413,7 @@ class Generator:
         for li in self.labs:
             if li.hazardous:
                 by_college.setdefault(li.college, []).append(li)
-        for college, labs in by_college.items():
+        for labs in by_college.values():
             ranked = sorted(labs, key=lambda li: _frac("school", li.code, week))
             chosen = [li for n, li in enumerate(ranked) if n == 0 or _frac("school", li.code, week) < 0.2]
             for li in chosen:

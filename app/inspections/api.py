@@ -6,9 +6,9 @@ from flask_login import current_user, login_required
 
 from app.apidoc import doc
 from app.errors import InvalidInput
+from app.extensions import db
 from app.jsonio import JsonLimit
 from app.org.models import Lab
-from app.extensions import db
 from app.policy import Action, authorize
 from app.transactions import write_lock_at_first_write
 
@@ -90,8 +90,9 @@ def detail(inspection_id: int):
 @login_required
 @doc("A lab's inspections, most recent first", query=LabInspectionsQuery, response=InspectionSummarySchema, many=True)
 def lab_inspections(lab_id: int):
-    from app.errors import NotFound
     from flask_babel import gettext as _
+
+    from app.errors import NotFound
 
     lab = db.session.get(Lab, lab_id)
     if lab is None:

@@ -1,4 +1,4 @@
-"""Inspections and their answers (issue 4; art. 27-29 set the levels)."""
+"""Inspections and their answers (art. 27-29 set the levels)."""
 from __future__ import annotations
 
 import enum
@@ -39,7 +39,7 @@ class Inspection(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # by the server
     note: Mapped[str] = mapped_column(Text, default="")
 
-    answers: Mapped[list["InspectionAnswer"]] = relationship(
+    answers: Mapped[list[InspectionAnswer]] = relationship(
         back_populates="inspection", order_by="InspectionAnswer.position"
     )
 
@@ -56,7 +56,7 @@ class InspectionAnswer(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     inspection: Mapped[Inspection] = relationship(back_populates="answers")
-    photo_refs: Mapped[list["AnswerPhoto"]] = relationship(order_by="AnswerPhoto.position")
+    photo_refs: Mapped[list[AnswerPhoto]] = relationship(order_by="AnswerPhoto.position")
 
 
 class AnswerPhoto(db.Model):

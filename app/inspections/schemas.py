@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid as uuid_module
+from datetime import UTC
 
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -20,12 +21,11 @@ def _no_nul(value: str) -> None:
 
 
 def _sane_time(value) -> None:
-    from datetime import timezone
 
     try:
-        utc = value.astimezone(timezone.utc)
+        utc = value.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise ValidationError(_("Not a plausible time."))
+        raise ValidationError(_("Not a plausible time.")) from None
     if not 2000 <= utc.year <= 2100:
         raise ValidationError(_("Not a plausible time."))
 
@@ -111,7 +111,9 @@ class InspectionInSchema(Schema):
     started_at = fields.AwareDateTime(required=True, validate=_sane_time)
     finished_at = fields.AwareDateTime(required=True, validate=_sane_time)
     note = fields.String(load_default="", validate=[validate.Length(max=NOTE_MAX), _no_nul])
-    answers = InspectionAnswerList(fields.Nested(InspectionAnswerInSchema), required=True, validate=validate.Length(min=1, max=500))
+    answers = InspectionAnswerList(
+        fields.Nested(InspectionAnswerInSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
 
 
 class SubmitResultSchema(Schema):
@@ -128,7 +130,9 @@ class InspectionPhotoRefSchema(Schema):
     received = fields.Boolean(required=True)
     thumb_url = fields.String(allow_none=True)
     display_url = fields.String(allow_none=True)
-    original_url = fields.String(allow_none=True, metadata={"description": "only for roles allowed to see evidence originals"})
+    original_url = fields.String(
+        allow_none=True, metadata={"description": "only for roles allowed to see evidence originals"}
+    )
 
 
 class InspectionAnswerSchema(Schema):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 import orjson
 from flask_babel import gettext as _
@@ -43,7 +44,7 @@ class SubmitOutcome:
     id: int
     uuid: str
     created: bool  # False: an identical replay; nothing new was stored
-    status: "InspectionStatus"
+    status: InspectionStatus
 
     @property
     def inspection(self) -> Inspection:
@@ -492,7 +493,7 @@ def inspection_status(inspection: Inspection) -> InspectionStatus:
 
 
 def _utc(value: datetime | None):
-    return value.replace(tzinfo=timezone.utc) if value else None
+    return value.replace(tzinfo=UTC) if value else None
 
 
 def _summary(inspection: Inspection, version: ChecklistVersion, checklist: Checklist, inspector: User,

@@ -1,7 +1,7 @@
 """Inspection pages: one inspection with its answers and photos; the lab page's sections."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, url_for
@@ -22,7 +22,7 @@ LEVEL_NAMES = {
     "special": _l("Special inspection"),  # art. 27
 }
 RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}
-# Ticket states as the lab page shows them (the tickets domain owns the lifecycle, issue 5).
+# Ticket states as the lab page shows them (the tickets domain owns the lifecycle).
 TICKET_STATE_NAMES = {
     "open": _l("Awaiting rectification"),
     "fixing": _l("Being rectified"),
@@ -39,7 +39,7 @@ def insp_time(value) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
@@ -62,7 +62,7 @@ def inspection_page(inspection_id: int):
 
 
 def _ticket_url(ticket_id: int) -> str | None:
-    """The tickets domain's page for a ticket, when it has one (issue 5 owns that page)."""
+    """The tickets domain's page for a ticket, when that domain serves one."""
     for rule in current_app.url_map.iter_rules():
         if rule.rule.startswith("/tickets/<") and rule.rule.count("<") == 1 and "GET" in rule.methods:
             try:

@@ -21,11 +21,11 @@ def register(app):
         try:
             up_to = date.fromisoformat(day) if day else None
         except ValueError:
-            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date")
+            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
         try:
             summary = run_nightly(up_to, current_app.config, send_mail=not no_mail)
         except DayNotOver as err:
-            raise click.BadParameter(err.message, param_hint="--date")
+            raise click.BadParameter(err.message, param_hint="--date") from None
         click.echo(json.dumps(summary, ensure_ascii=False, default=str))
 
     @app.cli.command("send-mail")

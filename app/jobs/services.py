@@ -190,7 +190,6 @@ def _notification_insert(sel):
 
 
 def _flag_missed(day: date, start, now, config: dict) -> dict:
-    session = db.session
     checked = select(Inspection.lab_id).where(
         Inspection.level == InspectionLevel.daily, Inspection.finished_at >= start,
         Inspection.finished_at < day_bounds_utc(day, config["SCHOOL_TIMEZONE"])[1],
@@ -388,8 +387,13 @@ def _correct_streak_notices(lab_id: int, college_id: int, lab: notices.TitleFact
     for key, users in told.items():
         streak_day = key.rsplit(":", 1)[1]
         notices.notify(
-            users, kind=notices.MISSED_STREAK_CORRECTED, facts=lab,
-            params={"day": day.isoformat(), "streak_day": streak_day}, config=config, link=f"/labs/{lab_id}/missed-checks", lab_id=lab_id,
+            users,
+            kind=notices.MISSED_STREAK_CORRECTED,
+            facts=lab,
+            params={"day": day.isoformat(), "streak_day": streak_day},
+            config=config,
+            link=f"/labs/{lab_id}/missed-checks",
+            lab_id=lab_id,
             dedupe_key=f"missed_streak_corrected:{lab_id}:{streak_day}:{day.isoformat()}",
         )
 

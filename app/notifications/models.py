@@ -1,4 +1,4 @@
-"""In-app inbox and e-mail outbox (issue 5). Sending never blocks the request that caused it."""
+"""In-app inbox and e-mail outbox. Sending never blocks the request that caused it."""
 from __future__ import annotations
 
 from datetime import datetime

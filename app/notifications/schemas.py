@@ -5,8 +5,12 @@ from app.tickets.schemas import UtcDateTime
 
 class NotificationSchema(Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "new_ticket, escalated, fix_submitted, fix_rejected, ticket_closed, "
-                                                  "overdue, routed, cannot_fix, missed_check, missed_streak, missed_streak_corrected"})
+    kind = fields.String(
+        metadata={
+            "description": "new_ticket, escalated, fix_submitted, fix_rejected, ticket_closed, "
+            "overdue, routed, cannot_fix, missed_check, missed_streak, missed_streak_corrected"
+        }
+    )
     label = fields.String(metadata={"description": "the kind, in the reader's language"})
     title = fields.String()
     body = fields.String()

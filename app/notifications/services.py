@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import logging
 import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from flask_babel import force_locale, lazy_gettext
 from sqlalchemy import bindparam, exists, insert, literal_column, select, update
@@ -94,7 +95,7 @@ def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=N
     return list(db.session.execute(_users_with_role_stmt(tuple(sorted(scope))), {"role": role, **scope}))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _users_with_role_stmt(scope_keys: tuple[str, ...]):
     # One statement per combination of scope columns, built once with bind parameters: every
     # opened ticket asks for its lab's officers, and rebuilding the select cost ~0.5 ms a call.

@@ -1,1 +1,1 @@
-"""Operations: backup and restore (issue 8)."""
+"""Operations: backup and restore."""

@@ -1,4 +1,4 @@
-"""`flask backup` and `flask restore` (issue 8)."""
+"""`flask backup` and `flask restore`."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Backup and restore of the database and the photo store (issue 8).
+"""Backup and restore of the database and the photo store.
 
 A backup is a directory:
 
@@ -25,7 +25,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, func, inspect, select, text
@@ -104,7 +104,7 @@ def _user_tables(conn) -> list[str]:
 def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     """Write a backup directory under out_dir and answer its path."""
     kind = _kind(database_url)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     target = Path(out_dir) / f"labsafe-backup-{started.strftime('%Y%m%dT%H%M%S_%fZ')}"
     target.mkdir(parents=True, exist_ok=False)
     try:
@@ -116,7 +116,7 @@ def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.
         manifest = {
             "format": FORMAT,
             "created_at": started.isoformat().replace("+00:00", "Z"),
-            "finished_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "finished_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "database": {"kind": kind, "file": db_file, "sha256": _sha256(target / db_file),
                          "size": (target / db_file).stat().st_size},
             "counts": counts,

@@ -210,7 +210,9 @@ def import_lab_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     for row, r in rows:
         code = r.get("code", "")
         if code in first_row:
-            errors.add(row, "code", _("the code %(code)s already appears in row %(first)d.", code=code, first=first_row[code]))
+            errors.add(
+                row, "code", _("the code %(code)s already appears in row %(first)d.", code=code, first=first_row[code])
+            )
             continue
         first_row[code] = row
         data = {k: r.get(k, "") for k in ("code", "name", "name_en", "building", "floor", "room", "phone")}

@@ -56,7 +56,7 @@ class College(db.Model):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    labs: Mapped[list["Lab"]] = relationship(back_populates="college", order_by="Lab.code")
+    labs: Mapped[list[Lab]] = relationship(back_populates="college", order_by="Lab.code")
 
 
 class Department(db.Model):
@@ -96,10 +96,10 @@ class Lab(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     college: Mapped[College] = relationship(back_populates="labs")
-    closures: Mapped[list["LabClosure"]] = relationship(
+    closures: Mapped[list[LabClosure]] = relationship(
         back_populates="lab", order_by="LabClosure.start_date", cascade="all, delete-orphan"
     )
-    active_periods: Mapped[list["LabActivePeriod"]] = relationship(
+    active_periods: Mapped[list[LabActivePeriod]] = relationship(
         back_populates="lab", order_by="LabActivePeriod.id", cascade="all"
     )
 

@@ -23,8 +23,8 @@ from .models import (
     CollegeKind,
     Department,
     Lab,
-    LabCategory,
     LabActivePeriod,
+    LabCategory,
     LabClosure,
     LabRef,
     RetiredQrToken,
@@ -334,7 +334,10 @@ def clean_lab_fields(data: dict) -> dict:
     clean["active"] = bool(data.get("active", True))
     if errors:
         raise InvalidInput(
-            _("Some fields are missing or invalid: %(fields)s", fields="; ".join(f"{k}: {v}" for k, v in errors.items())),
+            _(
+                "Some fields are missing or invalid: %(fields)s",
+                fields="; ".join(f"{k}: {v}" for k, v in errors.items()),
+            ),
             {"fields": errors},
         )
     return clean
@@ -443,7 +446,9 @@ def add_closure(lab: Lab, start: date, end: date, reason: str = "") -> LabClosur
     if end < start:
         raise InvalidInput(_("A closure must end on or after the day it starts."))
     overlap = db.session.scalar(
-        select(LabClosure.id).where(LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start)
+        select(LabClosure.id).where(
+            LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start
+        )
     )
     if overlap is not None:
         raise Conflict(_("This period overlaps a closure the lab already has."))

@@ -51,7 +51,7 @@ def lab_by_qr(token: str):
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=url_for("org.lab_by_qr", token=token)))
     authorize(current_user, Action.VIEW_LAB, lab)
-    # The phone's own camera app opens this URL: land in the PWA's lab card (issue 6) when it exists.
+    # The phone's own camera app opens this URL: land in the PWA's lab card when it exists.
     from flask import current_app
 
     endpoint = "pwa.lab_card" if "pwa.lab_card" in current_app.view_functions else "org.lab_page"

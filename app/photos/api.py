@@ -1,7 +1,7 @@
 """Photo upload API: PUT /api/photos/<uuid> (idempotent by the client's UUID)."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
@@ -27,8 +27,8 @@ def photo_body(photo) -> dict:
             "width": photo.width,
             "height": photo.height,
             "byte_size": photo.byte_size,
-            "captured_at": photo.captured_at.replace(tzinfo=timezone.utc) if photo.captured_at else None,
-            "uploaded_at": photo.uploaded_at.replace(tzinfo=timezone.utc) if photo.uploaded_at else None,
+            "captured_at": photo.captured_at.replace(tzinfo=UTC) if photo.captured_at else None,
+            "uploaded_at": photo.uploaded_at.replace(tzinfo=UTC) if photo.uploaded_at else None,
             **services.urls_for(photo.uuid),
         }
     )

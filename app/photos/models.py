@@ -1,4 +1,4 @@
-"""Photo evidence: originals kept byte-for-byte with their SHA-256 (issue 4)."""
+"""Photo evidence: originals kept byte-for-byte with their SHA-256."""
 from __future__ import annotations
 
 from datetime import datetime

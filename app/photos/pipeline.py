@@ -16,12 +16,11 @@ Plain Python and Pillow; no Flask. Errors are app.errors classes with messages a
 from __future__ import annotations
 
 import io
-import math
 import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -130,7 +129,7 @@ def _capture_time(exif: Image.Exif, tz_name: str) -> datetime | None:
         except ValueError:
             tz = None
     aware = local.replace(tzinfo=tz or ZoneInfo(tz_name))
-    return aware.astimezone(timezone.utc).replace(tzinfo=None)
+    return aware.astimezone(UTC).replace(tzinfo=None)
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -179,11 +178,13 @@ def open_checked(data: bytes, max_pixels: int, min_bytes_per_megapixel: int = MI
     try:
         im = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels(max_pixels)
+        raise _too_many_pixels(max_pixels) from None
     except UnidentifiedImageError:
-        raise UnsupportedMedia(_("This file is not a photo we can read. Please send a JPEG, PNG, WebP or HEIC image."))
+        raise UnsupportedMedia(
+            _("This file is not a photo we can read. Please send a JPEG, PNG, WebP or HEIC image.")
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise InvalidInput(_("The image file is damaged or incomplete; please take or send the photo again."))
+        raise InvalidInput(_("The image file is damaged or incomplete; please take or send the photo again.")) from None
     w, h = im.size
     # Checked here, from the header, before any pixel is decoded.
     if w <= 0 or h <= 0 or w * h > max_pixels:
@@ -269,9 +270,9 @@ def _decode(im: Image.Image, max_pixels: int, display_size: int, thumb_size: int
     try:
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels(max_pixels)
+        raise _too_many_pixels(max_pixels) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, MemoryError):
-        raise InvalidInput(_("The image file is damaged or incomplete; please take or send the photo again."))
+        raise InvalidInput(_("The image file is damaged or incomplete; please take or send the photo again.")) from None
     decoded_size = im.size
     icc = im.info.get("icc_profile")
     rgb = _to_rgb(im)

@@ -37,7 +37,7 @@ def normalise_uuid(value) -> str:
     try:
         return str(_uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
-        raise InvalidInput(_("%(value)s is not a valid UUID.", value=value))
+        raise InvalidInput(_("%(value)s is not a valid UUID.", value=value)) from None
 
 
 def get_photo(photo_uuid: str) -> Photo:

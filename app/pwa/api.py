@@ -19,7 +19,9 @@ class BundleSchema(Schema):
         "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), qr_token, officers, "
                        "open_tickets, daily_done_today (null unless the user is the lab's officer), and "
                        "checklists [{key, kind, title, title_en, version_id, levels, item_ids}]"})
-    checklist_versions = fields.Dict(metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"})
+    checklist_versions = fields.Dict(
+        metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"}
+    )
 
 
 @bp.get("/offline/bundle")

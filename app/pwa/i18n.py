@@ -99,7 +99,10 @@ def js_strings() -> dict[str, str]:
         "action_done": _("Done."),
         "needs_online": _("This needs a connection. Try again when online."),
         "history": _("History"),
-        "logout_warning": _("These items have not reached the server yet. They stay on this phone and are sent after the next login; everything else is removed from this device."),
+        "logout_warning": _(
+            "These items have not reached the server yet. They stay on this phone and are sent after the next "
+            "login; everything else is removed from this device."
+        ),
         "logout_anyway": _("Log out"),
         "cancel": _("Cancel"),
         "waiting_other_user": _("Waiting for its author to log in"),

@@ -5,7 +5,7 @@ Built on the other domains' services; a fixed number of queries whatever the num
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -121,7 +121,7 @@ def offline_bundle(user, config) -> dict:
         body["checklists"] = entries
         lab_bodies.append(body)
     return {
-        "generated_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "user_id": user.id,
         "labs": lab_bodies,
         "checklist_versions": version_bodies,

@@ -8,8 +8,9 @@ two columns headed with the months (e.g. "Labs 2026-10", "Labs 2026-09").
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -90,7 +91,7 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
             (_("Missed checks flagged"), lambda f: f.missed_checks),
         ]),
         _metric_table(s, "inspections", _("Inspections by level (art. 27, 28)"), _("Inspections"), [
-            *[(level_label(lv), (lambda lv: lambda f: f.inspections.get(lv, 0))(lv)) for lv in LEVELS],
+            *[(level_label(lv), lambda f, lv=lv: f.inspections.get(lv, 0)) for lv in LEVELS],
         ]),
         _metric_table(s, "cadence", _("Inspections against the regulation's cadence (art. 27, 28)"), _("Cadence"), [
             (_("Labs with a college check this month"), lambda f: f.labs_with_college_check),
@@ -100,7 +101,7 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
         ]),
         _metric_table(s, "hazards_by_severity", _("Hazards found by severity"), _("Hazards by severity"), [
             (_("Hazards found"), lambda f: f.hazards),
-            *[(severity_label(sv), (lambda sv: lambda f: f.hazards_by_severity.get(sv, 0))(sv)) for sv in SEVERITIES],
+            *[(severity_label(sv), lambda f, sv=sv: f.hazards_by_severity.get(sv, 0)) for sv in SEVERITIES],
         ]),
     ]
     by_article = Table("hazards_by_article", _("Hazards found by article"), _("Hazards by article"),
@@ -240,7 +241,9 @@ def to_xlsx(s: MonthlySummary, tz_name: str) -> bytes:
     append_xlsx_row(info, [_("Month"), month])
     append_xlsx_row(info, [_("Previous month"), previous])
     append_xlsx_row(info, [_("Complete month"), _("yes") if s.complete else _("no (figures so far)")])
-    append_xlsx_row(info, [_("Final"), _("yes") if s.final else _("no: may change until %(day)s", day=s.final_from.isoformat())])
+    append_xlsx_row(
+        info, [_("Final"), _("yes") if s.final else _("no: may change until %(day)s", day=s.final_from.isoformat())]
+    )
     append_xlsx_row(info, [])
     append_xlsx_row(info, [_("How the figures are counted")])
     info.cell(row=info.max_row, column=1).font = Font(bold=True)

@@ -41,9 +41,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, DateTime, Integer, and_, case, distinct, exists, func, literal, or_, select, true, union_all
-
 from flask_babel import gettext as _
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -198,7 +211,7 @@ class Figures:
     def rectified(self) -> int:
         return self.rectified_on_time + self.rectified_late
 
-    def add(self, other: "Figures") -> None:
+    def add(self, other: Figures) -> None:
         for name in ("labs", "open_days", "checked_days", "labs_with_college_check",
                      "labs_with_school_check_semester", "hazards", "rectified_on_time", "rectified_late",
                      "overdue", "escalated", "still_open", "missed_checks"):

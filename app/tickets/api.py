@@ -1,4 +1,4 @@
-"""Tickets JSON API (contract: /tmp labsafe_api_contract, "Tickets")."""
+"""Tickets JSON API (documented in /api/openapi.json)."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -13,7 +13,12 @@ from app.policy import Action, authorize
 
 from . import services
 from .schemas import (
-    TICKET_QUERY, MissedCheckSchema, TicketActionSchema, TicketDetailSchema, TicketQuerySchema, TicketSchema,
+    TICKET_QUERY,
+    MissedCheckSchema,
+    TicketActionSchema,
+    TicketDetailSchema,
+    TicketQuerySchema,
+    TicketSchema,
 )
 from .serialize import ticket_detail, tickets_with_more
 

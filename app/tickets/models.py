@@ -58,10 +58,10 @@ class RectificationTicket(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # Optimistic lock: two people acting at once -> exactly one transition (issue 5).
+    # Optimistic lock: two people acting at once -> exactly one transition.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    events: Mapped[list["TicketEvent"]] = relationship(
+    events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id"
     )
 
@@ -104,7 +104,7 @@ class TicketEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     ticket: Mapped[RectificationTicket] = relationship(back_populates="events")
-    photos: Mapped[list["TicketEventPhoto"]] = relationship()
+    photos: Mapped[list[TicketEventPhoto]] = relationship()
 
 
 class TicketEventPhoto(db.Model):

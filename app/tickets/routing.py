@@ -1,4 +1,4 @@
-"""Which functional department follows a hazard, by article (art. 9; DOMAIN.md).
+"""Which functional department follows a hazard, by article (art. 9).
 
 - fire and facilities (art. 22, 23) and the purchase of highly toxic, explosive-precursor and
   drug-precursor chemicals -> security (保卫处);
@@ -49,7 +49,7 @@ def department_code_for(article: str | None, text: str = "", explicit: str | Non
 
 
 def department_code_for_item(item) -> str:
-    """Prefer the checklists domain's answer when it exposes one (issue 3)."""
+    """Prefer the checklists domain's answer when it exposes one."""
     try:
         from app.checklists.services import department_for  # type: ignore[attr-defined]
     except ImportError:

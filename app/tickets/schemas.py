@@ -1,7 +1,7 @@
-"""Ticket JSON shapes (the API contract, issue 5)."""
+"""Ticket JSON shapes (documented in /api/openapi.json)."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -15,8 +15,8 @@ class UtcDateTime(fields.DateTime):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class PhotoRefSchema(Schema):
@@ -32,9 +32,13 @@ class ActorSchema(Schema):
 
 class TicketEventSchema(Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "created, start_fix, submit_fix, verify, reject, declare_cannot_fix, escalate"})
+    kind = fields.String(
+        metadata={"description": "created, start_fix, submit_fix, verify, reject, declare_cannot_fix, escalate"}
+    )
     label = fields.String(metadata={"description": "the kind, in the reader's language"})
-    actor = fields.Nested(ActorSchema, allow_none=True, metadata={"description": "null: the system (nightly job, rules)"})
+    actor = fields.Nested(
+        ActorSchema, allow_none=True, metadata={"description": "null: the system (nightly job, rules)"}
+    )
     created_at = UtcDateTime()
     from_state = fields.String(allow_none=True)
     to_state = fields.String(allow_none=True)
@@ -88,10 +92,15 @@ class TicketQuerySchema(Schema):
 
     state = fields.String(validate=validate.OneOf(["open", "fixing", "fix_submitted", "closed"]), load_default=None)
     level = fields.String(validate=validate.OneOf(["lab", "college", "school"]), load_default=None)
-    overdue = fields.Boolean(load_default=False, truthy={"1", "true", "yes", "on"}, falsy={"0", "false", "no", "off", ""})
+    overdue = fields.Boolean(
+        load_default=False, truthy={"1", "true", "yes", "on"}, falsy={"0", "false", "no", "off", ""}
+    )
     lab_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
-                           metadata={"description": "page size (a phone screenful or two); the next page: Link rel=next"})
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "page size (a phone screenful or two); the next page: Link rel=next"},
+    )
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
 

@@ -1,7 +1,7 @@
 """Tickets as JSON-ready dicts (shared by the API and the pages), with no query per ticket."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from app.extensions import db
 from app.language import pick, reader_locale
@@ -13,7 +13,7 @@ from .schemas import TicketDetailSchema
 
 
 def photo_ref(uuid: str) -> dict:
-    # Served by the photos domain (issue 4): thumbnails and display size for readers of the lab.
+    # Served by the photos domain: thumbnails and display size for readers of the lab.
     return {"uuid": uuid, "thumb_url": f"/photos/{uuid}/thumb", "display_url": f"/photos/{uuid}/display"}
 
 
@@ -23,7 +23,7 @@ def _utc_iso(value):
         return None
     if value.tzinfo is None:
         return value.isoformat() + "Z"
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _same(value):

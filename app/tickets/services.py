@@ -23,12 +23,24 @@ import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import Boolean, Integer, String, and_, bindparam, event, func, insert, literal_column, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -353,7 +365,13 @@ def _raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dic
 def _notify_level(ticket: RectificationTicket, config: dict, lab=None) -> None:
     if lab is None:
         lab = db.session.get(Lab, ticket.lab_id)
-    common = dict(facts=_title_facts(ticket, lab), link=ticket_link(ticket), ticket_id=ticket.id, lab_id=ticket.lab_id, config=config)
+    common = dict(
+        facts=_title_facts(ticket, lab),
+        link=ticket_link(ticket),
+        ticket_id=ticket.id,
+        lab_id=ticket.lab_id,
+        config=config,
+    )
     level = _v(ticket.level)
     if level in ("college", "school"):
         notices.notify(notices.college_oversight(lab.college_id), kind=notices.ESCALATED,
@@ -418,7 +436,7 @@ def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str
     except StaleDataError:
         # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row.
         db.session.rollback()
-        raise Conflict(_("Someone else changed this ticket at the same moment; reload it and try again."))
+        raise Conflict(_("Someone else changed this ticket at the same moment; reload it and try again.")) from None
 
 
 def _perform(user, ticket_id, action, *, config, note, photos, interim_measures, version):
@@ -450,7 +468,9 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
         if not note:
             raise InvalidInput(_("Describe what was done to fix the hazard."), {"fields": {"note": ["required"]}})
         if not photo_ids:
-            raise InvalidInput(_("Attach at least one photo taken after the fix."), {"fields": {"photos": ["required"]}})
+            raise InvalidInput(
+                _("Attach at least one photo taken after the fix."), {"fields": {"photos": ["required"]}}
+            )
         ticket.fixed_by_id = user.id
     elif action == "verify":
         if not note:

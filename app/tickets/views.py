@@ -3,7 +3,7 @@ and a lab's missed daily checks (art. 29)."""
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -34,7 +34,7 @@ def school_time(value, fmt: str = "%Y-%m-%d %H:%M"):
 
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime(fmt)
 
 
@@ -49,7 +49,7 @@ def deadline_time(value) -> str:
 
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return format_deadline(value, current_app.config["SCHOOL_TIMEZONE"])
 
 

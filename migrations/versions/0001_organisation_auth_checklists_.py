@@ -1,13 +1,12 @@
 """organisation, auth, checklists, inspections, photos, tickets, notifications, nightly
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 04:55:06.890485
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -28,7 +28,7 @@ Revision ID: 0006
 Revises: 0004
 """
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -143,7 +143,7 @@ def _backfill_event_deadlines():
             m = NIGHTLY_NOTE.search(ev.note or "") if ev.actor_id is None else None
             if m:  # the nightly job counts from the end of the day it processed
                 day = datetime.strptime(m.group(1), "%Y-%m-%d").date() + timedelta(days=1)
-                start = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc).replace(
+                start = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC).replace(
                     tzinfo=None)
             updates.append({"_id": ev.id, "_d": start + timedelta(days=n)})
     if updates:

@@ -12,10 +12,9 @@ What a reader sees is rendered in the reader's language when it is read, from st
 Revision ID: 0007
 Revises: 0006
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
-
 
 revision = "0007"
 down_revision = "0006"

@@ -59,5 +59,8 @@ def test_access_matrix(app, role):
         if role in case.allow and refused:
             failures.append(f"{role} was refused {case.method} {path} ({resp.status_code}) {case.note}")
         if role not in case.allow and not refused:
-            failures.append(f"{role} was let through {case.method} {path} ({resp.status_code}) {case.note} {resp.get_data(as_text=True)[:200]}")
+            failures.append(
+                f"{role} was let through {case.method} {path} ({resp.status_code}) {case.note} "
+                f"{resp.get_data(as_text=True)[:200]}"
+            )
     assert not failures, "\n".join(failures)

@@ -55,7 +55,9 @@ def test_reset_password_ends_sessions(app, client):
     assert resp.status_code == 302
     assert theirs.get("/api/me").status_code == 401
     assert theirs.post("/api/login", json={"username": user.username, "password": DEFAULT_PASSWORD}).status_code == 401
-    assert theirs.post("/api/login", json={"username": user.username, "password": "brand-new-password"}).status_code == 200
+    assert (
+        theirs.post("/api/login", json={"username": user.username, "password": "brand-new-password"}).status_code == 200
+    )
 
 
 def test_deactivate_and_activate(app, client):
@@ -94,15 +96,30 @@ def test_grant_and_revoke_roles_with_scope(client):
     lab = make_lab(college)
     first = make_user(Role.lab_officer, lab=lab)
     user = make_user()
-    assert client.post(f"/admin/users/{user.id}/roles", data={"role": "lab_officer", "lab_code": lab.code}).status_code == 302
-    assert client.post(f"/admin/users/{user.id}/roles", data={"role": "college_leader", "college_id": str(college.id)}).status_code == 302
+    assert (
+        client.post(f"/admin/users/{user.id}/roles", data={"role": "lab_officer", "lab_code": lab.code}).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/admin/users/{user.id}/roles", data={"role": "college_leader", "college_id": str(college.id)}
+        ).status_code
+        == 302
+    )
     assert client.post(f"/admin/users/{user.id}/roles", data={"role": "inspector", "college_id": ""}).status_code == 302
     db.session.expire_all()
     roles = {(r.role, r.college_id, r.lab_id) for r in db.session.get(User, user.id).roles}
-    assert roles == {(Role.lab_officer, None, lab.id), (Role.college_leader, college.id, None), (Role.inspector, None, None)}
+    assert roles == {
+        (Role.lab_officer, None, lab.id),
+        (Role.college_leader, college.id, None),
+        (Role.inspector, None, None),
+    }
     # Refusals: a college role without a college, an unknown lab.
     assert client.post(f"/admin/users/{user.id}/roles", data={"role": "college_head"}).status_code == 400
-    assert client.post(f"/admin/users/{user.id}/roles", data={"role": "lab_officer", "lab_code": "NOPE"}).status_code == 400
+    assert (
+        client.post(f"/admin/users/{user.id}/roles", data={"role": "lab_officer", "lab_code": "NOPE"}).status_code
+        == 400
+    )
     # Now two officers: the first may go; then the second is the last and may not.
     first_role = db.session.get(User, first.id).roles[0].id
     assert client.post(f"/admin/users/{first.id}/roles/{first_role}/revoke").status_code == 302

@@ -25,7 +25,9 @@ def test_form_login_redirects_back(client):
 
 def test_open_redirect_is_refused(client):
     user = make_user("school_admin")
-    resp = client.post("/login", data={"username": user.username, "password": DEFAULT_PASSWORD, "next": "//evil.example"})
+    resp = client.post(
+        "/login", data={"username": user.username, "password": DEFAULT_PASSWORD, "next": "//evil.example"}
+    )
     assert resp.headers["Location"] == "/reports/monthly"  # the school admin's landing page instead
 
 

@@ -1,5 +1,5 @@
 """Changing one's own password (page and API): the current password is checked like a login, every
-other session ends, this device stays logged in (issue 8)."""
+other session ends, this device stays logged in."""
 from __future__ import annotations
 
 from app.auth.models import LoginAttempt, User
@@ -75,7 +75,10 @@ def test_the_api_changes_it_and_renews_this_session(app, client):
     login(client, user)
     other_device = _copy_session(app, client)
     wrong = client.post("/api/me/password", json={"current_password": "nope", "new_password": NEW})
-    assert wrong.status_code == 400 and wrong.get_json()["error"]["message"] in ("The current password is wrong.", "当前密码错误。")
+    assert wrong.status_code == 400 and wrong.get_json()["error"]["message"] in (
+        "The current password is wrong.",
+        "当前密码错误。",
+    )
     resp = client.post("/api/me/password", json={"current_password": DEFAULT_PASSWORD, "new_password": NEW})
     assert resp.status_code == 200 and resp.get_json()["csrf_token"]
     assert client.get("/api/me").status_code == 200 and other_device.get("/api/me").status_code == 401

@@ -108,7 +108,9 @@ def test_lab_checklist_body_equals_the_schema_dump(client, world):
         for lab in labs:
             resp = client.get(f"/api/labs/{lab.id}/checklists/full")
             version = services.current_version("full")
-            schema_body = LabChecklistSchema(exclude=("levels",)).dump(_VersionView(version, items_for_lab(version, lab)))
+            schema_body = LabChecklistSchema(exclude=("levels",)).dump(
+                _VersionView(version, items_for_lab(version, lab))
+            )
             schema_body["levels"] = allowed_levels(user, lab, version.checklist.kind)
             assert schema_body["levels"] and resp.get_json() == schema_body
 

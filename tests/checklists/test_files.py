@@ -103,9 +103,13 @@ def test_biology_lab_with_pathogens_gets_biosafety(shipped):
 def test_special_equipment_items_only_where_there_is_special_equipment(shipped):
     full = services.current_version("full")
     assert not [i for i in services.items_for_lab(full, _lab("mechanical")) if i.article.startswith("18")]
-    assert [i for i in services.items_for_lab(full, _lab("mechanical", ["special_equipment"])) if i.article.startswith("18")]
+    assert [
+        i for i in services.items_for_lab(full, _lab("mechanical", ["special_equipment"])) if i.article.startswith("18")
+    ]
     # A chemistry lab with a pressure vessel gets art. 18 too.
-    assert [i for i in services.items_for_lab(full, _lab("chemistry", ["special_equipment"])) if i.article.startswith("18")]
+    assert [
+        i for i in services.items_for_lab(full, _lab("chemistry", ["special_equipment"])) if i.article.startswith("18")
+    ]
 
 
 def test_chemistry_only_rules_stay_in_chemistry(shipped):
@@ -127,8 +131,14 @@ def test_department_routing_follows_the_article_with_explicit_override(shipped):
     assert services.department_for({"article": "24(7)"}) == "lab_management"
     assert services.department_for(by_key["review-construction"]) == "assets"  # building works, 14(2)
     # A purchase item the safety office forgot to mark still reaches the security office.
-    assert services.department_for({"article": "16(1)", "text": "剧毒品购买经审批", "hazard_tags": ["highly_toxic"]}) == "security"
-    assert services.department_for({"article": "16(1)", "text": "危化品采购", "hazard_tags": ["hazardous_chemicals"]}) == "lab_management"
+    assert (
+        services.department_for({"article": "16(1)", "text": "剧毒品购买经审批", "hazard_tags": ["highly_toxic"]})
+        == "security"
+    )
+    assert (
+        services.department_for({"article": "16(1)", "text": "危化品采购", "hazard_tags": ["hazardous_chemicals"]})
+        == "lab_management"
+    )
 
 
 def test_every_shipped_purchase_item_of_controlled_chemicals_routes_to_security(shipped):

@@ -83,7 +83,10 @@ def test_toml_syntax_error_names_the_file_and_line():
 def test_list_level_errors_name_the_field():
     spec, errors = parse_text(checklist_toml(kind="weekly"), "x.toml")
     assert [(e.item, e.field) for e in errors] == [(None, "kind")]
-    spec, errors = parse_text('kind = "full"\ntitle = "t"\nowner = "me"\n[[items]]\nid="a"\narticle="12"\ntext="t"\nseverity="general"\n', "x.toml")
+    spec, errors = parse_text(
+        'kind = "full"\ntitle = "t"\nowner = "me"\n[[items]]\nid="a"\narticle="12"\ntext="t"\nseverity="general"\n',
+        "x.toml",
+    )
     assert {e.field for e in errors} == {"owner"}
     spec, errors = parse_text('kind = "full"\ntitle = "t"\n', "x.toml")
     assert [(e.field, e.message) for e in errors] == [("items", "missing (this field is required)")]
@@ -131,7 +134,9 @@ def test_cli_check_fails_on_each_kind_of_bad_file(runner, tmp_path):
 
 
 def _counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Checklist, ChecklistVersion, ChecklistItem))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(m)) for m in (Checklist, ChecklistVersion, ChecklistItem)
+    )
 
 
 def test_load_writes_nothing_when_any_file_is_bad(app, runner, tmp_path):

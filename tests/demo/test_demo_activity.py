@@ -65,7 +65,9 @@ def test_demo_activity_fills_every_level_and_a_second_run_adds_nothing(runner):
     rejected = db.session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.kind == "reject")).all()
     assert rejected and all(
         db.session.get(RectificationTicket, t).state == TicketState.closed for t in rejected)
-    for ticket in db.session.scalars(select(RectificationTicket).where(RectificationTicket.state == TicketState.closed)):
+    for ticket in db.session.scalars(
+        select(RectificationTicket).where(RectificationTicket.state == TicketState.closed)
+    ):
         assert ticket.closed_at is not None and ticket.fixed_by_id is not None
         verifier = db.session.scalar(select(TicketEvent.actor_id).where(
             TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "verify"))

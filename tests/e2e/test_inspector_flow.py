@@ -70,7 +70,7 @@ def _wait_offline_ready(page):
     """The service worker controls the page and holds the shell pages and the bundle."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     _until(page, "navigator.serviceWorker.controller !== null")
-    _until(page, 
+    _until(page,
         """async () => Boolean(await caches.match('/app/shell/inspect'))
                 && Boolean(await caches.match('/app/shell/lab'))
                 && Boolean(await caches.match('/api/offline/bundle'))"""
@@ -94,7 +94,7 @@ def _answer_all_pass_but_first(page, note="插线板串接"):
     first.locator(".thumbs figure").wait_for()
     for i in range(1, items.count()):
         items.nth(i).locator(".choice.pass").click()
-    _until(page, 
+    _until(page,
         "document.querySelectorAll('#items > li[data-result=\"\"]').length === 0")
     return items.count()
 
@@ -185,14 +185,16 @@ def test_reload_offline_mid_inspection_keeps_the_answers(phone, live_server):
     items.nth(0).locator(".item-note").blur()
     items.nth(1).locator(".choice.pass").click()
     items.nth(2).locator(".choice.na").click()
-    _until(page, 
+    _until(
+        page,
         """async () => {
              const db = await new Promise((ok) => { const r = indexedDB.open('labsafe'); r.onsuccess = () => ok(r.result); });
              const all = await new Promise((ok) => { const r = db.transaction('drafts').objectStore('drafts').getAll(); r.onsuccess = () => ok(r.result); });
              db.close();
              return all.length === 1 && Object.values(all[0].answers).filter((a) => a.result).length === 3
                && Object.values(all[0].answers).some((a) => a.note === '应急通道堵塞');
-           }""")
+           }""",
+    )
 
     ctx.set_offline(True)
     _until(page, "navigator.onLine === false")

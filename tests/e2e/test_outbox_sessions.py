@@ -1,15 +1,21 @@
-"""The outbox across CSRF-token expiry, an expired login, and logout (issue 6, points 5 and 7)."""
+"""The outbox across CSRF-token expiry, an expired login, and logout: nothing a user submitted is lost."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.inspections.models import Inspection
 from app.extensions import db
+from app.inspections.models import Inspection
 from app.photos.models import Photo
 
 from .test_inspector_flow import (
-    _answer_all_pass_but_first, _log_in_on_page, _open, _review_and_submit, _start_checklist, _until,
-    _wait_offline_ready, _world,
+    _answer_all_pass_but_first,
+    _log_in_on_page,
+    _open,
+    _review_and_submit,
+    _start_checklist,
+    _until,
+    _wait_offline_ready,
+    _world,
 )
 
 
@@ -46,12 +52,15 @@ def test_stale_csrf_token_and_expired_login_keep_the_outbox_until_it_arrives(pho
     page.locator("#relogin a").click()
     _log_in_on_page(page, w["inspector"])
     # Replayed on app start: wait until the outbox in IndexedDB is empty, then the badge says so.
-    _until(page, """async () => {
+    _until(
+        page,
+        """async () => {
         const db = await new Promise((ok) => { const r = indexedDB.open('labsafe'); r.onsuccess = () => ok(r.result); });
         const n = await new Promise((ok) => { const r = db.transaction('outbox').objectStore('outbox').count(); r.onsuccess = () => ok(r.result); });
         db.close();
         return n === 0;
-    }""")
+    }""",
+    )
     page.wait_for_selector('#outbox-badge[data-count="0"]')
     assert _count(Inspection) == 1 and _count(Photo) == 1
 
@@ -122,7 +131,8 @@ def test_a_conflicting_replay_is_kept_with_the_servers_message_until_the_user_di
     # The same UUID with other content (say, edited on a second device) must not overwrite it.
     page.goto("/app")
     page.wait_for_selector("#outbox-total")
-    page.evaluate("""async ([uuid, labId, versionId, itemId]) => {
+    page.evaluate(
+        """async ([uuid, labId, versionId, itemId]) => {
         const db = await new Promise((ok) => { const r = indexedDB.open('labsafe'); r.onsuccess = () => ok(r.result); });
         const now = new Date().toISOString();
         await new Promise((ok) => { const tx = db.transaction('outbox', 'readwrite');
@@ -132,7 +142,9 @@ def test_a_conflicting_replay_is_kept_with_the_servers_message_until_the_user_di
                       finished_at: now, note: 'edited elsewhere', answers: [{ item_id: itemId, result: 'pass', note: '', photos: [] }] } });
             tx.oncomplete = ok; });
         db.close();
-    }""", [sent.uuid, w["lab"].id, sent.checklist_version_id, sent.answers[0].item_id])
+    }""",
+        [sent.uuid, w["lab"].id, sent.checklist_version_id, sent.answers[0].item_id],
+    )
     page.locator("#sync-now").click()
     row = page.locator(f'#outbox-list li[data-id="{sent.uuid}"][data-status="conflict"]')
     row.wait_for()

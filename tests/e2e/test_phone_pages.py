@@ -14,11 +14,25 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.extensions import db
 from app.tickets.models import RectificationTicket
-from tests.factories import DEFAULT_PASSWORD, load_shipped_checklists, make_college, make_department, make_lab, make_ticket, make_user
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    load_shipped_checklists,
+    make_college,
+    make_department,
+    make_lab,
+    make_ticket,
+    make_user,
+)
 from tests.factories.inspections import make_inspection, photo_bytes
 
 from .conftest import PHONE
-from .test_inspector_flow import _answer_all_pass_but_first, _review_and_submit, _start_checklist, _until, _wait_offline_ready
+from .test_inspector_flow import (
+    _answer_all_pass_but_first,
+    _review_and_submit,
+    _start_checklist,
+    _until,
+    _wait_offline_ready,
+)
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 
@@ -193,15 +207,28 @@ def _pages(w, ticket_id):
     lab = w["lab"].id
     return {
         None: [("/login", "main form"), ("/offline", "main")],
-        "officer": [("/app", "#daily-list a"), ("/app/scan", "#manual-code"), (f"/app/labs/{lab}", "#lab-card:not([hidden])"),
-                    (f"/app/labs/{lab}/inspect/daily?level=daily", 'body[data-inspect-ready="1"]'),
-                    ("/app/tickets", "#ticket-list li"), (f"/app/tickets/{ticket_id}", "#ticket-evidence a"),
-                    ("/notifications", "main"), ("/account/password", "main form")],
-        "inspector": [("/app", "#lab-list li"), ("/app/scan", "#manual-code"), (f"/app/labs/{lab}", "#checklist-buttons a"),
-                      (f"/app/labs/{lab}/inspect/full?level=college", 'body[data-inspect-ready="1"]'),
-                      (f"/app/tickets/{ticket_id}", "#ticket-evidence a")],
-        "leader": [("/app/tickets?state=", "#ticket-list li"), (f"/app/tickets/{ticket_id}", "#ticket-evidence a"),
-                   ("/reports/monthly", ".report-head")],
+        "officer": [
+            ("/app", "#daily-list a"),
+            ("/app/scan", "#manual-code"),
+            (f"/app/labs/{lab}", "#lab-card:not([hidden])"),
+            (f"/app/labs/{lab}/inspect/daily?level=daily", 'body[data-inspect-ready="1"]'),
+            ("/app/tickets", "#ticket-list li"),
+            (f"/app/tickets/{ticket_id}", "#ticket-evidence a"),
+            ("/notifications", "main"),
+            ("/account/password", "main form"),
+        ],
+        "inspector": [
+            ("/app", "#lab-list li"),
+            ("/app/scan", "#manual-code"),
+            (f"/app/labs/{lab}", "#checklist-buttons a"),
+            (f"/app/labs/{lab}/inspect/full?level=college", 'body[data-inspect-ready="1"]'),
+            (f"/app/tickets/{ticket_id}", "#ticket-evidence a"),
+        ],
+        "leader": [
+            ("/app/tickets?state=", "#ticket-list li"),
+            (f"/app/tickets/{ticket_id}", "#ticket-evidence a"),
+            ("/reports/monthly", ".report-head"),
+        ],
         "admin": [("/app", "#outbox-total"), ("/reports/monthly", ".report-head"), ("/app/tickets", "#ticket-list li")],
     }
 
@@ -275,7 +302,9 @@ def test_monthly_summary_is_readable_on_a_phone(phone, live_server):
     page.wait_for_selector(".report-head")
     vw = page.evaluate("document.documentElement.clientWidth")
     # Chart legends wrap inside the screen.
-    rights = page.evaluate("[...document.querySelectorAll('.chart-legend li')].map((li) => li.getBoundingClientRect().right)")
+    rights = page.evaluate(
+        "[...document.querySelectorAll('.chart-legend li')].map((li) => li.getBoundingClientRect().right)"
+    )
     assert rights and max(rights) <= vw
     # A wide table says it scrolls, and keeps its first column in view while it does.
     wide = page.evaluate("""() => [...document.querySelectorAll('.report-table .table-scroll')]
@@ -306,7 +335,11 @@ def test_the_code_printed_under_the_qr_opens_the_lab_in_the_scanner(phone, live_
     page = phone().new_page()
     _login(page, w["inspector"], path="/login?next=/app/scan")
     page.wait_for_selector("#manual-code")
-    for typed in (printed, printed.lower(), "ＣＨＥＭ－ＯＲＧＡＮＩＣ－ＳＹＮＴＨ－０１"):  # as printed, lower case, full-width
+    for typed in (
+        printed,
+        printed.lower(),
+        "ＣＨＥＭ－ＯＲＧＡＮＩＣ－ＳＹＮＴＨ－０１",
+    ):  # as printed, lower case, full-width
         page.goto("/app/scan")
         page.locator("#manual-code").fill(typed)
         page.locator("#manual-form button[type=submit]").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import uuid as _uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
@@ -104,7 +104,7 @@ def new_uuid() -> str:
 
 
 def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def inspection_payload(lab, version, *, level="college", results=None, photos=None, notes=None,
@@ -114,7 +114,7 @@ def inspection_payload(lab, version, *, level="college", results=None, photos=No
     results / photos / notes: {item_id: value}.
     """
     results, photos, notes = results or {}, photos or {}, notes or {}
-    finished = datetime.now(timezone.utc) - timedelta(minutes=1)
+    finished = datetime.now(UTC) - timedelta(minutes=1)
     return {
         "uuid": uuid or new_uuid(),
         "lab_id": lab.id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import uuid as uuidlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.checklists.models import Checklist, ChecklistKind, ChecklistVersion
@@ -23,7 +23,7 @@ _seq = itertools.count(1)
 
 def local(y, m, d, hh=10, mm=0) -> datetime:
     """A school-local wall time as the naive UTC the database stores."""
-    return datetime(y, m, d, hh, mm, tzinfo=SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime(y, m, d, hh, mm, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
 
 
 def make_checklist_version() -> ChecklistVersion:

@@ -1,4 +1,4 @@
-"""Factories for tickets, photos attached to them, daily checks and notices (issue 5)."""
+"""Factories for tickets, photos attached to them, daily checks and notices."""
 from __future__ import annotations
 
 import itertools
@@ -13,8 +13,17 @@ from app.photos.models import Photo
 _seq = itertools.count(1)
 
 
-def make_ticket(lab, *, severity: str = "general", article: str = "24(6)", title: str | None = None,
-                actor=None, description: str = "", created_at: datetime | None = None, deadline: datetime | None = None):
+def make_ticket(
+    lab,
+    *,
+    severity: str = "general",
+    article: str = "24(6)",
+    title: str | None = None,
+    actor=None,
+    description: str = "",
+    created_at: datetime | None = None,
+    deadline: datetime | None = None,
+):
     """A ticket opened as an inspection would open it (routing, notices, major -> college), committed."""
     from app.tickets.services import create_ticket
 

@@ -1,4 +1,4 @@
-"""API fuzzing with schemathesis against /api/openapi.json, in process, as every role (issue 8).
+"""API fuzzing with schemathesis against /api/openapi.json, in process, as every role.
 
 For each role and each documented operation: generated valid requests (random ids, then the
 shared world's real ids) and invalid ones. Every response must be no 5xx and must match the

@@ -1,8 +1,6 @@
 """Access matrix for inspections: submit at each level, read in and out of scope."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from tests.access.matrix import LAB_A_READERS, LAB_B_READERS, Case
 
 # Bodies are filled in by extend_world (they need the world's ids); each role runs in a fresh world.

@@ -16,7 +16,7 @@ from app.notifications.models import Notification, OutboxEmail
 from app.reports.services import monthly_summary
 from app.timeutil import day_bounds_utc, school_today
 from tests.factories import login
-from tests.factories.inspections import inspection_payload, iso, make_small_world
+from tests.factories.inspections import inspection_payload, make_small_world
 from tests.factories.tickets import backdate_lab
 
 TZ = "Asia/Shanghai"

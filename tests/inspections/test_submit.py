@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -195,8 +195,8 @@ def _bad(payload_fn):
             {"item_id": [i for i in w.full.items if "pathogens" in i.hazard_tags][0].id, "result": "pass"}),
          "does not apply"),
         (lambda p, w: p["answers"][0].update(result="maybe"), "invalid"),
-        (lambda p, w: p.update(started_at=iso(datetime.now(timezone.utc))), "before"),
-        (lambda p, w: p.update(finished_at=iso(datetime.now(timezone.utc) + timedelta(hours=1))), "future"),
+        (lambda p, w: p.update(started_at=iso(datetime.now(UTC))), "before"),
+        (lambda p, w: p.update(finished_at=iso(datetime.now(UTC) + timedelta(hours=1))), "future"),
         (lambda p, w: p.update(finished_at="2026-11-20T10:00:00"), "invalid"),  # no offset
         (lambda p, w: p.update(checklist_version_id=999999), "checklist version"),
         (lambda p, w: p.update(checklist_version_id=w.daily.id), "not used for this level"),
@@ -378,8 +378,8 @@ def test_answers_are_stored_as_sent_with_ids_in_checklist_order(client, w, monke
     results = ["pass", "fail", "na", "pass", "na", "pass", "fail", "pass", "na", "pass"]
     items = version.items
     login(client, w.inspector_a)
-    payload = inspection_payload(w.lab_a, version, results={i.id: r for i, r in zip(items, results)},
-                                 notes={i.id: n for i, n in zip(items, notes)})
+    payload = inspection_payload(w.lab_a, version, results={i.id: r for i, r in zip(items, results, strict=True)},
+                                 notes={i.id: n for i, n in zip(items, notes, strict=True)})
     payload["answers"].reverse()
     r = client.post("/api/inspections", json=payload)
     assert r.status_code == 201, r.get_json()
@@ -388,7 +388,7 @@ def test_answers_are_stored_as_sent_with_ids_in_checklist_order(client, w, monke
         .where(InspectionAnswer.inspection_id == r.get_json()["id"]).order_by(InspectionAnswer.id)
     ).all()
     assert [(a, p, res.value, n) for a, p, res, n in rows] == [
-        (i.id, i.position, res, n) for i, res, n in zip(items, results, notes)
+        (i.id, i.position, res, n) for i, res, n in zip(items, results, notes, strict=True)
     ]
     tickets = db.session.execute(
         select(RectificationTicket.item_id, RectificationTicket.description).order_by(RectificationTicket.id)

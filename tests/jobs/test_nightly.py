@@ -18,7 +18,13 @@ from app.org.models import LabClosure
 from app.tickets.models import RectificationTicket, TicketEvent, TicketLevel
 from app.tickets.services import event_note
 from tests.factories import (
-    backdate_lab, make_college, make_daily_check, make_department, make_lab, make_ticket, make_user,
+    backdate_lab,
+    make_college,
+    make_daily_check,
+    make_department,
+    make_lab,
+    make_ticket,
+    make_user,
 )
 
 D = date.fromisoformat
@@ -111,15 +117,37 @@ def check(s, snap):
     days_cfg = current_app.config["TICKET_DEADLINE_DAYS"]
     tickets = {t[0]: t for t in snap["tickets"]}
     assert tickets[s.t_general.id][1:] == (
-        "college", (end_1031 + timedelta(days=days_cfg[("general", "college")])).isoformat(), end_1031.isoformat(), s.version[s.t_general.id] + 1)
+        "college",
+        (end_1031 + timedelta(days=days_cfg[("general", "college")])).isoformat(),
+        end_1031.isoformat(),
+        s.version[s.t_general.id] + 1,
+    )
     assert tickets[s.t_major.id][1:] == (
-        "school", (end_1030 + timedelta(days=days_cfg[("major", "school")])).isoformat(), end_1030.isoformat(), s.version[s.t_major.id] + 1)
+        "school",
+        (end_1030 + timedelta(days=days_cfg[("major", "school")])).isoformat(),
+        end_1030.isoformat(),
+        s.version[s.t_major.id] + 1,
+    )
     assert tickets[s.t_waiting.id][1] == "lab"
-    assert snap["escalations"] == sorted([
-        (s.t_general.id, "lab", "college", None, "Deadline passed: escalated by the nightly job (as of the end of 2026-10-31)."),
-        (s.t_major.id, "lab", "college", None, "Major hazard: reported to the college at once (art. 29)."),
-        (s.t_major.id, "college", "school", None, "Deadline passed: escalated by the nightly job (as of the end of 2026-10-30)."),
-    ])
+    assert snap["escalations"] == sorted(
+        [
+            (
+                s.t_general.id,
+                "lab",
+                "college",
+                None,
+                "Deadline passed: escalated by the nightly job (as of the end of 2026-10-31).",
+            ),
+            (s.t_major.id, "lab", "college", None, "Major hazard: reported to the college at once (art. 29)."),
+            (
+                s.t_major.id,
+                "college",
+                "school",
+                None,
+                "Deadline passed: escalated by the nightly job (as of the end of 2026-10-30).",
+            ),
+        ]
+    )
     notes = snap["notices"]
     missed_notes = sorted((u, k) for u, kind, k in notes if kind == "missed_check")
     assert missed_notes == sorted(
@@ -207,7 +235,8 @@ def _bulk_labs(college, n):
     """n backdated labs, each with an officer and an overdue ticket (bulk, for the statement count)."""
     from app.auth.models import RoleAssignment, User
     from app.org.models import Lab
-    from app.tickets.models import RectificationTicket as T, TicketState
+    from app.tickets.models import RectificationTicket as T
+    from app.tickets.models import TicketState
 
     labs = [Lab(code=f"B{college.id}-{i}", name=f"实验室{i}", college_id=college.id, category="chemistry",
                 hazard_tags=[], created_at=datetime(2020, 1, 1)) for i in range(n)]
@@ -290,7 +319,7 @@ def test_a_lab_created_at_midnight_is_checked_that_day(app):
     """A lab that exists when the day begins (created at 00:00:00 local) owes that day's check."""
     college = make_college()
     at_midnight = backdate_lab(make_lab(college), datetime(2026, 10, 31, 16, 0))  # 00:00 local 11-01
-    just_after = backdate_lab(make_lab(college), datetime(2026, 10, 31, 16, 0, 0, 1))
+    backdate_lab(make_lab(college), datetime(2026, 10, 31, 16, 0, 0, 1))  # a microsecond late: owes nothing
     run_nightly(D("2026-11-01"), cfg(), send_mail=False)
     missed = {(m.lab_id, m.day) for m in db.session.scalars(select(MissedDailyCheck))}
     assert missed == {(at_midnight.id, D("2026-11-01"))}

@@ -36,7 +36,8 @@ class FakeSMTP:
                 return
             with conn:
                 f = conn.makefile("rwb")
-                f.write(b"220 fake ESMTP\r\n"); f.flush()
+                f.write(b"220 fake ESMTP\r\n")
+                f.flush()
                 msg = {"rcpt": [], "data": b""}
                 while True:
                     line = f.readline()
@@ -52,7 +53,8 @@ class FakeSMTP:
                         msg["rcpt"].append(line.split(b":", 1)[1].strip().strip(b"<>").decode())
                         f.write(b"250 ok\r\n")
                     elif cmd == b"DATA":
-                        f.write(b"354 go\r\n"); f.flush()
+                        f.write(b"354 go\r\n")
+                        f.flush()
                         chunks = []
                         while (chunk := f.readline()) not in (b".\r\n", b""):
                             chunks.append(chunk)
@@ -60,7 +62,8 @@ class FakeSMTP:
                         self.messages.append(msg)
                         f.write(b"250 queued\r\n")
                     elif cmd == b"QUIT":
-                        f.write(b"221 bye\r\n"); f.flush()
+                        f.write(b"221 bye\r\n")
+                        f.flush()
                         break
                     else:
                         f.write(b"250 ok\r\n")
@@ -125,7 +128,9 @@ def test_mail_is_sent_by_a_separate_step_through_smtp(app, runner):
     try:
         make_ticket(lab)  # the request that causes a notice only queues the mail
         assert server.messages == []
-        assert db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))) == 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))) == 1
+        )
         app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port)
         result = runner.invoke(args=["send-mail"])
         assert result.exit_code == 0, result.output
@@ -201,16 +206,26 @@ def test_notify_writes_set_based_once_per_user_and_key(app):
     listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        first = services.notify([officer, leader, nomail, officer, *extra], kind=services.NEW_TICKET,
-                                facts=services.TitleFacts(lab="L", article="1", title="t" * 400), body="b", link="/tickets/1", lab_id=lab_id, config=config, dedupe_key="k:1",
-                                exclude_user_id=leader.id)
+        first = services.notify(
+            [officer, leader, nomail, officer, *extra],
+            kind=services.NEW_TICKET,
+            facts=services.TitleFacts(lab="L", article="1", title="t" * 400),
+            body="b",
+            link="/tickets/1",
+            lab_id=lab_id,
+            config=config,
+            dedupe_key="k:1",
+            exclude_user_id=leader.id,
+        )
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(statements) == 2  # the notices (dedupe inside), their e-mails
     again = services.notify([officer, leader, nomail], kind=services.NEW_TICKET, facts=services.TitleFacts(title="t"),
                             config=config,
                             dedupe_key="k:1")
-    other = services.notify([officer], kind=services.NEW_TICKET, facts=services.TitleFacts(title="t"), config=config)  # no key: no dedupe
+    other = services.notify(
+        [officer], kind=services.NEW_TICKET, facts=services.TitleFacts(title="t"), config=config
+    )  # no key: no dedupe
     db.session.commit()
     rows = db.session.scalars(select(Notification).where(Notification.id.in_(first))).all()
     assert sorted(n.user_id for n in rows) == sorted([officer.id, nomail.id] + [u.id for u in extra])

@@ -1,4 +1,4 @@
-"""Backup under concurrent writes, restore into an empty instance, find everything (issue 8).
+"""Backup under concurrent writes, restore into an empty instance, find everything.
 
 Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL (pg_dump / pg_restore).
 """

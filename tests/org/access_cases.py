@@ -24,8 +24,13 @@ CASES = [
     Case("POST", "/admin/colleges/<int:college_id>", "/admin/colleges/{college_b}", allow=ADMIN, data={"code": ""}),
     Case("GET", "/admin/departments", "/admin/departments", allow=ADMIN),
     Case("POST", "/admin/departments", "/admin/departments", allow=ADMIN, data={"code": ""}),
-    Case("GET", "/admin/departments/<int:department_id>", "/admin/departments/{dept}", allow=ADMIN,
-         note="dept_officer's own department"),
+    Case(
+        "GET",
+        "/admin/departments/<int:department_id>",
+        "/admin/departments/{dept}",
+        allow=ADMIN,
+        note="dept_officer's own department",
+    ),
     Case("POST", "/admin/departments/<int:department_id>", "/admin/departments/{dept}", allow=ADMIN, data={"code": ""}),
     Case("GET", "/admin/labs", "/admin/labs", allow=ADMIN),
     Case("GET", "/admin/labs/new", "/admin/labs/new", allow=ADMIN),
@@ -34,19 +39,38 @@ CASES = [
     Case("GET", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_b}", allow=ADMIN),
     Case("POST", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_a}", allow=ADMIN, data={"code": ""}),
     Case("POST", "/admin/labs/<int:lab_id>", "/admin/labs/{lab_b}", allow=ADMIN, data={"code": ""}),
-    Case("POST", "/admin/labs/<int:lab_id>/officers", "/admin/labs/{lab_a}/officers", allow=ADMIN, data={"username": ""}),
-    Case("POST", "/admin/labs/<int:lab_id>/officers", "/admin/labs/{lab_b}/officers", allow=ADMIN, data={"username": ""}),
+    Case(
+        "POST", "/admin/labs/<int:lab_id>/officers", "/admin/labs/{lab_a}/officers", allow=ADMIN, data={"username": ""}
+    ),
+    Case(
+        "POST", "/admin/labs/<int:lab_id>/officers", "/admin/labs/{lab_b}/officers", allow=ADMIN, data={"username": ""}
+    ),
     Case("POST", "/admin/labs/<int:lab_id>/closures", "/admin/labs/{lab_a}/closures", allow=ADMIN, data={}),
     Case("POST", "/admin/labs/<int:lab_id>/closures", "/admin/labs/{lab_b}/closures", allow=ADMIN, data={}),
-    Case("POST", "/admin/labs/<int:lab_id>/closures/<int:closure_id>/delete",
-         "/admin/labs/{lab_a}/closures/{closure_a}/delete", allow=ADMIN),
-    Case("POST", "/admin/labs/<int:lab_id>/closures/<int:closure_id>/delete",
-         "/admin/labs/{lab_b}/closures/{closure_a}/delete", allow=ADMIN, note="another lab's closure: 404"),
-    Case("POST", "/admin/labs/<int:lab_id>/qr", "/admin/labs/{lab_b}/qr", allow=ADMIN,
-         note="re-issues lab B1's code (lab A1's token stays valid for the other cases)"),
+    Case(
+        "POST",
+        "/admin/labs/<int:lab_id>/closures/<int:closure_id>/delete",
+        "/admin/labs/{lab_a}/closures/{closure_a}/delete",
+        allow=ADMIN,
+    ),
+    Case(
+        "POST",
+        "/admin/labs/<int:lab_id>/closures/<int:closure_id>/delete",
+        "/admin/labs/{lab_b}/closures/{closure_a}/delete",
+        allow=ADMIN,
+        note="another lab's closure: 404",
+    ),
+    Case(
+        "POST",
+        "/admin/labs/<int:lab_id>/qr",
+        "/admin/labs/{lab_b}/qr",
+        allow=ADMIN,
+        note="re-issues lab B1's code (lab A1's token stays valid for the other cases)",
+    ),
     Case("GET", "/admin/import", "/admin/import", allow=ADMIN),
-    Case("POST", "/admin/import/<any(labs, users):kind>", "/admin/import/labs", allow=ADMIN, data={},
-         note="no file: 400"),
+    Case(
+        "POST", "/admin/import/<any(labs, users):kind>", "/admin/import/labs", allow=ADMIN, data={}, note="no file: 400"
+    ),
     Case("POST", "/admin/import/<any(labs, users):kind>", "/admin/import/users", allow=ADMIN, data={}),
     Case("GET", "/admin/import/example/<any(labs, users):kind>.csv", "/admin/import/example/labs.csv", allow=ADMIN),
     # The links are credentials of users imported without a password: the school admin only.
@@ -55,8 +79,8 @@ CASES = [
 
 
 def extend_world(w):
-    from app.org.models import LabClosure
     from app.extensions import db
+    from app.org.models import LabClosure
 
     closure = LabClosure(lab_id=w.lab_a_obj.id, start_date=date(2027, 1, 18), end_date=date(2027, 2, 21), reason="寒假")
     db.session.add(closure)

@@ -11,8 +11,12 @@ from tests.factories import make_college, make_lab, make_user
 
 def periods(lab):
     db.session.expire_all()
-    return [(p.start_at is None, p.end_at is None) for p in
-            db.session.scalars(select(LabActivePeriod).where(LabActivePeriod.lab_id == lab.id).order_by(LabActivePeriod.id))]
+    return [
+        (p.start_at is None, p.end_at is None)
+        for p in db.session.scalars(
+            select(LabActivePeriod).where(LabActivePeriod.lab_id == lab.id).order_by(LabActivePeriod.id)
+        )
+    ]
 
 
 def _form(lab, active):

@@ -24,7 +24,9 @@ def test_college_create_edit_and_refusals(client):
     assert client.post("/admin/colleges", data={"code": "bad code!", "name": "x"}).status_code == 400
     assert client.post("/admin/colleges", data={"code": "X", "name": "x", "kind": "castle"}).status_code == 400
     assert db.session.scalar(select(func.count(College.id))) == 1
-    resp = client.post(f"/admin/colleges/{college.id}", data={"code": "KEY1", "name": "新名字", "kind": "teaching_centre"})
+    resp = client.post(
+        f"/admin/colleges/{college.id}", data={"code": "KEY1", "name": "新名字", "kind": "teaching_centre"}
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     college = db.session.get(College, college.id)
@@ -34,11 +36,19 @@ def test_college_create_edit_and_refusals(client):
 
 def test_department_create_and_edit(client):
     _admin(client)
-    assert client.post("/admin/departments", data={"code": "security", "name": "保卫处", "remit": "消防"}).status_code == 302
+    assert (
+        client.post("/admin/departments", data={"code": "security", "name": "保卫处", "remit": "消防"}).status_code
+        == 302
+    )
     dept = db.session.scalar(select(Department).where(Department.code == "security"))
     assert dept.remit == "消防"
     assert client.post("/admin/departments", data={"code": "security", "name": "dup"}).status_code == 409
-    assert client.post(f"/admin/departments/{dept.id}", data={"code": "security", "name": "保卫处", "remit": "治安"}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/departments/{dept.id}", data={"code": "security", "name": "保卫处", "remit": "治安"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Department, dept.id).remit == "治安"
 
@@ -56,8 +66,13 @@ def test_lab_create_needs_an_officer_and_valid_fields(client):
     officer = make_user()
     assert client.post("/admin/labs/new", data=_lab_form(college)).status_code == 400  # no officer
     assert client.post("/admin/labs/new", data=_lab_form(college, officers="ghost")).status_code == 400
-    assert client.post("/admin/labs/new", data=_lab_form(college, officers=officer.username, category="x")).status_code == 400
-    assert client.post("/admin/labs/new", data=_lab_form(college, officers=officer.username, phone="")).status_code == 400
+    assert (
+        client.post("/admin/labs/new", data=_lab_form(college, officers=officer.username, category="x")).status_code
+        == 400
+    )
+    assert (
+        client.post("/admin/labs/new", data=_lab_form(college, officers=officer.username, phone="")).status_code == 400
+    )
     assert db.session.scalar(select(func.count(Lab.id))) == 0
     data = _lab_form(college, officers=officer.username)
     data["hazard_tags"] = ["hazardous_chemicals", "gas_cylinders"]

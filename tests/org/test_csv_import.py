@@ -195,7 +195,9 @@ def test_cli_import(runner, world, tmp_path):
 
 
 def test_broken_quoting_is_refused_with_its_row(world):
-    data = (HEADER + "C-1,x,CHEM,chemistry,,,,0572-1,,wang.fang,1\n" + 'C-2,"bad"quote,CHEM,chemistry,,,,1,,wang.fang,1\n').encode()
+    data = (
+        HEADER + "C-1,x,CHEM,chemistry,,,,0572-1,,wang.fang,1\n" + 'C-2,"bad"quote,CHEM,chemistry,,,,1,,wang.fang,1\n'
+    ).encode()
     rows = _refused(data)
     assert rows[0]["row"] == 3
 

@@ -62,7 +62,9 @@ def test_the_link_sets_the_password_once(client, world):
     assert path.startswith("/set-password/")
     page = anon.get(path + "?lang=en")
     assert page.status_code == 200 and 'value="zhao.min"' in page.get_data(as_text=True)
-    assert anon.post(path, data={"new_password": "long-enough-pw", "confirm_password": "other-pw-xx"}).status_code == 400
+    assert (
+        anon.post(path, data={"new_password": "long-enough-pw", "confirm_password": "other-pw-xx"}).status_code == 400
+    )
     assert anon.post(path, data={"new_password": "short", "confirm_password": "short"}).status_code == 400
     resp = anon.post(path, data={"new_password": "long-enough-pw", "confirm_password": "long-enough-pw"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/login")
@@ -71,7 +73,9 @@ def test_the_link_sets_the_password_once(client, world):
     other = world.test_client()
     again = other.get(path + "?lang=en")
     assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
-    assert other.post(path, data={"new_password": "attacker-pw-1", "confirm_password": "attacker-pw-1"}).status_code == 400
+    assert (
+        other.post(path, data={"new_password": "attacker-pw-1", "confirm_password": "attacker-pw-1"}).status_code == 400
+    )
     db.session.expire_all()
     assert db.session.scalar(select(User).where(User.username == "zhao.min")).check_password("long-enough-pw")
     login(client, make_user("school_admin"))
@@ -110,7 +114,9 @@ def test_initial_passwords_are_limited_per_file(world):
                                           for i in range(csv_import.MAX_NEW_PASSWORDS + 1)]
     with pytest.raises(InvalidInput) as err:
         csv_import.import_users(("\n".join(lines) + "\n").encode())
-    assert [(r["row"], r["column"]) for r in err.value.details["rows"]] == [(csv_import.MAX_NEW_PASSWORDS + 2, "password")]
+    assert [(r["row"], r["column"]) for r in err.value.details["rows"]] == [
+        (csv_import.MAX_NEW_PASSWORDS + 2, "password")
+    ]
     assert db.session.scalar(select(func.count(User.id))) == 0
 
 

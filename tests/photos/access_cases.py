@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from tests.access.matrix import LAB_A_READERS, LAB_B_READERS, Case
 
-UPLOADERS = frozenset({"admin", "school_inspector", "college_inspector", "college_leader", "lab_officer", "other_officer"})
+UPLOADERS = frozenset(
+    {"admin", "school_inspector", "college_inspector", "college_leader", "lab_officer", "other_officer"}
+)
 # Evidence originals: those who judge evidence (policy._can_view_original), not every reader.
-ORIGINAL_A = frozenset({"admin", "school_inspector", "dept_officer", "college_inspector", "college_leader", "college_head"})
+ORIGINAL_A = frozenset(
+    {"admin", "school_inspector", "dept_officer", "college_inspector", "college_leader", "college_head"}
+)
 ORIGINAL_B = frozenset({"admin", "school_inspector", "dept_officer"})
 
 CASES = [

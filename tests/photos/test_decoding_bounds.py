@@ -25,7 +25,7 @@ def _saved(im: Image.Image, fmt: str, **kwargs) -> bytes:
 
 
 def one_bit_png(width: int, height: int) -> bytes:
-    """The review's bomb: a blank 1-bit PNG, a few kB for tens of megapixels."""
+    """A decompression bomb: a blank 1-bit PNG, a few kB for tens of megapixels."""
     return _saved(Image.new("1", (width, height), 0), "PNG")
 
 

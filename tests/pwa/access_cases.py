@@ -1,5 +1,11 @@
 from tests.access.matrix import (
-    EVERYONE, LAB_A_INSPECTORS, LAB_A_READERS, LAB_B_INSPECTORS, LAB_B_READERS, PUBLIC, Case,
+    EVERYONE,
+    LAB_A_INSPECTORS,
+    LAB_A_READERS,
+    LAB_B_INSPECTORS,
+    LAB_B_READERS,
+    PUBLIC,
+    Case,
 )
 
 # Who may see a ticket of lab A1 / B1 (policy._can_view_ticket): school-wide inspectors and admin,

@@ -6,7 +6,13 @@ from datetime import timedelta
 from app.auth.models import Role
 from app.timeutil import utcnow
 from tests.factories import (
-    load_shipped_checklists, login, make_college, make_daily_check, make_lab, make_ticket, make_user,
+    load_shipped_checklists,
+    login,
+    make_college,
+    make_daily_check,
+    make_lab,
+    make_ticket,
+    make_user,
 )
 
 

@@ -98,8 +98,11 @@ def test_csv_export_contains_the_figures(app, client):
     assert ["", "Whole school", "art. 23", "3", "0"] in articles
     assert ["CB", "生命科学学院", "art. 24", "1", "0"] in articles
     missed = sections["Labs with the most missed daily checks"]
-    assert missed[1:] == [["B1", "微生物实验室", "生命科学学院", "11"], ["A1", "有机化学实验室", "化学与材料工程学院", "5"],
-                          ["A2", "分析化学实验室", "化学与材料工程学院", "1"]]
+    assert missed[1:] == [
+        ["B1", "微生物实验室", "生命科学学院", "11"],
+        ["A1", "有机化学实验室", "化学与材料工程学院", "5"],
+        ["A2", "分析化学实验室", "化学与材料工程学院", "1"],
+    ]
     oldest = sections["Oldest open tickets"]
     assert [r[1] for r in oldest[1:]] == ["B1", "A1", "B1"]
     assert oldest[1][7:] == ["2026-08-20", "2026-08-22", "72.6"]
@@ -112,8 +115,17 @@ def test_xlsx_export_has_a_sheet_per_section(app, client):
     assert resp.status_code == 200
     assert 'filename="labsafe-monthly-2026-10-CA.xlsx"' in resp.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(resp.data))
-    assert wb.sheetnames == ["About", "Daily checks", "Inspections", "Cadence", "Hazards by severity", "Hazards by article",
-                             "Rectification", "Most missed checks", "Oldest open tickets"]
+    assert wb.sheetnames == [
+        "About",
+        "Daily checks",
+        "Inspections",
+        "Cadence",
+        "Hazards by severity",
+        "Hazards by article",
+        "Rectification",
+        "Most missed checks",
+        "Oldest open tickets",
+    ]
     ws = wb["Daily checks"]
     assert [c.value for c in ws[3]] == ["CA", "化学与材料工程学院", 2, 1, 36, 30, 20, 2, 55.6, 6.7, 6, 3]
     assert ws.max_row == 3  # the college only

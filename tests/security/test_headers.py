@@ -1,4 +1,4 @@
-"""Security headers on every response (issue 8)."""
+"""Security headers on every response."""
 from __future__ import annotations
 
 from app import create_app

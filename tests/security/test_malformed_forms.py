@@ -41,5 +41,7 @@ def test_the_message_is_in_chinese_first(csrf_app):
 def test_named_fields_still_pass(csrf_app):
     # The same shape with a name reaches the CSRF check (refused for its missing token, not as malformed).
     body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\nabc\r\n--b--\r\n'
-    r = csrf_app.test_client().put(f"/api/photos/{new_uuid()}", data=body, content_type="multipart/form-data; boundary=b")
+    r = csrf_app.test_client().put(
+        f"/api/photos/{new_uuid()}", data=body, content_type="multipart/form-data; boundary=b"
+    )
     assert r.status_code in (400, 401) and "name" not in r.get_json()["error"]["message"].lower()

@@ -26,7 +26,9 @@ def test_a_login_with_a_nul_in_the_username_is_refused_and_leaves_no_attempt(app
     r = client.post("/api/login", json={"username": "inspector\x00", "password": "x" * 12})
     _refused(r)
     assert r.get_json()["error"]["message"] == MESSAGES[1]  # Chinese first
-    _refused(client.post("/login", data={"username": "a\x00b", "password": "x"}, headers={"Accept": "application/json"}))
+    _refused(
+        client.post("/login", data={"username": "a\x00b", "password": "x"}, headers={"Accept": "application/json"})
+    )
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
 
 

@@ -1,4 +1,4 @@
-"""Uploaded photos are served with their real type and never as HTML (issue 8)."""
+"""Uploaded photos are served with their real type and never as HTML."""
 from __future__ import annotations
 
 import io

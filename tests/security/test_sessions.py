@@ -1,4 +1,4 @@
-"""Sessions end when they should: logout, password change, inactivity, absolute age (issue 8)."""
+"""Sessions end when they should: logout, password change, inactivity, absolute age."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The CSP allows no inline script or style: no template may carry one (issue 8).
+"""The CSP allows no inline script or style: no template may carry one.
 
 Two checks: every template file under templates/ (grep), and every HTML page the app renders
 for an administrator (the GET routes of the access matrix with the shared world's ids).
@@ -13,7 +13,9 @@ from tests.factories import login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # A JSON data block (<script type="application/json">) is never executed, so the CSP allows it.
-INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)(?![^>]*\btype\s*=\s*[\"']?application/(ld\+)?json)[^>]*>", re.I)
+INLINE_SCRIPT = re.compile(
+    r"<script\b(?![^>]*\bsrc\s*=)(?![^>]*\btype\s*=\s*[\"']?application/(ld\+)?json)[^>]*>", re.I
+)
 EVENT_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I | re.S)
 JS_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.I)
 INLINE_STYLE = re.compile(r"<style\b|<[a-z][^>]*\sstyle\s*=", re.I | re.S)

@@ -1,4 +1,4 @@
-"""Login throttling per account and per address, counted in the database (issue 8)."""
+"""Login throttling per account and per address, counted in the database."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -61,7 +61,10 @@ def test_success_forgets_the_accounts_failures(app, client):
         _api_login(client, user.username, "wrong")
     assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
     db.session.remove()
-    assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == user.username)) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == user.username))
+        == 0
+    )
     for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
         _api_login(client, user.username, "wrong")
     assert _api_login(client, user.username, DEFAULT_PASSWORD).status_code == 200
@@ -101,7 +104,7 @@ def test_the_counter_holds_across_workers(app, client, database_url):
 
 
 def test_usernames_are_counted_case_insensitively(app, client):
-    user = make_user("inspector", username="MixedCase")
+    make_user("inspector", username="MixedCase")
     for n in range(app.config["LOGIN_MAX_FAILURES"]):
         _api_login(client, "mixedcase" if n % 2 else " MIXEDCASE ", "wrong")
     assert _api_login(client, "MixedCase", DEFAULT_PASSWORD).status_code == 429

@@ -1,4 +1,4 @@
-"""Access matrix for tickets, notifications and missed-check pages (issue 5)."""
+"""Access matrix for tickets, notifications and missed-check pages."""
 from sqlalchemy import select
 
 from tests.access.matrix import EVERYONE, LAB_A_READERS, LAB_B_READERS, Case

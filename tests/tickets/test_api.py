@@ -1,4 +1,4 @@
-"""The tickets API and pages (contract: Tickets)."""
+"""The tickets API and pages (documented in /api/openapi.json)."""
 from __future__ import annotations
 
 import io
@@ -60,7 +60,10 @@ def test_detail_has_events_and_allowed_actions(client, w):
     assert body["events"][0]["note"] == "饭盒放在通风橱里"
     resp = act(client, t.id, action="start_fix", version=body["version"])
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["state"] == "fixing" and resp.get_json()["allowed_actions"] == ["submit_fix", "declare_cannot_fix"]
+    assert resp.get_json()["state"] == "fixing" and resp.get_json()["allowed_actions"] == [
+        "submit_fix",
+        "declare_cannot_fix",
+    ]
 
 
 def test_the_whole_flow_over_the_api_with_its_refusals(client, w):

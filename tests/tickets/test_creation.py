@@ -38,7 +38,13 @@ def test_tickets_opened_by_an_inspection_are_stored_as_before(app, w):
     for t, item in ((g, general), (m, major)):
         assert (t.lab_id, t.inspection_id, t.item_id, t.title, t.title_en) == (
             w.lab.id, outcome.id, item.id, item.text, item.text_en)
-        assert (t.state.value, t.cannot_fix, t.interim_measures, t.closed_at, t.fixed_by_id) == ("open", False, "", None, None)
+        assert (t.state.value, t.cannot_fix, t.interim_measures, t.closed_at, t.fixed_by_id) == (
+            "open",
+            False,
+            "",
+            None,
+            None,
+        )
         assert t.created_at == t.updated_at
     assert (g.description, g.severity.value, g.department_id) == ("缺失", "general", w.security.id)
     assert (g.level.value, g.version, g.escalated_at) == ("lab", 1, None)

@@ -17,7 +17,9 @@ def act(user, ticket, action, **kw):
 
 
 def events(ticket):
-    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
+    return list(
+        db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
+    )
 
 
 def test_the_happy_path_records_every_step(w):
@@ -227,7 +229,7 @@ def test_no_delete_route_exists(app):
 def test_the_database_itself_refuses_deleting_tickets_and_their_history(w, table):
     """Art. 30, below the ORM: a raw DELETE from any client is refused by a trigger, on SQLite as on
     PostgreSQL, and the rows stay."""
-    from sqlalchemy import func, text
+    from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
     t = make_ticket(w.lab)

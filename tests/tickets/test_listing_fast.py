@@ -1,9 +1,9 @@
 """The ticket listing's fast path (rows -> dicts, no marshmallow) writes exactly what TicketSchema dumps,
-in the order and scope of tickets_in_scope (issue 8: GET /api/tickets for a page of 200)."""
+in the order and scope of tickets_in_scope (the listing behind GET /api/tickets)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -107,7 +107,7 @@ def test_api_json_is_the_schema_dump(client, w, varied):
 
 @pytest.mark.parametrize("value", [
     None, datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 3, 4, 5, 60),
-    datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
     datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=8))),
 ])
 def test_utc_iso_writes_what_the_schema_field_writes(value):

@@ -8,14 +8,13 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.extensions import db
 from app.inspections.schemas import InspectionInSchema
 from app.inspections.services import submit_inspection
 from app.jobs.services import run_nightly
 from app.notifications.models import Notification, OutboxEmail
 from app.tickets.models import RectificationTicket, TicketEvent
-from tests.factories import backdate_lab, login, make_checklist_version, make_lab, make_ticket, make_user
+from tests.factories import backdate_lab, login, make_checklist_version, make_ticket
 from tests.factories.inspections import inspection_payload
 
 ZH, EN = "灭火器在位且在有效期内", "Extinguishers in place and in date"
@@ -183,7 +182,9 @@ def test_rows_written_before_keep_their_stored_text(client, w):
     db.session.commit()
     login(client, w.officer)
     for lang in ("en", "zh_CN"):
-        titles = [n["title"] for n in client.get(f"/api/notifications?lang={lang}").get_json() if n["kind"] == "overdue"]
+        titles = [
+            n["title"] for n in client.get(f"/api/notifications?lang={lang}").get_json() if n["kind"] == "overdue"
+        ]
         assert titles == ["旧标题 · 23 · 灭火器"]
         notes = [e["note"] for e in client.get(f"/api/tickets/{t.id}?lang={lang}").get_json()["events"]
                  if e["kind"] == "escalate"]

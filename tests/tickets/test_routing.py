@@ -1,4 +1,4 @@
-"""Routing by article to the functional departments (art. 9; DOMAIN.md), and escalation triggers
+"""Routing by article to the functional departments (art. 9), and escalation triggers
 for tickets opened by a real inspection."""
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ def register(app) -> None:
         if until is not None:
             now = to_utc_naive(until.replace(tzinfo=school_tz(current_app.config["SCHOOL_TIMEZONE"])))
             if now > utcnow():
-                raise click.BadParameter("the demo cannot simulate a moment that has not come yet", param_hint="--until")
+                raise click.BadParameter("the demo cannot simulate a moment that has not come yet",
+                                         param_hint="--until")
         try:
             result = services.generate(current_app.config, days=days, colleges=colleges.split(","), now=now)
         except DomainError as err:

@@ -1,7 +1,7 @@
 """`flask demo-activity`: two months of activity through the real services, idempotent."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -32,7 +32,7 @@ def test_demo_activity_fills_every_level_and_a_second_run_adds_nothing(runner):
     before = utcnow().replace(second=0, microsecond=0)
     # Both runs simulate up to the same moment: today's activity is what was done by then, so a
     # second run later in the day would rightly add the checks done since.
-    until = ["--until", before.replace(tzinfo=timezone.utc).astimezone(
+    until = ["--until", before.replace(tzinfo=UTC).astimezone(
         ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime("%Y-%m-%dT%H:%M")]
     first = runner.invoke(args=ARGS + until)
     assert first.exit_code == 0, first.output

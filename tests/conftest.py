@@ -1,12 +1,25 @@
-"""Test fixtures: an app and a database per test.
+"""Test fixtures: an app and a database per test, the schema built once per session.
 
-SQLite always (a fresh file per test). When TEST_DATABASE_URL is set, PostgreSQL: one database
-per test session (a unique name, so parallel runs don't collide), tables created once and
-emptied after every test.
+SQLite always: the schema (tables, indexes and the art. 30 delete-guard triggers create_all installs)
+is built once per session into a template file, and each test gets its own copy of that file (about
+a millisecond, where create_all took a few hundred). Each test keeps a real file of its own, so
+commits, separate connections, threads, several apps and the writers' queue behave as in production.
+
+PostgreSQL when TEST_DATABASE_URL is set: one database per session (a unique name, so parallel runs
+don't collide), tables created once and emptied after every test. Emptying deletes the rows with
+triggers off (session_replication_role = replica: neither the delete guards nor the foreign keys
+fire) and resets the used sequences, which costs little when a test wrote a few rows; after a test
+that wrote many rows, or for a role that may not turn triggers off, a TRUNCATE of every table
+(RESTART IDENTITY) follows, so no test inherits a big table's dead rows.
+
+Every test gets its own app (create_app); only the URL rules' compiled builder functions, which
+hold no state, are reused between apps (_reuse_url_builders).
 """
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import uuid
 
 import pytest
@@ -19,6 +32,51 @@ from app.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Rows deleted after one test beyond which the PostgreSQL tables are truncated too (see the docstring).
+MANY_ROWS = 2000
+
+
+def _reuse_url_builders():
+    """Compile each URL rule's builder functions once per session instead of once per test's app.
+
+    Werkzeug compiles, for every rule of every app, two small Python functions from a generated
+    syntax tree: about three quarters of create_app's time, paid again by every test. Such a
+    function depends only on the rule's parsed parts and its defaults' names (it reaches the
+    converters through the rule it is bound to), so the one compiled for a rule serves that rule in
+    every app. Each test still gets its own app, URL map, rules and converters; a rule with a default
+    inside its path (the function would hold that value) is compiled as usual.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def reused_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        if any(is_dynamic and part in defaults for is_dynamic, part in self._trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(defaults), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = reused_builder
+
+
+_reuse_url_builders()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file holding the whole schema, built once per session; tests use copies of it."""
+    where = tmp_path_factory.mktemp("sqlite-template")
+    path = where / "template.sqlite3"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", INSTANCE_PATH=str(where / "instance"))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()  # the last connection closed checkpoints the WAL into the file
+    assert not (where / "template.sqlite3-wal").exists(), "the template must be one self-contained file"
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -65,37 +123,63 @@ class CsrfClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-def _app_on(database_url, tmp_path):
-    """An app on PostgreSQL (database_url) or on a fresh SQLite file (None), inside its context."""
+def _app_on(database_url, tmp_path, template=None):
+    """An app on PostgreSQL (database_url) or on a copy of the SQLite template, inside its context."""
     overrides = {"INSTANCE_PATH": str(tmp_path / "instance")}
     if database_url:
         overrides["SQLALCHEMY_DATABASE_URI"] = database_url
     else:
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(template, path)
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     app = create_app("testing", **overrides)
     app.test_client_class = CsrfClient
     with app.app_context():
-        if not database_url:
-            db.create_all()
         yield app
         db.session.remove()
         if database_url:
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # A fresh context: a test's requests can leave `g` marking a read request, whose
+            # connections run in autocommit (app/transactions.py), and SET LOCAL needs a transaction.
+            with app.app_context():
+                _empty_postgres()
         db.engine.dispose()
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    yield from _app_on(database_url, tmp_path)
+@functools.cache
+def _may_turn_triggers_off(url: str) -> bool:
+    with db.engine.connect() as conn:
+        return bool(conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar())
+
+
+def _empty_postgres():
+    """Every table empty and every sequence back at its start, as after TRUNCATE ... RESTART IDENTITY."""
+    tables = db.metadata.sorted_tables
+    deleted = MANY_ROWS + 1
+    if _may_turn_triggers_off(str(db.engine.url)):
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            deleted = sum(conn.execute(text(f'DELETE FROM "{t.name}"')).rowcount for t in tables)
+            conn.execute(text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+                "FROM pg_sequences WHERE last_value IS NOT NULL"
+            ))
+    if deleted > MANY_ROWS:
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
-def sqlite_app(tmp_path):
+def app(database_url, tmp_path, request):
+    template = None if database_url else request.getfixturevalue("sqlite_template")
+    yield from _app_on(database_url, tmp_path, template)
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, sqlite_template):
     """Always SQLite, in the PostgreSQL pass too: for what only SQLite has (its write lock and the
     writers' queue in front of it), tested instead of skipped."""
-    yield from _app_on(None, tmp_path)
+    yield from _app_on(None, tmp_path, sqlite_template)
 
 
 @pytest.fixture

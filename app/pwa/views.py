@@ -99,30 +99,10 @@ def manifest():
         "background_color": "#f5f6f8",
         "theme_color": "#10324f",
         "icons": [
-            {
-                "src": url_for("static", filename="icons/icon-192.png"),
-                "sizes": "192x192",
-                "type": "image/png",
-                "purpose": "any",
-            },
-            {
-                "src": url_for("static", filename="icons/icon-512.png"),
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "any",
-            },
-            {
-                "src": url_for("static", filename="icons/maskable-192.png"),
-                "sizes": "192x192",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
-            {
-                "src": url_for("static", filename="icons/maskable-512.png"),
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
+            {"src": url_for("static", filename=f"icons/{name}-{size}.png"), "sizes": f"{size}x{size}",
+             "type": "image/png", "purpose": purpose}
+            for name, purpose in (("icon", "any"), ("maskable", "maskable"))
+            for size in (192, 512)
         ],
         "shortcuts": [{"name": "扫码 / Scan", "url": url_for("pwa.scan")}],
     }

@@ -6,6 +6,7 @@ import importlib
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, g, has_request_context, request
 
@@ -124,8 +125,6 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
 def _check_production_settings(config) -> None:
     """Refuse to start production on settings that would be silently unsafe, saying what to set."""
-    from urllib.parse import urlsplit
-
     if len(config["SECRET_KEY"]) < 32:
         raise RuntimeError("SECRET_KEY is too short for production: use at least 32 random characters.")
     base = urlsplit(config.get("PUBLIC_BASE_URL") or "")

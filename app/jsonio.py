@@ -28,6 +28,8 @@ from flask.json.provider import DefaultJSONProvider, _default
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.errors import InvalidInput, TooLarge
+
 _OPTIONS = (
     orjson.OPT_SORT_KEYS
     | orjson.OPT_NON_STR_KEYS
@@ -101,7 +103,6 @@ def _size(n: int) -> str:
 
 
 def _too_large(max_bytes: int):
-    from app.errors import TooLarge
 
     return TooLarge(_("The request is too large: at most %(size)s may be sent here.", size=_size(max_bytes)),
                     {"max_bytes": max_bytes})
@@ -151,7 +152,6 @@ def _items_at_most(raw: bytes) -> int:
 def _checked(value: Any, limit: JsonLimit, nul_possible: bool) -> None:
     """Count values and keys and look for NUL characters, without recursion (orjson parses up to
     1,024 levels); stops at the first breach, counting a container's children before visiting them."""
-    from app.errors import TooLarge
 
     count = 1
     stack = [value]
@@ -182,7 +182,6 @@ def _checked(value: Any, limit: JsonLimit, nul_possible: bool) -> None:
 
 
 def _nul_refused():
-    from app.errors import InvalidInput
 
     # PostgreSQL's text columns cannot hold a NUL, and no person types one.
     return InvalidInput(_("The request contains a NUL character (\\0), which no field accepts."))
@@ -199,7 +198,6 @@ class JsonRequest(Request):
         cached = getattr(self, "_labsafe_json", Ellipsis)
         if cached is not Ellipsis:
             return cached
-        from app.errors import InvalidInput
 
         limit = request_limit()
         try:

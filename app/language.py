@@ -48,6 +48,7 @@ def pick(text: str, text_en: str | None, locale: str | None = None) -> str:
 def translate_in(msgid: str, locale: str) -> str:
     """``msgid`` in ``locale`` (a configured language). Cached per process: force_locale parses the locale
     (~1 ms) and the catalogues never change while the process runs; a few messages times the languages."""
+    # Here, not at the top: the app package imports every domain, this one included.
     from app import _locale_object
 
     # The Locale object create_app hands Flask-Babel: force_locale("zh_CN") would parse it as

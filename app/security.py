@@ -10,7 +10,7 @@ import logging
 import math
 import time
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, current_app, make_response, render_template, request
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,6 @@ def public_base_url() -> str:
 
     LABSAFE_PUBLIC_BASE_URL, which production requires; elsewhere the request's host, which the
     client's Host header decides (acceptable on a developer's machine only)."""
-    from flask import current_app
 
     return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from openpyxl.cell.cell import Cell
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -38,7 +40,6 @@ def csv_text(rows: Iterable[Iterable[Any]], *, bom: bool = True) -> str:
 
 def append_xlsx_row(ws, values: Iterable[Any]) -> None:
     """Append one row to an openpyxl worksheet; every text cell is stored as text, never as a formula."""
-    from openpyxl.cell.cell import Cell
 
     cells = []
     for v in values:

@@ -18,6 +18,8 @@ from flask import has_request_context
 from flask_babel import gettext
 from marshmallow import Schema, fields, validate
 
+from app.language import N_
+
 
 class Translatable(str):
     """An English marshmallow message that formats in the request's language (as itself outside a request:
@@ -77,7 +79,6 @@ def localize(messages: Any) -> Any:
 
 
 def _catalogue_entries():  # pragma: no cover - never called: the messages, for pybabel extract
-    from app.language import N_
 
     return [
         N_("Missing data for required field."), N_("Field may not be null."), N_("Invalid value."),

@@ -7,9 +7,11 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app.errors import DomainError, InvalidInput
+from app.extensions import db
 from app.org import services as org_services
 from app.org.admin import form_data, refused
 from app.org.labels import ROLE_LABELS
+from app.org.models import Lab
 from app.policy import Action, authorize
 
 from . import services
@@ -51,7 +53,6 @@ def user_new():
             data = UserCreateForm().load(form_data())
             user = services.create_user(data["username"], data["name"], data["password"],
                                         email=data["email"], phone=data["phone"])
-            from app.extensions import db
 
             db.session.commit()
             flash(_("Created user %(username)s. Now give them a role.", username=user.username))
@@ -63,7 +64,6 @@ def user_new():
 
 def _render_user(user, error=None, fields=None, status=200):
     from app.extensions import db
-    from app.org.models import Lab
 
     lab_ids = [r.lab_id for r in user.roles if r.lab_id]
     labs = {lab.id: lab for lab in db.session.scalars(db.select(Lab).where(Lab.id.in_(lab_ids)))} if lab_ids else {}

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.apidoc import doc
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.jsonio import JsonLimit
 from app.org.models import Lab
@@ -90,10 +91,6 @@ def detail(inspection_id: int):
 @login_required
 @doc("A lab's inspections, most recent first", query=LabInspectionsQuery, response=InspectionSummarySchema, many=True)
 def lab_inspections(lab_id: int):
-    from flask_babel import gettext as _
-
-    from app.errors import NotFound
-
     lab = db.session.get(Lab, lab_id)
     if lab is None:
         raise NotFound(_("No such lab."))

@@ -26,6 +26,7 @@ from app.checklists import services as checklists
 from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
+from app.jobs.services import clear_missed_check
 from app.org import services as org_services
 from app.org.models import Lab
 from app.photos import services as photo_services
@@ -356,7 +357,6 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
-    from app.jobs.services import clear_missed_check
     from app.tickets.services import open_ticket_for_failed_answer
 
     uuid = str(data["uuid"])

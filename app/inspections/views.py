@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from app.policy import Action, authorize, may
+from app.tickets.services import open_tickets_for_lab, reader_title
 
 from . import services
 
@@ -76,7 +77,6 @@ def _ticket_url(ticket_id: int) -> str | None:
 def lab_inspection_sections(lab) -> dict:
     """For templates/org/lab.html: the lab's recent inspections and its open tickets, each only
     if this user may see them (the org page includes inspections/_lab_sections.html)."""
-    from app.tickets.services import open_tickets_for_lab, reader_title
 
     out = {"inspections": [], "tickets": [], "show_inspections": False}
     if may(current_user, Action.VIEW_INSPECTION, lab):

@@ -205,6 +205,7 @@ def email_subject(kind: str, title: str, locale: str) -> str:
 def _kind_label_in(kind: str, locale: str) -> str:
     # Cached per process: force_locale costs ~1 ms and the catalogues never change while the process
     # runs; a few kinds times the configured languages.
+    # Here, not at the top: the app package imports every domain, this one included.
     from app import _locale_object
 
     # The Locale object Flask-Babel is handed (app._locale_object): force_locale("zh_CN") would

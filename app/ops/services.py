@@ -32,6 +32,7 @@ from sqlalchemy import MetaData, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from app.errors import Conflict, InvalidInput
+from app.photos.services import referenced_keys
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -131,7 +132,6 @@ def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.
 
 def _photo_keys(conn) -> set[str]:
     """The photo files the snapshot's rows reference (the photos domain says which columns)."""
-    from app.photos.services import referenced_keys
 
     return referenced_keys(conn) if "photos" in _user_tables(conn) else set()
 

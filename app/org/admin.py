@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from app.auth import services as auth_services
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import Action, authorize
 from app.security import public_base_url
+from app.spreadsheet import csv_text
 from app.transactions import write_lock_at_first_write
 from app.validation_messages import localize
 
@@ -298,13 +300,10 @@ def import_upload(kind: str):
 @login_required
 def set_password_links():
     """Users imported without a password and the links they set one with (a CSV to hand out)."""
-    from app.auth.services import set_password_links
-    from app.spreadsheet import csv_text
-
     _admin()
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    base = public_base_url()  # never the Host header in production: the links are credentials
     rows = [[_("Username"), _("Name"), _("E-mail"), _("Set-password link")],
-            *set_password_links(current_app.config, base)]
+            *auth_services.set_password_links(current_app.config, base)]
     response = Response(csv_text(rows).encode("utf-8"), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=labsafe-set-password-links.csv"})
     response.headers["Cache-Control"] = "no-store"  # the links are credentials

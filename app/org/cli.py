@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from app.auth import services as auth_services
 from app.errors import DomainError
+from app.spreadsheet import csv_text
 
 
 def _run_import(kind: str, path: str) -> None:
@@ -52,13 +55,8 @@ def register(app) -> None:
     @with_appcontext
     def set_password_links(out):
         """Write the set-password links of the users imported without a password (a CSV to hand out)."""
-        from flask import current_app
-
-        from app.auth.services import set_password_links
-        from app.spreadsheet import csv_text
-
         base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-        rows = set_password_links(current_app.config, base)
+        rows = auth_services.set_password_links(current_app.config, base)
         Path(out).write_text(csv_text([["username", "name", "email", "link"], *rows]), encoding="utf-8")
         click.echo(f"{out}: {len(rows)} user(s) without a password; links valid for "
                    f"{current_app.config['SET_PASSWORD_LINK_DAYS']} days.")

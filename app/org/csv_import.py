@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.auth import models as auth_models
+from app.auth.models import NO_PASSWORD, RoleAssignment, User
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 
@@ -193,7 +195,6 @@ def import_lab_rows(rows: list[tuple[int, dict]]) -> ImportReport:
 
     The officers column is the whole list: officers not named lose the role for that lab.
     """
-    from app.auth.models import User
     from app.auth.services import set_lab_officers
 
     errors = _Errors()
@@ -312,7 +313,6 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     """Upsert users by username. Roles are added, never removed (revoking is done on the admin page,
     where the last-officer rule is checked). The password is only used for new users; a new user
     without one gets none (it matches no password) and sets one through a set-password link."""
-    from app.auth.models import NO_PASSWORD, RoleAssignment, User, hash_password
     from app.auth.services import MIN_PASSWORD_LENGTH, check_username
 
     errors = _Errors()
@@ -366,7 +366,8 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     # The new users' password hashes (~130 ms each, at most MAX_NEW_PASSWORDS) before anything is
     # written: on SQLite the import view takes the database's write lock at its first write.
     plan = [(username, user, fields,
-             (ready_hash or (hash_password(plain) if plain else NO_PASSWORD)) if user is None else None, roles)
+             (ready_hash or (auth_models.hash_password(plain) if plain else NO_PASSWORD)) if user is None else None,
+             roles)
             for username, user, fields, (plain, ready_hash), roles in plan]
 
     report = ImportReport("users")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.auth.views import landing_url
 from app.errors import DomainError
 from app.policy import Action, authorize
 
@@ -36,7 +37,6 @@ def _role_label(value):
 @login_required
 def home():
     """The start page is where the user's daily work is (their role's landing page)."""
-    from app.auth.views import landing_url
 
     return redirect(landing_url(current_user))
 

@@ -3,7 +3,7 @@ and a lab's missed daily checks (art. 29)."""
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import UTC
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -30,7 +30,6 @@ def school_time(value, fmt: str = "%Y-%m-%d %H:%M"):
     if value is None:
         return ""
     if isinstance(value, str):
-        from datetime import datetime
 
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
@@ -45,7 +44,6 @@ def deadline_time(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        from datetime import datetime
 
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is not None:

@@ -23,8 +23,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+
+from bench.scratch import scratch_postgres
 
 TZ = ZoneInfo("Asia/Shanghai")
 LAST_DONE = date(2026, 10, 24)  # the job already ran for this night
@@ -197,17 +198,8 @@ def main(argv=None):
     sizes = args.labs or [500, 5000]
     for n in sizes:
         if args.pg:
-            url = make_url(args.pg).set(drivername="postgresql+psycopg")
-            name = f"labsafe_bench_nightly_{os.getpid()}_{n}"
-            admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                result = measure(url.set(database=name).render_as_string(hide_password=False), n, True)
-            finally:
-                with admin.connect() as c:
-                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            with scratch_postgres(args.pg, "labsafe_bench_nightly") as url:
+                result = measure(url, n, True)
         else:
             path = os.path.join(tempfile.mkdtemp(prefix="labsafe-bench-"), "nightly.sqlite3")
             result = measure(f"sqlite:///{path}", n, False)

@@ -17,10 +17,8 @@ import argparse
 import resource
 import tempfile
 import time
-import uuid
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from bench.scratch import scratch_postgres
 
 
 def users_csv(n: int, with_passwords: bool) -> bytes:
@@ -74,17 +72,8 @@ def main(argv=None):
     for n in args.users or [300, 5000]:
         for mode in args.mode or ["links", "passwords"]:
             if args.pg:
-                url = make_url(args.pg).set(drivername="postgresql+psycopg")
-                name = f"labsafe_bench_{uuid.uuid4().hex[:8]}"
-                admin = create_engine(url, isolation_level="AUTOCOMMIT")
-                with admin.connect() as c:
-                    c.execute(text(f'CREATE DATABASE "{name}"'))
-                try:
-                    out = measure(url.set(database=name).render_as_string(hide_password=False), n, mode)
-                finally:
-                    with admin.connect() as c:
-                        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                    admin.dispose()
+                with scratch_postgres(args.pg, "labsafe_bench_import") as url:
+                    out = measure(url, n, mode)
             else:
                 out = measure(f"sqlite:///{tempfile.mkdtemp(prefix='labsafe-bench-')}/bench.sqlite3", n, mode)
             print(out, flush=True)

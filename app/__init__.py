@@ -1,7 +1,6 @@
 """LabSafe application factory."""
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import os
@@ -16,8 +15,28 @@ from . import validation_messages
 
 validation_messages.install()  # before any schema is defined: fields copy their messages when built
 
-from . import transactions  # noqa: E402
+# The composition root: create_app wires every domain, so it imports them at the top; nothing
+# inside the app imports this package (the import contract in pyproject.toml).
+from flask import current_app, redirect, url_for  # noqa: E402
+from flask_babel import get_locale  # noqa: E402
+from flask_babel import gettext as _  # noqa: E402
+from flask_login import current_user  # noqa: E402
+from flask_wtf.csrf import generate_csrf  # noqa: E402
+
+from . import (  # noqa: E402
+    models,  # noqa: E402,F401  (register every table on the metadata)
+    policy,
+    transactions,
+)
+from .auth.language import LANG_COOKIE  # noqa: E402
+from .auth.services import load_user_from_session_id  # noqa: E402
+from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
+from .jsonio import OrjsonProvider  # noqa: E402
+from .jsonio import init_app as init_json_bodies  # noqa: E402
+from .language import locale_object  # noqa: E402
+from .org.services import lab_and_college  # noqa: E402
+from .security import BoundedIntConverter, init_security  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,11 +97,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(config_cls)
-    from .jsonio import OrjsonProvider
-
     app.json = OrjsonProvider(app)
-    from .security import BoundedIntConverter
-
     app.url_map.converters["int"] = BoundedIntConverter  # ids beyond 32 bits: 404, not 500
     app.config.update(overrides)
     instance = Path(app.instance_path)
@@ -105,19 +120,14 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         app.config["PHOTO_STORE"] = str(instance / "photos")
 
     _init_extensions(app)
+    policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
 
-    from .errors import register_error_handlers
-
     register_error_handlers(app)
     _register_request_hooks(app)
-    from .security import init_security
-
     init_security(app)  # headers, session timeouts, throttle errors, audit
-    from .jsonio import init_app as init_json_bodies
-
     init_json_bodies(app)  # JSON bodies bounded before anything reads them (after init_security: first hook)
     logging.basicConfig(level=logging.INFO)
     return app
@@ -159,11 +169,6 @@ def _select_locale() -> str:
     """``?lang=`` for this request, the user's choice, the device's (cookie), the browser's, zh_CN.
 
     See app/auth/language.py: the choice is kept per user and per device."""
-    from flask import current_app
-    from flask_login import current_user
-
-    from .auth.language import LANG_COOKIE
-
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and jobs: the school's default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -180,30 +185,10 @@ def _select_locale() -> str:
 
 
 def _selected_locale_object():
-    return _locale_object(_select_locale())
-
-
-@functools.lru_cache(maxsize=16)
-def _locale_object(code: str):
-    # Babel parses "zh_CN" as zh_Hans_CN, and gettext then looks in zh_Hans_CN/ and zh/ only, never
-    # in the zh_CN/ catalogues: load the CLDR data under the full name, then drop the script so
-    # str(locale) == "zh_CN" names the catalogue directories. Cached: Locale.parse scans every CLDR
-    # locale name (~0.7 ms) and ran on every request that translated a message; the codes are
-    # the few configured LANGUAGES, and the object is never changed after this.
-    from babel import Locale
-
-    parsed = Locale.parse(code)
-    if parsed.script is None:
-        return parsed
-    locale = Locale(parsed.language, territory=parsed.territory, script=parsed.script)
-    locale._data  # noqa: B018  (loaded now, while the identifier still names a CLDR file)
-    locale.script = None
-    return locale
+    return locale_object(_select_locale())
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (register every table on the metadata)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -214,19 +199,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
-    from .auth.services import load_user_from_session_id
-
     login_manager.user_loader(load_user_from_session_id)
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from flask import redirect, url_for
-
-        from .errors import error_response, wants_json
-
         if wants_json():
-            from flask_babel import gettext as _
-
             return error_response(401, "unauthorized", _("Please log in first."))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -246,18 +223,11 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from flask_babel import get_locale
-    from flask_wtf.csrf import generate_csrf
-
     @app.context_processor
     def _template_globals():
-        from flask_login import current_user
-
-        from .policy import Action, may
-
         return {
-            "may": lambda action, obj=None: may(current_user, action, obj),
-            "Action": Action,
+            "may": lambda action, obj=None: policy.may(current_user, action, obj),
+            "Action": policy.Action,
             "current_locale": str(get_locale()),
             "csrf_token": generate_csrf,
         }

@@ -5,6 +5,12 @@ Rules cite the article that gives the role its powers.
 
 Adding an action: add it to ``Action``, give it a rule in ``_RULES``, and add the
 route to the access matrix (tests/access/). An action without a rule is refused.
+
+The policy sits below every domain (every domain's views ask it), so it imports none of them: roles
+are its own vocabulary (``Role``, stored on auth's RoleAssignment), an object is placed in a lab and
+a college by the locator org registers at start-up (``locate_with``), and listings get their WHERE
+clauses by handing over the columns that hold the lab, college and department (``lab_clause``,
+``ticket_clause``): the rule stays here, written once.
 """
 from __future__ import annotations
 
@@ -13,9 +19,23 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort
-from sqlalchemy import false, true
+from sqlalchemy import false, or_, true
 
-from app.auth.models import Role, User
+
+class Role(str, enum.Enum):
+    """Who may do what, with the scope a RoleAssignment gives (art. 9, 10)."""
+
+    inspector = "inspector"  # college_id set: that college; college_id null: school-wide
+    lab_officer = "lab_officer"  # lab_id set (art. 10(3))
+    college_leader = "college_leader"  # college_id set (art. 10(2))
+    college_head = "college_head"  # college_id set, read-only (art. 10(1))
+    dept_officer = "dept_officer"  # department_id set (art. 9)
+    school_admin = "school_admin"  # everything (art. 9(1))
+
+
+# A user as the policy reads it: ``is_authenticated``, ``id`` and ``roles`` (each with ``role``,
+# ``college_id``, ``lab_id``, ``department_id``): auth's User and Principal both are one.
+User = Any
 
 
 class Action(str, enum.Enum):
@@ -89,25 +109,22 @@ def scope_of(user: User | None) -> Scope:
 
 # ---- resolving an object to the lab / college it belongs to -------------------------------
 
+def _no_locator(obj: Any) -> tuple[int | None, int | None]:
+    raise RuntimeError("policy.locate_with was not called (create_app registers org's locator)")
+
+
+_locate: Callable[[Any], tuple[int | None, int | None]] = _no_locator
+
+
+def locate_with(locator: Callable[[Any], tuple[int | None, int | None]]) -> None:
+    """Register what tells (lab_id, college_id) for a lab, a college or anything carrying a lab
+    (org owns labs and colleges; create_app registers ``org.services.lab_and_college``)."""
+    global _locate
+    _locate = locator
+
+
 def _lab_and_college(obj: Any) -> tuple[int | None, int | None]:
-    """(lab_id, college_id) for a Lab, or anything carrying a lab (inspection, ticket)."""
-    from app.org.models import College, Lab, LabRef
-
-    if isinstance(obj, (Lab, LabRef)):
-        return obj.id, obj.college_id
-    if isinstance(obj, College):
-        return None, obj.id
-    lab = getattr(obj, "lab", None)
-    if isinstance(lab, Lab):
-        return lab.id, lab.college_id
-    lab_id = getattr(obj, "lab_id", None)
-    if lab_id is not None:
-        from app.extensions import db
-
-        lab = db.session.get(Lab, lab_id)
-        return lab_id, lab.college_id if lab else None
-    college_id = getattr(obj, "college_id", None)
-    return None, college_id
+    return _locate(obj)
 
 
 def _can_view_lab(s: Scope, obj: Any) -> bool:
@@ -234,13 +251,10 @@ def authorize(user: User | None, action: Action, obj: Any = None) -> None:
 
 # ---- set-based scope for listings -----------------------------------------------------------
 
-def lab_filter(user: User | None, action: Action = Action.VIEW_LAB):
-    """A WHERE clause over Lab selecting the labs this user may see (or inspect).
-
-    Listings use it so one query returns exactly the in-scope rows, whatever the number of labs.
-    """
-    from app.org.models import Lab
-
+def lab_clause(user: User | None, action: Action, *, lab_id, college_id):
+    """A WHERE clause selecting the labs this user may see (or inspect, or daily-check), over the
+    columns given (a lab's id and its college's id): the rules above, in SQL, for listings whose one
+    query returns exactly the in-scope rows whatever the number of labs."""
     s = scope_of(user)
     if user is None:
         return false()
@@ -248,30 +262,22 @@ def lab_filter(user: User | None, action: Action = Action.VIEW_LAB):
         if s.admin or s.school_inspector:
             return true()
         colleges = s.inspector_colleges | s.leader_colleges
-        return Lab.college_id.in_(colleges) if colleges else false()
+        return college_id.in_(colleges) if colleges else false()
     if action == Action.DAILY_CHECK:
-        return Lab.id.in_(s.officer_labs) if s.officer_labs else false()
+        return lab_id.in_(s.officer_labs) if s.officer_labs else false()
     if s.school_wide_reader:
         return true()
     clauses = []
     if s.oversight_colleges:
-        clauses.append(Lab.college_id.in_(s.oversight_colleges))
+        clauses.append(college_id.in_(s.oversight_colleges))
     if s.officer_labs:
-        clauses.append(Lab.id.in_(s.officer_labs))
-    if not clauses:
-        return false()
-    from sqlalchemy import or_
-
-    return or_(*clauses)
+        clauses.append(lab_id.in_(s.officer_labs))
+    return or_(*clauses) if clauses else false()
 
 
-def ticket_filter(user: User | None):
-    """A WHERE clause over RectificationTicket (joined to Lab) for the tickets a user may see."""
-    from sqlalchemy import or_
-
-    from app.org.models import Lab
-    from app.tickets.models import RectificationTicket
-
+def ticket_clause(user: User | None, *, lab_id, college_id, department_id):
+    """A WHERE clause selecting the tickets a user may see (``_can_view_ticket`` in SQL), over the
+    columns holding a ticket's lab, its lab's college and its routed department."""
     s = scope_of(user)
     if user is None:
         return false()
@@ -279,9 +285,9 @@ def ticket_filter(user: User | None):
         return true()
     clauses = []
     if s.departments:
-        clauses.append(RectificationTicket.department_id.in_(s.departments))
+        clauses.append(department_id.in_(s.departments))
     if s.oversight_colleges:
-        clauses.append(Lab.college_id.in_(s.oversight_colleges))
+        clauses.append(college_id.in_(s.oversight_colleges))
     if s.officer_labs:
-        clauses.append(RectificationTicket.lab_id.in_(s.officer_labs))
+        clauses.append(lab_id.in_(s.officer_labs))
     return or_(*clauses) if clauses else false()

@@ -1,7 +1,6 @@
 """Users and their roles with scope (art. 9, 10)."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import StrEnum, db
+from app.policy import Role  # noqa: F401  (the policy's vocabulary, stored here)
 from app.timeutil import utcnow
 
 
@@ -26,15 +26,6 @@ def verify_password(password_hash: str, password: str) -> bool:
 # The stored "hash" of a user who has no password yet (imported without one): it matches no
 # password, and the user chooses one through a set-password link (auth.services.set_password_links).
 NO_PASSWORD = "!"
-
-
-class Role(str, enum.Enum):
-    inspector = "inspector"  # college_id set: that college; college_id null: school-wide
-    lab_officer = "lab_officer"  # lab_id set (art. 10(3))
-    college_leader = "college_leader"  # college_id set (art. 10(2))
-    college_head = "college_head"  # college_id set, read-only (art. 10(1))
-    dept_officer = "dept_officer"  # department_id set (art. 9)
-    school_admin = "school_admin"  # everything (art. 9(1))
 
 
 class User(UserMixin, db.Model):

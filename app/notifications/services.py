@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from app.auth.models import Role, RoleAssignment, User
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.language import N_, default_locale, pick, translated, user_locale
+from app.language import N_, default_locale, locale_object, pick, translated, user_locale
 from app.org.models import Lab
 from app.tickets.models import RectificationTicket
 from app.timeutil import utcnow
@@ -205,12 +205,9 @@ def email_subject(kind: str, title: str, locale: str) -> str:
 def _kind_label_in(kind: str, locale: str) -> str:
     # Cached per process: force_locale costs ~1 ms and the catalogues never change while the process
     # runs; a few kinds times the configured languages.
-    # Here, not at the top: the app package imports every domain, this one included.
-    from app import _locale_object
-
-    # The Locale object Flask-Babel is handed (app._locale_object): force_locale("zh_CN") would
+    # The Locale object Flask-Babel is handed (language.locale_object): force_locale("zh_CN") would
     # parse it as zh_Hans_CN and find no catalogue, leaving the label in English.
-    with force_locale(_locale_object(locale)):
+    with force_locale(locale_object(locale)):
         return kind_label(kind)
 
 

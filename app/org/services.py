@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, exists, func, or_, select
 
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
-from app.policy import Action, lab_filter
+from app.policy import Action, lab_clause
 from app.timeutil import utcnow
 
 from .labels import CATEGORY_ALIASES, HAZARD_ALIASES
@@ -130,6 +130,28 @@ def lab_card_by_token(token: str) -> list:
     if not rows:
         _refuse_token(token)
     return rows
+
+
+def lab_and_college(obj) -> tuple[int | None, int | None]:
+    """(lab_id, college_id) of a lab, a college, or anything carrying a lab (an inspection, a
+    ticket): how the policy places an object (registered with policy.locate_with by create_app)."""
+    if isinstance(obj, (Lab, LabRef)):
+        return obj.id, obj.college_id
+    if isinstance(obj, College):
+        return None, obj.id
+    lab = getattr(obj, "lab", None)
+    if isinstance(lab, Lab):
+        return lab.id, lab.college_id
+    lab_id = getattr(obj, "lab_id", None)
+    if lab_id is not None:
+        lab = db.session.get(Lab, lab_id)
+        return lab_id, lab.college_id if lab else None
+    return None, getattr(obj, "college_id", None)
+
+
+def lab_filter(user, action: Action = Action.VIEW_LAB):
+    """A WHERE clause over Lab selecting the labs this user may see (or inspect): the policy's rule."""
+    return lab_clause(user, action, lab_id=Lab.id, college_id=Lab.college_id)
 
 
 def labs_in_scope(user, action: Action = Action.VIEW_LAB, college_id: int | None = None) -> list[Lab]:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.org.models import Lab
-from app.policy import Action, lab_filter
+from app.org.services import lab_filter
+from app.policy import Action
 from app.timeutil import day_bounds_utc, school_today
 
 OPEN_STATES = ("open", "fixing", "fix_submitted")

@@ -50,7 +50,7 @@ from app.extensions import db
 from app.language import N_, pick, translated
 from app.notifications import services as notices
 from app.org.models import Department, Lab
-from app.policy import Action, may, scope_of, ticket_filter
+from app.policy import Action, may, scope_of, ticket_clause
 from app.timeutil import utcnow
 
 from .models import RectificationTicket, TicketEvent, TicketEventPhoto, TicketLevel, TicketState
@@ -601,6 +601,12 @@ _OPEN = _tc.state != literal_column("'closed'")
 _CLOSED = _tc.state == literal_column("'closed'")
 _ORDER = (_tc.deadline, _tc.id)
 _TICKETS_LABS = RectificationTicket.__table__.join(Lab.__table__, Lab.__table__.c.id == _tc.lab_id)
+
+
+def ticket_filter(user):
+    """A WHERE clause over RectificationTicket (joined to Lab) for the tickets a user may see."""
+    return ticket_clause(user, lab_id=RectificationTicket.lab_id, college_id=Lab.college_id,
+                         department_id=RectificationTicket.department_id)
 
 
 def _lab_sized(user, filters: dict) -> bool:

@@ -11,9 +11,9 @@ from sqlalchemy import event, select
 from app.auth.models import Role
 from app.extensions import db
 from app.org.models import Lab
-from app.policy import ticket_filter
 from app.tickets import services
 from app.tickets.models import RectificationTicket, TicketLevel, TicketState
+from app.tickets.services import ticket_filter
 from app.timeutil import utcnow
 from tests.factories import make_lab, make_ticket, make_user
 

@@ -357,7 +357,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
-    from app.tickets.services import open_ticket_for_failed_answer
+    from app.tickets.lifecycle import open_ticket_for_failed_answer
 
     uuid = str(data["uuid"])
     digest = payload_hash(data)

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from app.policy import Action, authorize, may
-from app.tickets.services import open_tickets_for_lab, reader_title
+from app.tickets.labels import reader_title
+from app.tickets.listing import open_tickets_for_lab
 
 from . import services
 

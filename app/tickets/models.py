@@ -66,9 +66,9 @@ class RectificationTicket(db.Model):
     )
 
     # The list's order, (closed last, deadline, id), read from indexes instead of sorting every ticket
-    # in scope (services._in_scope): the open part (any state but closed) walks a partial index by
+    # in scope (listing._in_scope): the open part (any state but closed) walks a partial index by
     # (deadline, id); the closed part, and a list filtered to one state, walk (state, deadline, id).
-    # services._in_scope's open predicate is the partial index's WHERE verbatim, so both SQLite and
+    # listing._in_scope's open predicate is the partial index's WHERE verbatim, so both SQLite and
     # PostgreSQL can prove the index applies. Tickets are never deleted (art. 30): the open index
     # stays the size of the current work, the other grows with the history.
     __table_args__ = (
@@ -97,7 +97,7 @@ class TicketEvent(db.Model):
     # events written before it was recorded (migration 0006 fills what it can).
     to_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # what the actor wrote
-    # What the system adds, as a message key and its facts (services.EVENT_NOTES), rendered in the
+    # What the system adds, as a message key and its facts (labels.EVENT_NOTES), rendered in the
     # reader's language; None on rows written before, whose note says it all.
     note_key: Mapped[str | None] = mapped_column(String(40))
     note_params: Mapped[dict | None] = mapped_column(JSON_FACTS)

@@ -35,8 +35,10 @@ from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # 
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
+from .notifications.services import read_ticket_facts_from  # noqa: E402
 from .org.services import lab_and_college  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
+from .tickets.escalation import TICKET_FACTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,6 +123,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
+    read_ticket_facts_from(TICKET_FACTS)  # tickets title their notices; notifications reads them with the inbox
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -543,8 +543,8 @@ def generate(config, *, days: int = DEFAULT_DAYS, colleges=None, now: datetime |
 
 def counted_rows() -> dict[str, int]:
     """Rows of every table the demo writes to (the test compares them across runs)."""
-    from app.inspections.models import Inspection, InspectionAnswer
-    from app.jobs.models import MissedDailyCheck, NightlyRun
+    from app.inspections.models import Inspection, InspectionAnswer, MissedDailyCheck
+    from app.jobs.models import NightlyRun
     from app.notifications.models import Notification, OutboxEmail
     from app.photos.models import Photo
     from app.tickets.models import RectificationTicket, TicketEvent

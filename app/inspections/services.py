@@ -26,14 +26,16 @@ from app.checklists import services as checklists
 from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
-from app.jobs.services import clear_missed_check
 from app.org import services as org_services
 from app.org.models import Lab
 from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
+from app.tickets.lifecycle import open_ticket_for_failed_answer
+from app.tickets.models import RectificationTicket
 from app.timeutil import to_utc_naive, utcnow
 
+from .daily_checks import clear_missed_check
 from .models import AnswerPhoto, AnswerResult, Inspection, InspectionAnswer, InspectionLevel
 
 # A phone's clock may run a little ahead of the server's.
@@ -351,14 +353,12 @@ def _insert_answers(answers: list[dict]) -> list:
 
 def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     """Store one inspection and open a ticket for each failed item, in one transaction; a daily
-    check also clears the nightly job's flag of its day, if it arrived late (jobs.clear_missed_check).
+    check also clears the nightly job's flag of its day, if it arrived late (daily_checks.clear_missed_check).
 
     ``data`` is InspectionInSchema-loaded. Same UUID + same content: the stored inspection
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
-    from app.tickets.lifecycle import open_ticket_for_failed_answer
-
     uuid = str(data["uuid"])
     digest = payload_hash(data)
     existing = _find_by_uuid(uuid)
@@ -419,7 +419,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
                 ))
         if values["level"] is InspectionLevel.daily:
             # A daily check synced after the nightly job flagged its day clears that flag (art. 29);
-            # missed checks are the job's, so it decides (README "Late daily checks").
+            # the rule is daily_checks' (README "Late daily checks").
             clear_missed_check(
                 lab_id=lab.id, college_id=lab.college_id, lab_name=lab.name, lab_name_en=lab.name_en,
                 inspection_id=inspection.id, finished_at=values["finished_at"], received_at=values["received_at"],
@@ -463,8 +463,6 @@ def get_inspection(inspection_id: int) -> Inspection:
 
 def _statuses(inspection_ids: list[int]) -> dict[int, InspectionStatus]:
     """Missing photos and ticket ids for many inspections in two queries."""
-    from app.tickets.models import RectificationTicket
-
     out = {i: InspectionStatus() for i in inspection_ids}
     if not inspection_ids:
         return out
@@ -547,8 +545,6 @@ def lab_inspections(lab_id: int, limit: int = 50) -> list[dict]:
 
 def inspection_detail(inspection: Inspection, user: User) -> dict:
     """Every answer with the article and text of the version it was answered against."""
-    from app.tickets.models import RectificationTicket
-
     version = checklists.get_version(inspection.checklist_version_id)
     inspector = db.session.get(User, inspection.inspector_id)
     lab = db.session.get(Lab, inspection.lab_id)

@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from app.org.services import get_lab
 from app.policy import Action, authorize, may
 from app.tickets.labels import reader_title
 from app.tickets.listing import open_tickets_for_lab
 
-from . import services
+from . import daily_checks, services
 
 bp = Blueprint("inspections", __name__)
 
@@ -86,3 +87,18 @@ def lab_inspection_sections(lab) -> dict:
     tickets = [t for t in open_tickets_for_lab(lab.id) if may(current_user, Action.VIEW_TICKET, t)]
     out["tickets"] = [{"t": t, "url": _ticket_url(t.id), "title": reader_title(t)} for t in tickets]
     return out
+
+
+@bp.app_template_global("lab_missed_checks")
+def lab_missed_checks(lab_id: int) -> list:
+    """For the lab page: its most recent standing missed daily checks (at most 7)."""
+    return daily_checks.missed_checks_for_lab(lab_id, limit=7, standing_only=True)
+
+
+@bp.get("/labs/<int:lab_id>/missed-checks")
+@login_required
+def missed_checks(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return render_template("inspections/missed_checks.html", lab=lab,
+                           days=daily_checks.missed_checks_for_lab(lab.id))

@@ -60,8 +60,7 @@ from sqlalchemy import (
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.inspections.models import Inspection, InspectionLevel
-from app.jobs.models import MissedDailyCheck
+from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_during, active_throughout, labs_active_during
 from app.tickets.events import deadline_as_of, level_as_of

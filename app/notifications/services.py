@@ -469,7 +469,12 @@ def read_ticket_facts_from(columns: TicketFactColumns) -> None:
 def _with_facts(*columns):
     """SELECT ``columns``, lab name, article, title, title_en, lab English name FROM notifications with
     the notice's lab and ticket (outer joins: most notices have neither)."""
-    t = _ticket_facts
+    return _with_facts_of(_ticket_facts, columns)
+
+
+@functools.lru_cache(maxsize=8)
+def _with_facts_of(t: TicketFactColumns | None, columns: tuple):
+    # Built once per shape (the inbox asks on every page), as the module-level select it replaces was.
     ticket = (t.article, t.title, t.title_en) if t is not None else (null(), null(), null())
     stmt = select(*columns, Lab.name, *ticket, Lab.name_en).select_from(Notification.__table__)
     stmt = stmt.outerjoin(Lab, Lab.id == Notification.lab_id)

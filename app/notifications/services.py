@@ -276,11 +276,8 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
         who = (User.active, User.id.in_(officers))
     else:
         who = (User.id.in_(bindparam("user_ids", expanding=True)),)
-    recipients = select(
-        User.id, *(bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:])
-    ).where(*who)
-    if dedupe:
-        recipients = recipients.where(_not_notified(User.id, bindparam("dedupe_key")))
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:]}
+    recipients = _notices_of(select().select_from(User).where(*who), User.id, values, dedupe=dedupe)
     returning = [table.c.id, table.c.user_id]
     if to_lab_officers:
         # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
@@ -290,6 +287,14 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
             returning.append(select(getattr(addressee, column.key)).where(addressee.id == user_id).scalar_subquery())
         recipients = recipients.order_by(User.id)
     return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(*returning)
+
+
+def _notices_of(rows, user_id, values: dict, *, dedupe: bool):
+    """The one shape of written notices, for ``notify`` (bound values) and ``notify_selected`` (columns):
+    SELECT ``user_id``, then ``values`` in the table's column order, over ``rows`` (a SELECT without
+    columns), skipping a user who already holds the notice's dedupe key when ``dedupe``."""
+    sel = rows.add_columns(user_id, *(values[name] for name in _NOTICE_COLUMNS[1:]))
+    return sel.where(_not_notified(user_id, values["dedupe_key"])) if dedupe else sel
 
 
 def notify_lab_officers(lab_id: int, *, kind: str, facts: TitleFacts, config: dict, params: dict | None = None,
@@ -422,12 +427,14 @@ def notify_selected(kind: str, rows, to, *, dedupe_key, link, lab_id, lab_name, 
     rows = rows.join(RoleAssignment, rule(scope))
     table = Notification.__table__
     params = params or {}
-    sel = rows.add_columns(
-        user_id, literal(kind), _stored_title_sql(kind, params, lab_name, article, title),
-        literal(params, type_=table.c.params.type), literal(body), link, dedupe_key,
-        ticket_id if ticket_id is not None else literal(None, type_=table.c.ticket_id.type),
-        lab_id, literal(now, type_=table.c.created_at.type),
-    ).where(_active(user_id), _not_notified(user_id, dedupe_key)).distinct()
+    values = {
+        "kind": literal(kind), "title": _stored_title_sql(kind, params, lab_name, article, title),
+        "params": literal(params, type_=table.c.params.type), "body": literal(body), "link": link,
+        "dedupe_key": dedupe_key,
+        "ticket_id": ticket_id if ticket_id is not None else literal(None, type_=table.c.ticket_id.type),
+        "lab_id": lab_id, "created_at": literal(now, type_=table.c.created_at.type),
+    }
+    sel = _notices_of(rows, user_id, values, dedupe=True).where(_active(user_id)).distinct()
     stmt = insert(table).from_select(list(_NOTICE_COLUMNS), sel)
     return db.session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount or 0
 

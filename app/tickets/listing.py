@@ -234,14 +234,3 @@ def counts_in_scope(user) -> dict:
         if is_late:
             by["overdue"] += n
     return by
-
-
-def open_tickets_for_lab(lab_id: int) -> list[RectificationTicket]:
-    """Tickets of a lab not yet verified closed, most urgent deadline first."""
-    return list(
-        db.session.scalars(
-            select(RectificationTicket)
-            .where(RectificationTicket.lab_id == lab_id, RectificationTicket.state != TicketState.closed)
-            .order_by(RectificationTicket.deadline)
-        )
-    )

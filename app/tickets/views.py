@@ -51,6 +51,12 @@ def deadline_time(value) -> str:
     return format_deadline(value, current_app.config["SCHOOL_TIMEZONE"])
 
 
+@bp.app_template_filter("ticket_state")
+def ticket_state(state) -> str:
+    """A ticket's state as the reader reads it (labels.state_label), for pages outside the ticket list."""
+    return labels.state_label(state)
+
+
 @bp.app_template_global("lab_ticket_summary")
 def lab_ticket_summary(lab_id: int) -> dict:
     """For the lab page: its unclosed tickets (if the reader may see tickets) and recent missed checks."""

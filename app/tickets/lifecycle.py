@@ -32,7 +32,7 @@ from app.timeutil import utcnow
 from .escalation import LEVEL_RANK, NEXT_LEVEL, deadline_for, notify_level, raise_level, ticket_link, title_facts
 from .events import EVENT_INSERT, record_event
 from .labels import _, action_label, state_label, value_of
-from .models import RectificationTicket, TicketLevel, TicketState
+from .models import NewTicket, RectificationTicket, TicketLevel, TicketState
 from .routing import department_code_for, department_code_for_item
 
 S = TicketState
@@ -54,22 +54,6 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate": Transition(frozenset({S.open, S.fixing, S.fix_submitted}), None, Action.ESCALATE_TICKET),
 }
 ACTIONS = tuple(TRANSITIONS)
-
-
-@dataclass(frozen=True)
-class _NewTicket:
-    """A ticket row just inserted, as plain data; duck-types RectificationTicket for the notices."""
-
-    id: int
-    lab_id: int
-    article: str
-    title: str
-    title_en: str | None
-    description: str
-    severity: Severity
-    level: TicketLevel
-    department_id: int | None
-    cannot_fix: bool = False
 
 
 @functools.cache
@@ -118,8 +102,8 @@ def _insert_ticket(*, lab_id: int, article: str, title: str, title_en: str | Non
                        "from_level": TicketLevel.lab.value, "to_level": TicketLevel.college.value,
                        "to_deadline": deadline, "note": "", "note_key": "major_at_once", "note_params": {}})
     db.session.connection().execute(EVENT_INSERT, events)
-    ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, title_en=title_en or None,
-                        description=description, severity=severity, level=level, department_id=department_id)
+    ticket = NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, title_en=title_en or None,
+                       description=description, severity=severity, level=level, department_id=department_id)
     if lab is None:
         lab = db.session.get(Lab, lab_id)
     notices.notify_lab_officers(

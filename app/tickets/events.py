@@ -7,7 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import String, func, insert, select, type_coerce
 
+from app.auth.models import User
 from app.extensions import db
+from app.photos.models import Photo
 from app.timeutil import utcnow
 
 from .labels import value_of
@@ -35,9 +37,6 @@ EVENT_INSERT = insert(TicketEvent.__table__)
 
 def events_with_photos(ticket: RectificationTicket) -> list[dict]:
     """The timeline: every event with its actor's name and photo UUIDs, in order (two queries)."""
-    from app.auth.models import User
-    from app.photos.models import Photo
-
     rows = db.session.execute(
         select(TicketEvent, User.name).outerjoin(User, User.id == TicketEvent.actor_id)
         .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)

@@ -26,6 +26,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.notifications import services as notices
 from app.org.models import Department, Lab
+from app.photos.models import Photo
 from app.policy import Action, may
 from app.timeutil import utcnow
 
@@ -307,8 +308,6 @@ def _photo_ids(uuids, user) -> list[int]:
     wanted = [str(u).strip().lower() for u in (uuids or []) if str(u).strip()]
     if not wanted:
         return []
-    from app.photos.models import Photo
-
     found = {uuid: (pid, owner) for uuid, pid, owner in db.session.execute(
         select(Photo.uuid, Photo.id, Photo.uploaded_by_id).where(Photo.uuid.in_(wanted)))}
     missing = [u for u in wanted if u not in found]

@@ -32,6 +32,7 @@ from app.org.models import Lab
 from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
+from app.tickets.lifecycle import open_ticket_for_failed_answer
 from app.timeutil import to_utc_naive, utcnow
 
 from .models import AnswerPhoto, AnswerResult, Inspection, InspectionAnswer, InspectionLevel
@@ -357,8 +358,6 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
-    from app.tickets.lifecycle import open_ticket_for_failed_answer
-
     uuid = str(data["uuid"])
     digest = payload_hash(data)
     existing = _find_by_uuid(uuid)
@@ -607,3 +606,10 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     body["lab_name"] = lab.name
     body["answers"] = out_answers
     return body
+
+
+def answer_photo_uuids(answer_id: int) -> list[str]:
+    """The photos attached to one answer, in order (a ticket's evidence: tickets.events.read_evidence_with)."""
+    return list(db.session.scalars(
+        select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == answer_id).order_by(AnswerPhoto.position)
+    ))

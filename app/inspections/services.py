@@ -603,3 +603,10 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     body["lab_name"] = lab.name
     body["answers"] = out_answers
     return body
+
+
+def answer_photo_uuids(answer_id: int) -> list[str]:
+    """The photos attached to one answer, in order (a ticket's evidence: tickets.events.read_evidence_with)."""
+    return list(db.session.scalars(
+        select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == answer_id).order_by(AnswerPhoto.position)
+    ))

@@ -91,6 +91,6 @@ ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
 def ticket_action(ticket_id: int):
     data = TicketActionSchema().load(request.get_json(silent=True) or {})
     t = lifecycle.perform_action(current_user, ticket_id, data["action"], config=current_app.config, note=data["note"],
-                                photos=data["photos"], interim_measures=data["interim_measures"],
-                                version=data["version"])
+                                 photos=data["photos"], interim_measures=data["interim_measures"],
+                                 version=data["version"])
     return ticket_detail(t, current_user)

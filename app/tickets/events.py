@@ -2,11 +2,14 @@
 values a ticket had at a past moment, read from its events."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import String, func, insert, select, type_coerce
 
+from app.auth.models import User
 from app.extensions import db
+from app.photos.models import Photo
 from app.timeutil import utcnow
 
 from .labels import value_of
@@ -34,9 +37,6 @@ EVENT_INSERT = insert(TicketEvent.__table__)
 
 def events_with_photos(ticket: RectificationTicket) -> list[dict]:
     """The timeline: every event with its actor's name and photo UUIDs, in order (two queries)."""
-    from app.auth.models import User
-    from app.photos.models import Photo
-
     rows = db.session.execute(
         select(TicketEvent, User.name).outerjoin(User, User.id == TicketEvent.actor_id)
         .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
@@ -54,15 +54,24 @@ def events_with_photos(ticket: RectificationTicket) -> list[dict]:
     ]
 
 
+# The inspection that opened a ticket owns its before-photos, and inspections sit above tickets:
+# create_app hands over how to read them (an answer id -> its photos' UUIDs, in order).
+_answer_photo_uuids: Callable[[int], list[str]] | None = None
+
+
+def read_evidence_with(reader: Callable[[int], list[str]]) -> None:
+    """Wire the reader of a failed answer's photos (inspections.services.answer_photo_uuids)."""
+    global _answer_photo_uuids
+    _answer_photo_uuids = reader
+
+
 def evidence_photo_uuids(ticket: RectificationTicket) -> list[str]:
     """The photos the inspector attached to the failed answer (before-photos)."""
     if ticket.answer_id is None:
         return []
-    from app.inspections.models import AnswerPhoto
-
-    return list(db.session.scalars(
-        select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == ticket.answer_id).order_by(AnswerPhoto.position)
-    ))
+    if _answer_photo_uuids is None:
+        raise RuntimeError("create_app wires read_evidence_with before tickets are shown")
+    return _answer_photo_uuids(ticket.answer_id)
 
 
 def _in_force_at(column, as_of):

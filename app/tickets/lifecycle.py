@@ -26,13 +26,14 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.notifications import services as notices
 from app.org.models import Department, Lab
+from app.photos.models import Photo
 from app.policy import Action, may
 from app.timeutil import utcnow
 
 from .escalation import LEVEL_RANK, NEXT_LEVEL, deadline_for, notify_level, raise_level, ticket_link, title_facts
 from .events import EVENT_INSERT, record_event
 from .labels import _, action_label, state_label, value_of
-from .models import RectificationTicket, TicketLevel, TicketState
+from .models import NewTicket, RectificationTicket, TicketLevel, TicketState
 from .routing import department_code_for, department_code_for_item
 
 S = TicketState
@@ -54,22 +55,6 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate": Transition(frozenset({S.open, S.fixing, S.fix_submitted}), None, Action.ESCALATE_TICKET),
 }
 ACTIONS = tuple(TRANSITIONS)
-
-
-@dataclass(frozen=True)
-class _NewTicket:
-    """A ticket row just inserted, as plain data; duck-types RectificationTicket for the notices."""
-
-    id: int
-    lab_id: int
-    article: str
-    title: str
-    title_en: str | None
-    description: str
-    severity: Severity
-    level: TicketLevel
-    department_id: int | None
-    cannot_fix: bool = False
 
 
 @functools.cache
@@ -118,8 +103,8 @@ def _insert_ticket(*, lab_id: int, article: str, title: str, title_en: str | Non
                        "from_level": TicketLevel.lab.value, "to_level": TicketLevel.college.value,
                        "to_deadline": deadline, "note": "", "note_key": "major_at_once", "note_params": {}})
     db.session.connection().execute(EVENT_INSERT, events)
-    ticket = _NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, title_en=title_en or None,
-                        description=description, severity=severity, level=level, department_id=department_id)
+    ticket = NewTicket(id=ticket_id, lab_id=lab_id, article=article, title=title, title_en=title_en or None,
+                       description=description, severity=severity, level=level, department_id=department_id)
     if lab is None:
         lab = db.session.get(Lab, lab_id)
     notices.notify_lab_officers(
@@ -323,8 +308,6 @@ def _photo_ids(uuids, user) -> list[int]:
     wanted = [str(u).strip().lower() for u in (uuids or []) if str(u).strip()]
     if not wanted:
         return []
-    from app.photos.models import Photo
-
     found = {uuid: (pid, owner) for uuid, pid, owner in db.session.execute(
         select(Photo.uuid, Photo.id, Photo.uploaded_by_id).where(Photo.uuid.in_(wanted)))}
     missing = [u for u in wanted if u not in found]

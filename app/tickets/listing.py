@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Boolean, Integer, String, bindparam, func, literal_column, select, type_coerce
 
 from app.extensions import db
@@ -116,8 +117,6 @@ def _listing_plan(name: str, stmt, user, filters: dict) -> _ListingPlan:
     """The listing's statements, built once per shape and kept per app (bounded, least recently used
     dropped). Building them and computing their cache keys was ~0.2 ms of every listing request;
     a statement object reused keeps its cache key."""
-    from flask import current_app
-
     dialect = db.session.get_bind().dialect.name
     key = (name, dialect, _scope_key(user), tuple(sorted((k, value_of(v)) for k, v in filters.items())))
     cache = current_app.extensions.setdefault("labsafe_ticket_listing_plans", OrderedDict())
@@ -234,14 +233,3 @@ def counts_in_scope(user) -> dict:
         if is_late:
             by["overdue"] += n
     return by
-
-
-def open_tickets_for_lab(lab_id: int) -> list[RectificationTicket]:
-    """Tickets of a lab not yet verified closed, most urgent deadline first."""
-    return list(
-        db.session.scalars(
-            select(RectificationTicket)
-            .where(RectificationTicket.lab_id == lab_id, RectificationTicket.state != TicketState.closed)
-            .order_by(RectificationTicket.deadline)
-        )
-    )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
@@ -77,6 +78,29 @@ class RectificationTicket(db.Model):
         Index("ix_rectification_tickets_state_deadline_id", "state", "deadline", "id"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """Read model: a rectification_tickets row just inserted, as the values it was inserted with
+    (what the creation notices read of it; tests/tickets/test_read_models.py holds its fields to
+    RectificationTicket's columns).
+
+    Not the ORM entity: a ticket is created with one Core INSERT ... RETURNING (no flush, no
+    identity map, no refresh), so an inspection with many failed items stays a few statements;
+    the entity would cost a flush and a SELECT per ticket.
+    """
+
+    id: int
+    lab_id: int
+    article: str
+    title: str
+    title_en: str | None
+    description: str
+    severity: Severity
+    level: TicketLevel
+    department_id: int | None
+    cannot_fix: bool = False
 
 
 class TicketEvent(db.Model):

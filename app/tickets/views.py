@@ -11,6 +11,8 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app.errors import DomainError, InvalidInput
+from app.extensions import db
+from app.photos.services import store_photo
 from app.policy import Action, authorize
 from app.timeutil import format_deadline
 from app.transactions import write_lock_at_first_write
@@ -47,6 +49,12 @@ def deadline_time(value) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return format_deadline(value, current_app.config["SCHOOL_TIMEZONE"])
+
+
+@bp.app_template_filter("ticket_state")
+def ticket_state(state) -> str:
+    """A ticket's state as the reader reads it (labels.state_label), for pages outside the ticket list."""
+    return labels.state_label(state)
 
 
 @bp.app_template_global("lab_ticket_summary")
@@ -116,20 +124,16 @@ def ticket_action(ticket_id: int):
             # Check before storing, so a refused action leaves no stray photo behind.
             if action not in lifecycle.allowed_actions(current_user, t):
                 lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
-                                        photos=photos, version=version)  # raises the precise refusal
+                                         photos=photos, version=version)  # raises the precise refusal
             if action == "submit_fix" and not note.strip():
                 raise InvalidInput(_("Describe what was done to fix the hazard."))
-            from app.photos.services import store_photo
-
             for f in files:
                 stored = store_photo(current_user, str(uuidlib.uuid4()), f.read(), current_app.config)
                 photos.append(stored.photo.uuid)
         lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
-                                photos=photos, interim_measures=request.form.get("interim_measures", ""),
-                                version=version)
+                                 photos=photos, interim_measures=request.form.get("interim_measures", ""),
+                                 version=version)
     except DomainError as err:
-        from app.extensions import db
-
         db.session.rollback()
         if err.status == 403:
             raise

@@ -139,7 +139,7 @@ def _app_on(database_url, tmp_path, template=None):
         db.session.remove()
         if database_url:
             # A fresh context: a test's requests can leave `g` marking a read request, whose
-            # connections run in autocommit (app/transactions.py), and SET LOCAL needs a transaction.
+            # connections run in autocommit (app/db/transactions.py), and SET LOCAL needs a transaction.
             with app.app_context():
                 _empty_postgres()
         db.engine.dispose()

@@ -1,13 +1,13 @@
-"""When a writing request takes SQLite's write lock (app/transactions.py): at its first statement by
+"""When a writing request takes SQLite's write lock (app/db/transactions.py): at its first statement by
 default, at its first write for a view marked write_lock_at_first_write (the inspection submit)."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, select
 
+from app.db import write_lock_at_first_write
 from app.extensions import db
 from app.org.models import College
-from app.transactions import write_lock_at_first_write
 from tests.factories.org import make_college
 
 
@@ -83,7 +83,7 @@ def test_a_marked_view_locks_at_its_first_write_only(app_with_routes, statements
 
 
 def test_the_inspection_submit_is_marked(app):
-    from app.transactions import _MARK
+    from app.db.transactions import _MARK
 
     assert getattr(app.view_functions["inspections_api.submit"], _MARK, False)
 
@@ -95,7 +95,7 @@ def test_slow_writers_are_marked(app, endpoint):
     """Decoding a photo (~150 ms) or hashing a password (~130 ms each) must not hold SQLite's write lock
     (bench.write_contention). A view that stores a photo takes the store's lock before the database's, as
     the upload API does, so the two never wait on each other in opposite orders."""
-    from app.transactions import _MARK
+    from app.db.transactions import _MARK
 
     assert getattr(app.view_functions[endpoint], _MARK, False)
 
@@ -194,7 +194,7 @@ def test_the_photo_store_lock_is_never_taken_after_the_write_turn(sqlite_app):
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_app):
     """Every pooled connection, the queued kind included: references are checked, and readers never
     wait for the writer (WAL)."""
-    from app.transactions import QueuedConnection
+    from app.db.transactions import QueuedConnection
 
     connection = db.session.connection()
     assert isinstance(connection.connection.dbapi_connection, QueuedConnection)
@@ -207,7 +207,7 @@ def test_a_connection_dropped_mid_transaction_frees_the_turn(sqlite_app, tmp_pat
     """A leaked connection (garbage-collected, never closed) must not keep the writers' queue."""
     import gc
 
-    from app.transactions import QueuedConnection, holds_a_write_turn
+    from app.db.transactions import QueuedConnection, holds_a_write_turn
 
     leaked = QueuedConnection(str(tmp_path / "leak.sqlite3"))
     leaked.begin_immediate(leaked.execute)

@@ -96,7 +96,7 @@ class LocalFileStorage:
         found present and was about to commit a row for: B's evidence would point at nothing. Under
         the lock a cleanup sees every row that refers to its files. An advisory lock on a file (flock),
         so a crashed process releases it with its descriptor."""
-        from app.transactions import holds_a_write_turn
+        from app.db.transactions import holds_a_write_turn
 
         if holds_a_write_turn():
             # Lock order: the store's lock, then the database's. The other way round two workers

@@ -27,7 +27,8 @@ def _split(hint) -> tuple[object, bool]:
     """(the type without None, whether None is allowed)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), len(args) < len(typing.get_args(hint))
+        assert len(args) == 1, f"{hint}: one type or None"
+        return args[0], len(args) < len(typing.get_args(hint))
     return hint, False
 
 

@@ -1,7 +1,7 @@
-"""A college's peak on SQLite, with the writers' queue and without it.
+"""A college's peak on SQLite: 50 inspectors submitting and reading at once against gunicorn.
 
-    .venv/bin/python -m bench.sqlite_peak                         # both variants, both phases
-    .venv/bin/python -m bench.sqlite_peak --inspectors 50 --duration 30 --only queue
+    .venv/bin/python -m bench.sqlite_peak                         # both phases, 30 s each
+    .venv/bin/python -m bench.sqlite_peak --inspectors 50 --duration 30 --phases peak
 
 A site that would run on SQLite: one college, 50 inspectors on their phones at once. Each inspector
 (a thread with its own session, logged in through POST /api/login as the PWA is) loops over its
@@ -12,15 +12,13 @@ PWA's downscale sends), submit the inspection (POST /api/inspections, every appl
 fail with the photo, a new UUID) and open the tickets (GET /api/tickets). A submit that fails is
 sent again with the same UUID after a second, as the PWA's outbox does, up to 3 times.
 
-Two phases per variant, --duration seconds each:
+Two phases, --duration seconds each:
   peak   think 0.5-1.5 s between requests: every inspector at work at the same minute, each
          submitting every ~5 s (an inspection really takes minutes: this is ~60x a real peak)
   burst  no think time: 50 phones flushing their outboxes at the same moment, back to back
 
-Variants: "queue" is the app as shipped; "plain" is the same app without the writers' queue
-(QueuedConnection.begin_immediate only sends BEGIN IMMEDIATE: SQLite's busy_timeout of 5 s is the
-only wait). The server is gunicorn as README's deployment (ProductionConfig, 2 workers, gthread,
-4 threads), the demo university and the shipped checklists in a fresh SQLite file per variant.
+The server is gunicorn as README's deployment (ProductionConfig, 2 workers, gthread, 4 threads),
+the demo university and the shipped checklists in a fresh SQLite file.
 
 Afterwards the database is read: every submit answered 2xx must be there once (lost = answered but
 missing, duplicated = more rows than UUIDs); "failed" counts submits never accepted after retries.
@@ -32,7 +30,6 @@ import argparse
 import json
 import random
 import sqlite3
-import sys
 import tempfile
 import threading
 import time
@@ -44,17 +41,6 @@ from bench import load
 from bench.write_contention import COOKIE, _multipart, _send, _summary, phone_photos
 
 READS = ("qr", "checklist", "history", "tickets")
-
-
-def without_queue():
-    """gunicorn's app factory for the "plain" variant: the app as shipped, minus the writers' queue."""
-    from app.db import transactions
-
-    transactions.QueuedConnection.begin_immediate = lambda self, send: send("BEGIN IMMEDIATE")
-    print("bench.sqlite_peak: the writers' queue is off", file=sys.stderr, flush=True)
-    import wsgi
-
-    return wsgi.app
 
 
 class Inspector(threading.Thread):
@@ -167,15 +153,14 @@ def audit(database: Path, accepted: list[str]) -> dict:
             "duplicated": sum(n - 1 for u, n in counts.items() if u in set(accepted) and n > 1)}
 
 
-def variant(name: str, args, photos: list[bytes]) -> dict:
-    with tempfile.TemporaryDirectory(prefix=f"labsafe-peak-{name}-") as tmp:
+def run(args, photos: list[bytes]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="labsafe-peak-") as tmp:
         workdir = Path(tmp)
         instance = workdir / "instance"
         database = instance / "bench.sqlite3"
         url = f"sqlite:///{database}"
         info = load.build_database(url, instance)
-        target = "wsgi:app" if name == "queue" else "bench.sqlite_peak:without_queue()"
-        server = load.Server(target, load._app_env(url, instance), 2, 4, workdir / "labsafe.log")
+        server = load.Server("wsgi:app", load._app_env(url, instance), 2, 4, workdir / "labsafe.log")
         result: dict = {}
         accepted: list[str] = []
         try:
@@ -190,14 +175,13 @@ def variant(name: str, args, photos: list[bytes]) -> dict:
                 result[label], got = phase(server.url, sessions, info, bodies, photos, args.duration, think,
                                            args.photo_every)
                 accepted += got
-                print(f"{name:>5} {label:>5}: {json.dumps(result[label])}", flush=True)
+                print(f"{label:>5}: {json.dumps(result[label])}", flush=True)
         finally:
             server.stop()
         result["audit"] = audit(database, accepted)
         log = (workdir / "labsafe.log").read_text(errors="replace")
         result["locked_in_log"] = log.count("database is locked")
-        assert (name == "plain") == ("the writers' queue is off" in log), "the variant is not the one served"
-        print(f"{name:>5} audit: {result['audit']}, 'database is locked' in the log: {result['locked_in_log']}",
+        print(f"audit: {result['audit']}, 'database is locked' in the log: {result['locked_in_log']}",
               flush=True)
     return result
 
@@ -208,13 +192,12 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="seconds per phase (default 30)")
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between requests in the peak phase, s")
     ap.add_argument("--photo-every", type=int, default=4, help="one inspection in N carries a photo (0: none)")
-    ap.add_argument("--only", nargs="*", choices=["queue", "plain"], help="only these variants")
     ap.add_argument("--phases", nargs="*", choices=["peak", "burst"], help="only these phases")
     args = ap.parse_args(argv)
     photos = phone_photos()
-    results = {name: variant(name, args, photos) for name in (args.only or ["queue", "plain"])}
+    result = run(args, photos)
     print(json.dumps({"inspectors": args.inspectors, "duration_s": args.duration, "think_s": args.think,
-                      "photo_every": args.photo_every, **results}))
+                      "photo_every": args.photo_every, **result}))
     return 0
 
 

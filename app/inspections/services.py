@@ -31,6 +31,8 @@ from app.org.models import Lab, NamedLab
 from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
+from app.tickets.models import RectificationTicket
+from app.tickets.services import open_ticket_for_failed_answer
 from app.timeutil import to_utc_naive, utcnow
 
 from .models import (
@@ -326,8 +328,6 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
-    from app.tickets.services import open_ticket_for_failed_answer
-
     uuid = str(data["uuid"])
     digest = payload_hash(data)
     existing = _find_by_uuid(uuid)
@@ -432,8 +432,6 @@ def get_inspection(inspection_id: int) -> Inspection:
 
 def _statuses(inspection_ids: list[int]) -> dict[int, InspectionStatus]:
     """Missing photos and ticket ids for many inspections in two queries."""
-    from app.tickets.models import RectificationTicket
-
     out = {i: InspectionStatus() for i in inspection_ids}
     if not inspection_ids:
         return out
@@ -516,8 +514,6 @@ def lab_inspections(lab_id: int, limit: int = 50) -> list[dict]:
 
 def inspection_detail(inspection: Inspection, user: User) -> dict:
     """Every answer with the article and text of the version it was answered against."""
-    from app.tickets.models import RectificationTicket
-
     version = checklists.get_version(inspection.checklist_version_id)
     inspector = db.session.get(User, inspection.inspector_id)
     lab = db.session.get(Lab, inspection.lab_id)

@@ -32,11 +32,13 @@ from .auth.services import load_user_from_session_id  # noqa: E402
 from .db import transactions  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
+from .inspections.services import answer_photo_uuids  # noqa: E402
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
 from .org.services import lab_and_college  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
+from .tickets.events import read_evidence_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,6 +123,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
+    read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

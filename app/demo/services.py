@@ -432,7 +432,7 @@ class Generator:
     # -- tickets --
     def ticket_actions(self, day: date) -> None:
         from app.photos.services import store_photo
-        from app.tickets.services import perform_action
+        from app.tickets.lifecycle import perform_action
 
         for plan in self.pending:
             steps = SCRIPTS[plan.script]

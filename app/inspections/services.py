@@ -31,8 +31,8 @@ from app.org.models import Lab, NamedLab
 from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
+from app.tickets.lifecycle import open_ticket_for_failed_answer
 from app.tickets.models import RectificationTicket
-from app.tickets.services import open_ticket_for_failed_answer
 from app.timeutil import to_utc_naive, utcnow
 
 from .models import (
@@ -572,3 +572,10 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     body["lab_name"] = lab.name
     body["answers"] = out_answers
     return body
+
+
+def answer_photo_uuids(answer_id: int) -> list[str]:
+    """The photos attached to one answer, in order (a ticket's evidence: tickets.events.read_evidence_with)."""
+    return list(db.session.scalars(
+        select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == answer_id).order_by(AnswerPhoto.position)
+    ))

@@ -26,10 +26,10 @@ from flask_wtf.csrf import generate_csrf  # noqa: E402
 from . import (  # noqa: E402
     models,  # noqa: E402,F401  (register every table on the metadata)
     policy,
-    transactions,
 )
 from .auth.language import LANG_COOKIE  # noqa: E402
 from .auth.services import load_user_from_session_id  # noqa: E402
+from .db import transactions  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
 from .inspections.services import answer_photo_uuids  # noqa: E402

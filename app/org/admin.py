@@ -10,12 +10,12 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app.auth import services as auth_services
+from app.db import write_lock_at_first_write
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import Action, authorize
 from app.security import public_base_url
 from app.spreadsheet import csv_text
-from app.transactions import write_lock_at_first_write
 from app.validation_messages import localize
 
 from . import csv_import, services

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from app.db import write_lock_at_first_write
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.photos.services import store_photo
 from app.policy import Action, authorize
 from app.timeutil import format_deadline
-from app.transactions import write_lock_at_first_write
 
 from . import labels, lifecycle, listing
 from .schemas import TICKET_QUERY

@@ -29,13 +29,13 @@ from . import (  # noqa: E402
     transactions,
 )
 from .auth.language import LANG_COOKIE  # noqa: E402
-from .auth.services import load_user_from_session_id  # noqa: E402
+from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
-from .org.services import lab_and_college  # noqa: E402
+from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ BLUEPRINT_MODULES = [
     "app.org.views",
     "app.org.api",
     "app.org.admin",
-    "app.auth.admin",
+    "app.org.users_admin",
     "app.checklists.views",
     "app.checklists.api",
     "app.inspections.views",
@@ -121,6 +121,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
+    use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -28,11 +28,6 @@ def _kind_label(value):
     return labels.kind_label(value)
 
 
-@bp.app_template_filter("role_label")
-def _role_label(value):
-    return labels.role_label(value)
-
-
 @bp.get("/")
 @login_required
 def home():

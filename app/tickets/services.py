@@ -883,7 +883,19 @@ def overdue_clause(as_of: datetime):
     return and_(RectificationTicket.state.in_(ACTIVE_STATES), RectificationTicket.deadline <= as_of)
 
 
+def labs_of_event_photo(photo):
+    """The labs whose tickets have an event showing this photo (a SELECT of lab ids; registered with
+    photos by create_app)."""
+    return (
+        select(RectificationTicket.lab_id)
+        .join(TicketEvent, TicketEvent.ticket_id == RectificationTicket.id)
+        .join(TicketEventPhoto, TicketEventPhoto.event_id == TicketEvent.id)
+        .where(TicketEventPhoto.photo_id == photo.id)
+    )
+
+
 __all__ = [
     "TRANSITIONS", "ACTIONS", "perform_action", "allowed_actions", "open_ticket_for_failed_answer", "create_ticket",
     "tickets_in_scope", "get_ticket", "deadline_for", "overdue_clause", "deadline_as_of", "level_as_of",
 ]
+

@@ -11,6 +11,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 
 from .models import NO_PASSWORD, Role, RoleAssignment, User, hash_password, verify_password
+from .principal import load_principal
 
 # Checked when there is no password to check, with the same method and cost as a real one.
 _DUMMY_HASH = hash_password("labsafe-timing-equaliser")
@@ -39,8 +40,6 @@ def load_user_from_session_id(session_id: str):
 
     Answers a ``Principal`` (one Core SELECT), not the ORM ``User``: see app/auth/principal.py.
     """
-    from .principal import load_principal
-
     try:
         user_id, version = (int(p) for p in session_id.split(":", 1))
     except (ValueError, AttributeError):
@@ -84,6 +83,7 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
     user ends, this one included (the caller logs this device in again). Answers the updated user."""
     from flask import current_app
 
+    # The throttle is built on this module's authenticate: imported here, not at the top, to avoid a cycle.
     from . import throttle
 
     check_password_strength(new)

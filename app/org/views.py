@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.auth.services import lab_officer_contacts
 from app.auth.views import landing_url
 from app.errors import DomainError
 from app.policy import Action, authorize
@@ -58,6 +59,4 @@ def lab_by_qr(token: str):
 def lab_page(lab_id: int):
     lab = services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
-    from app.auth.services import lab_officer_contacts
-
     return render_template("org/lab.html", lab=lab, officers=lab_officer_contacts(lab.id))

@@ -611,21 +611,20 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
 
 # ---- the photos answers refer to (registered with photos by create_app) ------------------------
 
-def labs_of_answer_photo(photo: Photo):
-    """The labs whose inspections have an answer showing this photo (a SELECT of lab ids)."""
+def _of_answers_showing(column, photo_uuid: str):
     return (
-        select(Inspection.lab_id)
-        .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
-        .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
-        .where(AnswerPhoto.photo_uuid == photo.uuid)
-    )
-
-
-def inspectors_of_answer_photo(photo_uuid: str):
-    """The inspectors whose answers already refer to this photo UUID (a SELECT of user ids)."""
-    return (
-        select(Inspection.inspector_id)
+        select(column)
         .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
         .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
         .where(AnswerPhoto.photo_uuid == photo_uuid)
     )
+
+
+def labs_of_answer_photo(photo: Photo):
+    """The labs whose inspections have an answer showing this photo (a SELECT of lab ids)."""
+    return _of_answers_showing(Inspection.lab_id, photo.uuid)
+
+
+def inspectors_of_answer_photo(photo_uuid: str):
+    """The inspectors whose answers already refer to this photo UUID (a SELECT of user ids)."""
+    return _of_answers_showing(Inspection.inspector_id, photo_uuid)

@@ -28,19 +28,20 @@ from . import (  # noqa: E402
     policy,
 )
 from .auth.language import LANG_COOKIE  # noqa: E402
-from .auth.services import load_user_from_session_id  # noqa: E402
+from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E402
 from .db import transactions  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
-from .inspections.services import answer_photo_uuids  # noqa: E402
+from .inspections.services import answer_photo_uuids, inspectors_of_answer_photo, labs_of_answer_photo  # noqa: E402
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
 from .notifications.services import read_ticket_facts_from  # noqa: E402
-from .org.services import lab_and_college  # noqa: E402
+from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
+from .photos.services import attach_with  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
 from .tickets.escalation import TICKET_FACTS  # noqa: E402
-from .tickets.events import read_evidence_with  # noqa: E402
+from .tickets.events import labs_of_event_photo, read_evidence_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +53,7 @@ BLUEPRINT_MODULES = [
     "app.org.views",
     "app.org.api",
     "app.org.admin",
-    "app.auth.admin",
+    "app.org.users_admin",
     "app.checklists.views",
     "app.checklists.api",
     "app.inspections.views",
@@ -127,6 +128,10 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
     read_ticket_facts_from(TICKET_FACTS)  # tickets title their notices; notifications reads them with the inbox
     read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
+    use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)
+    # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.
+    attach_with("inspections", labs_of_answer_photo, inspectors_of_answer_photo)
+    attach_with("tickets", labs_of_event_photo)
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

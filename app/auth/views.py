@@ -13,11 +13,16 @@ from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.policy import Action, authorize
 
-from . import language, services, throttle
+from . import labels, language, services, throttle
 from .schemas import FirstPasswordForm, OwnPasswordForm
 from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.app_template_filter("role_label")
+def _role_label(value):
+    return labels.role_label(value)
 
 
 # Each kind of landing page (services.landing) and where it is.

@@ -579,3 +579,24 @@ def answer_photo_uuids(answer_id: int) -> list[str]:
     return list(db.session.scalars(
         select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == answer_id).order_by(AnswerPhoto.position)
     ))
+
+
+# ---- the photos answers refer to (registered with photos by create_app) ------------------------
+
+def _of_answers_showing(column, photo_uuid: str):
+    return (
+        select(column)
+        .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
+        .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
+        .where(AnswerPhoto.photo_uuid == photo_uuid)
+    )
+
+
+def labs_of_answer_photo(photo: Photo):
+    """The labs whose inspections have an answer showing this photo (a SELECT of lab ids)."""
+    return _of_answers_showing(Inspection.lab_id, photo.uuid)
+
+
+def inspectors_of_answer_photo(photo_uuid: str):
+    """The inspectors whose answers already refer to this photo UUID (a SELECT of user ids)."""
+    return _of_answers_showing(Inspection.inspector_id, photo_uuid)

@@ -628,10 +628,3 @@ def college_by_code(code: str) -> College:
     if college is None:
         raise NotFound(_("No college with the code %(code)s.", code=code))
     return college
-
-
-def get_college(college_id: int) -> College:
-    college = db.session.get(College, college_id)
-    if college is None:
-        raise NotFound(_("No such college."))
-    return college

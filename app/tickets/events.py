@@ -97,3 +97,14 @@ def deadline_as_of(as_of):
 def level_as_of(as_of):
     """SQL expression: the ticket's level (lab, college, school) at ``as_of``, from its events."""
     return func.coalesce(_in_force_at(TicketEvent.to_level, as_of), type_coerce(RectificationTicket.level, String))
+
+
+def labs_of_event_photo(photo):
+    """The labs whose tickets have an event showing this photo (a SELECT of lab ids; registered with
+    photos by create_app)."""
+    return (
+        select(RectificationTicket.lab_id)
+        .join(TicketEvent, TicketEvent.ticket_id == RectificationTicket.id)
+        .join(TicketEventPhoto, TicketEventPhoto.event_id == TicketEvent.id)
+        .where(TicketEventPhoto.photo_id == photo.id)
+    )

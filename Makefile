@@ -50,7 +50,7 @@ run: demo
 # Lint and the import order between domains (settings in pyproject.toml), then the whole suite on
 # SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Each pass runs on one process per core
 # (pytest-xdist; TEST_WORKERS=0 runs it in this one); tests marked xdist_group share a process.
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= logical
 PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 test: install
 	$(BIN)/ruff check .

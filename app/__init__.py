@@ -26,17 +26,20 @@ from flask_wtf.csrf import generate_csrf  # noqa: E402
 from . import (  # noqa: E402
     models,  # noqa: E402,F401  (register every table on the metadata)
     policy,
-    transactions,
 )
 from .auth.language import LANG_COOKIE  # noqa: E402
-from .auth.services import load_user_from_session_id  # noqa: E402
+from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E402
+from .db import transactions  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
+from .inspections.services import answer_photo_uuids, inspectors_of_answer_photo, labs_of_answer_photo  # noqa: E402
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
-from .org.services import lab_and_college  # noqa: E402
+from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
+from .photos.services import attach_with  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
+from .tickets.events import labs_of_event_photo, read_evidence_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +51,7 @@ BLUEPRINT_MODULES = [
     "app.org.views",
     "app.org.api",
     "app.org.admin",
-    "app.auth.admin",
+    "app.org.users_admin",
     "app.checklists.views",
     "app.checklists.api",
     "app.inspections.views",
@@ -121,6 +124,11 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
+    read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
+    use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)
+    # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.
+    attach_with("inspections", labs_of_answer_photo, inspectors_of_answer_photo)
+    attach_with("tickets", labs_of_event_photo)
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

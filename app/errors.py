@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from app.extensions import db
 from app.validation_messages import localize
 
 log = logging.getLogger(__name__)
@@ -156,8 +157,6 @@ def _waited_out_a_lock(err: OperationalError) -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
-        from app.extensions import db
-
         db.session.rollback()  # a refused request leaves nothing behind
         body, status = error_response(err.status, err.code, err.message, err.details)
         retry_after = getattr(err, "retry_after", None)
@@ -165,8 +164,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(err: ValidationError):
-        from app.extensions import db
-
         db.session.rollback()
         messages = localize(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages})
         fields, more = first_field_errors(messages)
@@ -201,8 +198,6 @@ def register_error_handlers(app: Flask) -> None:
     def _database_busy(err: OperationalError):
         if not _waited_out_a_lock(err):
             return _unexpected(err)
-        from app.extensions import db
-
         db.session.rollback()
         # Another writer held the database past the wait (SQLite's busy_timeout, a PostgreSQL
         # deadlock or lock timeout): nothing of this request was stored, and trying again works.
@@ -212,8 +207,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        from app.extensions import db
-
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "server_error", _HTTP_MESSAGES[500]())

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 from flask import Flask, Request, current_app, request
-from flask.json.provider import DefaultJSONProvider, _default
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -42,7 +42,9 @@ _OPTIONS = (
 class OrjsonProvider(DefaultJSONProvider):
     def _fast(self, obj: Any) -> bytes | None:
         try:
-            return orjson.dumps(obj, default=_default, option=_OPTIONS)
+            # self.default: Flask's public hook for the types JSON lacks (the same function its own
+            # dumps calls), so a subclass or an app that sets it is honoured here too.
+            return orjson.dumps(obj, default=self.default, option=_OPTIONS)
         except TypeError:  # e.g. an int beyond 64 bits: the standard library handles it
             return None
 

@@ -12,6 +12,12 @@ import time
 
 from flask import Flask, Response, current_app, make_response, render_template, request
 
+from app.auth import sessions
+from app.auth.audit import audit
+from app.auth.throttle import TooManyAttempts
+from app.errors import InvalidInput, error_response, wants_json
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 # One policy for every response; a view may set its own header first (setdefault below).
@@ -65,8 +71,6 @@ def security_headers(response: Response, *, hsts: bool, static: bool = False) ->
 
 
 def init_security(app: Flask) -> None:
-    from app.auth import sessions
-
     hsts = bool(app.config.get("SECURE_HEADERS_HSTS"))
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
@@ -91,8 +95,6 @@ def init_security(app: Flask) -> None:
         # Refused access (401 from login_required, 403 from the policy) goes to the audit log;
         # the login endpoints log their own outcome (login_failed / login_locked).
         if response.status_code in (401, 403) and request.endpoint not in ("auth.login", "auth_api.login"):
-            from app.auth.audit import audit
-
             audit("access_refused", status=response.status_code)
         return response
 
@@ -112,8 +114,6 @@ def _refuse_malformed_input():
     """
     from flask_babel import gettext as _
 
-    from app.errors import InvalidInput
-
     form = request.mimetype in _FORM_TYPES
     if form and (None in request.form or None in request.files):
         raise InvalidInput(_("Every field of the form needs a name."))
@@ -127,10 +127,6 @@ def _has_nul(multidict) -> bool:
 
 
 def _init_login_throttle_errors(app: Flask) -> None:
-    from app.auth.throttle import TooManyAttempts
-    from app.errors import error_response, wants_json
-    from app.extensions import db
-
     @app.errorhandler(TooManyAttempts)
     def _too_many_attempts(err: TooManyAttempts):
         db.session.rollback()
@@ -154,8 +150,6 @@ def _init_api_rate_limit(app: Flask) -> None:
     from flask_login import current_user
     from limits import parse
 
-    from app.errors import error_response
-
     item = parse(limit_text)
     counters = app.extensions["labsafe_api_rate_limits"]
 
@@ -174,8 +168,6 @@ def _init_api_rate_limit(app: Flask) -> None:
             log.exception("API rate limit storage unavailable; request served without counting")
             return None
         reset = counters.get_window_stats(item, "labsafe-api", key).reset_time
-        from app.auth.audit import audit
-
         audit("rate_limited", limit=limit_text)
         resp = make_response(
             error_response(429, "rate_limited", _("Too many requests; please wait a moment and try again."))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["photo_pipeline", "write_contention", "checklists", "nightly", "monthly_summary", "page_weight",
-              "login_timing"]
+BENCHMARKS = ["photo_pipeline", "write_contention", "sqlite_peak", "checklists", "nightly", "monthly_summary",
+              "page_weight", "login_timing"]
 
 
 def main(argv: list[str]) -> int:

@@ -90,8 +90,8 @@ def build_database(database_url: str, instance: Path) -> dict:
     sys.path.insert(0, str(ROOT))
     from app import create_app
     from app.checklists import services as checklists
+    from app.demo import data as demo
     from app.extensions import db
-    from app.org import demo
     from app.org.models import Lab
 
     app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,

@@ -190,7 +190,7 @@ def main(argv=None) -> int:
         instance = workdir / "instance"
         url = f"sqlite:///{instance / 'bench.sqlite3'}"
         info = load.build_database(url, instance)
-        from app.org import demo
+        from app.demo import data as demo
 
         usernames = [u for u, *_ in demo.logins()]
         server = load.Server("wsgi:app", load._app_env(url, instance), 2, 4, workdir / "labsafe.log")

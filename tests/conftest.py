@@ -3,7 +3,7 @@
 SQLite always: the schema (tables, indexes and the art. 30 delete-guard triggers create_all installs)
 is built once per session into a template file, and each test gets its own copy of that file (about
 a millisecond, where create_all took a few hundred). Each test keeps a real file of its own, so
-commits, separate connections, threads, several apps and the writers' queue behave as in production.
+commits, separate connections, threads and several apps behave as in production.
 
 PostgreSQL when TEST_DATABASE_URL is set: one database per session (a unique name, so parallel runs
 don't collide; synchronous_commit off), tables created once and emptied after every test. Emptying
@@ -240,7 +240,7 @@ def _app_on(database_url, tmp_path, template=None):
         db.session.remove()
         if database_url:
             # A fresh context: a test's requests can leave `g` marking a read request, whose
-            # connections run in autocommit (app/transactions.py), and SET LOCAL needs a transaction.
+            # connections run in autocommit (app/db/transactions.py), and SET LOCAL needs a transaction.
             with app.app_context():
                 _empty_postgres()
         db.engine.dispose()
@@ -278,8 +278,8 @@ def app(database_url, tmp_path, request):
 
 @pytest.fixture
 def sqlite_app(tmp_path, sqlite_template):
-    """Always SQLite, in the PostgreSQL pass too: for what only SQLite has (its write lock and the
-    writers' queue in front of it), tested instead of skipped."""
+    """Always SQLite, in the PostgreSQL pass too: for what only SQLite has (its write lock and its
+    connection settings), tested instead of skipped."""
     yield from _app_on(None, tmp_path, sqlite_template)
 
 

@@ -7,7 +7,7 @@ import psycopg
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from app import transactions
+from app.db import transactions
 from app.extensions import db
 from app.org.models import College
 

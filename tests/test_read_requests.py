@@ -1,4 +1,4 @@
-"""Read requests on PostgreSQL run their SELECTs in autocommit (app/transactions.py): the answers are the
+"""Read requests on PostgreSQL run their SELECTs in autocommit (app/db/transactions.py): the answers are the
 same, nothing a read request tries to write lands, and the pooled connection is transactional again
 for the next request."""
 from __future__ import annotations

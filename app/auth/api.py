@@ -7,10 +7,10 @@ from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.apidoc import doc
+from app.db import write_lock_at_first_write
 from app.errors import DomainError
 from app.jsonio import JsonLimit
 from app.policy import Action, authorize
-from app.transactions import write_lock_at_first_write
 
 from . import language, services, throttle
 from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema

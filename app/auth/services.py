@@ -1,6 +1,8 @@
 """Authentication and user services. No Flask request here: callers pass what they know."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, bindparam, exists, func, select, update
@@ -9,9 +11,28 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 
 from .models import NO_PASSWORD, Role, RoleAssignment, User, hash_password, verify_password
+from .principal import load_principal
 
 # Checked when there is no password to check, with the same method and cost as a real one.
 _DUMMY_HASH = hash_password("labsafe-timing-equaliser")
+
+# Org owns colleges, labs and departments and sits above auth: create_app registers the checks a
+# role's scope needs (use_org_rules), as it registers org's locator with the policy.
+_org_rules: dict[str, Callable] = {}
+
+
+def use_org_rules(*, check_scope: Callable, labs_left_without_officer: Callable) -> None:
+    """``check_scope(college_id, lab_id, department_id)`` raises when a named scope does not exist;
+    ``labs_left_without_officer(lab_ids, leaving_user_id, leaving_assignment_id)`` answers the active
+    labs the leaving officer would leave without one, their rows locked (art. 10(3))."""
+    _org_rules.update(check_scope=check_scope, labs_left_without_officer=labs_left_without_officer)
+
+
+def _org_rule(name: str) -> Callable:
+    try:
+        return _org_rules[name]
+    except KeyError:
+        raise RuntimeError("auth.services.use_org_rules was not called (create_app registers org's rules)") from None
 
 
 def load_user_from_session_id(session_id: str):
@@ -19,8 +40,6 @@ def load_user_from_session_id(session_id: str):
 
     Answers a ``Principal`` (one Core SELECT), not the ORM ``User``: see app/auth/principal.py.
     """
-    from .principal import load_principal
-
     try:
         user_id, version = (int(p) for p in session_id.split(":", 1))
     except (ValueError, AttributeError):
@@ -64,6 +83,7 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
     user ends, this one included (the caller logs this device in again). Answers the updated user."""
     from flask import current_app
 
+    # The throttle is built on this module's authenticate: imported here, not at the top, to avoid a cycle.
     from . import throttle
 
     check_password_strength(new)
@@ -128,15 +148,7 @@ def grant_role(
 
 
 def _check_scope_exists(college_id, lab_id, department_id) -> None:
-    from app.org.models import College, Department, Lab
-
-    for model, pk, message in (
-        (College, college_id, _("No such college.")),
-        (Lab, lab_id, _("No such lab.")),
-        (Department, department_id, _("No such department.")),
-    ):
-        if pk is not None and db.session.get(model, pk) is None:
-            raise InvalidInput(message)
+    _org_rule("check_scope")(college_id, lab_id, department_id)
 
 
 def lab_officers(lab_id: int) -> list[User]:
@@ -355,14 +367,12 @@ def set_password_links(config, base_url: str) -> list[tuple[str, str, str, str]]
 
 def _labs_left_without_officer(lab_ids: set[int], leaving_user_id: int, leaving_assignment_id: int | None = None):
     """Active labs among lab_ids whose only active officer is the one leaving (art. 10(3))."""
-    from app.org.models import Lab
+    return _org_rule("labs_left_without_officer")(lab_ids, leaving_user_id, leaving_assignment_id)
 
-    if not lab_ids:
-        return []
-    # Two officers of one lab removed at once must not both see the other still there: on PostgreSQL
-    # each waits here for the other's commit (the labs' rows, in id order), then counts what is left.
-    # SQLite's writing request already holds the database's write lock (FOR UPDATE renders nothing).
-    db.session.execute(select(Lab.id).where(Lab.id.in_(lab_ids)).order_by(Lab.id).with_for_update()).all()
+
+def labs_still_covered(lab_ids: set[int], leaving_user_id: int, leaving_assignment_id: int | None = None) -> set[int]:
+    """The labs among lab_ids that keep an active officer when the user leaves (or, given
+    ``leaving_assignment_id``, when only that assignment of theirs goes)."""
     stmt = (
         select(RoleAssignment.lab_id)
         .join(User, User.id == RoleAssignment.user_id)
@@ -376,11 +386,7 @@ def _labs_left_without_officer(lab_ids: set[int], leaving_user_id: int, leaving_
         stmt = stmt.where(RoleAssignment.id != leaving_assignment_id)
     else:
         stmt = stmt.where(User.id != leaving_user_id)
-    still_covered = set(db.session.scalars(stmt))
-    uncovered = lab_ids - still_covered
-    if not uncovered:
-        return []
-    return list(db.session.scalars(select(Lab).where(Lab.id.in_(uncovered), Lab.active.is_(True)).order_by(Lab.code)))
+    return set(db.session.scalars(stmt))
 
 
 def revoke_role(user: User, assignment_id: int, *, by_user: User | None = None) -> None:

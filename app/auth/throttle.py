@@ -29,11 +29,12 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 
 from app.errors import DomainError
 from app.extensions import db
@@ -97,7 +98,20 @@ def _slowed_for(address: str, limit: int, window: timedelta, now: datetime) -> i
     return max(0, math.ceil((latest + window / limit - now).total_seconds()))
 
 
-def _wait(attempt: LoginAttempt, address: str, config) -> int:
+@dataclass(frozen=True)
+class _Attempt:
+    """This attempt's row as claimed. Plain values, not the entity: a concurrent successful login of
+    the same account deletes the in-flight rows it was counted with (``_clear``), and an entity whose
+    row is gone fails on its next read or write (a 500), where an UPDATE or DELETE by id just matches
+    nothing."""
+
+    id: int
+    username: str
+    address: str
+    attempted_at: datetime
+
+
+def _wait(attempt: _Attempt, address: str, config) -> int:
     """Seconds this attempt must wait (0 = go ahead), its own row counted with the others'."""
     now, window, limit = utcnow(), _window(config), config.get("LOGIN_MAX_FAILURES", 5)
     same_account = LoginAttempt.username == attempt.username
@@ -110,18 +124,27 @@ def _wait(attempt: LoginAttempt, address: str, config) -> int:
     )
 
 
-def _claim(username: str, device: str | None, config) -> LoginAttempt:
+def _claim(username: str, device: str | None, config) -> _Attempt:
     """Write this attempt down (committed), and drop the rows that left the window."""
     now = utcnow()
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - _window(config)))
     # An unknown device's attempt has no address until it fails ("": in flight).
-    attempt = LoginAttempt(username=_norm(username), address=f"{DEVICE}{device}" if device else "", attempted_at=now)
-    db.session.add(attempt)
+    values = {"username": _norm(username), "address": f"{DEVICE}{device}" if device else "", "attempted_at": now}
+    attempt_id = db.session.execute(insert(LoginAttempt).values(**values).returning(LoginAttempt.id)).scalar_one()
     db.session.commit()
-    return attempt
+    return _Attempt(id=attempt_id, **values)
 
 
-def _clear(attempt: LoginAttempt) -> None:
+def _count_failure(attempt: _Attempt, address: str) -> None:
+    """The attempt failed: it counts against its address too. If a concurrent successful login of the
+    account has deleted its in-flight row meanwhile, the failure is written again (it still counts)."""
+    moved = db.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(address=address))
+    if moved.rowcount == 0:
+        db.session.execute(insert(LoginAttempt).values(username=attempt.username, address=address,
+                                                       attempted_at=attempt.attempted_at))
+
+
+def _clear(attempt: _Attempt) -> None:
     """A successful login forgets the failures it was counted with: a known device's own, or the
     account's from unknown devices (a stranger's guesses stay when the owner logs in on their phone)."""
     same_account = LoginAttempt.username == attempt.username
@@ -140,7 +163,7 @@ def authenticate(username: str, password: str, address: str, config, device: str
     attempt = _claim(username, device, config)
     wait = _wait(attempt, address, config)
     if wait:
-        db.session.delete(attempt)  # a refusal is not a guess
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))  # a refusal is not a guess
         db.session.commit()
         services.check_no_password(password)  # as long as a wrong password: timing tells nothing
         audit("login_locked", username=_norm(username), retry_after=wait)
@@ -153,7 +176,7 @@ def authenticate(username: str, password: str, address: str, config, device: str
     user = services.authenticate(username, password)
     if user is None:
         if not device:
-            attempt.address = address  # a failure now counts against its address too
+            _count_failure(attempt, address)
         db.session.commit()
         audit("login_failed", username=_norm(username))
         return None

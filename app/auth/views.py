@@ -8,16 +8,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from marshmallow import ValidationError
 
+from app.db import write_lock_at_first_write
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.policy import Action, authorize
-from app.transactions import write_lock_at_first_write
 
-from . import language, services, throttle
+from . import labels, language, services, throttle
 from .schemas import FirstPasswordForm, OwnPasswordForm
 from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.app_template_filter("role_label")
+def _role_label(value):
+    return labels.role_label(value)
 
 
 # Each kind of landing page (services.landing) and where it is.

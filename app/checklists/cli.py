@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 
 from . import services
-from .loader import ChecklistFileError
+from .loader import ChecklistFileError, parse_directory
 
 group = AppGroup("checklists", help="Validate and load the checklist files (checklists/README.md).")
 
@@ -33,8 +33,6 @@ def check(path: str | None) -> None:
     if errors:
         click.echo(f"{len(errors)} problem(s) in {directory}; nothing is loaded until they are fixed.", err=True)
         raise SystemExit(1)
-    from .loader import parse_directory
-
     specs = parse_directory(directory).specs
     for spec in specs:
         click.echo(f"{spec.source_file}: {spec.key} ({spec.kind}), {len(spec.items)} items, OK")

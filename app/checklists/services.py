@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.extensions import db
+from app.org.models import LabRef
+from app.org.services import lab_ref_select
 from app.policy import Action, may
 
 from .loader import (
@@ -31,6 +33,7 @@ from .loader import (
     parse_directory,
 )
 from .models import Checklist, ChecklistItem, ChecklistKind, ChecklistVersion, Severity
+from .schemas import ChecklistItemSchema
 
 # Inspection levels (app.inspections.models.InspectionLevel values) each kind of list serves.
 LEVELS_BY_KIND = {
@@ -267,8 +270,6 @@ def version_snapshot(version_id: int) -> VersionSnapshot:
 
 
 def _read_snapshot(version_id: int) -> VersionSnapshot:
-    from .schemas import ChecklistItemSchema
-
     row = db.session.execute(
         select(ChecklistVersion.id, ChecklistVersion.checklist_id, ChecklistVersion.number,
                ChecklistVersion.title, ChecklistVersion.title_en, Checklist.key, Checklist.kind)
@@ -308,9 +309,6 @@ def lab_and_current_snapshot(lab_id: int, key: str):
     subqueries (each round trip costs ~0.2 ms on PostgreSQL; this is the checklist API's hot path).
     NotFound at once for no such lab; the function raises NotFound for an unknown list or one not
     in service, so the caller can ask the policy about the lab first."""
-    from app.org.models import LabRef
-    from app.org.services import lab_ref_select
-
     global _lab_and_version_statement
     if _lab_and_version_statement is None:  # built once (on first use: org imports this module's peers)
         by_key = _c.key == bindparam("key")

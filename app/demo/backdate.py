@@ -20,6 +20,7 @@ from app.extensions import db
 from app.inspections.models import Inspection
 from app.jobs.models import MissedDailyCheck, NightlyRun
 from app.notifications.models import Notification, OutboxEmail
+from app.org.models import Lab
 from app.photos.models import Photo
 from app.tickets.models import RectificationTicket, TicketEvent
 
@@ -130,8 +131,6 @@ def uploaded(rows: list[tuple[str, datetime]]) -> None:
 def labs_existed_since(lab_ids, when: datetime) -> int:
     """Demo labs were just created by `flask demo-data`; the nightly job checks a lab only from the
     first whole day after it existed, so the demo labs are dated back before the simulated period."""
-    from app.org.models import Lab
-
     L = Lab.__table__
     ids = list(lab_ids)
     if not ids:

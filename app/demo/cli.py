@@ -1,14 +1,19 @@
-"""`flask demo-activity`: two months of inspections, tickets and nightly runs for the demo labs."""
+"""`flask demo-data` (a university), `flask demo-logins` (its users) and `flask demo-activity` (two months of
+inspections, tickets and nightly runs for the demo labs)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.auth.services import find_user
 from app.errors import DomainError
 from app.timeutil import school_tz, to_utc_naive, utcnow
+
+from . import data, services
 
 
 def register(app) -> None:
@@ -23,8 +28,6 @@ def register(app) -> None:
     @with_appcontext
     def demo_activity(days, colleges, until):
         """Simulate the demo users' last two months through the real services (after demo-data). Idempotent."""
-        from . import services
-
         now = None
         if until is not None:
             now = to_utc_naive(until.replace(tzinfo=school_tz(current_app.config["SCHOOL_TIMEZONE"])))
@@ -41,3 +44,41 @@ def register(app) -> None:
         click.echo(f"demo activity {result.first_day} .. {result.last_day}: "
                    + ("generated" if result.changed else "already up to date, nothing changed")
                    + f" in {result.seconds:.1f} s")
+
+    @app.cli.command("demo-data")
+    @with_appcontext
+    def demo_data():
+        """Load a demo university (colleges, departments, 60+ labs, a user for every role). Idempotent."""
+        result = data.load()
+        for kind, (created, updated, unchanged) in result.counts.items():
+            click.echo(f"{kind:12} {created:3d} created, {updated:3d} updated, {unchanged:3d} unchanged")
+        click.echo("demo data: " + ("loaded" if result.changed else "already up to date, nothing changed"))
+
+    @app.cli.command("demo-logins")
+    @with_appcontext
+    def demo_logins():
+        """Print the demo users, their roles and scope, and the demo password."""
+        plan = data.plan()
+        labs_of: dict[str, list[str]] = {}
+        for lab in plan.labs:
+            for officer in lab["officers"].split(";"):
+                labs_of.setdefault(officer, []).append(lab["code"])
+        rows = []
+        for u in plan.users:
+            user = find_user(u.username)
+            if user is None:
+                continue
+            scope = u.label + (f": {', '.join(labs_of[u.username])}" if u.username in labs_of else "")
+            rows.append((u.username, scope, data.DEMO_PASSWORD if user.active else "(deactivated)"))
+        if not rows:
+            click.echo("No demo users yet: run `flask demo-data` first.")
+            return
+        width = max(len(r[0]) for r in rows)
+        click.echo(f"{'username'.ljust(width)}  {'password'.ljust(13)}  role and scope")
+        click.echo("-" * (width + 50))
+        for username, scope, password in rows:
+            click.echo(f"{username.ljust(width)}  {password.ljust(13)}  {scope}")
+        # `make run` passes the address it serves on (PORT, HOST); by hand, the default.
+        base = os.environ.get("LABSAFE_RUN_URL", "http://127.0.0.1:5000").rstrip("/")
+        click.echo(f"\n{len(rows)} demo users; every one has the password {data.DEMO_PASSWORD!r} "
+                   f"unless changed since. Log in at {base}/login")

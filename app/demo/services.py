@@ -30,11 +30,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, select
 
 from app.auth.models import User
+from app.auth.services import find_user, lab_officers
+from app.checklists import services as checklists
+from app.checklists.models import ChecklistItem
 from app.errors import DomainError
 from app.extensions import db
+from app.inspections.models import Inspection, InspectionAnswer
+from app.inspections.services import submit_inspection
+from app.jobs.models import MissedDailyCheck, NightlyRun
+from app.jobs.services import process_day
+from app.notifications.models import Notification, OutboxEmail
+from app.org.models import Lab, LabClosure
+from app.org.services import find_lab_by_code
+from app.photos.models import Photo
+from app.photos.services import store_photo
+from app.tickets.lifecycle import perform_action
+from app.tickets.models import RectificationTicket, TicketEvent
 from app.timeutil import school_today, to_utc_naive, utcnow
 
 from . import backdate
+from . import data as demo
 
 log = logging.getLogger(__name__)
 
@@ -197,14 +212,6 @@ class Generator:
         return utc_naive.replace(tzinfo=UTC).astimezone(self.tz)
 
     def load_world(self) -> None:
-        from app.auth.services import find_user, lab_officers
-        from app.checklists import services as checklists
-        from app.inspections.models import Inspection
-        from app.org import demo
-        from app.org.models import Lab
-        from app.org.services import find_lab_by_code
-        from app.tickets.models import RectificationTicket
-
         plan = demo.plan()
         self.labs: list[LabInfo] = []
         for row in plan.labs:
@@ -245,7 +252,6 @@ class Generator:
                     ItemInfo(i.id, i.item_key, i.article, i.severity.value) for i in checklists.items_for_lab(v, lab)
                 ]
         self.existing = set(db.session.scalars(select(Inspection.uuid)))
-        from app.checklists.models import ChecklistItem
 
         self.ticket_by_key = {
             f"{u}:{k}": tid
@@ -255,7 +261,6 @@ class Generator:
                 .join(ChecklistItem, ChecklistItem.id == RectificationTicket.item_id)
             )
         }
-        from app.org.models import LabClosure
 
         self.closures: dict[int, list[tuple[date, date]]] = {}
         for lab_id, s, e in db.session.execute(select(LabClosure.lab_id, LabClosure.start_date, LabClosure.end_date)):
@@ -271,8 +276,6 @@ class Generator:
     def _submit(self, user, li: LabInfo, version_id: int, level: str, key: str, started: datetime, finished: datetime,
                 failures: dict, note: str = "", na: set = frozenset()) -> None:
         """One inspection: photos first (as the PWA uploads them), then the submission."""
-        from app.inspections.services import submit_inspection
-        from app.photos.services import store_photo
 
         uuid = _uuid("inspection", key)
         if uuid in self.existing:
@@ -305,8 +308,6 @@ class Generator:
         if m is not None and outcome.created:
             backdate.shift_since(m, received)
             self.c["tickets"] += len(outcome.status.ticket_ids)
-            from app.checklists.models import ChecklistItem
-            from app.tickets.models import RectificationTicket
 
             for tid, k in db.session.execute(
                 select(RectificationTicket.id, ChecklistItem.item_key)
@@ -317,8 +318,6 @@ class Generator:
         self._register_tickets(uuid, li, failures, started)
 
     def _register_tickets(self, uuid: str, li: LabInfo, failures: dict, started: datetime) -> None:
-        from app.tickets.models import TicketEvent
-
         if not failures:
             return
         opened = self._local(started).date()
@@ -431,9 +430,6 @@ class Generator:
 
     # -- tickets --
     def ticket_actions(self, day: date) -> None:
-        from app.photos.services import store_photo
-        from app.tickets.services import perform_action
-
         for plan in self.pending:
             steps = SCRIPTS[plan.script]
             while plan.done < len(steps):
@@ -475,8 +471,6 @@ class Generator:
 
     # -- the night --
     def nightly(self, day: date) -> None:
-        from app.jobs.services import process_day
-
         m = backdate.mark()
         if process_day(day, self.config) is None:
             self.c["already processed nights"] += 1
@@ -543,12 +537,6 @@ def generate(config, *, days: int = DEFAULT_DAYS, colleges=None, now: datetime |
 
 def counted_rows() -> dict[str, int]:
     """Rows of every table the demo writes to (the test compares them across runs)."""
-    from app.inspections.models import Inspection, InspectionAnswer
-    from app.jobs.models import MissedDailyCheck, NightlyRun
-    from app.notifications.models import Notification, OutboxEmail
-    from app.photos.models import Photo
-    from app.tickets.models import RectificationTicket, TicketEvent
-
     return {
         m.__tablename__: db.session.scalar(select(db.func.count()).select_from(m))
         for m in (Inspection, InspectionAnswer, Photo, RectificationTicket, TicketEvent, MissedDailyCheck,

@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.apidoc import doc
+from app.db import write_lock_at_first_write
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.jsonio import JsonLimit
 from app.org.models import Lab
 from app.policy import Action, authorize
-from app.transactions import write_lock_at_first_write
 
 from . import services
 from .schemas import (

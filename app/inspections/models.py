@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -57,6 +58,41 @@ class InspectionAnswer(db.Model):
 
     inspection: Mapped[Inspection] = relationship(back_populates="answers")
     photo_refs: Mapped[list[AnswerPhoto]] = relationship(order_by="AnswerPhoto.position")
+
+
+# Read models: the rows the inspection submit has just inserted with Core INSERTs, as plain frozen
+# data, handed to the ticket service for each failed item. Building the ORM entities instead would
+# add them to the session and its flush for nothing (the rows are written already). Each field is a
+# column of the model by the same name and type (tests/inspections/test_read_models.py).
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    """An inspection row just inserted; reads like ``Inspection`` for its columns (no relationships)."""
+
+    id: int
+    uuid: str
+    payload_hash: str
+    lab_id: int
+    checklist_version_id: int
+    level: InspectionLevel
+    inspector_id: int
+    started_at: datetime
+    finished_at: datetime
+    received_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """An answer row just inserted; reads like ``InspectionAnswer`` for its columns (no relationships)."""
+
+    id: int
+    inspection_id: int
+    item_id: int
+    position: int
+    result: AnswerResult
+    note: str
 
 
 class AnswerPhoto(db.Model):

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import NamedTuple
 
 import orjson
 from flask_babel import gettext as _
@@ -28,13 +27,23 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.jobs.services import clear_missed_check
 from app.org import services as org_services
-from app.org.models import Lab
+from app.org.models import Lab, NamedLab
 from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
+from app.tickets.lifecycle import open_ticket_for_failed_answer
+from app.tickets.models import RectificationTicket
 from app.timeutil import to_utc_naive, utcnow
 
-from .models import AnswerPhoto, AnswerResult, Inspection, InspectionAnswer, InspectionLevel
+from .models import (
+    AnswerPhoto,
+    AnswerResult,
+    AnswerRow,
+    Inspection,
+    InspectionAnswer,
+    InspectionLevel,
+    InspectionRow,
+)
 
 # A phone's clock may run a little ahead of the server's.
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
@@ -156,18 +165,9 @@ def _item_label(item: ChecklistItem) -> str:
     return f"{item.article} {item.text}"
 
 
-class _SubmittedLab(NamedTuple):
-    """The lab as the submit read it: what the ticket service needs of it (no second read)."""
-
-    id: int
-    college_id: int
-    name: str
-    name_en: str | None
-
-
 def _validate(
     user: User, data: dict, config
-) -> tuple[_SubmittedLab, checklists.VersionSnapshot, Mapping[int, checklists.ItemSnapshot], set[str]]:
+) -> tuple[NamedLab, checklists.VersionSnapshot, Mapping[int, checklists.ItemSnapshot], set[str]]:
     """Every rule a submission must meet; raises before anything is written.
 
     Returns the lab, the version, its items by id and the referenced photos already uploaded.
@@ -258,36 +258,7 @@ def _validate(
                 _("Some photos were uploaded by someone else and cannot be used here."), {"photos": sorted(others)}
             )
         arrived = {uuid for uuid, _by in rows}
-    return _SubmittedLab(lab.id, lab.college_id, lab_name, lab_name_en), version, items, arrived
-
-
-@dataclass(frozen=True)
-class _NewInspection:
-    """The row just inserted, as plain data; duck-types Inspection for reading (the ticket service)."""
-
-    id: int
-    uuid: str
-    payload_hash: str
-    lab_id: int
-    checklist_version_id: int
-    level: InspectionLevel
-    inspector_id: int
-    started_at: datetime
-    finished_at: datetime
-    received_at: datetime
-    note: str
-
-
-@dataclass(frozen=True)
-class _NewAnswer:
-    """An answer row just inserted, as plain data; duck-types InspectionAnswer for reading."""
-
-    id: int
-    inspection_id: int
-    item_id: int
-    position: int
-    result: AnswerResult
-    note: str
+    return NamedLab(lab.id, lab.college_id, lab_name, lab_name_en), version, items, arrived
 
 
 _INSPECTION_INSERT = insert(Inspection.__table__).returning(Inspection.__table__.c.id)
@@ -357,8 +328,6 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
     the unique UUID: the loser rolls back and answers as a replay.
     """
-    from app.tickets.services import open_ticket_for_failed_answer
-
     uuid = str(data["uuid"])
     digest = payload_hash(data)
     existing = _find_by_uuid(uuid)
@@ -386,7 +355,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         # One for the inspection (the unique UUID speaks here if a twin got in first), one
         # INSERT ... RETURNING for the answers (_insert_answers), one for their photos.
         connection = db.session.connection()  # Core statements: no ORM execution around them
-        inspection = _NewInspection(id=connection.execute(_INSPECTION_INSERT, values).scalar_one(), **values)
+        inspection = InspectionRow(id=connection.execute(_INSPECTION_INSERT, values).scalar_one(), **values)
         answers = [
             {
                 "inspection_id": inspection.id,
@@ -410,7 +379,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
             if answer["result"] is AnswerResult.failed:
                 ticket_ids.append(open_ticket_for_failed_answer(
                     inspection=inspection,
-                    answer=_NewAnswer(id=answer_ids[answer["item_id"]], **answer),
+                    answer=AnswerRow(id=answer_ids[answer["item_id"]], **answer),
                     item=items[answer["item_id"]],
                     actor_id=user_id,
                     config=config,
@@ -463,8 +432,6 @@ def get_inspection(inspection_id: int) -> Inspection:
 
 def _statuses(inspection_ids: list[int]) -> dict[int, InspectionStatus]:
     """Missing photos and ticket ids for many inspections in two queries."""
-    from app.tickets.models import RectificationTicket
-
     out = {i: InspectionStatus() for i in inspection_ids}
     if not inspection_ids:
         return out
@@ -547,8 +514,6 @@ def lab_inspections(lab_id: int, limit: int = 50) -> list[dict]:
 
 def inspection_detail(inspection: Inspection, user: User) -> dict:
     """Every answer with the article and text of the version it was answered against."""
-    from app.tickets.models import RectificationTicket
-
     version = checklists.get_version(inspection.checklist_version_id)
     inspector = db.session.get(User, inspection.inspector_id)
     lab = db.session.get(Lab, inspection.lab_id)
@@ -607,3 +572,31 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     body["lab_name"] = lab.name
     body["answers"] = out_answers
     return body
+
+
+def answer_photo_uuids(answer_id: int) -> list[str]:
+    """The photos attached to one answer, in order (a ticket's evidence: tickets.events.read_evidence_with)."""
+    return list(db.session.scalars(
+        select(AnswerPhoto.photo_uuid).where(AnswerPhoto.answer_id == answer_id).order_by(AnswerPhoto.position)
+    ))
+
+
+# ---- the photos answers refer to (registered with photos by create_app) ------------------------
+
+def _of_answers_showing(column, photo_uuid: str):
+    return (
+        select(column)
+        .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
+        .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
+        .where(AnswerPhoto.photo_uuid == photo_uuid)
+    )
+
+
+def labs_of_answer_photo(photo: Photo):
+    """The labs whose inspections have an answer showing this photo (a SELECT of lab ids)."""
+    return _of_answers_showing(Inspection.lab_id, photo.uuid)
+
+
+def inspectors_of_answer_photo(photo_uuid: str):
+    """The inspectors whose answers already refer to this photo UUID (a SELECT of user ids)."""
+    return _of_answers_showing(Inspection.inspector_id, photo_uuid)

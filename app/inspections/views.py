@@ -1,16 +1,11 @@
-"""Inspection pages: one inspection with its answers and photos; the lab page's sections."""
+"""Inspection pages: one inspection with its answers and photos; the lab page's inspections."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from app.policy import Action, authorize, may
-from app.tickets.services import open_tickets_for_lab, reader_title
 
 from . import services
 
@@ -23,25 +18,6 @@ LEVEL_NAMES = {
     "special": _l("Special inspection"),  # art. 27
 }
 RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}
-# Ticket states as the lab page shows them (the tickets domain owns the lifecycle).
-TICKET_STATE_NAMES = {
-    "open": _l("Awaiting rectification"),
-    "fixing": _l("Being rectified"),
-    "fix_submitted": _l("Fix awaiting verification"),
-    "closed": _l("Closed"),
-}
-
-
-@bp.app_template_filter("insp_time")
-def insp_time(value) -> str:
-    """A stored UTC time shown in the school's time zone."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(ZoneInfo(current_app.config["SCHOOL_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
 @bp.app_context_processor
@@ -49,7 +25,6 @@ def _names():
     return {
         "inspection_level_names": LEVEL_NAMES,
         "inspection_result_names": RESULT_NAMES,
-        "inspection_ticket_state_names": TICKET_STATE_NAMES,
     }
 
 
@@ -62,26 +37,12 @@ def inspection_page(inspection_id: int):
     return render_template("inspections/inspection.html", inspection=inspection, d=detail)
 
 
-def _ticket_url(ticket_id: int) -> str | None:
-    """The tickets domain's page for a ticket, when that domain serves one."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule.startswith("/tickets/<") and rule.rule.count("<") == 1 and "GET" in rule.methods:
-            try:
-                return url_for(rule.endpoint, **{next(iter(rule.arguments)): ticket_id})
-            except BuildError:  # pragma: no cover
-                return None
-    return None
-
-
 @bp.app_template_global("lab_inspection_sections")
 def lab_inspection_sections(lab) -> dict:
-    """For templates/org/lab.html: the lab's recent inspections and its open tickets, each only
-    if this user may see them (the org page includes inspections/_lab_sections.html)."""
-
-    out = {"inspections": [], "tickets": [], "show_inspections": False}
+    """For templates/org/lab.html: the lab's recent inspections, if this user may see them (the org
+    page includes inspections/_lab_sections.html; its open tickets are the tickets domain's card)."""
+    out = {"inspections": [], "show_inspections": False}
     if may(current_user, Action.VIEW_INSPECTION, lab):
         out["show_inspections"] = True
         out["inspections"] = services.lab_inspections(lab.id, limit=20)
-    tickets = [t for t in open_tickets_for_lab(lab.id) if may(current_user, Action.VIEW_TICKET, t)]
-    out["tickets"] = [{"t": t, "url": _ticket_url(t.id), "title": reader_title(t)} for t in tickets]
     return out

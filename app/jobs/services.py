@@ -50,9 +50,9 @@ from app.notifications import services as notices
 from app.notifications.models import Notification
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_throughout
+from app.tickets.escalation import ACTIVE_STATES
 from app.tickets.models import RectificationTicket as T
 from app.tickets.models import TicketEvent, TicketLevel
-from app.tickets.services import ACTIVE_STATES
 from app.timeutil import day_bounds_utc, local_day_of, school_today, utcnow
 
 from .models import MissedDailyCheck, NightlyRun
@@ -303,7 +303,7 @@ def _escalate_overdue(day: date, end, now, config: dict) -> dict:
     )
     # The events first (they read the level before the UPDATE), actor None = the nightly job; each
     # records the new deadline (to_deadline), so the ticket's past states can be read back. The note
-    # is a key and its facts, rendered in each reader's language (tickets.services.event_note).
+    # is a key and its facts, rendered in each reader's language (tickets.labels.event_note).
     events = select(
         T.id, literal(None, type_=db.Integer), literal("escalate"), _s(T.state), _s(T.state), level, next_level,
         deadline, literal(""), literal("deadline_passed"),

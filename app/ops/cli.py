@@ -6,6 +6,11 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from app.errors import DomainError
+from app.extensions import db
+
+from . import services
+
 
 def register(app: Flask) -> None:
     @app.cli.command("backup")
@@ -13,10 +18,6 @@ def register(app: Flask) -> None:
                   help="Directory to write the backup under (default: <instance>/backups).")
     def backup_command(out_dir):
         """Back up the database and the photo store into a new directory."""
-        from app.extensions import db
-
-        from . import services
-
         out = Path(out_dir) if out_dir else Path(current_app.instance_path) / "backups"
         path = services.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["PHOTO_STORE"], out)
         db.engine.dispose()
@@ -31,11 +32,6 @@ def register(app: Flask) -> None:
     @click.option("--force", is_flag=True, help="Overwrite a database or photo store that is not empty.")
     def restore_command(backup_dir, force):
         """Restore a backup into an empty database and photo store."""
-        from app.errors import DomainError
-        from app.extensions import db
-
-        from . import services
-
         db.session.remove()
         db.engine.dispose()  # no pooled connection holds the database we are about to replace
         try:

@@ -10,12 +10,13 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app.auth import services as auth_services
+from app.auth.services import lab_officer_contacts, officer_counts
+from app.db import write_lock_at_first_write
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import Action, authorize
 from app.security import public_base_url
 from app.spreadsheet import csv_text
-from app.transactions import write_lock_at_first_write
 from app.validation_messages import localize
 
 from . import csv_import, services
@@ -148,8 +149,6 @@ def _lab_form_context(**extra):
 @login_required
 def labs():
     _admin()
-    from app.auth.services import officer_counts
-
     college_id = request.args.get("college", type=int)
     q = request.args.get("q", "").strip()
     rows = services.all_labs(college_id=college_id, search=q)
@@ -204,8 +203,6 @@ def lab(lab_id: int):
 
 
 def _render_lab(lab, form=None, error=None, fields=None, status=200):
-    from app.auth.services import lab_officer_contacts
-
     if form is None:
         form = {f: getattr(lab, f) or "" for f in ("code", "name", "name_en", "building", "floor", "room", "phone")}
         form.update(college_id=lab.college_id, category=lab.category.value,

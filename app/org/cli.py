@@ -1,7 +1,6 @@
-"""Organisation commands: CSV import, demo data, demo logins."""
+"""Organisation commands: CSV import and the set-password links."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from app.auth import services as auth_services
 from app.errors import DomainError
 from app.spreadsheet import csv_text
 
+from . import csv_import
+
 
 def _run_import(kind: str, path: str) -> None:
-    from . import csv_import
-
     data = Path(path).read_bytes()
     try:
         report = csv_import.import_labs(data) if kind == "labs" else csv_import.import_users(data)
@@ -60,47 +59,3 @@ def register(app) -> None:
         Path(out).write_text(csv_text([["username", "name", "email", "link"], *rows]), encoding="utf-8")
         click.echo(f"{out}: {len(rows)} user(s) without a password; links valid for "
                    f"{current_app.config['SET_PASSWORD_LINK_DAYS']} days.")
-
-    @app.cli.command("demo-data")
-    @with_appcontext
-    def demo_data():
-        """Load a demo university (colleges, departments, 60+ labs, a user for every role). Idempotent."""
-        from . import demo
-
-        result = demo.load()
-        for kind, (created, updated, unchanged) in result.counts.items():
-            click.echo(f"{kind:12} {created:3d} created, {updated:3d} updated, {unchanged:3d} unchanged")
-        click.echo("demo data: " + ("loaded" if result.changed else "already up to date, nothing changed"))
-
-    @app.cli.command("demo-logins")
-    @with_appcontext
-    def demo_logins():
-        """Print the demo users, their roles and scope, and the demo password."""
-        from app.auth.services import find_user
-
-        from . import demo
-
-        plan = demo.plan()
-        labs_of: dict[str, list[str]] = {}
-        for lab in plan.labs:
-            for officer in lab["officers"].split(";"):
-                labs_of.setdefault(officer, []).append(lab["code"])
-        rows = []
-        for u in plan.users:
-            user = find_user(u.username)
-            if user is None:
-                continue
-            scope = u.label + (f": {', '.join(labs_of[u.username])}" if u.username in labs_of else "")
-            rows.append((u.username, scope, demo.DEMO_PASSWORD if user.active else "(deactivated)"))
-        if not rows:
-            click.echo("No demo users yet: run `flask demo-data` first.")
-            return
-        width = max(len(r[0]) for r in rows)
-        click.echo(f"{'username'.ljust(width)}  {'password'.ljust(13)}  role and scope")
-        click.echo("-" * (width + 50))
-        for username, scope, password in rows:
-            click.echo(f"{username.ljust(width)}  {password.ljust(13)}  {scope}")
-        # `make run` passes the address it serves on (PORT, HOST); by hand, the default.
-        base = os.environ.get("LABSAFE_RUN_URL", "http://127.0.0.1:5000").rstrip("/")
-        click.echo(f"\n{len(rows)} demo users; every one has the password {demo.DEMO_PASSWORD!r} "
-                   f"unless changed since. Log in at {base}/login")

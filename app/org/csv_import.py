@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import models as auth_models
-from app.auth.models import NO_PASSWORD, RoleAssignment, User
+from app.auth.models import NO_PASSWORD, Role, RoleAssignment, User
+from app.auth.services import MIN_PASSWORD_LENGTH, check_username, set_lab_officers
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 
@@ -195,8 +196,6 @@ def import_lab_rows(rows: list[tuple[int, dict]]) -> ImportReport:
 
     The officers column is the whole list: officers not named lose the role for that lab.
     """
-    from app.auth.services import set_lab_officers
-
     errors = _Errors()
     colleges = {c.code: c for c in db.session.scalars(select(College))}
     existing = {lab.code: lab for lab in db.session.scalars(select(Lab))}
@@ -268,8 +267,6 @@ def import_lab_rows(rows: list[tuple[int, dict]]) -> ImportReport:
 
 def parse_roles(text: str, colleges: dict, labs: dict, departments: dict) -> tuple[list[dict], list[str]]:
     """'school_admin; inspector; inspector:CA; college_leader:CA; lab_officer:CHEM-101; dept_officer:security'."""
-    from app.auth.models import Role
-
     roles, problems = [], []
     for part in _split(text):
         name, _sep, scope = part.partition(":")
@@ -313,8 +310,6 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     """Upsert users by username. Roles are added, never removed (revoking is done on the admin page,
     where the last-officer rule is checked). The password is only used for new users; a new user
     without one gets none (it matches no password) and sets one through a set-password link."""
-    from app.auth.services import MIN_PASSWORD_LENGTH, check_username
-
     errors = _Errors()
     colleges = dict(db.session.execute(select(College.code, College.id)).all())
     labs = dict(db.session.execute(select(Lab.code, Lab.id)).all())

@@ -1,4 +1,4 @@
-"""Human names for the organisation's codes (categories, hazard tags, unit kinds, roles).
+"""Human names for the organisation's codes (categories, hazard tags, unit kinds).
 
 The CSV import also accepts the Chinese names, as universities' spreadsheets use them.
 """
@@ -35,15 +35,6 @@ KIND_LABELS = {
     CollegeKind.college: _l("College"),
     CollegeKind.key_lab: _l("Key laboratory"),
     CollegeKind.teaching_centre: _l("Teaching centre"),
-}
-
-ROLE_LABELS = {
-    "inspector": _l("Inspector"),
-    "lab_officer": _l("Lab safety officer"),
-    "college_leader": _l("College leader"),
-    "college_head": _l("College head"),
-    "dept_officer": _l("Department officer"),
-    "school_admin": _l("School administrator"),
 }
 
 # Spreadsheet spellings accepted by the CSV import (lower-cased English codes always work).
@@ -88,7 +79,3 @@ def kind_label(value) -> str:
     except (ValueError, KeyError):
         return str(value)
 
-
-def role_label(value) -> str:
-    label = ROLE_LABELS.get(getattr(value, "value", value))
-    return str(label) if label is not None else str(value)

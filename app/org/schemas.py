@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields
 
+from app.auth.services import lab_officer_contacts
+
 
 class OfficerSchema(Schema):
     id = fields.Integer()
@@ -37,8 +39,6 @@ class LabDetailSchema(LabSchema):
     })
 
     def _officers(self, lab):
-        from app.auth.services import lab_officer_contacts
-
         return _OFFICERS.dump(lab_officer_contacts(lab.id))
 
 

@@ -11,9 +11,10 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, or_, select
 
+from app.auth.services import find_user, grant_role, labs_still_covered, officer_counts, set_lab_officers
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
-from app.policy import Action, lab_clause
+from app.policy import Action, Role, lab_clause
 from app.timeutil import utcnow
 
 from .labels import CATEGORY_ALIASES, HAZARD_ALIASES
@@ -379,8 +380,6 @@ def _apply_lab(lab: Lab, clean: dict) -> bool:
 
 
 def _active_officers(users) -> list:
-    from app.auth.services import find_user
-
     found, missing = [], []
     for u in users:
         user = find_user(u) if isinstance(u, str) else u
@@ -398,8 +397,6 @@ def _active_officers(users) -> list:
 
 def create_lab(data: dict, officers: list, *, commit: bool = True) -> Lab:
     """A new lab with its safety officers: a lab has at least one (art. 10(3))."""
-    from app.auth.services import set_lab_officers
-
     clean = clean_lab_fields(data)
     officers = _active_officers(officers)
     if not officers:
@@ -432,8 +429,6 @@ def update_lab(lab: Lab, data: dict, *, commit: bool = True) -> bool:
 
 
 def _require_officer(lab: Lab) -> None:
-    from app.auth.services import officer_counts
-
     if lab.id is None or not officer_counts([lab.id]).get(lab.id):
         raise Conflict(
             _("%(lab)s has no active safety officer; name one before activating the lab (art. 10(3)).",
@@ -441,10 +436,32 @@ def _require_officer(lab: Lab) -> None:
         )
 
 
-def add_officer(lab: Lab, username: str) -> None:
-    from app.auth.models import Role
-    from app.auth.services import grant_role
+def check_role_scope(college_id: int | None, lab_id: int | None, department_id: int | None) -> None:
+    """A role's scope names a college, lab or department that exists (auth.grant_role asks)."""
+    for model, pk, message in (
+        (College, college_id, _("No such college.")),
+        (Lab, lab_id, _("No such lab.")),
+        (Department, department_id, _("No such department.")),
+    ):
+        if pk is not None and db.session.get(model, pk) is None:
+            raise InvalidInput(message)
 
+
+def labs_left_without_officer(lab_ids: set[int], leaving_user_id: int, leaving_assignment_id: int | None = None):
+    """Active labs among lab_ids whose only active officer is the one leaving (art. 10(3))."""
+    if not lab_ids:
+        return []
+    # Two officers of one lab removed at once must not both see the other still there: on PostgreSQL
+    # each waits here for the other's commit (the labs' rows, in id order), then counts what is left.
+    # SQLite's writing request already holds the database's write lock (FOR UPDATE renders nothing).
+    db.session.execute(select(Lab.id).where(Lab.id.in_(lab_ids)).order_by(Lab.id).with_for_update()).all()
+    uncovered = lab_ids - labs_still_covered(lab_ids, leaving_user_id, leaving_assignment_id)
+    if not uncovered:
+        return []
+    return list(db.session.scalars(select(Lab).where(Lab.id.in_(uncovered), Lab.active.is_(True)).order_by(Lab.code)))
+
+
+def add_officer(lab: Lab, username: str) -> None:
     (user,) = _active_officers([username.strip()]) if (username or "").strip() else (None,)
     if user is None:
         raise InvalidInput(_("Enter the username of the new officer."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.auth.services import lab_officer_contacts
 from app.auth.views import landing_url
 from app.errors import DomainError
 from app.policy import Action, authorize
@@ -26,11 +27,6 @@ def _hazard_label(value):
 @bp.app_template_filter("kind_label")
 def _kind_label(value):
     return labels.kind_label(value)
-
-
-@bp.app_template_filter("role_label")
-def _role_label(value):
-    return labels.role_label(value)
 
 
 @bp.get("/")
@@ -63,6 +59,4 @@ def lab_by_qr(token: str):
 def lab_page(lab_id: int):
     lab = services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
-    from app.auth.services import lab_officer_contacts
-
     return render_template("org/lab.html", lab=lab, officers=lab_officer_contacts(lab.id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
+from . import services
+
 
 def register(app: Flask) -> None:
     @app.cli.command("prune-photos")
@@ -12,8 +14,6 @@ def register(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="List the orphaned files, remove nothing.")
     def prune_photos_command(grace_hours, dry_run):
         """Remove photo files that no photo row references, older than the grace period."""
-        from . import services
-
         report = services.prune_orphans(current_app.config, grace_hours * 3600, dry_run=dry_run)
         for key in report.orphans:
             click.echo(key)

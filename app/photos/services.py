@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
+from app.org.models import Lab
 from app.policy import Action, may
 
 from . import pipeline
@@ -65,18 +67,13 @@ def _replay_or_conflict(existing: Photo, sha256: str, user) -> StoredPhoto:
 
 
 def _check_reference_owner(photo_uuid: str, user) -> None:
-    """An answer that already refers to this UUID belongs to one inspector: only they fill it,
-    so nobody can slip a picture into someone else's evidence by guessing a UUID."""
-    from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer
-
-    owners = set(
-        db.session.scalars(
-            select(Inspection.inspector_id)
-            .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
-            .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
-            .where(AnswerPhoto.photo_uuid == photo_uuid)
-        )
-    )
+    """A record that already refers to this UUID belongs to one user (an inspection answer, to its
+    inspector): only they fill it, so nobody can slip a picture into someone else's evidence by
+    guessing a UUID."""
+    owners = set()
+    for _labs, recorders in _attachments.values():
+        if recorders is not None:
+            owners.update(db.session.scalars(recorders(photo_uuid)))
     if owners and owners != {user.id}:
         raise Forbidden(_("This photo belongs to an inspection recorded by someone else."))
 
@@ -221,30 +218,27 @@ def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> Pru
     return PruneReport(orphans, leftovers)
 
 
-# ---- who may see a photo -------------------------------------------------------------------
+# ---- what a photo is attached to, and who may see it -------------------------------------------
+
+# Inspections and tickets attach photos and sit above photos: each registers at start-up (create_app)
+# a SELECT of the lab ids a photo is evidence for, and optionally one of the users whose records
+# already refer to a photo's UUID before it arrives. Keyed by owner, so registering again replaces.
+_attachments: dict[str, tuple[Callable[[Photo], Select], Callable[[str], Select] | None]] = {}
+
+
+def attach_with(owner: str, lab_ids: Callable[[Photo], Select], recorders: Callable[[str], Select] | None = None):
+    """Register how ``owner`` attaches photos: ``lab_ids(photo)`` selects the labs the photo is
+    evidence for there; ``recorders(uuid)`` selects who recorded a reference to the UUID."""
+    _attachments[owner] = (lab_ids, recorders)
+
 
 def labs_of_photo(photo: Photo) -> list:
-    """Labs a photo is evidence for: through an inspection answer, or a ticket event.
-
-    Read-only queries across the inspection and ticket tables (the photo is theirs to attach).
-    """
-    from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer
-    from app.org.models import Lab
-    from app.tickets.models import RectificationTicket, TicketEvent, TicketEventPhoto
-
-    by_answer = (
-        select(Inspection.lab_id)
-        .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
-        .join(AnswerPhoto, AnswerPhoto.answer_id == InspectionAnswer.id)
-        .where(AnswerPhoto.photo_uuid == photo.uuid)
-    )
-    by_ticket = (
-        select(RectificationTicket.lab_id)
-        .join(TicketEvent, TicketEvent.ticket_id == RectificationTicket.id)
-        .join(TicketEventPhoto, TicketEventPhoto.event_id == TicketEvent.id)
-        .where(TicketEventPhoto.photo_id == photo.id)
-    )
-    return list(db.session.scalars(select(Lab).where(or_(Lab.id.in_(by_answer), Lab.id.in_(by_ticket)))))
+    """Labs a photo is evidence for, through whatever attaches it (one query)."""
+    if not _attachments:
+        return []
+    return list(db.session.scalars(
+        select(Lab).where(or_(*(Lab.id.in_(lab_ids(photo)) for lab_ids, _recorders in _attachments.values())))
+    ))
 
 
 def may_view(user, photo: Photo, variant: str) -> bool:

@@ -95,13 +95,8 @@ class LocalFileStorage:
         upload A (its commit failed) could delete a file that upload B, under another UUID, had just
         found present and was about to commit a row for: B's evidence would point at nothing. Under
         the lock a cleanup sees every row that refers to its files. An advisory lock on a file (flock),
-        so a crashed process releases it with its descriptor."""
-        from app.transactions import holds_a_write_turn
-
-        if holds_a_write_turn():
-            # Lock order: the store's lock, then the database's. The other way round two workers
-            # could wait for each other forever (the writers' queue has no timeout).
-            raise RuntimeError("the photo store's lock is taken before the database's write lock, not after")
+        so a crashed process releases it with its descriptor. Taken before SQLite's write lock, as the
+        upload does: the other way round the holder of this lock would wait out busy_timeout and fail."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o640)
         try:

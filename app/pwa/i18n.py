@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.tickets.services import EVENT_KINDS, event_label
+from app.tickets.labels import EVENT_KINDS, event_label
 
 
 def js_strings() -> dict[str, str]:

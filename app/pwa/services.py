@@ -9,10 +9,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from app.auth.models import Role, RoleAssignment, User
+from app.checklists import services as checklists
+from app.checklists.schemas import ChecklistItemSchema
 from app.extensions import db
+from app.inspections.models import Inspection, InspectionLevel
 from app.org.models import Lab
+from app.org.schemas import LabSchema
 from app.org.services import lab_filter
-from app.policy import Action
+from app.policy import Action, may
 from app.timeutil import day_bounds_utc, school_today
 
 OPEN_STATES = ("open", "fixing", "fix_submitted")
@@ -31,8 +36,6 @@ def _labs_for(user) -> list[Lab]:
 
 
 def _officers(lab_ids: list[int]) -> dict[int, list[dict]]:
-    from app.auth.models import Role, RoleAssignment, User
-
     out: dict[int, list[dict]] = {i: [] for i in lab_ids}
     if not lab_ids:
         return out
@@ -63,8 +66,6 @@ def _open_tickets(user, lab_ids: set[int]) -> dict[int, list[dict]]:
 
 def _daily_done_today(lab_ids: list[int], tz_name: str) -> set[int]:
     """Labs with a daily check recorded today, school time (art. 29). Read-only, one query."""
-    from app.inspections.models import Inspection, InspectionLevel
-
     if not lab_ids:
         return set()
     start, end = day_bounds_utc(school_today(tz_name), tz_name)
@@ -79,10 +80,6 @@ def _daily_done_today(lab_ids: list[int], tz_name: str) -> set[int]:
 
 
 def offline_bundle(user, config) -> dict:
-    from app.checklists import services as checklists
-    from app.checklists.schemas import ChecklistItemSchema
-    from app.org.schemas import LabSchema
-
     labs = _labs_for(user)
     lab_ids = [lab.id for lab in labs]
     in_service = [c for c in checklists.all_checklists() if c.current_version_id is not None]
@@ -130,7 +127,5 @@ def offline_bundle(user, config) -> dict:
 
 
 def _may_daily(user, lab) -> bool:
-    from app.policy import may
-
     return may(user, Action.DAILY_CHECK, lab)
 

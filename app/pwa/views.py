@@ -12,11 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.errors import NotFound
 from app.policy import Action, authorize, may
+from app.tickets.lifecycle import get_ticket
 
 from .i18n import js_strings
 
@@ -189,12 +188,7 @@ def tickets():
 @bp.get("/app/tickets/<int:ticket_id>")
 @login_required
 def ticket(ticket_id: int):
-    from app.extensions import db
-    from app.tickets.models import RectificationTicket
-
-    t = db.session.get(RectificationTicket, ticket_id)
-    if t is None:
-        raise NotFound(_("No such ticket."))
+    t = get_ticket(ticket_id)
     authorize(current_user, Action.VIEW_TICKET, t)
     return render_template("pwa/ticket.html")
 

@@ -7,7 +7,7 @@ read-only.
 Definitions (shown on the page and in the exports: exports.definitions):
 - months are school-local (SCHOOL_TIMEZONE); a month's [start, end) is converted to naive UTC;
 - a month is counted as it stood at its end ("as of": min(end, now)): tickets with the deadline and
-  level their events say they had then (tickets.services.deadline_as_of / level_as_of, art. 30);
+  level their events say they had then (tickets.events.deadline_as_of / level_as_of, art. 30);
 - labs: labs active at some moment of the month (org's dated active periods). Every figure counts
   these labs only: deactivating a lab later changes no past month, and a lab not active in a
   month is in none of its figures;
@@ -64,8 +64,8 @@ from app.inspections.models import Inspection, InspectionLevel
 from app.jobs.models import MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_during, active_throughout, labs_active_during
+from app.tickets.events import deadline_as_of, level_as_of
 from app.tickets.models import RectificationTicket, TicketEvent
-from app.tickets.services import deadline_as_of, level_as_of
 from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, utcnow
 
 LEVELS = tuple(level.value for level in InspectionLevel)  # daily, college, school, special
@@ -628,11 +628,4 @@ def college_by_code(code: str) -> College:
     college = db.session.scalar(select(College).where(College.code == code))
     if college is None:
         raise NotFound(_("No college with the code %(code)s.", code=code))
-    return college
-
-
-def get_college(college_id: int) -> College:
-    college = db.session.get(College, college_id)
-    if college is None:
-        raise NotFound(_("No such college."))
     return college

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.org.services import get_lab
+from app.org.services import get_college, get_lab
 from app.policy import Action, authorize, may, scope_of
 from app.security import public_base_url
 from app.timeutil import school_today
@@ -22,7 +22,7 @@ def _authorize_scope(college_id: int | None):
     if college_id is None:
         authorize(current_user, Action.VIEW_SCHOOL_REPORT)
         return None
-    college = services.get_college(college_id)
+    college = get_college(college_id)
     authorize(current_user, Action.VIEW_COLLEGE_REPORT, college)
     return college
 
@@ -166,7 +166,7 @@ def lab_nameplate(lab_id: int):
 @bp.get("/colleges/<int:college_id>/nameplates")
 @login_required
 def college_nameplates(college_id: int):
-    college = services.get_college(college_id)
+    college = get_college(college_id)
     authorize(current_user, Action.PRINT_NAMEPLATES, college)
     args = NameplateQuerySchema().load(request.args)
     plates = nameplates.plates_for(nameplates.college_labs(college.id), public_base_url())

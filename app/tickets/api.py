@@ -11,7 +11,7 @@ from app.jsonio import JsonLimit
 from app.org.services import get_lab
 from app.policy import Action, authorize
 
-from . import services
+from . import lifecycle
 from .schemas import (
     TICKET_QUERY,
     MissedCheckSchema,
@@ -68,7 +68,7 @@ def lab_tickets(lab_id: int):
 @doc("A ticket with its events (who, when, from, to, note, photos) and the actions open to you",
      response=TicketDetailSchema)
 def ticket(ticket_id: int):
-    t = services.get_ticket(ticket_id)
+    t = lifecycle.get_ticket(ticket_id)
     authorize(current_user, Action.VIEW_TICKET, t)
     return ticket_detail(t, current_user)
 
@@ -91,9 +91,9 @@ ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
 )
 def ticket_action(ticket_id: int):
     data = TicketActionSchema().load(request.get_json(silent=True) or {})
-    t = services.perform_action(current_user, ticket_id, data["action"], config=current_app.config, note=data["note"],
-                                photos=data["photos"], interim_measures=data["interim_measures"],
-                                version=data["version"])
+    t = lifecycle.perform_action(current_user, ticket_id, data["action"], config=current_app.config, note=data["note"],
+                                 photos=data["photos"], interim_measures=data["interim_measures"],
+                                 version=data["version"])
     return ticket_detail(t, current_user)
 
 

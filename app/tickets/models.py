@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
@@ -66,9 +67,9 @@ class RectificationTicket(db.Model):
     )
 
     # The list's order, (closed last, deadline, id), read from indexes instead of sorting every ticket
-    # in scope (services._in_scope): the open part (any state but closed) walks a partial index by
+    # in scope (listing._in_scope): the open part (any state but closed) walks a partial index by
     # (deadline, id); the closed part, and a list filtered to one state, walk (state, deadline, id).
-    # services._in_scope's open predicate is the partial index's WHERE verbatim, so both SQLite and
+    # listing._in_scope's open predicate is the partial index's WHERE verbatim, so both SQLite and
     # PostgreSQL can prove the index applies. Tickets are never deleted (art. 30): the open index
     # stays the size of the current work, the other grows with the history.
     __table_args__ = (
@@ -77,6 +78,29 @@ class RectificationTicket(db.Model):
         Index("ix_rectification_tickets_state_deadline_id", "state", "deadline", "id"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """Read model: a rectification_tickets row just inserted, as the values it was inserted with
+    (what the creation notices read of it; tests/tickets/test_read_models.py holds its fields to
+    RectificationTicket's columns).
+
+    Not the ORM entity: a ticket is created with one Core INSERT ... RETURNING (no flush, no
+    identity map, no refresh), so an inspection with many failed items stays a few statements;
+    the entity would cost a flush and a SELECT per ticket.
+    """
+
+    id: int
+    lab_id: int
+    article: str
+    title: str
+    title_en: str | None
+    description: str
+    severity: Severity
+    level: TicketLevel
+    department_id: int | None
+    cannot_fix: bool = False
 
 
 class TicketEvent(db.Model):
@@ -97,7 +121,7 @@ class TicketEvent(db.Model):
     # events written before it was recorded (migration 0006 fills what it can).
     to_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # what the actor wrote
-    # What the system adds, as a message key and its facts (services.EVENT_NOTES), rendered in the
+    # What the system adds, as a message key and its facts (labels.EVENT_NOTES), rendered in the
     # reader's language; None on rows written before, whose note says it all.
     note_key: Mapped[str | None] = mapped_column(String(40))
     note_params: Mapped[dict | None] = mapped_column(JSON_FACTS)

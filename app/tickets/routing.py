@@ -6,12 +6,14 @@
 - everything else -> lab_management (实验室建设与管理处).
 
 A checklist item may name its department explicitly (``ChecklistItem.department_code``); that wins.
-The checklists helper exposes ``department_for(item)``; when present it is used, so the two
+For a checklist item the checklists domain's ``department_for(item)`` is asked first, so the two
 domains cannot disagree.
 """
 from __future__ import annotations
 
 import re
+
+from app.checklists.services import department_for
 
 SECURITY = "security"
 ASSETS = "assets"
@@ -49,16 +51,11 @@ def department_code_for(article: str | None, text: str = "", explicit: str | Non
 
 
 def department_code_for_item(item) -> str:
-    """Prefer the checklists domain's answer when it exposes one."""
-    try:
-        from app.checklists.services import department_for  # type: ignore[attr-defined]
-    except ImportError:
-        department_for = None
-    if department_for is not None:
-        found = department_for(item)
-        code = getattr(found, "code", found)
-        if code in DEPARTMENT_CODES:
-            return code
+    """The checklists domain's answer (it owns the item's department), if it names a known department."""
+    found = department_for(item)
+    code = getattr(found, "code", found)
+    if code in DEPARTMENT_CODES:
+        return code
     return department_code_for(
         getattr(item, "article", None),
         " ".join(filter(None, [getattr(item, "text", ""), getattr(item, "text_en", "") or ""])),

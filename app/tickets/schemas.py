@@ -5,7 +5,7 @@ from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from .services import ACTIONS
+from .lifecycle import ACTIONS
 
 
 class UtcDateTime(fields.DateTime):

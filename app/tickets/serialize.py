@@ -8,7 +8,7 @@ from app.language import pick, reader_locale
 from app.org.models import Department, Lab
 from app.timeutil import utcnow
 
-from . import services
+from . import escalation, events, labels, lifecycle, listing
 from .schemas import TicketDetailSchema
 
 
@@ -31,8 +31,8 @@ def _same(value):
 
 
 def listing_body(values, now, when=_same, locale: str | None = None) -> dict:
-    """A ticket's listing fields from its values in the order of services._LISTING's columns (a row of
-    services.ticket_rows_in_scope, or _entity_values). Unpacked by position: a Row's attribute access
+    """A ticket's listing fields from its values in the order of listing._LISTING's columns (a row of
+    listing.ticket_rows_in_scope, or _entity_values). Unpacked by position: a Row's attribute access
     costs ~1 us, and 200 tickets x 23 fields add up. ``when`` formats the datetimes: left as they are
     for a schema to dump, or _utc_iso for JSON as TicketSchema writes it. ``locale``: the reader's language
     (default: the request's), which picks the title and the lab's name (app.language.pick)."""
@@ -47,15 +47,15 @@ def listing_body(values, now, when=_same, locale: str | None = None) -> dict:
         "description": description or "", "escalated_at": when(escalated_at), "fixed_by_id": fixed_by_id,
         "id": tid, "inspection_id": inspection_id, "interim_measures": interim_measures or "", "lab_id": lab_id,
         "lab_name": pick(lab_name, lab_name_en, locale), "level": level,
-        "overdue": services.overdue(state, deadline, now),
+        "overdue": escalation.overdue(state, deadline, now),
         "severity": severity, "state": state, "title": pick(title, title_en, locale), "updated_at": when(updated_at),
-        "url": services.link_for(tid),
+        "url": escalation.link_for(tid),
         "version": version,
     }
 
 
 def _entity_values(t, lab, dept) -> tuple:
-    """A ticket entity (with its lab and department, either may be None) as services._LISTING's columns."""
+    """A ticket entity (with its lab and department, either may be None) as listing._LISTING's columns."""
     return (
         t.id, t.lab_id, lab.name if lab else "", lab.college_id if lab else None, t.inspection_id, t.article,
         t.title, t.description, t.severity.value, t.state.value, t.level.value, t.deadline, t.cannot_fix,
@@ -70,7 +70,7 @@ def _plain(ticket, lab, dept, now, when=_same) -> dict:
 
 
 def ticket_rows_list(rows, now=None) -> list[dict]:
-    """services.ticket_rows_in_scope rows as TicketSchema(many=True) dumps them, without marshmallow (its
+    """listing.ticket_rows_in_scope rows as TicketSchema(many=True) dumps them, without marshmallow (its
     field objects cost more than the rest of the request for 200 tickets). tests/tickets/test_listing_fast.py
     proves the output equal to the schema's dump."""
     now = now or utcnow()
@@ -79,14 +79,14 @@ def ticket_rows_list(rows, now=None) -> list[dict]:
 
 
 def tickets_page(user, **filters) -> list[dict]:
-    """The tickets ``user`` may see (services.tickets_in_scope's filters, order, limit), JSON-ready; one query."""
-    return ticket_rows_list(services.ticket_rows_in_scope(user, **filters))
+    """The tickets ``user`` may see (listing.tickets_in_scope's filters, order, limit), JSON-ready; one query."""
+    return ticket_rows_list(listing.ticket_rows_in_scope(user, **filters))
 
 
 def tickets_with_more(user, *, limit: int, offset: int = 0, **filters) -> tuple[list[dict], bool]:
     """One page of ``tickets_page`` and whether a next page exists: the query asks for ``limit + 1`` rows, so
     knowing there is more costs no COUNT query (the extra row is dropped)."""
-    rows = services.ticket_rows_in_scope(user, limit=limit + 1, offset=offset, **filters)
+    rows = listing.ticket_rows_in_scope(user, limit=limit + 1, offset=offset, **filters)
     return ticket_rows_list(rows[:limit]), len(rows) > limit
 
 
@@ -96,15 +96,15 @@ def ticket_detail(ticket, user) -> dict:
     body = _plain(ticket, lab, dept, utcnow())
     body["events"] = [
         {
-            "id": e["event"].id, "kind": e["event"].kind, "label": services.event_label(e["event"].kind),
+            "id": e["event"].id, "kind": e["event"].kind, "label": labels.event_label(e["event"].kind),
             "actor": {"id": e["event"].actor_id, "name": e["actor_name"]} if e["event"].actor_id else None,
             "created_at": e["event"].created_at, "from_state": e["event"].from_state, "to_state": e["event"].to_state,
             "from_level": e["event"].from_level, "to_level": e["event"].to_level,
-            "note": services.event_note(e["event"].note, e["event"].note_key, e["event"].note_params),
+            "note": labels.event_note(e["event"].note, e["event"].note_key, e["event"].note_params),
             "photos": [photo_ref(u) for u in e["photos"]],
         }
-        for e in services.events_with_photos(ticket)
+        for e in events.events_with_photos(ticket)
     ]
-    body["evidence_photos"] = [photo_ref(u) for u in services.evidence_photo_uuids(ticket)]
-    body["allowed_actions"] = services.allowed_actions(user, ticket)
+    body["evidence_photos"] = [photo_ref(u) for u in events.evidence_photo_uuids(ticket)]
+    body["allowed_actions"] = lifecycle.allowed_actions(user, ticket)
     return TicketDetailSchema().dump(body)

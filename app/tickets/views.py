@@ -11,13 +11,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from app.db import write_lock_at_first_write
 from app.errors import DomainError, InvalidInput
+from app.extensions import db
 from app.org.services import get_lab
+from app.photos.services import store_photo
 from app.policy import Action, authorize
 from app.timeutil import format_deadline
-from app.transactions import write_lock_at_first_write
 
-from . import services
+from . import labels, lifecycle, listing
 from .schemas import TICKET_QUERY
 from .serialize import ticket_detail, tickets_page, tickets_with_more
 
@@ -51,6 +53,12 @@ def deadline_time(value) -> str:
     return format_deadline(value, current_app.config["SCHOOL_TIMEZONE"])
 
 
+@bp.app_template_filter("ticket_state")
+def ticket_state(state) -> str:
+    """A ticket's state as the reader reads it (labels.state_label), for pages outside the ticket list."""
+    return labels.state_label(state)
+
+
 @bp.app_template_global("lab_ticket_summary")
 def lab_ticket_summary(lab_id: int) -> dict:
     """For the lab page: its unclosed tickets (if the reader may see tickets) and recent missed checks."""
@@ -63,7 +71,7 @@ def lab_ticket_summary(lab_id: int) -> dict:
 
 
 def _labels():
-    return {"state": services.state_label, "level": services.level_label, "action": services.action_label}
+    return {"state": labels.state_label, "level": labels.level_label, "action": labels.action_label}
 
 
 @bp.get("/tickets")
@@ -75,7 +83,7 @@ def ticket_list():
         q = TICKET_QUERY.load({})
     tickets, more = tickets_with_more(current_user, **q)
     return render_template("tickets/list.html", tickets=tickets, q=q, pages=_page_links(q, more),
-                           counts=services.counts_in_scope(current_user), labels=_labels())
+                           counts=listing.counts_in_scope(current_user), labels=_labels())
 
 
 def _page_links(q: dict, more: bool) -> dict:
@@ -96,7 +104,7 @@ def _page_links(q: dict, more: bool) -> dict:
 @bp.get("/tickets/<int:ticket_id>")
 @login_required
 def ticket_page(ticket_id: int):
-    t = services.get_ticket(ticket_id)
+    t = lifecycle.get_ticket(ticket_id)
     authorize(current_user, Action.VIEW_TICKET, t)
     return render_template("tickets/ticket.html", t=ticket_detail(t, current_user), labels=_labels())
 
@@ -108,7 +116,7 @@ def ticket_page(ticket_id: int):
 @login_required
 def ticket_action(ticket_id: int):
     """The forms' handler: the same service as the API; after-photos may be uploaded right here."""
-    t = services.get_ticket(ticket_id)
+    t = lifecycle.get_ticket(ticket_id)
     authorize(current_user, Action.VIEW_TICKET, t)
     action = request.form.get("action", "")
     note = request.form.get("note", "")
@@ -121,28 +129,24 @@ def ticket_action(ticket_id: int):
     try:
         if files:
             # Check before storing, so a refused action leaves no stray photo behind.
-            if action not in services.allowed_actions(current_user, t):
-                services.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
-                                        photos=photos, version=version)  # raises the precise refusal
+            if action not in lifecycle.allowed_actions(current_user, t):
+                lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
+                                         photos=photos, version=version)  # raises the precise refusal
             if action == "submit_fix" and not note.strip():
                 raise InvalidInput(_("Describe what was done to fix the hazard."))
-            from app.photos.services import store_photo
-
             for f in files:
                 stored = store_photo(current_user, str(uuidlib.uuid4()), f.read(), current_app.config)
                 photos.append(stored.photo.uuid)
-        services.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
-                                photos=photos, interim_measures=request.form.get("interim_measures", ""),
-                                version=version)
+        lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
+                                 photos=photos, interim_measures=request.form.get("interim_measures", ""),
+                                 version=version)
     except DomainError as err:
-        from app.extensions import db
-
         db.session.rollback()
         if err.status == 403:
             raise
         flash(err.message)
         return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id)), 303
-    flash(_("Done: %(action)s.", action=services.action_label(action)))
+    flash(_("Done: %(action)s.", action=labels.action_label(action)))
     return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id)), 303
 
 

@@ -1,6 +1,6 @@
 """PostgreSQL: refuse DELETE on tickets and their history (art. 30)
 
-The same guard the models attach to create_all (app/tickets/services.py), for databases built by
+The same guard the models attach to create_all (app/tickets/guards.py), for databases built by
 migrations. SQLite relies on the ORM guard.
 
 Revision ID: 0003

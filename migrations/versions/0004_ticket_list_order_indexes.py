@@ -1,6 +1,6 @@
 """ticket list order: open tickets by (deadline, id), all by (state, deadline, id)
 
-The ticket list orders by (closed last, deadline, id). app/tickets/services.py reads it in two
+The ticket list orders by (closed last, deadline, id). app/tickets/listing.py reads it in two
 parts, open tickets then closed ones, each walking one of these indexes instead of sorting every
 ticket in the user's scope (tickets are never deleted, art. 30, so that sort only grew). The
 open one is partial (WHERE state != 'closed'), which SQLite and PostgreSQL both support.

@@ -5,7 +5,7 @@
    as cleared (art. 29, 30).
 2. On SQLite, the row triggers 0003 installs on PostgreSQL: DELETE on rectification_tickets,
    ticket_events and ticket_event_photos is refused by the database itself (art. 30), whatever
-   the client. The same DDL is attached to create_all (app/tickets/services.py).
+   the client. The same DDL is attached to create_all (app/tickets/guards.py).
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-from tests.access.matrix import ADMIN, EVERYONE, PUBLIC, Case
+from tests.access.matrix import EVERYONE, PUBLIC, Case
 
 CASES = [
     Case("GET", "/login", "/login", allow=PUBLIC),
@@ -20,33 +20,5 @@ CASES = [
     Case("POST", "/set-password/<token>", "/set-password/not-a-link", allow=PUBLIC,
          data={"new_password": "y" * 8, "confirm_password": "y" * 8}),
     Case("GET", "/api/openapi.json", "/api/openapi.json", allow=PUBLIC),
-    # User administration (art. 9(1)): the school admin only. Targets are college A's lab officer
-    # (in scope for college A's leader, still refused) and college B's officer (out of scope).
-    Case("GET", "/admin/users", "/admin/users", allow=ADMIN),
-    Case("GET", "/admin/users/new", "/admin/users/new", allow=ADMIN),
-    Case("POST", "/admin/users/new", "/admin/users/new", allow=ADMIN, data={"username": ""}, note="empty form: 400"),
-    Case("GET", "/admin/users/<int:user_id>", "/admin/users/{user_lab_officer}", allow=ADMIN),
-    Case("GET", "/admin/users/<int:user_id>", "/admin/users/{user_other_officer}", allow=ADMIN),
-    Case("POST", "/admin/users/<int:user_id>", "/admin/users/{user_lab_officer}", allow=ADMIN, data={"name": ""}),
-    Case("POST", "/admin/users/<int:user_id>", "/admin/users/{user_other_officer}", allow=ADMIN, data={"name": ""}),
-    Case("POST", "/admin/users/<int:user_id>/active", "/admin/users/{user_lab_officer}/active", allow=ADMIN,
-         data={"active": "0"}, note="last officer of lab A1: 409"),
-    Case("POST", "/admin/users/<int:user_id>/active", "/admin/users/{user_other_officer}/active", allow=ADMIN,
-         data={"active": "0"}, note="last officer of lab B1: 409"),
-    Case("POST", "/admin/users/<int:user_id>/password", "/admin/users/{user_lab_officer}/password", allow=ADMIN,
-         data={"password": "short"}, note="too short: 400"),
-    Case("POST", "/admin/users/<int:user_id>/password", "/admin/users/{user_other_officer}/password", allow=ADMIN,
-         data={"password": "short"}),
-    Case("POST", "/admin/users/<int:user_id>/roles", "/admin/users/{user_lab_officer}/roles", allow=ADMIN, data={}),
-    Case("POST", "/admin/users/<int:user_id>/roles", "/admin/users/{user_other_officer}/roles", allow=ADMIN, data={}),
-    Case("POST", "/admin/users/<int:user_id>/roles/<int:assignment_id>/revoke",
-         "/admin/users/{user_lab_officer}/roles/{role_lab_officer}/revoke", allow=ADMIN, note="last officer: 409"),
-    Case("POST", "/admin/users/<int:user_id>/roles/<int:assignment_id>/revoke",
-         "/admin/users/{user_other_officer}/roles/{role_other_officer}/revoke", allow=ADMIN, note="last officer: 409"),
 ]
 
-
-def extend_world(w):
-    w.ids["user_other_officer"] = w.users["other_officer"].id
-    w.ids["role_lab_officer"] = w.users["lab_officer"].roles[0].id
-    w.ids["role_other_officer"] = w.users["other_officer"].roles[0].id

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from app.auth import services
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.auth.models import Principal, Role
 from app.extensions import db
 from app.policy import Action, may, scope_of
 from tests.factories import login, make_college, make_lab, make_user

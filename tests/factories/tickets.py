@@ -25,7 +25,7 @@ def make_ticket(
     deadline: datetime | None = None,
 ):
     """A ticket opened as an inspection would open it (routing, notices, major -> college), committed."""
-    from app.tickets.services import create_ticket
+    from app.tickets.lifecycle import create_ticket
 
     n = next(_seq)
     ticket = create_ticket(lab=lab, article=article, title=title or f"隐患{n}", severity=severity,

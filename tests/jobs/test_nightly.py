@@ -15,8 +15,8 @@ from app.jobs.models import MissedDailyCheck, NightlyRun
 from app.jobs.services import days_to_process, run_nightly
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import LabClosure
+from app.tickets.labels import event_note
 from app.tickets.models import RectificationTicket, TicketEvent, TicketLevel
-from app.tickets.services import event_note
 from tests.factories import (
     backdate_lab,
     make_college,

@@ -11,7 +11,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.notifications import services
 from app.notifications.models import Notification, OutboxEmail
-from app.tickets import services as tickets
+from app.tickets import lifecycle as tickets
 from tests.factories import login, make_college, make_lab, make_photo_row, make_ticket, make_user
 
 

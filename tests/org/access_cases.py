@@ -75,6 +75,29 @@ CASES = [
     Case("GET", "/admin/import/example/<any(labs, users):kind>.csv", "/admin/import/example/labs.csv", allow=ADMIN),
     # The links are credentials of users imported without a password: the school admin only.
     Case("GET", "/admin/import/set-password-links.csv", "/admin/import/set-password-links.csv", allow=ADMIN),
+    # User administration (art. 9(1)): the school admin only. Targets are college A's lab officer
+    # (in scope for college A's leader, still refused) and college B's officer (out of scope).
+    Case("GET", "/admin/users", "/admin/users", allow=ADMIN),
+    Case("GET", "/admin/users/new", "/admin/users/new", allow=ADMIN),
+    Case("POST", "/admin/users/new", "/admin/users/new", allow=ADMIN, data={"username": ""}, note="empty form: 400"),
+    Case("GET", "/admin/users/<int:user_id>", "/admin/users/{user_lab_officer}", allow=ADMIN),
+    Case("GET", "/admin/users/<int:user_id>", "/admin/users/{user_other_officer}", allow=ADMIN),
+    Case("POST", "/admin/users/<int:user_id>", "/admin/users/{user_lab_officer}", allow=ADMIN, data={"name": ""}),
+    Case("POST", "/admin/users/<int:user_id>", "/admin/users/{user_other_officer}", allow=ADMIN, data={"name": ""}),
+    Case("POST", "/admin/users/<int:user_id>/active", "/admin/users/{user_lab_officer}/active", allow=ADMIN,
+         data={"active": "0"}, note="last officer of lab A1: 409"),
+    Case("POST", "/admin/users/<int:user_id>/active", "/admin/users/{user_other_officer}/active", allow=ADMIN,
+         data={"active": "0"}, note="last officer of lab B1: 409"),
+    Case("POST", "/admin/users/<int:user_id>/password", "/admin/users/{user_lab_officer}/password", allow=ADMIN,
+         data={"password": "short"}, note="too short: 400"),
+    Case("POST", "/admin/users/<int:user_id>/password", "/admin/users/{user_other_officer}/password", allow=ADMIN,
+         data={"password": "short"}),
+    Case("POST", "/admin/users/<int:user_id>/roles", "/admin/users/{user_lab_officer}/roles", allow=ADMIN, data={}),
+    Case("POST", "/admin/users/<int:user_id>/roles", "/admin/users/{user_other_officer}/roles", allow=ADMIN, data={}),
+    Case("POST", "/admin/users/<int:user_id>/roles/<int:assignment_id>/revoke",
+         "/admin/users/{user_lab_officer}/roles/{role_lab_officer}/revoke", allow=ADMIN, note="last officer: 409"),
+    Case("POST", "/admin/users/<int:user_id>/roles/<int:assignment_id>/revoke",
+         "/admin/users/{user_other_officer}/roles/{role_other_officer}/revoke", allow=ADMIN, note="last officer: 409"),
 ]
 
 
@@ -87,3 +110,6 @@ def extend_world(w):
     db.session.commit()
     w.ids["closure_a"] = closure.id
     w.ids["dept"] = w.dept.id
+    w.ids["user_other_officer"] = w.users["other_officer"].id
+    w.ids["role_lab_officer"] = w.users["lab_officer"].roles[0].id
+    w.ids["role_other_officer"] = w.users["other_officer"].roles[0].id

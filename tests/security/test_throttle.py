@@ -196,6 +196,39 @@ def test_logins_in_flight_from_one_address_do_not_lock_it(app, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0  # successes leave no row
 
 
+def test_a_success_deleting_a_wrong_guess_in_flight_answers_401_and_the_guess_still_counts(app, monkeypatch):
+    """The owner logs in while someone's wrong password for the account is being checked: the success
+    deletes the account's in-flight rows, the guess's included. The guess is still refused with a 401
+    (not a 500 on its vanished row) and still counts against the account and its address."""
+    import threading
+
+    from app.auth import services
+
+    username = make_user("inspector").username
+    real = services.authenticate
+    checking, release = threading.Event(), threading.Event()
+
+    def held_if_wrong(username, password):
+        if password == "wrong":
+            checking.set()
+            release.wait(10)
+        return real(username, password)
+
+    monkeypatch.setattr(services, "authenticate", held_if_wrong)
+    codes = []
+    guess = threading.Thread(target=lambda: codes.append(
+        _api_login(app.test_client(), username, "wrong", "10.6.6.6").status_code))
+    guess.start()
+    assert checking.wait(10)
+    assert _api_login(app.test_client(), username, DEFAULT_PASSWORD, "10.0.0.3").status_code == 200
+    release.set()
+    guess.join(30)
+    assert codes == [401]
+    db.session.remove()
+    rows = db.session.execute(select(LoginAttempt.username, LoginAttempt.address)).all()
+    assert rows == [(username, "10.6.6.6")]
+
+
 # ---- every refused login costs the same -------------------------------------------------------
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.tickets import services
+from app.tickets import lifecycle
 from app.tickets.models import RectificationTicket, TicketState
 from tests.factories import login, make_photo_row, make_ticket, photo_bytes
 
@@ -142,7 +142,7 @@ def test_college_leader_pages(client, w):
 
 def test_lab_officer_submits_a_fix_with_a_photo_from_the_form(client, w):
     t = make_ticket(w.lab)
-    services.perform_action(w.officer, t.id, "start_fix", config=current_app.config)
+    lifecycle.perform_action(w.officer, t.id, "start_fix", config=current_app.config)
     login(client, w.officer)
     page = client.get(f"/tickets/{t.id}").get_data(as_text=True)
     assert 'name="photo_files"' in page and 'enctype="multipart/form-data"' in page

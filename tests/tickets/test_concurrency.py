@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict
 from app.extensions import db
-from app.tickets import services
+from app.tickets import lifecycle
 from app.tickets.models import RectificationTicket, TicketEvent, TicketState
 from tests.factories import make_photo_row, make_ticket
 
@@ -25,10 +25,10 @@ def _race(app, ticket_id, moves):
                 from app.auth.models import User
 
                 user = db.session.get(User, user_id)
-                ticket = services.get_ticket(ticket_id)  # both read version N ...
+                ticket = lifecycle.get_ticket(ticket_id)  # both read version N ...
                 seen = ticket.version
                 barrier.wait(timeout=10)  # ... before either writes
-                services.perform_action(user, ticket_id, action, config=current_app.config, note=note,
+                lifecycle.perform_action(user, ticket_id, action, config=current_app.config, note=note,
                                         version=seen)
                 outcomes[i] = "ok"
             except Conflict as exc:
@@ -48,8 +48,8 @@ def _race(app, ticket_id, moves):
 
 def _submitted(w):
     t = make_ticket(w.lab)
-    services.perform_action(w.officer, t.id, "start_fix", config=current_app.config)
-    services.perform_action(w.officer, t.id, "submit_fix", config=current_app.config, note="done",
+    lifecycle.perform_action(w.officer, t.id, "start_fix", config=current_app.config)
+    lifecycle.perform_action(w.officer, t.id, "submit_fix", config=current_app.config, note="done",
                             photos=[make_photo_row(w.officer).uuid])
     return t.id
 

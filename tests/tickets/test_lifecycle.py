@@ -7,13 +7,14 @@ from sqlalchemy import select
 
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.extensions import db
-from app.tickets import services
+from app.tickets import lifecycle
+from app.tickets.guards import TicketDeletionRefused
 from app.tickets.models import RectificationTicket, TicketEvent, TicketEventPhoto, TicketLevel, TicketState
 from tests.factories import make_photo_row, make_ticket
 
 
 def act(user, ticket, action, **kw):
-    return services.perform_action(user, ticket.id, action, config=current_app.config, **kw)
+    return lifecycle.perform_action(user, ticket.id, action, config=current_app.config, **kw)
 
 
 def events(ticket):
@@ -87,7 +88,7 @@ def test_the_fixer_cannot_verify_their_own_fix(w):
     t = make_ticket(w.lab)
     act(w.leader, t, "start_fix")
     act(w.leader, t, "submit_fix", note="done", photos=[make_photo_row(w.leader).uuid])
-    assert "verify" not in services.allowed_actions(w.leader, t)
+    assert "verify" not in lifecycle.allowed_actions(w.leader, t)
     with pytest.raises(Forbidden, match="cannot verify"):
         act(w.leader, t, "verify", note="fine")
     act(w.leader2, t, "verify", note="checked")
@@ -177,13 +178,13 @@ def test_a_major_hazard_goes_to_the_college_at_once(w):
 
 def test_allowed_actions_follow_role_and_state(w):
     t = make_ticket(w.lab)
-    assert services.allowed_actions(w.officer, t) == ["start_fix", "declare_cannot_fix"]
-    assert services.allowed_actions(w.leader, t) == ["escalate"]
-    assert services.allowed_actions(w.head, t) == []
+    assert lifecycle.allowed_actions(w.officer, t) == ["start_fix", "declare_cannot_fix"]
+    assert lifecycle.allowed_actions(w.leader, t) == ["escalate"]
+    assert lifecycle.allowed_actions(w.head, t) == []
     act(w.officer, t, "start_fix")
     act(w.officer, t, "submit_fix", note="x", photos=[make_photo_row(w.officer).uuid])
-    assert services.allowed_actions(w.leader, t) == ["verify", "reject", "escalate"]
-    assert services.allowed_actions(w.officer, t) == []
+    assert lifecycle.allowed_actions(w.leader, t) == ["verify", "reject", "escalate"]
+    assert lifecycle.allowed_actions(w.officer, t) == []
 
 
 def test_tickets_and_events_are_never_deleted(w, is_postgres):
@@ -191,20 +192,20 @@ def test_tickets_and_events_are_never_deleted(w, is_postgres):
 
     t = make_ticket(w.lab)
     db.session.delete(t)
-    with pytest.raises(services.TicketDeletionRefused):
+    with pytest.raises(TicketDeletionRefused):
         db.session.flush()
     db.session.rollback()
     ev = events(t)[0]
     db.session.delete(ev)
-    with pytest.raises(services.TicketDeletionRefused):
+    with pytest.raises(TicketDeletionRefused):
         db.session.commit()
     db.session.rollback()
     ev = events(t)[0]
     ev.note = "rewritten history"
-    with pytest.raises(services.TicketDeletionRefused):
+    with pytest.raises(TicketDeletionRefused):
         db.session.commit()
     db.session.rollback()
-    with pytest.raises(services.TicketDeletionRefused):
+    with pytest.raises(TicketDeletionRefused):
         db.session.execute(delete(TicketEvent))
     db.session.rollback()
     if is_postgres:

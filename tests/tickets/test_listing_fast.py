@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.org.models import Department, Lab
-from app.tickets import serialize, services
+from app.tickets import escalation, listing, serialize
 from app.tickets.models import RectificationTicket, TicketLevel, TicketState
 from app.tickets.schemas import TICKET_QUERY, TicketSchema, UtcDateTime
 from app.timeutil import utcnow
@@ -35,10 +35,10 @@ def schema_dump(tickets, now):
             "description": t.description or "", "severity": t.severity.value, "state": t.state.value,
             "level": t.level.value,
             "department": {"id": dept.id, "code": dept.code, "name": dept.name} if dept else None,
-            "deadline": t.deadline, "overdue": services.is_overdue(t, now), "cannot_fix": bool(t.cannot_fix),
+            "deadline": t.deadline, "overdue": escalation.is_overdue(t, now), "cannot_fix": bool(t.cannot_fix),
             "interim_measures": t.interim_measures or "", "fixed_by_id": t.fixed_by_id,
             "created_at": t.created_at, "updated_at": t.updated_at, "closed_at": t.closed_at,
-            "escalated_at": t.escalated_at, "version": t.version, "url": services.ticket_link(t),
+            "escalated_at": t.escalated_at, "version": t.version, "url": escalation.ticket_link(t),
         })
     return TicketSchema(many=True).dump(rows)
 
@@ -67,8 +67,8 @@ def varied(w):
 def test_fast_listing_equals_the_schema_dump(w, varied):
     now = utcnow()
     for user in (w.leader, w.admin, w.officer, w.dept_assets, w.other_leader):
-        entities = services.tickets_in_scope(user)
-        rows = services.ticket_rows_in_scope(user)
+        entities = listing.tickets_in_scope(user)
+        rows = listing.ticket_rows_in_scope(user)
         assert serialize.ticket_rows_list(rows, now) == schema_dump(entities, now)
         # The entity path (ticket_detail's fields) writes the same listing fields.
         assert [entity_listing(t) for t in entities] == serialize.ticket_rows_list(rows)
@@ -89,7 +89,7 @@ def test_same_scope_filters_and_order_as_tickets_in_scope(w, varied):
                          {"department_id": w.security.id}]
     for user in (w.leader, w.admin, w.officer, w.dept_security, w.other_officer, w.inspector):
         for f in filters:
-            expected = [t.id for t in services.tickets_in_scope(user, **f)]
+            expected = [t.id for t in listing.tickets_in_scope(user, **f)]
             assert [t["id"] for t in serialize.tickets_page(user, **f)] == expected, (user.id, f)
 
 
@@ -99,10 +99,10 @@ def test_api_json_is_the_schema_dump(client, w, varied):
         body = client.get(f"/api/tickets{query}").get_json()
         args = TICKET_QUERY.load(dict(p.split("=") for p in query[1:].split("&") if p))
         now = utcnow()
-        expected = schema_dump(services.tickets_in_scope(w.leader, **args), now)
+        expected = schema_dump(listing.tickets_in_scope(w.leader, **args), now)
         assert body == json.loads(json.dumps(expected))
     lab_body = client.get(f"/api/labs/{w.lab.id}/tickets").get_json()
-    assert lab_body == json.loads(json.dumps(schema_dump(services.tickets_in_scope(w.leader, lab_id=w.lab.id), now)))
+    assert lab_body == json.loads(json.dumps(schema_dump(listing.tickets_in_scope(w.leader, lab_id=w.lab.id), now)))
 
 
 @pytest.mark.parametrize("value", [
@@ -117,12 +117,12 @@ def test_utc_iso_writes_what_the_schema_field_writes(value):
 def test_counts_in_scope_match_the_open_tickets(w, varied):
     now = utcnow()
     for user in (w.leader, w.admin, w.dept_lab_mgmt, w.other_officer):
-        open_ = [t for t in services.tickets_in_scope(user, limit=500) if t.state != TicketState.closed]
+        open_ = [t for t in listing.tickets_in_scope(user, limit=500) if t.state != TicketState.closed]
         expected = {"state": {}, "level": {}, "overdue": sum(1 for t in open_ if t.deadline < now)}
         for t in open_:
             expected["state"][t.state.value] = expected["state"].get(t.state.value, 0) + 1
             expected["level"][t.level.value] = expected["level"].get(t.level.value, 0) + 1
-        assert services.counts_in_scope(user) == expected
+        assert listing.counts_in_scope(user) == expected
 
 
 def test_list_page_shows_the_tickets(client, w, varied):

@@ -11,9 +11,9 @@ from sqlalchemy import event, select
 from app.auth.models import Role
 from app.extensions import db
 from app.org.models import Lab
-from app.tickets import services
+from app.tickets import listing
+from app.tickets.listing import ticket_filter
 from app.tickets.models import RectificationTicket, TicketLevel, TicketState
-from app.tickets.services import ticket_filter
 from app.timeutil import utcnow
 from tests.factories import make_lab, make_ticket, make_user
 
@@ -93,8 +93,8 @@ def test_same_rows_and_order_as_the_single_sorted_query(w, mixed):
     for name, user in users.items():
         for f in _filters(w):
             everything = old_listing(user, limit=500, **f)
-            assert [r[0] for r in services.ticket_rows_in_scope(user, limit=500, **f)] == everything, (name, f)
-            assert [t.id for t in services.tickets_in_scope(user, limit=500, **f)] == everything, (name, f)
+            assert [r[0] for r in listing.ticket_rows_in_scope(user, limit=500, **f)] == everything, (name, f)
+            assert [t.id for t in listing.tickets_in_scope(user, limit=500, **f)] == everything, (name, f)
             n_open = sum(1 for i in everything if i not in closed)
             # Pages around the open/closed boundary, before it, after it and past the end.
             offsets = {0, 1, max(0, n_open - 3), max(0, n_open - 1), n_open, n_open + 1, n_open + 4,
@@ -103,7 +103,7 @@ def test_same_rows_and_order_as_the_single_sorted_query(w, mixed):
                 for offset in sorted(o for o in offsets if o >= 0):
                     expected = old_listing(user, limit=limit, offset=offset, **f)
                     assert expected == everything[offset:offset + limit]
-                    got = [r[0] for r in services.ticket_rows_in_scope(user, limit=limit, offset=offset, **f)]
+                    got = [r[0] for r in listing.ticket_rows_in_scope(user, limit=limit, offset=offset, **f)]
                     assert got == expected, (name, f, limit, offset)
                     checked += 1
     assert checked > 1000
@@ -116,7 +116,7 @@ def test_walking_every_page_of_the_school_in_small_pages(w, mixed):
     assert 0 < n_open < len(everything)
     for limit in (3, 7, n_open, n_open - 1):
         seen, offset = [], 0
-        while page := [r[0] for r in services.ticket_rows_in_scope(w.admin, limit=limit, offset=offset)]:
+        while page := [r[0] for r in listing.ticket_rows_in_scope(w.admin, limit=limit, offset=offset)]:
             assert page == old_listing(w.admin, limit=limit, offset=offset)
             seen += page
             offset += limit
@@ -130,10 +130,10 @@ def test_no_open_tickets_and_no_closed_ones(w):
         t.state = TicketState.closed
     db.session.commit()
     for offset in range(6):
-        assert [r[0] for r in services.ticket_rows_in_scope(w.admin, limit=2, offset=offset)] == \
+        assert [r[0] for r in listing.ticket_rows_in_scope(w.admin, limit=2, offset=offset)] == \
             [t.id for t in made][offset:offset + 2]
-    assert services.ticket_rows_in_scope(w.other_leader) == []
-    assert services.ticket_rows_in_scope(w.admin, state="open") == []
+    assert listing.ticket_rows_in_scope(w.other_leader) == []
+    assert listing.ticket_rows_in_scope(w.admin, state="open") == []
 
 
 def test_at_most_three_queries_whatever_the_page(w, mixed):
@@ -145,13 +145,13 @@ def test_at_most_three_queries_whatever_the_page(w, mixed):
 
     engine = db.session.get_bind()
     for user in (w.admin, w.leader, w.officer):
-        services.ticket_rows_in_scope(user)  # the user's roles are loaded once, outside the count
+        listing.ticket_rows_in_scope(user)  # the user's roles are loaded once, outside the count
         n = len(old_listing(user, limit=500))
         event.listen(engine, "before_cursor_execute", count)
         try:
             for offset in (0, 10, 30, n - 1, n, n + 10):
                 statements.clear()
-                services.ticket_rows_in_scope(user, limit=5, offset=offset)
+                listing.ticket_rows_in_scope(user, limit=5, offset=offset)
                 assert 1 <= len(statements) <= 3, (user.id, offset, statements)
         finally:
             event.remove(engine, "before_cursor_execute", count)
@@ -170,8 +170,8 @@ def test_the_open_part_walks_its_index_without_sorting(w, mixed):
 
     for user in (w.admin, w.leader):
         captured.clear()
-        services._in_scope(run, "test", services._LISTING, user, limit=50)
-        services._in_scope(run, "test", services._LISTING, user, limit=50, state="closed")
+        listing._in_scope(run, "test", listing._LISTING, user, limit=50)
+        listing._in_scope(run, "test", listing._LISTING, user, limit=50, state="closed")
         assert len(captured) == 3  # open part, closed part (the open one "came back" empty), closed filter
         for stmt in captured:
             sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
@@ -192,22 +192,22 @@ def test_the_open_part_walks_its_index_without_sorting(w, mixed):
 
 
 def test_a_reused_listing_plan_sees_the_current_time_and_the_current_roles(w, mixed):
-    # The statements are built once per listing shape (services._listing_plan): "overdue" must still
+    # The statements are built once per listing shape (listing._listing_plan): "overdue" must still
     # compare with the time of each request, and a changed role must change the scope at once.
     from app.auth import services as auth
 
     fresh = make_ticket(w.lab)
     fresh.deadline = utcnow() + timedelta(hours=1)
     db.session.commit()
-    assert fresh.id not in [r[0] for r in services.ticket_rows_in_scope(w.admin, overdue=True, limit=500)]
+    assert fresh.id not in [r[0] for r in listing.ticket_rows_in_scope(w.admin, overdue=True, limit=500)]
     fresh.deadline = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert fresh.id in [r[0] for r in services.ticket_rows_in_scope(w.admin, overdue=True, limit=500)]
+    assert fresh.id in [r[0] for r in listing.ticket_rows_in_scope(w.admin, overdue=True, limit=500)]
 
     leader = make_user(Role.college_leader, college=w.college)
-    before = [r[0] for r in services.ticket_rows_in_scope(leader, limit=500)]
+    before = [r[0] for r in listing.ticket_rows_in_scope(leader, limit=500)]
     assert before == old_listing(leader, limit=500)
     auth.grant_role(leader, Role.college_leader, college_id=w.other_lab.college_id)
     db.session.commit()
-    after = [r[0] for r in services.ticket_rows_in_scope(leader, limit=500)]
+    after = [r[0] for r in listing.ticket_rows_in_scope(leader, limit=500)]
     assert after == old_listing(leader, limit=500) and set(after) > set(before)

@@ -85,7 +85,7 @@ def test_notices_and_emails_read_in_the_readers_language(client, w):
     # A transition's notice too (the reviewers: leader chose English, leader2 did not).
     w.leader.locale = "en"
     db.session.commit()
-    from app.tickets import services as tickets
+    from app.tickets import lifecycle as tickets
     from tests.factories import make_photo_row
 
     tickets.perform_action(w.officer, general.id, "start_fix", config=current_app.config)
@@ -143,7 +143,7 @@ def test_the_nightly_jobs_notices_and_notes_read_in_the_readers_language(client,
 
 
 def test_the_history_labels_every_kind_in_both_languages(client, w):
-    from app.tickets import services as tickets
+    from app.tickets import lifecycle as tickets
 
     t = make_ticket(w.lab, actor=w.inspector)
     tickets.perform_action(w.officer, t.id, "declare_cannot_fix", config=current_app.config,
@@ -164,7 +164,7 @@ def test_the_history_labels_every_kind_in_both_languages(client, w):
         assert "<strong>created</strong>" not in page
     # The PWA's ticket view: each kind has its label among the page's strings too.
     from app.pwa.i18n import js_strings
-    from app.tickets.services import EVENT_KINDS
+    from app.tickets.labels import EVENT_KINDS
 
     with current_app.test_request_context("/?lang=zh_CN"):
         strings = js_strings()

@@ -73,7 +73,7 @@ def test_re_sending_an_inspection_opens_no_second_ticket(app, w):
     insp, _ = make_inspection(w.inspector, w.lab, fail_with_photo=photo_bytes())
     n = db.session.scalar(select(func.count()).select_from(RectificationTicket))
     assert n >= 1
-    from app.tickets.services import open_ticket_for_failed_answer
+    from app.tickets.lifecycle import open_ticket_for_failed_answer
 
     answer = next(a for a in insp.answers if a.result.value == "fail")
     from flask import current_app

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.auth.models import Role, RoleAssignment, User
+from app.demo import data as demo
 from app.extensions import db
-from app.org import demo
 from app.org.models import HAZARD_TAGS, College, CollegeKind, Department, Lab, LabCategory, LabClosure
 
 

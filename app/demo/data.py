@@ -10,10 +10,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.auth.services import find_user
 from app.extensions import db
-
-from . import csv_import, services
-from .models import HAZARD_TAGS, College, CollegeKind, Department, LabCategory, LabClosure
+from app.org import csv_import, services
+from app.org.models import HAZARD_TAGS, College, CollegeKind, Department, LabCategory, LabClosure
 
 DEMO_PASSWORD = "labsafe-demo"
 
@@ -217,8 +217,6 @@ class DemoResult:
 
 
 def load() -> DemoResult:
-    from app.auth.services import find_user
-
     p = plan()
     counts: dict[str, tuple[int, int, int]] = {}
 

@@ -18,17 +18,9 @@ INSERT, UPDATE or DELETE. The lock is then held for the inserts and the commit o
 parsing, the policy and the validation before them: an inspection submit held it for its whole
 ~4 ms of CPU, and eight submitting threads queued on it.
 
-The writers' queue (SQLite). A writer that finds the lock taken waits in SQLite's busy handler,
-which sleeps 1, 2, 5, 10, ... up to 100 ms between tries and never hears the lock being freed:
-under eight submitting threads the lock sat free while its waiters slept, and a submit's p99 was
-1.2 s. So a request's writer first queues for a lock of our own: a thread lock in its
-process, then an flock on a file beside the database across the workers, both handed on by the
-kernel the moment the holder lets go; it sends BEGIN IMMEDIATE only at the head of the queue. The
-turn belongs to the DBAPI connection (QueuedConnection) and ends with its transaction: commit(),
-rollback() or close(). SQLite's lock stays the arbiter: writers outside requests (CLI, nightly job)
-do not queue, and a request's writer that meets one waits in the busy handler as before. The flock
-wait has no timeout, so nothing may be waited for while holding a turn that a queued writer could
-hold: the photo store's lock is taken first (LocalFileStorage.exclusive refuses otherwise).
+A writer that finds the lock taken waits in SQLite's busy handler (up to busy_timeout, 5 s). At a
+college's peak (50 inspectors submitting and reading at once, bench.sqlite_peak) that wait costs
+nothing a user feels and no request fails, so writers take no turn of their own before it.
 
 PostgreSQL: a reading request runs its SELECTs in autocommit. Under READ COMMITTED every statement
 sees its own snapshot whether or not it is inside a transaction, so the answers are the same, and
@@ -38,16 +30,15 @@ autocommit off again. A read request must not write: a flush in one fails loudly
 """
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
-import threading
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import Pool
+
+from app.extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MARK = "labsafe_write_lock_at_first_write"  # on a view function
@@ -57,109 +48,6 @@ _LOCK_AT_FIRST_WRITE = "labsafe_lock_at_first_write"
 _READ_AUTOCOMMIT = "labsafe_read_autocommit"  # on the pool record: seen at checkin
 _BUSY_TIMEOUT_MS = 5000
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "WITH")  # WITH: may be a write; lock early
-
-
-class WritersQueue:
-    """One SQLite database's request writers, one at a time (see the module's docstring)."""
-
-    def __init__(self, database: str):
-        self._in_process = threading.Lock()
-        # A database in memory lives in one process: the thread lock is the whole queue.
-        in_memory = database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in database
-        self._lock_file = None if in_memory else f"{os.path.abspath(database)}-writers.lock"
-        self._fd: int | None = None  # the lock file, open while this process has the turn
-        self.holder: int | None = None  # the thread whose connection has the turn
-
-    def join(self) -> None:
-        """Wait to be the only writer among the requests, or raise SQLite's "database is locked"."""
-        if not self._in_process.acquire(timeout=_BUSY_TIMEOUT_MS / 1000):
-            raise sqlite3.OperationalError("database is locked (timed out waiting for the other writers)")
-        try:
-            if self._lock_file:
-                # Opened per turn (a few µs), closed to let go: no descriptor stays open per
-                # database (a test run makes hundreds of databases in one process).
-                fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)  # one thread per process waits here
-                except BaseException:
-                    os.close(fd)
-                    raise
-                self._fd = fd
-        except BaseException:
-            self._in_process.release()
-            raise
-        self.holder = threading.get_ident()
-
-    def leave(self) -> None:
-        self.holder = None
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)  # releases the flock
-        self._in_process.release()
-
-
-_queues: dict[str, WritersQueue] = {}  # by database file
-_queues_lock = threading.Lock()
-
-
-def _queue_for(database: str) -> WritersQueue:
-    with _queues_lock:
-        queue = _queues.get(database)
-        if queue is None:
-            queue = _queues[database] = WritersQueue(database)
-        return queue
-
-
-def holds_a_write_turn() -> bool:
-    """Whether this thread's SQLite connection is the writer now (others may be queued behind it)."""
-    me = threading.get_ident()
-    return any(queue.holder == me for queue in list(_queues.values()))
-
-
-def _ending_the_turn(method):
-    def ended(self):
-        try:
-            return method(self)
-        finally:
-            self._end_turn()
-
-    return ended
-
-
-class QueuedConnection(sqlite3.Connection):
-    """pysqlite's connection, which queues among the request writers before BEGIN IMMEDIATE and
-    lets the next one go when its transaction ends: commit(), rollback() or close()."""
-
-    _has_turn = False  # a class default: __del__ may run on a connection whose __init__ failed
-
-    def __init__(self, database, *args, **kwargs):
-        super().__init__(database, *args, **kwargs)
-        self._queue = _queue_for(os.fsdecode(database))
-
-    def begin_immediate(self, send) -> None:
-        """Join the queue, then take SQLite's write lock with ``send("BEGIN IMMEDIATE")``."""
-        if not self._has_turn:
-            self._queue.join()
-            self._has_turn = True
-        try:
-            send("BEGIN IMMEDIATE")
-        except BaseException:
-            self._end_turn()
-            raise
-
-    def _end_turn(self) -> None:
-        if self._has_turn:
-            self._has_turn = False
-            self._queue.leave()
-
-    commit = _ending_the_turn(sqlite3.Connection.commit)
-    rollback = _ending_the_turn(sqlite3.Connection.rollback)
-    close = _ending_the_turn(sqlite3.Connection.close)
-
-    def __del__(self):
-        # Dropped without close() (a leaked connection): its turn must not outlive it, or every
-        # writer of this worker would time out from then on.
-        self._end_turn()
 
 
 def write_lock_at_first_write(view):
@@ -189,18 +77,12 @@ def _begin_by_request_kind(conn):
     if conn.dialect.name == "sqlite":
         if (conn.dialect.driver == "pysqlite" and has_request_context() and request.method not in READ_METHODS
                 and not g.get(_LOCK_AT_FIRST_WRITE)):
-            conn.connection.dbapi_connection.begin_immediate(conn.exec_driver_sql)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and g and g.get(_READ_REQUEST):
         dbapi_connection = conn.connection.dbapi_connection
         if not dbapi_connection.autocommit:
             dbapi_connection.autocommit = True
             conn.connection.info[_READ_AUTOCOMMIT] = True
-
-
-@event.listens_for(Engine, "do_connect")
-def _queued_sqlite_connections(dialect, conn_rec, cargs, cparams):
-    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
-        cparams["factory"] = QueuedConnection
 
 
 def _lock_before_first_write(conn, cursor, statement, parameters, context, executemany):
@@ -210,7 +92,7 @@ def _lock_before_first_write(conn, cursor, statement, parameters, context, execu
         return
     # pysqlite would send a deferred BEGIN here; a deferred transaction cannot wait for the lock
     # once another writer has committed after its snapshot, BEGIN IMMEDIATE waits (busy_timeout).
-    conn.connection.dbapi_connection.begin_immediate(cursor.execute)
+    cursor.execute("BEGIN IMMEDIATE")
 
 
 @event.listens_for(Pool, "checkin")
@@ -229,8 +111,6 @@ def _refuse_writes_in_read_requests(session, flush_context, instances):
 
 def init_app(app) -> None:
     """Mark each dispatched request's kind first thing; listen for first writes on SQLite engines only."""
-    from app.extensions import db
-
     app.before_request_funcs.setdefault(None, []).insert(0, _mark_request_kind)
     with app.app_context():
         for engine in db.engines.values():

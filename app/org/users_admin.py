@@ -6,18 +6,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from app.auth import services as auth_services
+from app.auth.labels import ROLE_LABELS
+from app.auth.schemas import PasswordForm, RoleGrantForm, UserCreateForm, UserEditForm
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.org import services as org_services
-from app.org.admin import form_data, refused
-from app.org.labels import ROLE_LABELS
-from app.org.models import Lab
-from app.policy import Action, authorize
+from app.policy import Action, Role, authorize
 
 from . import services
-from .models import Role
-from .schemas import PasswordForm, RoleGrantForm, UserCreateForm, UserEditForm
+from .admin import form_data, refused
+from .models import Lab
 
+# The endpoints keep their name (auth_admin.*): the admin templates link to them.
 bp = Blueprint("auth_admin", __name__, url_prefix="/admin/users")
 
 
@@ -28,8 +28,8 @@ def _admin():
 def scope_names() -> dict:
     """Names to show a role's scope: college / lab / department by id (one query each)."""
     return {
-        "colleges": {c.id: c for c in org_services.colleges()},
-        "departments": {d.id: d for d in org_services.departments()},
+        "colleges": {c.id: c for c in services.colleges()},
+        "departments": {d.id: d for d in services.departments()},
     }
 
 
@@ -38,7 +38,7 @@ def scope_names() -> dict:
 def users():
     _admin()
     q = request.args.get("q", "").strip()
-    return render_template("admin/users.html", users=services.list_users(q), q=q, roles=ROLE_LABELS,
+    return render_template("admin/users.html", users=auth_services.list_users(q), q=q, roles=ROLE_LABELS,
                            **scope_names())
 
 
@@ -51,7 +51,7 @@ def user_new():
         form = request.form
         try:
             data = UserCreateForm().load(form_data())
-            user = services.create_user(data["username"], data["name"], data["password"],
+            user = auth_services.create_user(data["username"], data["name"], data["password"],
                                         email=data["email"], phone=data["phone"])
 
             db.session.commit()
@@ -63,8 +63,6 @@ def user_new():
 
 
 def _render_user(user, error=None, fields=None, status=200):
-    from app.extensions import db
-
     lab_ids = [r.lab_id for r in user.roles if r.lab_id]
     labs = {lab.id: lab for lab in db.session.scalars(db.select(Lab).where(Lab.id.in_(lab_ids)))} if lab_ids else {}
     return render_template("admin/user_edit.html", user=user, error=error, fields=fields or {},
@@ -75,27 +73,27 @@ def _render_user(user, error=None, fields=None, status=200):
 @login_required
 def user(user_id: int):
     _admin()
-    user = services.get_user(user_id)
+    user = auth_services.get_user(user_id)
     if request.method == "POST":
         try:
             data = UserEditForm().load(form_data())
-            services.update_user(user, **data)
+            auth_services.update_user(user, **data)
             flash(_("Saved %(username)s.", username=user.username))
             return redirect(url_for(".user", user_id=user.id))
         except (ValidationError, DomainError) as err:
             error, status, fields = refused(err)
-            return _render_user(services.get_user(user_id), error, fields, status)
+            return _render_user(auth_services.get_user(user_id), error, fields, status)
     return _render_user(user)
 
 
 def _user_action(user_id: int, action, done_message):
     _admin()
-    user = services.get_user(user_id)
+    user = auth_services.get_user(user_id)
     try:
         action(user)
     except (ValidationError, DomainError) as err:
         error, status, fields = refused(err)
-        return _render_user(services.get_user(user_id), error, fields, status)
+        return _render_user(auth_services.get_user(user_id), error, fields, status)
     flash(done_message)
     return redirect(url_for(".user", user_id=user_id))
 
@@ -106,7 +104,7 @@ def user_active(user_id: int):
     active = request.form.get("active") == "1"
     return _user_action(
         user_id,
-        lambda u: services.set_user_active(u, active, by_user=current_user._get_current_object()),
+        lambda u: auth_services.set_user_active(u, active, by_user=current_user._get_current_object()),
         _("The account is active again.") if active else _("The account is deactivated; its sessions ended."),
     )
 
@@ -115,7 +113,7 @@ def user_active(user_id: int):
 @login_required
 def user_password(user_id: int):
     def reset(u):
-        services.reset_password(u, PasswordForm().load(form_data())["password"])
+        auth_services.reset_password(u, PasswordForm().load(form_data())["password"])
 
     return _user_action(user_id, reset, _("The password was reset; the user's sessions ended."))
 
@@ -124,19 +122,17 @@ def user_password(user_id: int):
 @login_required
 def user_grant_role(user_id: int):
     def grant(u):
-        from app.extensions import db
-
         data = RoleGrantForm().load(form_data())
         lab_id = None
         if data["role"] == Role.lab_officer:
-            lab = org_services.find_lab_by_code(data["lab_code"])
+            lab = services.find_lab_by_code(data["lab_code"])
             if lab is None:
                 raise InvalidInput(_("Enter the code of an existing lab."), {"fields": {"lab_code": "unknown"}})
             lab_id = lab.id
         college_id = data["college_id"]
         if data["role"] == Role.inspector and not college_id:
             college_id = None  # a school inspector (all labs)
-        services.grant_role(u, data["role"], college_id=college_id, lab_id=lab_id,
+        auth_services.grant_role(u, data["role"], college_id=college_id, lab_id=lab_id,
                             department_id=data["department_id"])
         db.session.commit()
 
@@ -148,6 +144,6 @@ def user_grant_role(user_id: int):
 def user_revoke_role(user_id: int, assignment_id: int):
     return _user_action(
         user_id,
-        lambda u: services.revoke_role(u, assignment_id, by_user=current_user._get_current_object()),
+        lambda u: auth_services.revoke_role(u, assignment_id, by_user=current_user._get_current_object()),
         _("Role revoked."),
     )

@@ -47,14 +47,18 @@ run: demo
 	@echo "LabSafe is serving on http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Lint (settings in pyproject.toml), then the whole suite on SQLite, then on PostgreSQL when
-# TEST_DATABASE_URL is set.
+# Lint and the import order between domains (settings in pyproject.toml), then the whole suite on
+# SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Each pass runs on one process per core
+# (pytest-xdist; TEST_WORKERS=0 runs it in this one); tests marked xdist_group share a process.
+TEST_WORKERS ?= logical
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 test: install
 	$(BIN)/ruff check .
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	$(BIN)/lint-imports
+	env -u TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	  $(PYTEST) -p no:cacheprovider; \
 	fi
 
 bench: install

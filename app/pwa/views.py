@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.org.services import get_lab
 from app.policy import Action, authorize, may
 from app.tickets.lifecycle import get_ticket
 
@@ -147,8 +148,6 @@ def scan():
 @bp.get("/app/labs/<int:lab_id>")
 @login_required
 def lab_card(lab_id: int):
-    from app.org.services import get_lab
-
     lab = get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
     return render_template("pwa/lab.html")
@@ -164,8 +163,6 @@ def lab_shell():
 @bp.get("/app/labs/<int:lab_id>/inspect/<key>")
 @login_required
 def inspect(lab_id: int, key: str):
-    from app.org.services import get_lab
-
     lab = get_lab(lab_id)
     # Inspectors run college/school checks (art. 27, 28); the lab's officers the daily one (art. 29).
     if not (may(current_user, Action.INSPECT_LAB, lab) or may(current_user, Action.DAILY_CHECK, lab)):

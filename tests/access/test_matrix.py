@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app.auth.models import User
+from app.extensions import db
 from tests.factories import login
 
 from .matrix import PUBLIC, ROLES
@@ -39,14 +42,36 @@ def _refused(resp, role):
     return resp.status_code == 403
 
 
+class _SignedIn:
+    """Fresh clients signed in as one user: logged in once, then given copies of that login's cookies
+    until a case ends the user's sessions (logout bumps session_version); then logged in again."""
+
+    def __init__(self, app, user):
+        self.app, self.user, self.user_id = app, user, user.id
+        self.cookies, self.version = None, None
+
+    def _session_version(self):
+        with db.engine.connect() as conn:  # its own connection: the test's session may hold a snapshot
+            return conn.scalar(select(User.session_version).where(User.id == self.user_id))
+
+    def client(self):
+        client = self.app.test_client()
+        if self.cookies is None or self._session_version() != self.version:
+            login(client, self.user)
+            self.cookies = dict(client._cookies)  # werkzeug replaces a cookie, never changes one
+            self.version = self._session_version()
+        else:
+            client._cookies.update(self.cookies)
+        return client
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(app, role):
     world = build_world()
+    signed_in = None if role == "anon" else _SignedIn(app, world.users[role])
     failures = []
     for case in all_cases():
-        client = app.test_client()
-        if role != "anon":
-            login(client, world.users[role])
+        client = app.test_client() if signed_in is None else signed_in.client()
         path = case.path.format(**world.ids)
         kwargs = {}
         if case.json is not None:

@@ -1,6 +1,8 @@
 """The UI speaks Chinese by default; English is one click away; the shared catalogue is complete."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,10 @@ def compiled_catalogue():
     if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
         with po.open("rb") as f:
             catalog = read_po(f)
-        with mo.open("wb") as f:
+        # Renamed into place: another test process may be reading the catalogue.
+        with tempfile.NamedTemporaryFile("wb", dir=CATALOGUE, suffix=".mo.tmp", delete=False) as f:
             write_mo(f, catalog)
+        os.replace(f.name, mo)
 
 
 def test_every_message_is_translated():

@@ -36,9 +36,11 @@ from .inspections.services import answer_photo_uuids, inspectors_of_answer_photo
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
+from .notifications.services import read_ticket_facts_from  # noqa: E402
 from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
 from .photos.services import attach_with  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
+from .tickets.escalation import TICKET_FACTS  # noqa: E402
 from .tickets.events import labs_of_event_photo, read_evidence_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +126,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
+    read_ticket_facts_from(TICKET_FACTS)  # tickets title their notices; notifications reads them with the inbox
     read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
     use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)
     # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.

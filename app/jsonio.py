@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import orjson
 from flask import Flask, Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
+from marshmallow import fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import InvalidInput, TooLarge
@@ -226,3 +228,14 @@ def init_app(app: Flask) -> None:
     app.request_class = JsonRequest
     # First of all hooks: nothing may read an oversized body before it is refused.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized_body)
+
+
+class UtcDateTime(fields.DateTime):
+    """Naive UTC from the database, written ISO 8601 with a Z."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

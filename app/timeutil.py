@@ -43,7 +43,7 @@ def local_day_of(value_utc_naive: datetime, tz_name: str) -> date:
 def deadline_local(value_utc_naive: datetime, tz_name: str) -> tuple[date, str]:
     """A deadline as the school-local (day, "HH:MM") a reader expects: a deadline at midnight is the end
     of the day before ("2026-10-17", "24:00"), not the start of the next one (escalation deadlines
-    count from the end of a day, jobs.services)."""
+    count from the end of a day, tickets.escalation.escalate_overdue)."""
     local = value_utc_naive.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name))
     if local.time() == time.min:
         return local.date() - timedelta(days=1), "24:00"

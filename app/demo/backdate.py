@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 
 from app.extensions import db
-from app.inspections.models import Inspection
-from app.jobs.models import MissedDailyCheck, NightlyRun
+from app.inspections.models import Inspection, MissedDailyCheck
+from app.jobs.models import NightlyRun
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import Lab
 from app.photos.models import Photo

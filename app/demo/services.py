@@ -35,9 +35,9 @@ from app.checklists import services as checklists
 from app.checklists.models import ChecklistItem
 from app.errors import DomainError
 from app.extensions import db
-from app.inspections.models import Inspection, InspectionAnswer
+from app.inspections.models import Inspection, InspectionAnswer, MissedDailyCheck
 from app.inspections.services import submit_inspection
-from app.jobs.models import MissedDailyCheck, NightlyRun
+from app.jobs.models import NightlyRun
 from app.jobs.services import process_day
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import Lab, LabClosure

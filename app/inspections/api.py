@@ -11,14 +11,16 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.jsonio import JsonLimit
 from app.org.models import Lab
+from app.org.services import get_lab
 from app.policy import Action, authorize
 
-from . import services
+from . import daily_checks, services
 from .schemas import (
     InspectionInSchema,
     InspectionOutSchema,
     InspectionSummarySchema,
     LabInspectionsQuery,
+    MissedCheckSchema,
     SubmitResultSchema,
 )
 
@@ -97,3 +99,13 @@ def lab_inspections(lab_id: int):
     authorize(current_user, Action.VIEW_INSPECTION, lab)
     args = LabInspectionsQuery().load(request.args.to_dict())
     return InspectionSummarySchema(many=True).dump(services.lab_inspections(lab.id, args["limit"]))
+
+
+@bp.get("/labs/<int:lab_id>/missed-checks")
+@login_required
+@doc("A lab's missed daily checks (art. 29), most recent first, as flagged by the nightly job",
+     response=MissedCheckSchema, many=True)
+def lab_missed_checks(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return MissedCheckSchema(many=True).dump(daily_checks.missed_checks_for_lab(lab.id))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import StrEnum, db
@@ -105,3 +105,21 @@ class AnswerPhoto(db.Model):
     answer_id: Mapped[int] = mapped_column(ForeignKey("inspection_answers.id"), index=True)
     photo_uuid: Mapped[str] = mapped_column(String(36), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MissedDailyCheck(db.Model):
+    """A school-local day on which an active, open lab recorded no daily check.
+
+    A daily check of that day synced late (within LATE_SYNC_DAYS) clears the flag: the row stays,
+    with when and by which inspection it was cleared (art. 30: records are not deleted).
+    """
+
+    __tablename__ = "missed_daily_checks"
+    __table_args__ = (UniqueConstraint("lab_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    flagged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: the miss stands
+    cleared_by_inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))

@@ -7,6 +7,8 @@ from datetime import UTC
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.jsonio import UtcDateTime
+
 from .models import AnswerResult, InspectionLevel
 
 NOTE_MAX = 4000
@@ -184,3 +186,11 @@ class InspectionOutSchema(InspectionSummarySchema):
 
 class LabInspectionsQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MissedCheckSchema(Schema):
+    day = fields.Date()
+    flagged_at = UtcDateTime()
+    cleared_at = UtcDateTime(allow_none=True, metadata={
+        "description": "set when a daily check of that day synced late (within LATE_SYNC_DAYS) cleared the flag"})
+    cleared_by_inspection_id = fields.Integer(allow_none=True)

@@ -25,7 +25,6 @@ from app.checklists import services as checklists
 from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
-from app.jobs.services import clear_missed_check
 from app.org import services as org_services
 from app.org.models import Lab, NamedLab
 from app.photos import services as photo_services
@@ -35,6 +34,7 @@ from app.tickets.lifecycle import open_ticket_for_failed_answer
 from app.tickets.models import RectificationTicket
 from app.timeutil import to_utc_naive, utcnow
 
+from .daily_checks import clear_missed_check
 from .models import (
     AnswerPhoto,
     AnswerResult,
@@ -322,7 +322,7 @@ def _insert_answers(answers: list[dict]) -> list:
 
 def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     """Store one inspection and open a ticket for each failed item, in one transaction; a daily
-    check also clears the nightly job's flag of its day, if it arrived late (jobs.clear_missed_check).
+    check also clears the nightly job's flag of its day, if it arrived late (daily_checks.clear_missed_check).
 
     ``data`` is InspectionInSchema-loaded. Same UUID + same content: the stored inspection
     (created=False); same UUID + other content: Conflict. Concurrent duplicates are settled by
@@ -388,7 +388,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
                 ))
         if values["level"] is InspectionLevel.daily:
             # A daily check synced after the nightly job flagged its day clears that flag (art. 29);
-            # missed checks are the job's, so it decides (README "Late daily checks").
+            # the rule is daily_checks' (README "Late daily checks").
             clear_missed_check(
                 lab_id=lab.id, college_id=lab.college_id, lab_name=lab.name, lab_name_en=lab.name_en,
                 inspection_id=inspection.id, finished_at=values["finished_at"], received_at=values["received_at"],

@@ -5,9 +5,10 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.org.services import get_lab
 from app.policy import Action, authorize, may
 
-from . import services
+from . import daily_checks, services
 
 bp = Blueprint("inspections", __name__)
 
@@ -46,3 +47,18 @@ def lab_inspection_sections(lab) -> dict:
         out["show_inspections"] = True
         out["inspections"] = services.lab_inspections(lab.id, limit=20)
     return out
+
+
+@bp.app_template_global("lab_missed_checks")
+def lab_missed_checks(lab_id: int) -> list:
+    """For the lab page: its most recent standing missed daily checks (at most 7)."""
+    return daily_checks.missed_checks_for_lab(lab_id, limit=7, standing_only=True)
+
+
+@bp.get("/labs/<int:lab_id>/missed-checks")
+@login_required
+def missed_checks(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return render_template("inspections/missed_checks.html", lab=lab,
+                           days=daily_checks.missed_checks_for_lab(lab.id))

@@ -7,6 +7,10 @@ from datetime import date
 import click
 from flask import current_app
 
+from app.notifications.services import send_outbox
+
+from .services import DayNotOver, run_nightly
+
 
 def register(app):
     @app.cli.command("nightly")
@@ -16,8 +20,6 @@ def register(app):
     @click.option("--no-mail", is_flag=True, help="Do not send the outbox at the end.")
     def nightly(day, no_mail):
         """Flag missed daily checks, escalate overdue tickets, send waiting mail (art. 29)."""
-        from .services import DayNotOver, run_nightly
-
         try:
             up_to = date.fromisoformat(day) if day else None
         except ValueError:
@@ -32,8 +34,6 @@ def register(app):
     @click.option("--limit", default=500, show_default=True)
     def send_mail(limit):
         """Send the e-mail outbox through SMTP_HOST (nothing is sent when it is not configured)."""
-        from app.notifications.services import send_outbox
-
         result = send_outbox(current_app.config, limit=limit)
         click.echo(json.dumps(result))
         if not result["configured"]:

@@ -1,6 +1,6 @@
 from marshmallow import EXCLUDE, Schema, fields
 
-from app.tickets.schemas import UtcDateTime
+from app.jsonio import UtcDateTime
 
 
 class NotificationSchema(Schema):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,21 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from flask_babel import force_locale, lazy_gettext
-from sqlalchemy import bindparam, exists, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from app.auth.models import Role, RoleAssignment, User
@@ -25,7 +40,6 @@ from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.language import N_, default_locale, locale_object, pick, translated, user_locale
 from app.org.models import Lab
-from app.tickets.models import RectificationTicket
 from app.timeutil import utcnow
 
 from .models import Notification, OutboxEmail
@@ -76,58 +90,82 @@ def kind_label(kind: str) -> str:
 
 
 # ---- who hears of what ---------------------------------------------------------------------
+# Each rule is a condition on RoleAssignment given its scope: a plain id (one ticket's notices,
+# bound as a parameter) or a column (the nightly job's notices, joined row by row). Both paths
+# read the same rule; only active users hear of anything (``notify_selected``, ``recipients_of``).
+
+def lab_officers_of(lab_id):
+    return and_(RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id == lab_id)
+
+
+def college_leaders_of(college_id):
+    return and_(RoleAssignment.role == Role.college_leader, RoleAssignment.college_id == college_id)
+
+
+def college_oversight_of(college_id):
+    """Leaders (art. 10(2)) and heads (art. 10(1)) of a college."""
+    return and_(RoleAssignment.role.in_([Role.college_leader, Role.college_head]),
+                RoleAssignment.college_id == college_id)
+
+
+def department_officers_of(department_id):
+    return and_(RoleAssignment.role == Role.dept_officer, RoleAssignment.department_id == department_id)
+
+
+def school_admins_of(_scope=None):
+    return RoleAssignment.role == Role.school_admin
+
 
 class Recipient(Protocol):
-    """Whom a notice is for: a ``users_with_role`` row (id, name, email, locale) or a User."""
+    """Whom a notice is for: a ``recipients_of`` row (id, name, email, locale) or a User."""
 
     id: int
     email: str | None
     locale: str | None
 
 
-def users_with_role(role: Role, *, college_id=None, lab_id=None, department_id=None) -> list[Recipient]:
-    """The active users holding ``role`` in the scope given, as (id, name, email, locale) rows by id.
+def recipients_of(rule, scope=None) -> list[Recipient]:
+    """The active users ``rule`` names in ``scope``, as (id, name, email, locale) rows by id; none
+    when a scoped rule has no scope (a ticket routed to no department).
 
     Rows, not User entities: a notice needs the id, the address and the language only.
     """
-    scope = {"college_id": college_id, "lab_id": lab_id, "department_id": department_id}
-    scope = {k: v for k, v in scope.items() if v is not None}
-    return list(db.session.execute(_users_with_role_stmt(tuple(sorted(scope))), {"role": role, **scope}))
+    if scope is None and rule is not school_admins_of:
+        return []
+    return list(db.session.execute(_recipients_stmt(rule), {"scope": scope}))
 
 
 @functools.cache
-def _users_with_role_stmt(scope_keys: tuple[str, ...]):
-    # One statement per combination of scope columns, built once with bind parameters: every
-    # opened ticket asks for its lab's officers, and rebuilding the select cost ~0.5 ms a call.
-    stmt = (
+def _recipients_stmt(rule):
+    # One statement per rule, built once with a bind parameter: every opened ticket asks for its
+    # lab's officers, and rebuilding the select cost ~0.5 ms a call.
+    return (
         select(User.id, User.name, User.email, User.locale)
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.role == bindparam("role"), User.active)
+        .where(rule(bindparam("scope")), User.active)
+        .distinct().order_by(User.id)
     )
-    for key in scope_keys:
-        stmt = stmt.where(getattr(RoleAssignment, key) == bindparam(key))
-    return stmt.distinct().order_by(User.id)
 
 
 def lab_officers(lab_id: int) -> list[Recipient]:
-    return users_with_role(Role.lab_officer, lab_id=lab_id)
+    return recipients_of(lab_officers_of, lab_id)
 
 
 def college_leaders(college_id: int) -> list[Recipient]:
-    return users_with_role(Role.college_leader, college_id=college_id)
+    return recipients_of(college_leaders_of, college_id)
 
 
 def college_oversight(college_id: int) -> list[Recipient]:
     """Leaders (art. 10(2)) and heads (art. 10(1)) of a college."""
-    return _unique(college_leaders(college_id) + users_with_role(Role.college_head, college_id=college_id))
+    return recipients_of(college_oversight_of, college_id)
 
 
 def department_officers(department_id: int | None) -> list[Recipient]:
-    return users_with_role(Role.dept_officer, department_id=department_id) if department_id else []
+    return recipients_of(department_officers_of, department_id or None)
 
 
 def school_admins() -> list[Recipient]:
-    return users_with_role(Role.school_admin)
+    return recipients_of(school_admins_of)
 
 
 def holders_of(kind: str, dedupe_keys: list[str], among: Iterable[Recipient]) -> dict[str, list[Recipient]]:
@@ -234,19 +272,12 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
     each one's e-mail address and language for the outbox."""
     table = Notification.__table__
     if to_lab_officers:
-        officers = select(RoleAssignment.user_id).where(
-            RoleAssignment.role == Role.lab_officer, RoleAssignment.lab_id == bindparam("officers_of")
-        )
+        officers = select(RoleAssignment.user_id).where(lab_officers_of(bindparam("officers_of")))
         who = (User.active, User.id.in_(officers))
     else:
         who = (User.id.in_(bindparam("user_ids", expanding=True)),)
-    recipients = select(
-        User.id, *(bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:])
-    ).where(*who)
-    if dedupe:
-        recipients = recipients.where(
-            ~exists().where(Notification.user_id == User.id, Notification.dedupe_key == bindparam("dedupe_key"))
-        )
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:]}
+    recipients = _notices_of(select().select_from(User).where(*who), User.id, values, dedupe=dedupe)
     returning = [table.c.id, table.c.user_id]
     if to_lab_officers:
         # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
@@ -256,6 +287,14 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
             returning.append(select(getattr(addressee, column.key)).where(addressee.id == user_id).scalar_subquery())
         recipients = recipients.order_by(User.id)
     return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(*returning)
+
+
+def _notices_of(rows, user_id, values: dict, *, dedupe: bool):
+    """The one shape of written notices, for ``notify`` (bound values) and ``notify_selected`` (columns):
+    SELECT ``user_id``, then ``values`` in the table's column order, over ``rows`` (a SELECT without
+    columns), skipping a user who already holds the notice's dedupe key when ``dedupe``."""
+    sel = rows.add_columns(user_id, *(values[name] for name in _NOTICE_COLUMNS[1:]))
+    return sel.where(_not_notified(user_id, values["dedupe_key"])) if dedupe else sel
 
 
 def notify_lab_officers(lab_id: int, *, kind: str, facts: TitleFacts, config: dict, params: dict | None = None,
@@ -335,6 +374,71 @@ def notify(
     return [written[u.id] for u in users if u.id in written]
 
 
+def text_of(*parts):
+    """Parts joined into a dedupe key or a link: a str when every part is a plain value (one ticket's
+    notice), else the same text as SQL (a column per row: the nightly job's notices). One spelling
+    for both paths."""
+    if all(isinstance(p, (str, int)) for p in parts):
+        return "".join(str(p) for p in parts)
+    expr = None
+    for p in parts:
+        p = literal(str(p)) if isinstance(p, (str, int)) else cast(p, String)
+        expr = p if expr is None else expr + p
+    return expr
+
+
+def _not_notified(user_id, dedupe_key):
+    """The dedupe rule: a user holds at most one notice per key (the table's unique index)."""
+    return ~exists().where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
+
+
+def _active(user_id):
+    # A correlated primary-key probe rather than a join: a join on users.active lets SQLite's
+    # planner scan every user per ticket (measured: 2 s at 5,000 labs), this stays one lookup per row.
+    return exists().where(User.id == user_id, User.active.is_(True))
+
+
+_MARKS = {"lab": "\x01", "article": "\x02", "title": "\x03"}
+
+
+def _stored_title_sql(kind: str, params: dict, lab_name, article=None, title=None):
+    """``_stored_title`` as SQL over the rows' facts: the title is rendered once with a mark for each
+    fact, and each mark replaced by its column, so both paths store the same text."""
+    marks = TitleFacts(lab=_MARKS["lab"], article=_MARKS["article"] if article is not None else None,
+                       title=_MARKS["title"] if title is not None else None)
+    columns = {_MARKS["lab"]: lab_name, _MARKS["article"]: article, _MARKS["title"]: title}
+    expr = literal("")
+    for piece in re.split("([\x01-\x03])", _stored_title(kind, params, marks)):
+        if piece:
+            expr = expr + (columns[piece] if piece in columns else literal(piece))
+    return func.substr(expr, 1, 300)
+
+
+def notify_selected(kind: str, rows, to, *, dedupe_key, link, lab_id, lab_name, now: datetime,
+                    params: dict | None = None, ticket_id=None, article=None, title=None, body: str = "") -> int:
+    """``notify`` for many notices in one INSERT ... SELECT: for each row of ``rows`` (a SELECT without
+    columns: its FROM, joins and WHERE), one notice to each active user of ``to`` = (a recipients rule
+    such as ``lab_officers_of``, its scope column), unless the user already holds ``dedupe_key``. The
+    other arguments are columns of ``rows`` or plain values; the title is stored from ``lab_name``
+    (and a ticket's ``article`` and ``title``) as ``notify`` stores it. Their e-mails:
+    ``queue_emails_written_at(now)``. Returns how many notices were written."""
+    rule, scope = to
+    user_id = RoleAssignment.user_id
+    rows = rows.join(RoleAssignment, rule(scope))
+    table = Notification.__table__
+    params = params or {}
+    values = {
+        "kind": literal(kind), "title": _stored_title_sql(kind, params, lab_name, article, title),
+        "params": literal(params, type_=table.c.params.type), "body": literal(body), "link": link,
+        "dedupe_key": dedupe_key,
+        "ticket_id": ticket_id if ticket_id is not None else literal(None, type_=table.c.ticket_id.type),
+        "lab_id": lab_id, "created_at": literal(now, type_=table.c.created_at.type),
+    }
+    sel = _notices_of(rows, user_id, values, dedupe=True).where(_active(user_id)).distinct()
+    stmt = insert(table).from_select(list(_NOTICE_COLUMNS), sel)
+    return db.session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount or 0
+
+
 def _email_body(title: str, body: str, link: str | None, config: dict) -> str:
     parts = [title]
     if body:
@@ -345,13 +449,45 @@ def _email_body(title: str, body: str, link: str | None, config: dict) -> str:
     return "\n\n".join(parts)
 
 
-# The notices' facts, read with them: the lab's name and the ticket's article and titles.
-_T = RectificationTicket.__table__.c
-_WITH_FACTS = (
-    select(Notification, Lab.name, _T.article, _T.title, _T.title_en, Lab.name_en)
-    .outerjoin(Lab, Lab.id == Notification.lab_id)
-    .outerjoin(RectificationTicket.__table__, _T.id == Notification.ticket_id)
-)
+# ---- the facts a notice's title is read with --------------------------------------------
+# The lab's name is org's (below this domain); a ticket's article and titles are the tickets
+# domain's, above it: tickets hands its columns over at start-up (``read_ticket_facts_from``, in
+# create_app), so the inbox stays one query without this domain importing tickets.
+
+@dataclass(frozen=True)
+class TicketFactColumns:
+    """The columns of a ticket's notice title: its id (what ``Notification.ticket_id`` names), article,
+    title and English title."""
+
+    id: ColumnElement
+    article: ColumnElement
+    title: ColumnElement
+    title_en: ColumnElement
+
+
+_ticket_facts: TicketFactColumns | None = None
+
+
+def read_ticket_facts_from(columns: TicketFactColumns) -> None:
+    global _ticket_facts
+    _ticket_facts = columns
+
+
+def _with_facts(*columns):
+    """SELECT ``columns``, lab name, article, title, title_en, lab English name FROM notifications with
+    the notice's lab and ticket (outer joins: most notices have neither)."""
+    return _with_facts_of(_ticket_facts, columns)
+
+
+@functools.lru_cache(maxsize=8)
+def _with_facts_of(t: TicketFactColumns | None, columns: tuple):
+    # Built once per shape (the inbox asks on every page), as the module-level select it replaces was.
+    ticket = (t.article, t.title, t.title_en) if t is not None else (null(), null(), null())
+    stmt = select(*columns, Lab.name, *ticket, Lab.name_en).select_from(Notification.__table__)
+    stmt = stmt.outerjoin(Lab, Lab.id == Notification.lab_id)
+    if t is not None:
+        stmt = stmt.outerjoin(t.id.table, t.id == Notification.ticket_id)
+    return stmt
 
 
 def _facts(lab_name, article, title, title_en, lab_name_en=None) -> TitleFacts:
@@ -363,11 +499,9 @@ def queue_emails_written_at(now: datetime, config: dict) -> int:
     each in its recipient's language (the nightly job's notices, written set-based). Two statements
     whatever the number: one SELECT of the notices with their facts, one multi-row INSERT."""
     rows = db.session.execute(
-        select(Notification.id, Notification.kind, Notification.params, Notification.title, Notification.body,
-               Notification.link, User.email, User.locale, Lab.name, _T.article, _T.title, _T.title_en, Lab.name_en)
+        _with_facts(Notification.id, Notification.kind, Notification.params, Notification.title, Notification.body,
+                    Notification.link, User.email, User.locale)
         .join(User, User.id == Notification.user_id)
-        .outerjoin(Lab, Lab.id == Notification.lab_id)
-        .outerjoin(RectificationTicket.__table__, _T.id == Notification.ticket_id)
         .where(Notification.created_at == now, User.email.is_not(None), User.email != "",
                ~exists().where(OutboxEmail.notification_id == Notification.id))
         .order_by(Notification.id)
@@ -413,7 +547,7 @@ def _entry(n: Notification, lab_name, article, title, title_en, lab_name_en, loc
 
 def inbox(user: User, *, unread_only: bool = False, limit: int = 100, locale: str | None = None) -> list[InboxEntry]:
     """The user's notices, newest first, titled in ``locale`` (default: the reader's); one query."""
-    stmt = _WITH_FACTS.where(Notification.user_id == user.id)
+    stmt = _with_facts(Notification).where(Notification.user_id == user.id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     rows = db.session.execute(stmt.order_by(Notification.id.desc()).limit(limit)).all()
@@ -422,12 +556,11 @@ def inbox(user: User, *, unread_only: bool = False, limit: int = 100, locale: st
 
 def inbox_entry(notification_id: int, locale: str | None = None) -> InboxEntry:
     """One notice as ``inbox`` shows it (the caller has checked it is the reader's)."""
-    return _entry(*db.session.execute(_WITH_FACTS.where(Notification.id == notification_id)).one(), locale)
+    row = db.session.execute(_with_facts(Notification).where(Notification.id == notification_id)).one()
+    return _entry(*row, locale)
 
 
 def unread_count(user: User) -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).select_from(Notification).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
@@ -469,8 +602,6 @@ def send_outbox(config: dict, *, limit: int = 500) -> dict:
     host = config.get("SMTP_HOST")
     result = {"sent": 0, "failed": 0, "waiting": 0, "configured": bool(host)}
     if not host:
-        from sqlalchemy import func
-
         result["waiting"] = db.session.scalar(
             select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))
         ) or 0
@@ -528,8 +659,6 @@ def send_outbox(config: dict, *, limit: int = 500) -> dict:
 
 
 def pending_outbox_count() -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))) or 0
 
 

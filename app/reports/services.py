@@ -60,8 +60,7 @@ from sqlalchemy import (
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.inspections.models import Inspection, InspectionLevel
-from app.jobs.models import MissedDailyCheck
+from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_during, active_throughout, labs_active_during
 from app.tickets.events import deadline_as_of, level_as_of
@@ -539,7 +538,7 @@ def _lab_days(p: Period, college_id: int | None, *group_columns):
 
     Missed: a flag of the nightly job for that day, written by the time the month is final and not
     cleared by then (a daily check synced within LATE_SYNC_DAYS clears it; one synced later is
-    stored but leaves the miss standing, jobs.services.clear_missed_check). Checked: a daily check
+    stored but leaves the miss standing, inspections.daily_checks.clear_missed_check). Checked: a daily check
     finished that day and received by then, on a day not missed: a lab-day is never both, and the
     summary agrees with the lab's own page. Each probe is one short index range (reports.models),
     so the cost follows labs x days.

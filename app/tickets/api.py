@@ -14,7 +14,6 @@ from app.policy import Action, authorize
 from . import lifecycle
 from .schemas import (
     TICKET_QUERY,
-    MissedCheckSchema,
     TicketActionSchema,
     TicketDetailSchema,
     TicketQuerySchema,
@@ -95,15 +94,3 @@ def ticket_action(ticket_id: int):
                                  photos=data["photos"], interim_measures=data["interim_measures"],
                                  version=data["version"])
     return ticket_detail(t, current_user)
-
-
-@bp.get("/labs/<int:lab_id>/missed-checks")
-@login_required
-@doc("A lab's missed daily checks (art. 29), most recent first, as flagged by the nightly job",
-     response=MissedCheckSchema, many=True)
-def lab_missed_checks(lab_id: int):
-    lab = get_lab(lab_id)
-    authorize(current_user, Action.VIEW_LAB, lab)
-    from app.jobs.services import missed_checks_for_lab
-
-    return MissedCheckSchema(many=True).dump(missed_checks_for_lab(lab.id))

@@ -1,22 +1,11 @@
 """Ticket JSON shapes (documented in /api/openapi.json)."""
 from __future__ import annotations
 
-from datetime import UTC
-
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.jsonio import UtcDateTime  # noqa: F401  (tickets.schemas.UtcDateTime, as before)
+
 from .lifecycle import ACTIONS
-
-
-class UtcDateTime(fields.DateTime):
-    """Naive UTC from the database, written ISO 8601 with a Z."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class PhotoRefSchema(Schema):
@@ -116,11 +105,3 @@ class TicketActionSchema(Schema):
     interim_measures = fields.String(load_default="", validate=validate.Length(max=5000))
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31 - 1),
                              metadata={"description": "the version you saw; a stale one answers 409"})
-
-
-class MissedCheckSchema(Schema):
-    day = fields.Date()
-    flagged_at = UtcDateTime()
-    cleared_at = UtcDateTime(allow_none=True, metadata={
-        "description": "set when a daily check of that day synced late (within LATE_SYNC_DAYS) cleared the flag"})
-    cleared_by_inspection_id = fields.Integer(allow_none=True)

@@ -1,5 +1,4 @@
-"""Ticket pages: the list (by state, level, overdue), a ticket with its timeline and action forms,
-and a lab's missed daily checks (art. 29)."""
+"""Ticket pages: the list (by state, level, overdue), a ticket with its timeline and action forms."""
 from __future__ import annotations
 
 import uuid as uuidlib
@@ -14,7 +13,6 @@ from marshmallow import ValidationError
 from app.db import write_lock_at_first_write
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.org.services import get_lab
 from app.photos.services import store_photo
 from app.policy import Action, authorize
 from app.timeutil import format_deadline
@@ -61,13 +59,8 @@ def ticket_state(state) -> str:
 
 @bp.app_template_global("lab_ticket_summary")
 def lab_ticket_summary(lab_id: int) -> dict:
-    """For the lab page: its unclosed tickets (if the reader may see tickets) and recent missed checks."""
-    from app.jobs.services import missed_checks_for_lab
-
-    return {
-        "open": [t for t in tickets_page(current_user, lab_id=lab_id, limit=20) if t["state"] != "closed"],
-        "missed": missed_checks_for_lab(lab_id, limit=7, standing_only=True),
-    }
+    """For the lab page: its unclosed tickets (if the reader may see tickets)."""
+    return {"open": [t for t in tickets_page(current_user, lab_id=lab_id, limit=20) if t["state"] != "closed"]}
 
 
 def _labels():
@@ -148,13 +141,3 @@ def ticket_action(ticket_id: int):
         return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id)), 303
     flash(_("Done: %(action)s.", action=labels.action_label(action)))
     return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id)), 303
-
-
-@bp.get("/labs/<int:lab_id>/missed-checks")
-@login_required
-def missed_checks(lab_id: int):
-    lab = get_lab(lab_id)
-    authorize(current_user, Action.VIEW_LAB, lab)
-    from app.jobs.services import missed_checks_for_lab
-
-    return render_template("tickets/missed_checks.html", lab=lab, days=missed_checks_for_lab(lab.id))

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.demo.services import counted_rows
 from app.extensions import db
-from app.inspections.models import Inspection, InspectionLevel
-from app.jobs.models import MissedDailyCheck, NightlyRun
+from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
+from app.jobs.models import NightlyRun
 from app.notifications.models import Notification
 from app.photos.models import Photo
 from app.photos.storage import storage_for

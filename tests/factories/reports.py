@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app.checklists.models import Checklist, ChecklistKind, ChecklistVersion
 from app.extensions import db
-from app.inspections.models import Inspection, InspectionLevel
-from app.jobs.models import MissedDailyCheck
+from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
 from app.org.models import LabClosure
 from app.tickets.models import RectificationTicket, TicketEvent, TicketLevel, TicketState
 

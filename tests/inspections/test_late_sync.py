@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs.models import MissedDailyCheck
+from app.inspections.models import MissedDailyCheck
 from app.jobs.services import run_nightly
 from app.notifications.models import Notification, OutboxEmail
 from app.reports.services import monthly_summary
@@ -164,9 +164,9 @@ def test_a_check_stored_while_the_job_flags_its_day_finds_the_flag(app, is_postg
 
     from sqlalchemy import text
 
+    from app.inspections.daily_checks import DAY_LOCK_KEY as ADVISORY_LOCK_KEY
     from app.inspections.schemas import InspectionInSchema
     from app.inspections.services import submit_inspection
-    from app.jobs.services import ADVISORY_LOCK_KEY
     from app.timeutil import utcnow
 
     w = make_small_world()

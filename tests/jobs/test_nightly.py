@@ -11,7 +11,8 @@ from sqlalchemy import event, func, select
 
 from app.auth.models import Role
 from app.extensions import db
-from app.jobs.models import MissedDailyCheck, NightlyRun
+from app.inspections.models import MissedDailyCheck
+from app.jobs.models import NightlyRun
 from app.jobs.services import days_to_process, run_nightly
 from app.notifications.models import Notification, OutboxEmail
 from app.org.models import LabClosure

@@ -139,7 +139,7 @@ def test_a_lab_day_is_never_both_done_and_missed(app):
     """Flagged by the nightly job, then the day's check arrived within LATE_SYNC_DAYS and cleared the
     flag: done. A check that arrived after the bound is stored but the flag stands: missed, not done
     too (as on the lab's own page). A flag and no check: missed."""
-    from app.jobs.services import clear_missed_check
+    from app.inspections.daily_checks import clear_missed_check
 
     college = make_college()
     lab = make_lab(college)

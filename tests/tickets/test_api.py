@@ -179,7 +179,7 @@ def test_a_refused_form_with_a_photo_stores_no_photo(client, w):
 def test_missed_checks_page(client, w):
     from datetime import date
 
-    from app.jobs.models import MissedDailyCheck
+    from app.inspections.models import MissedDailyCheck
 
     db.session.add(MissedDailyCheck(lab_id=w.lab.id, day=date(2026, 10, 31)))
     db.session.commit()

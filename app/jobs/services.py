@@ -108,7 +108,7 @@ def process_day(day: date, config: dict) -> dict | None:
         if session.scalar(select(NightlyRun.day).where(NightlyRun.day == day)) is not None:
             session.rollback()
             return None
-        # Claim the day first: its primary key refuses a second claim (SQLite: writers queue here).
+        # Claim the day first: its primary key refuses a second claim (SQLite: a second writer waits here).
         session.execute(insert(NightlyRun.__table__).values(day=day, started_at=now, finished_at=None))
         flagged = daily_checks.flag_missed(day, now, config)
         climbed = escalation.escalate_overdue(day, end, now, config)

@@ -103,3 +103,29 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_app):
     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_a_writer_waits_for_another_processs_writer_then_goes(sqlite_app):
+    """Another process holds SQLite's write lock: a request's writer waits for it (busy_timeout)
+    instead of failing with "database is locked", and goes as soon as it is let go."""
+    import sqlite3
+    import threading
+
+    _routes(sqlite_app)
+    sqlite_app.config["WTF_CSRF_ENABLED"] = False
+    other_process = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    answered = []
+    writer = threading.Thread(target=lambda: answered.append(
+        sqlite_app.test_client().post("/_test/locked-at-first-write").status_code))
+    try:
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and answered == []  # waiting, not refused
+    finally:
+        other_process.execute("COMMIT")
+        other_process.close()
+    writer.join(10)
+    assert answered == [200]
+    db.session.remove()
+    assert db.session.scalar(select(College.name).where(College.code == "LATE")) == "Written by a POST"

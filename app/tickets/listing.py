@@ -45,7 +45,7 @@ def _lab_sized(user, filters: dict) -> bool:
 
 
 def _scope(user, dialect: str, lab_sized: bool):
-    """policy.ticket_filter(user), with a planner hint on SQLite for a college or department scope.
+    """ticket_filter(user), with a planner hint on SQLite for a college or department scope.
 
     Without statistics SQLite guesses that ``labs.college_id IN (...)`` picks few rows, so it reads the
     college's labs, their tickets by lab_id, and sorts them all (the college's whole history). likely()
@@ -105,7 +105,8 @@ LISTING_PLAN_CACHE_SIZE = 512
 
 
 def _scope_key(user) -> tuple:
-    # Everything policy.ticket_filter and _scope read of the user: equal keys, equal WHERE clauses.
+    # Everything ticket_filter (the policy's ticket_clause) and _scope read of the user: equal keys, equal
+    # WHERE clauses.
     s = scope_of(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return ("nobody",)

@@ -11,7 +11,14 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, or_, select
 
-from app.auth.services import find_user, grant_role, labs_still_covered, officer_counts, set_lab_officers
+from app.auth.services import (
+    find_user,
+    grant_role,
+    labs_still_covered,
+    officer_counts,
+    set_lab_officers,
+    with_officer_contacts,
+)
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.extensions import db
 from app.policy import Action, Role, lab_clause
@@ -82,8 +89,6 @@ def _lab_card_statement():
     # The door card: LabSchema's columns with the college's name and the lab's active officers (auth's
     # joins), one row per officer (one row of NULL officer columns when there is none), by name.
     # One statement instead of two: each round trip costs ~0.2 ms on PostgreSQL.
-    from app.auth.services import with_officer_contacts
-
     lab_and_college = Lab.__table__.join(College.__table__, College.__table__.c.id == _l.college_id)
     joined, (officer_id, officer_name, officer_phone) = with_officer_contacts(lab_and_college, _l.id)
     return (

@@ -18,6 +18,7 @@ from app.org.models import Lab
 from app.org.schemas import LabSchema
 from app.org.services import lab_filter
 from app.policy import Action, may
+from app.tickets.serialize import tickets_page
 from app.timeutil import day_bounds_utc, school_today
 
 OPEN_STATES = ("open", "fixing", "fix_submitted")
@@ -52,8 +53,6 @@ def _officers(lab_ids: list[int]) -> dict[int, list[dict]]:
 
 def _open_tickets(user, lab_ids: set[int]) -> dict[int, list[dict]]:
     # The tickets domain's one-query listing (columns, not entities), filtered to the bundle's labs.
-    from app.tickets.serialize import tickets_page
-
     out: dict[int, list[dict]] = {}
     for state in OPEN_STATES:
         for body in tickets_page(user, state=state, limit=100_000):

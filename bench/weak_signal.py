@@ -68,8 +68,7 @@ def phone_photo(width: int = 4000, height: int = 3000, seed: int = 0) -> bytes:
     channels = []
     for i, sigma in enumerate((38, 34, 42)):
         noise = Image.effect_noise((width, height), sigma).filter(ImageFilter.GaussianBlur(0.6 + 0.2 * i))
-        base = grad.rotate(90 * ((i + seed) % 4), expand=False) if width == height else grad
-        channels.append(ImageChops.add(ImageChops.multiply(base, Image.new("L", (width, height), 200 - 40 * i)),
+        channels.append(ImageChops.add(ImageChops.multiply(grad, Image.new("L", (width, height), 200 - 40 * i)),
                                        noise, scale=1.4, offset=-20))
     img = Image.merge("RGB", channels)
     draw = ImageDraw.Draw(img)

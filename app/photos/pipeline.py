@@ -2,7 +2,7 @@
 (reduced-size for JPEG), orient, and make a display image and a thumbnail with no metadata.
 
 What may be decoded is bounded by what a phone photo is, read from the header before any pixel
-is decoded (docs/PERFORMANCE.md, "Photo decoding bounds", measures the worst accepted input):
+is decoded (bench.photo_pipeline --bounds measures the worst accepted input; docs/PERFORMANCE.md):
 - the format and pixel mode: JPEG, HEIC, PNG, WebP in 8 or 16 bits a sample; never 1-bit;
 - the pixels, per format: a JPEG is decoded reduced (draft) to about the display size, so a
   50 MP camera JPEG (the largest binned sensors) is cheap; HEIC, PNG and WebP are decoded in full,

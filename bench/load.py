@@ -84,24 +84,31 @@ def _app_env(database_url: str, instance: Path) -> dict:
     return env
 
 
+def seed_demo_university(app) -> None:
+    """In the app's context: the schema, the shipped checklists and the demo university, committed."""
+    from app.checklists import services as checklists
+    from app.demo import data as demo
+    from app.extensions import db
+
+    db.create_all()
+    checklists.load_directory(app.config["CHECKLIST_DIR"], db.session)
+    db.session.commit()
+    demo.load()
+    db.session.commit()
+
+
 def build_database(database_url: str, instance: Path) -> dict:
     """Schema, checklists and the demo university; answers what the load scripts need."""
     os.environ.update(_app_env(database_url, instance))
     sys.path.insert(0, str(ROOT))
     from app import create_app
-    from app.checklists import services as checklists
-    from app.demo import data as demo
     from app.extensions import db
     from app.org.models import Lab
 
     app = create_app("production", SECRET_KEY="bench-" + "x" * 40, SQLALCHEMY_DATABASE_URI=database_url,
                      INSTANCE_PATH=str(instance), API_RATE_LIMIT="", PUBLIC_BASE_URL="https://localhost")
     with app.app_context():
-        db.create_all()
-        checklists.load_directory(app.config["CHECKLIST_DIR"], db.session)
-        db.session.commit()
-        demo.load()
-        db.session.commit()
+        seed_demo_university(app)
         labs = list(db.session.scalars(db.select(Lab).where(Lab.active).order_by(Lab.id)))
         info = {"labs": len(labs), "tokens": [lab.qr_token for lab in labs], "lab_ids": [lab.id for lab in labs]}
         # Find labs whose full checklist has about 40 applicable items (the submit body).

@@ -134,19 +134,13 @@ class Throttle:
 
 def build(tmp: Path):
     from app import create_app
-    from app.checklists import services as checklists
-    from app.demo import data as demo
     from app.extensions import db
     from app.org.models import Lab
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite3", INSTANCE_PATH=str(tmp),
                      RATELIMIT_ENABLED=False, API_RATE_LIMIT="")
     with app.app_context():
-        db.create_all()
-        checklists.load_directory(app.config["CHECKLIST_DIR"], db.session)
-        db.session.commit()
-        demo.load()
-        db.session.commit()
+        load.seed_demo_university(app)
         client = app.test_client()
         token = client.get("/api/csrf").get_json()["csrf_token"]
         r = client.post("/api/login", json={"username": "inspector", "password": load.DEMO_PASSWORD},

@@ -258,13 +258,14 @@ def lab_clause(user: User | None, action: Action, *, lab_id, college_id):
     s = scope_of(user)
     if user is None:
         return false()
-    if action == Action.INSPECT_LAB:
+    if action == Action.INSPECT_LAB:  # _can_inspect: the school everywhere (art. 27), a college its own (art. 28)
         if s.admin or s.school_inspector:
             return true()
         colleges = s.inspector_colleges | s.leader_colleges
         return college_id.in_(colleges) if colleges else false()
-    if action == Action.DAILY_CHECK:
+    if action == Action.DAILY_CHECK:  # _can_daily_check: the lab's own officers (art. 10(3), 29)
         return lab_id.in_(s.officer_labs) if s.officer_labs else false()
+    # _can_view_lab: school-wide readers (art. 9), a college's oversight, a lab's officers (art. 10)
     if s.school_wide_reader:
         return true()
     clauses = []

@@ -219,14 +219,15 @@ def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str
     try:
         return _perform(user, ticket_id, action, config=config, note=note, photos=photos,
                         interim_measures=interim_measures, version=version, client_uuid=client_uuid)
-    except (StaleDataError, IntegrityError) as err:
-        # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row, or its event's
-        # client_uuid is already taken by the winner (the same action sent twice at once).
+    except (StaleDataError, IntegrityError, Conflict) as err:
+        # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row, its event's
+        # client_uuid is already taken, or it read the ticket just after the winner moved it. When
+        # the winner was this same action sent twice at once, the loser answers as its replay.
         db.session.rollback()
         replayed = _replay(user, ticket_id, action, client_uuid) if client_uuid is not None else None
         if replayed is not None:
             return replayed
-        if isinstance(err, IntegrityError):
+        if not isinstance(err, StaleDataError):
             raise
         raise Conflict(_("Someone else changed this ticket at the same moment; reload it and try again.")) from None
 
@@ -314,8 +315,8 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
         ticket.state = t.to_state
     ticket.updated_at = now
     if action == "escalate":
-        event = raise_level(ticket, NEXT_LEVEL[ticket.level], config, now, actor_id=user.id, note=note)
-        event.client_uuid = client_uuid
+        raise_level(ticket, NEXT_LEVEL[ticket.level], config, now, actor_id=user.id, note=note,
+                    client_uuid=client_uuid)
     elif action == "declare_cannot_fix":
         record_event(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
                 note_key="interim_measures", note_params={"measures": interim_measures}, photo_uuids=photo_uuids,

@@ -32,7 +32,7 @@ async function renderOutbox() {
   }
   list.replaceChildren(...mine.map((item) => {
     const row = el('li', { class: `pad outbox-item ${item.status}`, 'data-id': item.id, 'data-status': item.status },
-      el('strong', { text: `${t(item.kind === 'photo' ? 'kind_photo' : 'kind_inspection')} · ${item.label || ''}` }),
+      el('strong', { text: `${t(`kind_${item.kind}`)} · ${item.label || ''}` }),
       el('span', { class: 'muted', text: fmtTime(item.created_at) }));
     if (item.status !== 'pending') {
       row.append(el('p', { class: 'error', text: `${item.status === 'conflict' ? t('item_conflict') : t('item_failed')}: ${item.error || ''}` }));
@@ -44,7 +44,7 @@ async function renderOutbox() {
     }
     return row;
   }), ...others.map((item) => el('li', { class: 'pad muted' },
-    `${t(item.kind === 'photo' ? 'kind_photo' : 'kind_inspection')} · ${item.label || ''} — ${t('waiting_other_user')}`)));
+    `${t(`kind_${item.kind}`)} · ${item.label || ''} — ${t('waiting_other_user')}`)));
 }
 
 function renderLabs(bundle) {

@@ -4,7 +4,7 @@
 import { get } from './api.js';
 import { checklistFromBundle, labFromBundle } from './bundle.js';
 import { get as dbGet, put as dbPut, del as dbDel } from './db.js';
-import { enqueueInspection } from './outbox.js';
+import { enqueueInspection, photoStates } from './outbox.js';
 import { downscale, uuid } from './photo.js';
 import { receipts, syncNow } from './sync.js';
 import { $, el, fmtTime, localized, levelLabel, status, t } from './ui.js';
@@ -242,6 +242,9 @@ async function submit() {
   $('#done-title').textContent = t('queued');
   done.dataset.state = 'queued';
   awaiting = body.uuid;
+  sentPhotos = body.answers.flatMap((a) => a.photos || []);
+  window.addEventListener('labsafe:outbox', showPhotoStates);
+  showPhotoStates();
   // Sent now, or later by any sync run of this page (`online`, page visible, a minute's retry).
   const mine = (detail) => (detail && detail.sent ? detail.sent.find((r) => r.id === awaiting) : null);
   window.addEventListener('labsafe:sync', (ev) => { const r = mine(ev.detail); if (r) showSent(r); });
@@ -251,6 +254,19 @@ async function submit() {
 }
 
 let awaiting = null; // the UUID of the inspection this page queued
+let sentPhotos = []; // its photos' UUIDs
+
+// The report goes first; its photos follow. Per photo: waiting, uploading or on the server.
+async function showPhotoStates() {
+  if (!sentPhotos.length) return;
+  const states = await photoStates(sentPhotos);
+  const done = sentPhotos.filter((u) => states[u] === 'done').length;
+  $('#done-photos-box').hidden = false;
+  $('#done-photos-box').dataset.done = String(done);
+  $('#done-photos-title').textContent = t('photos_arriving', { done, n: sentPhotos.length });
+  $('#done-photos').replaceChildren(...sentPhotos.map((u, i) => el('li', { class: `pad photo-${states[u]}`, 'data-photo': u, 'data-state': states[u] },
+    `${t('kind_photo')} ${i + 1}: ${t(`photo_${states[u] === 'done' ? 'arrived' : states[u]}`)}`)));
+}
 
 // Says the inspection reached the server: when, and the tickets it opened (links to them).
 function showSent(receipt) {

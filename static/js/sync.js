@@ -1,8 +1,10 @@
-// Replays the outbox: photos first (the inspection refers to them), then inspections.
+// Replays the outbox: reports first (inspections and ticket actions: small, and what the school
+// must learn of at once; the server accepts a report whose photos have not arrived and attaches
+// each photo as it lands), then photos, smallest first, each resumed from what the server has.
 // Triggers (app.js): app start, `online`, page visible again, the "sync now" button; Background
 // Sync is Chromium-only, so it is not relied on (iOS must work too).
 import { request } from './api.js';
-import { changed, items, remove, update } from './outbox.js';
+import { changed, items, remove, update, uploading } from './outbox.js';
 
 let running = null;
 export const lastResult = { state: 'idle', ticketIds: [], confirmed: [], sent: [] };
@@ -31,16 +33,27 @@ function userId() {
   return document.body.dataset.userId || '';
 }
 
+async function sendPhoto(item) {
+  const form = new FormData();
+  form.append('file', item.blob, `${item.id}.jpg`);
+  uploading.set(item.id, 0);
+  changed();
+  try {
+    return await request('PUT', `/api/photos/${item.id}`, { body: form });
+  } finally {
+    uploading.delete(item.id);
+  }
+}
+
+function sendReport(item) {
+  if (item.kind === 'ticket_action') return request('POST', `/api/tickets/${item.ticket_id}/actions`, { json: item.body });
+  return request('POST', '/api/inspections', { json: item.body });
+}
+
 async function send(item) {
   let resp;
   try {
-    if (item.kind === 'photo') {
-      const form = new FormData();
-      form.append('file', item.blob, `${item.id}.jpg`);
-      resp = await request('PUT', `/api/photos/${item.id}`, { body: form });
-    } else {
-      resp = await request('POST', '/api/inspections', { json: item.body });
-    }
+    resp = await (item.kind === 'photo' ? sendPhoto(item) : sendReport(item));
   } catch (err) {
     return 'network';
   }
@@ -55,6 +68,10 @@ async function send(item) {
       keepReceipt(receipt);
       lastResult.sent.push(receipt);
     }
+    // Say so at once: a report lands seconds before its photos, and the page should show it.
+    window.dispatchEvent(new CustomEvent('labsafe:sync', { detail: {
+      state: 'running', confirmed: [item.id], sent: lastResult.sent.filter((r) => r.id === item.id),
+    } }));
     return 'ok';
   }
   if (resp.status === 401 || (resp.status === 400 && resp.error && resp.error.code === 'csrf')) {
@@ -69,6 +86,7 @@ async function send(item) {
   item.status = resp.status === 409 ? 'conflict' : 'failed';
   item.error = message;
   item.http_status = resp.status;
+  item.details = (resp.error && resp.error.details) || null;
   await update(item);
   return item.status;
 }
@@ -80,20 +98,12 @@ async function run() {
   lastResult.confirmed = [];
   lastResult.sent = [];
   const mine = (await items()).filter((i) => String(i.user_id) === String(me) && i.status === 'pending');
-  const photos = mine.filter((i) => i.kind === 'photo');
+  const reports = mine.filter((i) => i.kind !== 'photo');
+  const photos = mine.filter((i) => i.kind === 'photo').sort((a, b) => (a.size || 0) - (b.size || 0) || a.seq - b.seq);
   let state = 'done';
-  for (const item of photos) {
+  for (const item of [...reports, ...photos]) {
     const r = await send(item);
     if (r === 'network' || r === 'auth') { state = r; break; }
-  }
-  if (state === 'done') {
-    const waitingPhotos = new Set((await items()).filter((i) => i.kind === 'photo' && i.status === 'pending').map((i) => i.id));
-    for (const item of mine.filter((i) => i.kind === 'inspection')) {
-      // A photo the server refused for good must not hold the hazard report back.
-      if ((item.deps || []).some((id) => waitingPhotos.has(id))) continue;
-      const r = await send(item);
-      if (r === 'network' || r === 'auth') { state = r; break; }
-    }
   }
   lastResult.state = state;
   const relogin = document.getElementById('relogin');

@@ -118,7 +118,7 @@ def test_inspector_scans_runs_a_checklist_with_a_failure_and_photo_and_the_offic
     n = _answer_all_pass_but_first(page)
     _review_and_submit(page)
     page.wait_for_selector('#done[data-state="submitted"]')
-    assert page.locator("#outbox-badge").get_attribute("data-count") == "0"
+    page.wait_for_selector('#outbox-badge[data-count="0"]')  # the photo follows the report
 
     inspection = db.session.scalar(select(Inspection).where(Inspection.lab_id == w["lab"].id))
     assert inspection is not None and inspection.inspector_id == w["inspector"].id

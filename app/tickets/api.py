@@ -79,8 +79,9 @@ ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
 @bp.post("/tickets/<int:ticket_id>/actions")
 @login_required
 @doc(
-    "Move a ticket: start_fix, submit_fix (note + >=1 after-photo UUID; the photo may be uploaded after), verify (note = proof; not by the fixer), "
-    "reject (note = reason), declare_cannot_fix (interim_measures), escalate (note = reason)",
+    "Move a ticket: start_fix, submit_fix (note + >=1 after-photo UUID, uploaded before or after), "
+    "verify (note = proof; not by the fixer), reject (note = reason), declare_cannot_fix (interim_measures), "
+    "escalate (note = reason)",
     request=TicketActionSchema, response=TicketDetailSchema, json_limit=ACTION_BODY,
     responses={
         400: "Missing note, photo, reason or interim measures; a photo uploaded by someone else; or no CSRF token",

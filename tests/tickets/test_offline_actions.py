@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.tickets import lifecycle
-from app.tickets.models import TicketEvent, TicketState
+from app.tickets.models import TicketEvent
 from tests.factories import login, make_photo_row, make_ticket, photo_bytes
 
 

@@ -167,3 +167,32 @@ def test_the_ticket_page_shows_evidence_arriving_instead_of_a_broken_image(clien
     assert f"/photos/{later}/thumb" not in page
     english = client.get(f"/tickets/{t.id}?lang=en").get_data(as_text=True)
     assert "Evidence arriving" in english
+
+
+def test_the_detail_reads_photos_set_based_whatever_their_number(client, w):
+    """Arrived or not, every event's photos come in one query: more events and photos, no more statements."""
+    from sqlalchemy import event
+
+    def statements(ticket_id) -> int:
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/api/tickets/{ticket_id}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    small, big = fixing(w), fixing(w)
+    lifecycle.perform_action(w.officer, small.id, "submit_fix", config=current_app.config, note="x",
+                             photos=[new_uuid()])
+    for _ in range(3):
+        lifecycle.perform_action(w.officer, big.id, "submit_fix", config=current_app.config, note="x",
+                                 photos=[new_uuid(), make_photo_row(w.officer).uuid, new_uuid()])
+        lifecycle.perform_action(w.leader, big.id, "reject", config=current_app.config, note="again")
+    login(client, w.leader)
+    statements(small.id)  # warm: the session's user and lookups
+    assert statements(big.id) == statements(small.id)

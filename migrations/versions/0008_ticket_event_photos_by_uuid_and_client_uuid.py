@@ -6,8 +6,8 @@
 2. ticket_events.client_uuid (unique, nullable): the UUID the phone made once for an action; a
    replay of the same action finds it and changes nothing.
 
-On SQLite the photo table is rebuilt (batch mode), which drops its row trigger refusing DELETE
-(art. 30, migration 0005): it is installed again here.
+On SQLite a table rebuilt by batch mode (the photo table; ticket_events too on downgrade) loses its
+row trigger refusing DELETE (art. 30, migration 0005): it is installed again here.
 
 Revision ID: 0008
 Revises: 0007
@@ -24,12 +24,15 @@ PHOTOS = "ticket_event_photos"
 FK = "fk_ticket_event_photos_photo_id_photos"
 
 
-def _sqlite_guard():
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(f"DROP TRIGGER IF EXISTS {PHOTOS}_no_delete")
+def _sqlite_guard(*tables):
+    """Install again the row triggers a rebuilt table lost (SQLite only)."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table in tables:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
         op.execute(
-            f"CREATE TRIGGER {PHOTOS}_no_delete BEFORE DELETE ON {PHOTOS} "
-            f"BEGIN SELECT RAISE(ABORT, 'rows of {PHOTOS} are never deleted (art. 30)'); END"
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'rows of {table} are never deleted (art. 30)'); END"
         )
 
 
@@ -50,7 +53,7 @@ def upgrade():
         batch.drop_column("photo_id")
         batch.create_index("ix_ticket_event_photos_photo_uuid", ["photo_uuid"], unique=False)
         batch.create_unique_constraint("uq_ticket_event_photos_event_id_photo_uuid", ["event_id", "photo_uuid"])
-    _sqlite_guard()
+    _sqlite_guard(PHOTOS)
 
     with op.batch_alter_table("ticket_events") as batch:
         batch.add_column(sa.Column("client_uuid", sa.String(length=36), nullable=True))
@@ -73,4 +76,4 @@ def downgrade():
         batch.create_foreign_key(FK, "photos", ["photo_id"], ["id"])
         batch.drop_column("position")
         batch.drop_column("photo_uuid")
-    _sqlite_guard()
+    _sqlite_guard(PHOTOS, "ticket_events")

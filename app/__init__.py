@@ -41,7 +41,7 @@ from .org.services import check_role_scope, lab_and_college, labs_left_without_o
 from .photos.services import attach_with  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
 from .tickets.escalation import TICKET_FACTS  # noqa: E402
-from .tickets.events import labs_of_event_photo, read_evidence_with  # noqa: E402
+from .tickets.events import actors_of_event_photo, labs_of_event_photo, read_evidence_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +131,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)
     # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.
     attach_with("inspections", labs_of_answer_photo, inspectors_of_answer_photo)
-    attach_with("tickets", labs_of_event_photo)
+    attach_with("tickets", labs_of_event_photo, actors_of_event_photo)
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -138,4 +138,16 @@ def js_strings() -> dict[str, str]:
         "tlevel_school": _("School level"),
         # The history's entries (the API sends each one's label too; these serve a ticket read offline).
         **{f"event_{kind}": event_label(kind) for kind in EVENT_KINDS},
+        # Ticket actions through the outbox (static/js/tickets.js): waiting, refused, redone.
+        "evidence_arriving": _("Evidence arriving"),
+        "action_waiting": _("Waiting to send"),
+        "action_conflict": _("The ticket changed before this action reached the server; it was not applied."),
+        "action_refused": _("The server refused this action:"),
+        "ticket_now": _("The ticket now: {state}, version {version}."),
+        "what_you_wrote": _("What you wrote (kept):"),
+        "redo_action": _("Redo on the current ticket"),
+        "action_not_possible_now": _(
+            "This action is no longer possible on the ticket as it is now. What you wrote is kept in the form."
+        ),
+        "interim_required": _("Describe the interim measures taken until the hazard can be fixed."),
     }

@@ -79,18 +79,20 @@ ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
 @bp.post("/tickets/<int:ticket_id>/actions")
 @login_required
 @doc(
-    "Move a ticket: start_fix, submit_fix (note + >=1 after-photo), verify (note = proof; not by the fixer), "
-    "reject (note = reason), declare_cannot_fix (interim_measures), escalate (note = reason)",
+    "Move a ticket: start_fix, submit_fix (note + >=1 after-photo UUID, uploaded before or after), "
+    "verify (note = proof; not by the fixer), reject (note = reason), declare_cannot_fix (interim_measures), "
+    "escalate (note = reason)",
     request=TicketActionSchema, response=TicketDetailSchema, json_limit=ACTION_BODY,
     responses={
-        400: "Missing note, photo, reason or interim measures; a photo not uploaded yet; or no CSRF token",
+        400: "Missing note, photo, reason or interim measures; a photo uploaded by someone else; or no CSRF token",
         403: "You may not do this to this ticket (wrong role or scope, or verifying your own fix)",
-        409: "The ticket changed under you (stale version) or the action is not possible in its state",
+        409: "The ticket changed under you (stale version), the action is not possible in its state, "
+             "or client_uuid was already used for a different action",
     },
 )
 def ticket_action(ticket_id: int):
     data = TicketActionSchema().load(request.get_json(silent=True) or {})
     t = lifecycle.perform_action(current_user, ticket_id, data["action"], config=current_app.config, note=data["note"],
                                  photos=data["photos"], interim_measures=data["interim_measures"],
-                                 version=data["version"])
+                                 version=data["version"], client_uuid=data["client_uuid"])
     return ticket_detail(t, current_user)

@@ -87,7 +87,7 @@ def overdue_key(ticket_id, level):
 
 def raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dict, now: datetime, *,
                  actor_id: int | None, note: str = "", note_key: str | None = None,
-                 kind: str = "escalate") -> TicketEvent:
+                 kind: str = "escalate", client_uuid: str | None = None) -> TicketEvent:
     """Move the ticket up to ``to_level`` with a fresh deadline, record it, tell those concerned."""
     from_level, from_state = ticket.level, ticket.state
     ticket.level = to_level
@@ -95,7 +95,7 @@ def raise_level(ticket: RectificationTicket, to_level: TicketLevel, config: dict
     ticket.escalated_at = now
     ticket.updated_at = now
     ev = record_event(ticket, kind, actor_id, from_state=from_state, from_level=from_level, note=note,
-                 note_key=note_key, note_params={}, when=now)
+                 note_key=note_key, note_params={}, when=now, client_uuid=client_uuid)
     notify_level(ticket, config)
     return ev
 

@@ -17,18 +17,18 @@ from .models import RectificationTicket, TicketEvent, TicketEventPhoto
 
 
 def record_event(ticket: RectificationTicket, kind: str, actor_id: int | None, *, from_state=None, from_level=None,
-            note: str = "", note_key: str | None = None, note_params: dict | None = None, photo_ids=(),
-            when: datetime | None = None) -> TicketEvent:
+            note: str = "", note_key: str | None = None, note_params: dict | None = None, photo_uuids=(),
+            when: datetime | None = None, client_uuid: str | None = None) -> TicketEvent:
     ev = TicketEvent(
         ticket=ticket, actor_id=actor_id, kind=kind,
         from_state=value_of(from_state), to_state=value_of(ticket.state),
         from_level=value_of(from_level), to_level=value_of(ticket.level), to_deadline=ticket.deadline,
         note=note or "", note_key=note_key, note_params=note_params if note_key else None,
-        created_at=when or utcnow(),
+        created_at=when or utcnow(), client_uuid=client_uuid,
     )
     db.session.add(ev)
-    for pid in photo_ids:
-        ev.photos.append(TicketEventPhoto(photo_id=pid))
+    for position, photo_uuid in enumerate(photo_uuids):
+        ev.photos.append(TicketEventPhoto(photo_uuid=photo_uuid, position=position))
     return ev
 
 
@@ -36,18 +36,20 @@ EVENT_INSERT = insert(TicketEvent.__table__)
 
 
 def events_with_photos(ticket: RectificationTicket) -> list[dict]:
-    """The timeline: every event with its actor's name and photo UUIDs, in order (two queries)."""
+    """The timeline: every event with its actor's name and its photos as (UUID, arrived) pairs, in order
+    (two queries). A photo not arrived yet is one the event refers to whose upload is still on its way."""
     rows = db.session.execute(
         select(TicketEvent, User.name).outerjoin(User, User.id == TicketEvent.actor_id)
         .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     ).all()
-    photos: dict[int, list[str]] = {}
-    for event_id, uuid in db.session.execute(
-        select(TicketEventPhoto.event_id, Photo.uuid).join(Photo, Photo.id == TicketEventPhoto.photo_id)
+    photos: dict[int, list[tuple[str, bool]]] = {}
+    for event_id, uuid, photo_id in db.session.execute(
+        select(TicketEventPhoto.event_id, TicketEventPhoto.photo_uuid, Photo.id)
+        .outerjoin(Photo, Photo.uuid == TicketEventPhoto.photo_uuid)
         .join(TicketEvent, TicketEvent.id == TicketEventPhoto.event_id)
-        .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEventPhoto.id)
+        .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEventPhoto.event_id, TicketEventPhoto.position)
     ):
-        photos.setdefault(event_id, []).append(uuid)
+        photos.setdefault(event_id, []).append((uuid, photo_id is not None))
     return [
         {"event": ev, "actor_name": name, "photos": photos.get(ev.id, [])}
         for ev, name in rows
@@ -72,6 +74,14 @@ def evidence_photo_uuids(ticket: RectificationTicket) -> list[str]:
     if _answer_photo_uuids is None:
         raise RuntimeError("create_app wires read_evidence_with before tickets are shown")
     return _answer_photo_uuids(ticket.answer_id)
+
+
+def arrived(uuids) -> set[str]:
+    """Which of these photo UUIDs have a stored photo (one query; none when there are no UUIDs)."""
+    uuids = list(dict.fromkeys(uuids))
+    if not uuids:
+        return set()
+    return set(db.session.scalars(select(Photo.uuid).where(Photo.uuid.in_(uuids))))
 
 
 def _in_force_at(column, as_of):
@@ -99,12 +109,23 @@ def level_as_of(as_of):
     return func.coalesce(_in_force_at(TicketEvent.to_level, as_of), type_coerce(RectificationTicket.level, String))
 
 
+def _of_events_showing(column, photo_uuid: str):
+    return (
+        select(column)
+        .select_from(RectificationTicket)
+        .join(TicketEvent, TicketEvent.ticket_id == RectificationTicket.id)
+        .join(TicketEventPhoto, TicketEventPhoto.event_id == TicketEvent.id)
+        .where(TicketEventPhoto.photo_uuid == photo_uuid)
+    )
+
+
 def labs_of_event_photo(photo):
     """The labs whose tickets have an event showing this photo (a SELECT of lab ids; registered with
     photos by create_app)."""
-    return (
-        select(RectificationTicket.lab_id)
-        .join(TicketEvent, TicketEvent.ticket_id == RectificationTicket.id)
-        .join(TicketEventPhoto, TicketEventPhoto.event_id == TicketEvent.id)
-        .where(TicketEventPhoto.photo_id == photo.id)
-    )
+    return _of_events_showing(RectificationTicket.lab_id, photo.uuid)
+
+
+def actors_of_event_photo(photo_uuid: str):
+    """Who recorded a ticket event referring to this photo UUID (a SELECT of user ids; registered with
+    photos by create_app): only they may upload a photo under it, arriving after the event."""
+    return _of_events_showing(TicketEvent.actor_id, photo_uuid)

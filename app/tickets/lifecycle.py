@@ -16,16 +16,19 @@ Levels and deadlines: escalation.py.
 from __future__ import annotations
 
 import functools
+import uuid as uuidlib
 from dataclasses import dataclass
 
 from sqlalchemy import String, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.checklists.models import Severity
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.notifications import services as notices
 from app.org.models import Department, Lab
+from app.photos import services as photo_services
 from app.photos.models import Photo
 from app.policy import Action, may
 from app.timeutil import utcnow
@@ -33,7 +36,7 @@ from app.timeutil import utcnow
 from .escalation import LEVEL_RANK, NEXT_LEVEL, deadline_for, notify_level, raise_level, ticket_link, title_facts
 from .events import EVENT_INSERT, record_event
 from .labels import _, action_label, state_label, value_of
-from .models import NewTicket, RectificationTicket, TicketLevel, TicketState
+from .models import NewTicket, RectificationTicket, TicketEvent, TicketLevel, TicketState
 from .routing import department_code_for, department_code_for_item
 
 S = TicketState
@@ -195,23 +198,70 @@ def allowed_actions(user, ticket: RectificationTicket) -> list[str]:
 
 
 def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str = "", photos=(),
-                   interim_measures: str = "", version: int | None = None) -> RectificationTicket:
+                   interim_measures: str = "", version: int | None = None,
+                   client_uuid: str | None = None) -> RectificationTicket:
     """Apply one transition for ``user``, or refuse it (403 who, 409 state/version, 400 input).
 
     Commits. ``version`` is the version the client saw: when the ticket changed since, 409.
     Two requests racing past that check still make exactly one transition: the ORM's version
     column turns the loser's UPDATE into StaleDataError, answered as 409.
+
+    ``client_uuid``: the UUID the phone made once for this action. Sent again (a retry whose answer
+    was lost), the action is not repeated: the ticket is returned as it is now, whatever its version.
+    Used for another ticket, action or user: 409. Two copies racing each other: the unique column
+    lets one event in; the other finds it and answers as a replay.
     """
+    client_uuid = _normalise_client_uuid(client_uuid)
+    if client_uuid is not None:
+        replayed = _replay(user, ticket_id, action, client_uuid)
+        if replayed is not None:
+            return replayed
     try:
         return _perform(user, ticket_id, action, config=config, note=note, photos=photos,
-                        interim_measures=interim_measures, version=version)
-    except StaleDataError:
-        # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row.
+                        interim_measures=interim_measures, version=version, client_uuid=client_uuid)
+    except (StaleDataError, IntegrityError, Conflict) as err:
+        # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row, its event's
+        # client_uuid is already taken, or it read the ticket just after the winner moved it. When
+        # the winner was this same action sent twice at once, the loser answers as its replay.
         db.session.rollback()
+        replayed = _replay(user, ticket_id, action, client_uuid) if client_uuid is not None else None
+        if replayed is not None:
+            return replayed
+        if not isinstance(err, StaleDataError):
+            raise
         raise Conflict(_("Someone else changed this ticket at the same moment; reload it and try again.")) from None
 
 
-def _perform(user, ticket_id, action, *, config, note, photos, interim_measures, version):
+def _normalise_client_uuid(value) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return str(uuidlib.UUID(str(value).strip()))
+    except ValueError:
+        raise InvalidInput(_("client_uuid must be a UUID."), {"fields": {"client_uuid": ["invalid"]}}) from None
+
+
+def _replay(user, ticket_id: int, action: str, client_uuid: str) -> RectificationTicket | None:
+    """The ticket as it is now when this action was already recorded under ``client_uuid`` (a replay);
+    None when the UUID is new; 409 when it names another ticket, action or user's action."""
+    done = db.session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.actor_id).where(
+            TicketEvent.client_uuid == client_uuid)
+    ).first()
+    if done is None:
+        return None
+    if tuple(done) != (ticket_id, action, user.id):
+        raise Conflict(
+            _("This action's client_uuid was already used for a different action; make a new UUID for each action."),
+            {"client_uuid": client_uuid},
+        )
+    ticket = get_ticket(ticket_id)
+    if not may(user, Action.VIEW_TICKET, ticket):
+        raise Forbidden(_("You may not see this ticket."))
+    return ticket
+
+
+def _perform(user, ticket_id, action, *, config, note, photos, interim_measures, version, client_uuid):
     ticket = get_ticket(ticket_id)
     if not may(user, Action.VIEW_TICKET, ticket):
         raise Forbidden(_("You may not see this ticket."))
@@ -231,7 +281,7 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
         )
     note = (note or "").strip()
     interim_measures = (interim_measures or "").strip()
-    photo_ids = _photo_ids(photos, user)
+    photo_uuids = _photo_uuids(photos, user)
     now = utcnow()
     from_state, from_level = ticket.state, ticket.level
     t = TRANSITIONS[action]
@@ -239,7 +289,7 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
     if action == "submit_fix":
         if not note:
             raise InvalidInput(_("Describe what was done to fix the hazard."), {"fields": {"note": ["required"]}})
-        if not photo_ids:
+        if not photo_uuids:
             raise InvalidInput(
                 _("Attach at least one photo taken after the fix."), {"fields": {"photos": ["required"]}}
             )
@@ -265,14 +315,15 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
         ticket.state = t.to_state
     ticket.updated_at = now
     if action == "escalate":
-        raise_level(ticket, NEXT_LEVEL[ticket.level], config, now, actor_id=user.id, note=note)
+        raise_level(ticket, NEXT_LEVEL[ticket.level], config, now, actor_id=user.id, note=note,
+                    client_uuid=client_uuid)
     elif action == "declare_cannot_fix":
         record_event(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
-                note_key="interim_measures", note_params={"measures": interim_measures}, photo_ids=photo_ids,
-                when=now)
+                note_key="interim_measures", note_params={"measures": interim_measures}, photo_uuids=photo_uuids,
+                when=now, client_uuid=client_uuid)
     else:
         record_event(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
-                photo_ids=photo_ids, when=now)
+                photo_uuids=photo_uuids, when=now, client_uuid=client_uuid)
     if action == "declare_cannot_fix":
         if LEVEL_RANK[ticket.level] < LEVEL_RANK[TicketLevel.college]:
             # Art. 29: what the lab cannot fix is reported to the college at once.
@@ -302,18 +353,34 @@ def _notify_transition(ticket: RectificationTicket, action: str, user, config: d
                        body=ticket.interim_measures, **{k: v for k, v in common.items() if k != "body"})
 
 
-def _photo_ids(uuids, user) -> list[int]:
-    """Photo ids for the given UUIDs: each uploaded (PUT /api/photos/<uuid>) by this same user,
-    so nobody can attach, and so reveal to this lab's readers, a photo taken elsewhere."""
-    wanted = [str(u).strip().lower() for u in (uuids or []) if str(u).strip()]
+def _photo_uuids(uuids, user) -> list[str]:
+    """The photo UUIDs an event refers to, in order, each once. A photo may arrive after the event
+    (report first, evidence after: it is found by its UUID then, and only this user may upload it,
+    photos._check_reference_owner). One already stored must have been uploaded by this same user,
+    so nobody can attach, and so reveal to this lab's readers, a photo taken elsewhere; nor may a
+    UUID be one another user's record already waits for."""
+    wanted: list[str] = []
+    bad: list[str] = []
+    for u in uuids or []:
+        try:
+            wanted.append(photo_services.normalise_uuid(str(u).strip()))
+        except DomainError:
+            bad.append(str(u))
+    if bad:
+        raise InvalidInput(_("Each photo must be named by a UUID."), {"fields": {"photos": ["invalid"]}, "photos": bad})
+    wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return []
-    found = {uuid: (pid, owner) for uuid, pid, owner in db.session.execute(
-        select(Photo.uuid, Photo.id, Photo.uploaded_by_id).where(Photo.uuid.in_(wanted)))}
-    missing = [u for u in wanted if u not in found]
-    if missing:
-        raise InvalidInput(_("Upload these photos first (PUT /api/photos/<uuid>)."), {"missing_photos": missing})
-    foreign = [u for u in wanted if found[u][1] != user.id]
+    owners = dict(db.session.execute(select(Photo.uuid, Photo.uploaded_by_id).where(Photo.uuid.in_(wanted))).all())
+    foreign = [u for u in wanted if u in owners and owners[u] != user.id]
+    for u in wanted:
+        if u in owners:
+            continue
+        try:
+            # The photos domain's own rule for a UUID records wait for (its message names inspections).
+            photo_services._check_reference_owner(u, user)
+        except Forbidden:
+            foreign.append(u)
     if foreign:
-        raise InvalidInput(_("Attach only photos you uploaded yourself."), {"foreign_photos": foreign})
-    return list(dict.fromkeys(found[u][0] for u in wanted))
+        raise InvalidInput(_("Attach only photos you took yourself."), {"foreign_photos": foreign})
+    return wanted

@@ -5,7 +5,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -126,16 +126,23 @@ class TicketEvent(db.Model):
     note_key: Mapped[str | None] = mapped_column(String(40))
     note_params: Mapped[dict | None] = mapped_column(JSON_FACTS)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The UUID the phone made once for this action (its outbox item's id): a replay of the same action
+    # finds it and changes nothing (lifecycle.perform_action). None on events not sent with one.
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)
 
     ticket: Mapped[RectificationTicket] = relationship(back_populates="events")
-    photos: Mapped[list[TicketEventPhoto]] = relationship()
+    photos: Mapped[list[TicketEventPhoto]] = relationship(order_by="TicketEventPhoto.position")
 
 
 class TicketEventPhoto(db.Model):
-    """After-photos proving a fix (and any photo attached to an event)."""
+    """After-photos proving a fix (and any photo attached to an event), by UUID: the event may be
+    recorded before its photos arrive (report first, evidence after); a photo arriving later under
+    the UUID is simply found by it (as inspections' AnswerPhoto)."""
 
     __tablename__ = "ticket_event_photos"
+    __table_args__ = (UniqueConstraint("event_id", "photo_uuid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"), index=True)
-    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"))
+    photo_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,8 +10,10 @@ from .lifecycle import ACTIONS
 
 class PhotoRefSchema(Schema):
     uuid = fields.String()
-    thumb_url = fields.String()
-    display_url = fields.String()
+    arrived = fields.Boolean(metadata={"description": "false: the photo is referred to but not uploaded yet "
+                                                      "(evidence arriving); its URLs are null until it is"})
+    thumb_url = fields.String(allow_none=True)
+    display_url = fields.String(allow_none=True)
 
 
 class ActorSchema(Schema):
@@ -105,3 +107,7 @@ class TicketActionSchema(Schema):
     interim_measures = fields.String(load_default="", validate=validate.Length(max=5000))
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31 - 1),
                              metadata={"description": "the version you saw; a stale one answers 409"})
+    client_uuid = fields.UUID(
+        load_default=None, allow_none=True,
+        metadata={"description": "a UUID made once per action: sent again, the action is not repeated (200 with "
+                                 "the ticket as it is now); used for another ticket, action or user: 409"})

@@ -12,9 +12,13 @@ from . import escalation, events, labels, lifecycle, listing
 from .schemas import TicketDetailSchema
 
 
-def photo_ref(uuid: str) -> dict:
-    # Served by the photos domain: thumbnails and display size for readers of the lab.
-    return {"uuid": uuid, "thumb_url": f"/photos/{uuid}/thumb", "display_url": f"/photos/{uuid}/display"}
+def photo_ref(uuid: str, arrived: bool = True) -> dict:
+    """A photo an event or answer refers to. Served by the photos domain (thumbnails and display size
+    for readers of the lab) once it has arrived; until then no URLs: the page shows "evidence arriving"."""
+    if not arrived:
+        return {"uuid": uuid, "arrived": False, "thumb_url": None, "display_url": None}
+    return {"uuid": uuid, "arrived": True, "thumb_url": f"/photos/{uuid}/thumb",
+            "display_url": f"/photos/{uuid}/display"}
 
 
 def _utc_iso(value):
@@ -101,10 +105,12 @@ def ticket_detail(ticket, user) -> dict:
             "created_at": e["event"].created_at, "from_state": e["event"].from_state, "to_state": e["event"].to_state,
             "from_level": e["event"].from_level, "to_level": e["event"].to_level,
             "note": labels.event_note(e["event"].note, e["event"].note_key, e["event"].note_params),
-            "photos": [photo_ref(u) for u in e["photos"]],
+            "photos": [photo_ref(u, got) for u, got in e["photos"]],
         }
         for e in events.events_with_photos(ticket)
     ]
-    body["evidence_photos"] = [photo_ref(u) for u in events.evidence_photo_uuids(ticket)]
+    before = events.evidence_photo_uuids(ticket)
+    here = events.arrived(before)
+    body["evidence_photos"] = [photo_ref(u, u in here) for u in before]
     body["allowed_actions"] = lifecycle.allowed_actions(user, ticket)
     return TicketDetailSchema().dump(body)

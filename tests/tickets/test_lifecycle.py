@@ -41,7 +41,7 @@ def test_the_happy_path_records_every_step(w):
         ("verify", w.leader.id, "fix_submitted", "closed"),
     ]
     submit = events(t)[2]
-    assert [p.photo_id for p in submit.photos] == [photo.id]
+    assert [p.photo_uuid for p in submit.photos] == [photo.uuid]
     assert events(t)[3].note == "checked on site, cabinet locked"
     assert t.version == 4
 
@@ -73,8 +73,8 @@ def test_submit_fix_needs_a_note_and_an_after_photo(w):
         act(w.officer, t, "submit_fix", note="done", photos=[make_photo_row(w.officer2).uuid])
     assert err.value.details["foreign_photos"]  # someone else's photo cannot be attached
     with pytest.raises(InvalidInput) as err:
-        act(w.officer, t, "submit_fix", note="done", photos=["9b0b7a7e-0000-4000-8000-000000000000"])
-    assert err.value.details["missing_photos"] == ["9b0b7a7e-0000-4000-8000-000000000000"]
+        act(w.officer, t, "submit_fix", note="done", photos=["not-a-uuid"])
+    assert err.value.details["photos"] == ["not-a-uuid"]
     db.session.expire_all()
     assert t.state == TicketState.fixing and len(events(t)) == 2  # nothing half-written
 

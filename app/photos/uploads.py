@@ -96,11 +96,11 @@ def receive(user, photo_uuid: str, offset: int, total: int, length: int, read: C
             return UploadState(total, total, StoredPhoto(photo, created=False))
     # The body may take minutes on 3G: hold no transaction (nor SQLite snapshot) while it arrives.
     db.session.rollback()
-    staging = staging_for(config)
+    staging, most = staging_for(config), config["PHOTO_STAGED_UPLOADS_PER_USER"]
     try:
-        if not staging.has(user_id, photo_uuid) and staging.count_for(user_id) >= config["PHOTO_STAGED_UPLOADS_PER_USER"]:
+        if not staging.has(user_id, photo_uuid) and staging.count_for(user_id) >= most:
             raise TooManyUploads(_("Too many unfinished photo uploads: finish or wait for the others first "
-                                   "(at most %(n)d at once).", n=config["PHOTO_STAGED_UPLOADS_PER_USER"]))
+                                   "(at most %(n)d at once).", n=most))
         with _hold(config, user_id, photo_uuid, create=True, total=total) as staged:
             return _append_and_store(user, photo_uuid, staged, offset, total, length, read, config)
     except TimeoutError:

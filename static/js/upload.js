@@ -59,10 +59,12 @@ export async function uploadPhoto(item, onProgress = () => {}, { chunkBytes = CH
       continue;
     }
     const details = (resp.error && resp.error.details) || {};
-    if (resp.status === 202) {
+    if (resp.status === 202 && resp.data && resp.data.offset > offset) {
       offset = resp.data.offset;
     } else if (resp.status === 409 && Number.isInteger(details.offset) && details.total === total && resumes-- > 0) {
       offset = details.offset;
+    } else if (resp.status === 202) {
+      return { ...resp, ok: false }; // no progress (an empty body arrived): not done, try again later
     } else {
       if (resp.ok) {
         item.offset = total;

@@ -157,9 +157,8 @@ def display_copy(data: bytes):
     """The server's display copy of an upload (app/photos/pipeline.py, production sizes), as luma."""
     from PIL import Image
 
-    from config import Config
-
     from app.photos import pipeline
+    from config import Config
 
     p = pipeline.process(data, display_size=Config.PHOTO_DISPLAY_SIZE, thumb_size=Config.PHOTO_THUMB_SIZE)
     return Image.open(io.BytesIO(p.display)).convert("L"), p.captured_at
@@ -233,7 +232,8 @@ def table(rows: list[dict]) -> str:
         out.append(
             f"| {enc} | {side} | {q:.2f} | {avg / 1000:.0f} | {3 * avg / 1000:.0f} | "
             f"{sum(r['mae'] for r in rs) / len(rs):.2f} | {sum(r['psnr'] for r in rs) / len(rs):.1f} | "
-            f"{min(r['lines'][20] for r in rs):.3f} | {min(r['lines'][28] for r in rs):.3f} | {'none' if smallest == 999 else f'{smallest} px'} | "
+            f"{min(r['lines'][20] for r in rs):.3f} | {min(r['lines'][28] for r in rs):.3f} | "
+            f"{'none' if smallest == 999 else f'{smallest} px'} | "
             f"{'yes' if all(r['captured_at'] for r in rs) else 'no'} |")
     return "\n".join(out)
 

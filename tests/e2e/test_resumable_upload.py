@@ -44,14 +44,17 @@ class CuttingProxy:
             threading.Thread(target=self._down, args=(upstream, client), daemon=True).start()
 
     @staticmethod
-    def _reset(*socks):
-        for s in socks:
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
-                s.shutdown(socket.SHUT_RDWR)  # at once, even while the other pump's recv() waits on it
-            except OSError:
-                pass
-            s.close()
+    def _reset(sock, hard=True):
+        """Close at once, even while the other pump's recv() waits on it. Hard: a reset (the browser
+        sees a network error). Not hard: a FIN after what was forwarded, so the server reads every
+        byte that got through before the body ends short (a reset would discard its unread ones)."""
+        try:
+            if hard:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
 
     def _down(self, upstream, client):
         try:
@@ -89,7 +92,8 @@ class CuttingProxy:
                                 upstream.sendall(part)
                                 self.patch_body_bytes += len(part)
                                 self.cut_at, self.cuts = None, self.cuts + 1
-                                self._reset(client, upstream)
+                                self._reset(client)
+                                self._reset(upstream, hard=False)
                                 return
                             self.patch_body_bytes += len(part)
                     upstream.sendall(part)
@@ -97,7 +101,7 @@ class CuttingProxy:
                     body_left -= len(part)
         except OSError:
             pass
-        self._reset(upstream)
+        self._reset(upstream, hard=False)
 
     def close(self):
         self.listener.close()

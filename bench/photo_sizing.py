@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.photo_sizing                 # Pillow + Chromium, 3 photos
     .venv/bin/python -m bench.photo_sizing --no-chromium   # Pillow only
+    .venv/bin/python -m bench.photo_sizing --upload-3g     # the upload itself on emulated 3G
 
 Inputs: camera-like 12 MP JPEGs (4000x3000, quality 92, EXIF DateTimeOriginal): lighting, shelves
 and bottles, sensor noise, and a photographed chemical label whose text comes in four sizes
@@ -19,6 +20,12 @@ display copy made from the full original (what the school sees today):
 - the label: Pearson correlation of each text line's crop with the reference's crop, and the
   smallest text size still at or above 0.95 (its strokes are where they were: legible where the
   reference is). Crops of lines that a worse encode smears fall first at the smallest size.
+
+--upload-3g: the same photos through photo.js in Chromium on emulated 3G (bench.weak_signal's
+DevTools profile: 400 kbps up, 300 ms latency), against LabSafe on 127.0.0.1 (demo university,
+logged in as the demo inspector): today's upload (2048 px at 0.85, one multipart PUT) and the new
+one (photo.js's defaults, upload.js's uploadPhoto). Per photo: its bytes, the milliseconds from
+the request's start until the answer, and that time over the time its bytes need at 400 kbps.
 """
 from __future__ import annotations
 
@@ -238,11 +245,88 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+UPLOAD_JS = """async ([i, mode]) => {
+    const { downscale } = await import('/static/js/photo.js');
+    const { uploadPhoto } = await import('/static/js/upload.js');
+    const { request } = await import('/static/js/api.js');
+    const blob = mode === 'today' ? await downscale(window.benchPhotos[i], 2048, 0.85)
+                                  : await downscale(window.benchPhotos[i]);
+    const id = crypto.randomUUID();
+    const t0 = performance.now();
+    let r;
+    if (mode === 'today') {
+        const form = new FormData();
+        form.append('file', blob, `${id}.jpg`);
+        r = await request('PUT', `/api/photos/${id}`, { body: form });
+    } else {
+        r = await uploadPhoto({ id, blob });
+    }
+    return { ms: performance.now() - t0, bytes: blob.size, status: r.status };
+}"""
+
+
+def upload_3g(n_photos: int) -> list[dict]:
+    import tempfile
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from bench import load
+    from bench.weak_signal import PHONE, PROFILES, Throttle, build
+
+    profile = PROFILES["3g"]
+    originals = [data for data, _boxes in photos(n_photos)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="labsafe-sizing-") as tmp:
+        app, _lab_id = build(Path(tmp))
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                            args=["--no-sandbox", "--disable-gpu"])
+                ctx = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}", **PHONE)
+                ctx.set_default_timeout(300_000)
+                token = ctx.request.get("/api/csrf").json()["csrf_token"]
+                ctx.request.post("/api/login", headers={"Content-Type": "application/json", "X-CSRFToken": token},
+                                 data=json.dumps({"username": "inspector", "password": load.DEMO_PASSWORD}))
+                page = ctx.new_page()
+                page.goto("/app")
+                page.evaluate("""async (all) => {
+                    window.benchPhotos = all.map((b64) => new File(
+                        [Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'camera.jpg', { type: 'image/jpeg' }));
+                    await import('/static/js/photo.js'); await import('/static/js/upload.js');
+                }""", [base64.b64encode(d).decode() for d in originals])
+                Throttle(browser, ctx, page).set(profile)
+                for mode in ("today", "new"):
+                    for i in range(len(originals)):
+                        r = page.evaluate(UPLOAD_JS, [i, mode])
+                        need_ms = r["bytes"] * 8 / (profile["up_kbps"] * 1000) * 1000
+                        rows.append({"mode": mode, **r, "ratio": r["ms"] / need_ms})
+                browser.close()
+        finally:
+            server.shutdown()
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photos", type=int, default=3)
     ap.add_argument("--no-chromium", action="store_true")
+    ap.add_argument("--upload-3g", action="store_true")
     args = ap.parse_args(argv)
+    if args.upload_3g:
+        rows = upload_3g(args.photos)
+        print("| upload | photo | bytes | ms on 3G | × the time its bytes need at 400 kbps | status |")
+        print("|---|---|---|---|---|---|")
+        for i, r in enumerate(rows):
+            print(f"| {r['mode']} | {i % args.photos + 1} | {r['bytes']} | {r['ms']:.0f} | {r['ratio']:.2f} "
+                  f"| {r['status']} |")
+        for mode in ("today", "new"):
+            total = sum(r["bytes"] for r in rows if r["mode"] == mode)
+            print(f"{mode}: {total / 1000:.0f} kB for {args.photos} photos")
+        return
     rows = run(args.photos, not args.no_chromium)
     (OUT / "photo_sizing.json").write_text(json.dumps(rows, indent=1, default=str))
     originals = sorted({r["original_bytes"] for r in rows})

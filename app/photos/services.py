@@ -200,7 +200,10 @@ def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> Pru
     commit (LocalFileStorage.exclusive), so no upload is between the two while the rows are read:
     an upload that found an old orphan present and was about to reference it has committed its
     row by then, or has not yet looked and will write the file again. The grace period spares
-    files of writers that do not take the lock."""
+    files of writers that do not take the lock.
+
+    Resumable uploads nothing was appended to for the grace period are abandoned: their staging
+    files go too (``staged`` in the report; one a request is appending to right now stays)."""
     storage = storage_for(config)
     candidates = list(storage.keys_older_than(grace_seconds))
     orphans: list[str] = []

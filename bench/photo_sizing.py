@@ -116,15 +116,17 @@ def pillow_encode(data: bytes, side: int, quality: float) -> bytes:
     return out.getvalue()
 
 
-def chromium_encoder():
+def chromium_encoder(browser=None):
     """A function (data, side, quality) -> bytes running static/js/photo.js's downscale() in
-    headless Chromium, and a close(). The page and the module are served from memory (page.route),
-    nothing over a network."""
-    from playwright.sync_api import sync_playwright
+    headless Chromium (`browser`, or one started here), and a close(). The page and the module are
+    served from memory (page.route), nothing over a network."""
+    pw = None
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                 args=["--no-sandbox", "--disable-gpu"])
+        pw = sync_playwright().start()
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
     page = browser.new_page()
 
     def serve(route):
@@ -154,8 +156,10 @@ def chromium_encoder():
         return base64.b64decode(b64)
 
     def close():
-        browser.close()
-        pw.stop()
+        page.close()
+        if pw is not None:
+            browser.close()
+            pw.stop()
 
     return encode, close
 

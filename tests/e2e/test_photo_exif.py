@@ -1,5 +1,6 @@
 """static/js/photo.js run in Chromium: the re-encoded JPEG keeps the camera's capture time (the
-pipeline reads captured_at from it) and is upright with Orientation 1, so nothing turns it twice."""
+server's pipeline, app/photos/pipeline.py, reads captured_at from it) and is upright with
+Orientation 1, so nothing turns it twice. Here, not in tests/photos, for the session's Chromium."""
 from __future__ import annotations
 
 import io
@@ -13,9 +14,9 @@ from bench.photo_sizing import chromium_encoder
 from tests.factories import photo_bytes
 
 
-@pytest.fixture(scope="module")
-def encode():
-    enc, close = chromium_encoder()  # static/js/photo.js's downscale() in /usr/bin/chromium
+@pytest.fixture
+def encode(browser):
+    enc, close = chromium_encoder(browser)  # static/js/photo.js's downscale() in /usr/bin/chromium
     yield enc
     close()
 

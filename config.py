@@ -57,6 +57,10 @@ class Config:
     PHOTO_DISPLAY_SIZE = 1600
     PHOTO_THUMB_SIZE = 320
     PHOTO_STORE = _env("PHOTO_STORE")  # defaults to <instance>/photos
+    # Resumable uploads (PATCH /api/photos/<uuid>/upload) still arriving, one file per user and
+    # UUID; defaults to <PHOTO_STORE>-uploads. `flask prune-photos` removes abandoned ones.
+    PHOTO_UPLOAD_STAGING = _env("PHOTO_UPLOAD_STAGING")
+    PHOTO_STAGED_UPLOADS_PER_USER = _env_int("PHOTO_STAGED_UPLOADS_PER_USER", 20)
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True

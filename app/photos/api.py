@@ -1,4 +1,5 @@
-"""Photo upload API: PUT /api/photos/<uuid> (idempotent by the client's UUID)."""
+"""Photo upload API: PUT /api/photos/<uuid> (idempotent by the client's UUID), and the same upload
+resumable after a dropped connection: GET/PATCH /api/photos/<uuid>/upload (uploads.py)."""
 from __future__ import annotations
 
 from datetime import UTC
@@ -6,14 +7,15 @@ from datetime import UTC
 from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import ClientDisconnected
 
 from app.apidoc import doc
 from app.db import write_lock_at_first_write
 from app.errors import InvalidInput
 from app.policy import Action, authorize
 
-from . import services
-from .schemas import PHOTO_UPLOAD, PhotoSchema
+from . import services, uploads
+from .schemas import PHOTO_UPLOAD, PhotoSchema, UploadStatusSchema
 
 bp = Blueprint("photos_api", __name__, url_prefix="/api")
 
@@ -60,3 +62,68 @@ def upload(photo_uuid):
     data = upload.read()
     stored = services.store_photo(current_user, str(photo_uuid), data, current_app.config)
     return photo_body(stored.photo), (201 if stored.created else 200)
+
+
+def upload_state_body(state: uploads.UploadState) -> dict:
+    progress = {"offset": state.offset, "total": state.total, "complete": state.complete}
+    return {**photo_body(state.stored.photo), **progress} if state.stored else progress
+
+
+@bp.get("/photos/<uuid:photo_uuid>/upload")
+@login_required
+@doc("How much of a resumable photo upload the server has", response=UploadStatusSchema)
+def upload_status(photo_uuid):
+    authorize(current_user, Action.UPLOAD_PHOTO)
+    return upload_state_body(uploads.upload_state(current_user, str(photo_uuid), current_app.config))
+
+
+def _header_int(name: str) -> int:
+    raw = (request.headers.get(name) or "").strip()
+    if not raw.isdigit() or len(raw) > 15:
+        raise InvalidInput(_("The %(header)s header must be a whole number of bytes.", header=name),
+                           {"header": name})
+    return int(raw)
+
+
+def _body_reader(stream):
+    """read(n) of the body that answers b"" when the client went away mid-body (werkzeug raises
+    ClientDisconnected on a short body; the socket may raise OSError), so what arrived is kept."""
+    def read(n: int) -> bytes:
+        try:
+            return stream.read(n)
+        except (ClientDisconnected, OSError):
+            return b""
+    return read
+
+
+@bp.patch("/photos/<uuid:photo_uuid>/upload")
+@write_lock_at_first_write  # the body may take minutes: no write lock while it arrives
+@login_required
+@doc(
+    "Send (the rest of) a photo: the raw bytes from byte Upload-Offset of an upload of "
+    "Upload-Length bytes (both headers required; the body's Content-Length is its size). "
+    "The server keeps every byte that arrived, even when the connection drops mid-body; "
+    "GET tells where to resume. The last byte stores the photo exactly as PUT /api/photos/<uuid> does.",
+    response=UploadStatusSchema,
+    status=201,
+    responses={
+        200: "Complete: the same bytes were already stored under this UUID (a replay)",
+        202: "Not complete yet: offset says how many bytes the server has",
+        409: "The body starts after the server's offset (details.offset), the upload was started with "
+             "another length, or another photo was already stored under this UUID",
+        413: "The upload or the image is too large (bytes or pixels)",
+        415: "The file is not a JPEG, PNG, WebP or HEIC image",
+        429: "Too many unfinished uploads for this user",
+        503: "The photo is still arriving over another connection, or the server is busy; try again",
+    },
+)
+def upload_part(photo_uuid):
+    authorize(current_user, Action.UPLOAD_PHOTO)
+    offset, total = _header_int("Upload-Offset"), _header_int("Upload-Length")
+    if total == 0:
+        raise InvalidInput(_("The upload is empty: choose a photo to send."))
+    state = uploads.receive(current_user, str(photo_uuid), offset, total, request.content_length or 0,
+                            _body_reader(request.stream), current_app.config)
+    if state.stored is None:
+        return upload_state_body(state), 202
+    return upload_state_body(state), (201 if state.stored.created else 200)

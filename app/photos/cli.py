@@ -1,4 +1,5 @@
-"""`flask prune-photos`: remove the photo files no row references (an upload that crashed)."""
+"""`flask prune-photos`: remove the photo files no row references (an upload that crashed), and
+resumable uploads abandoned half-way (nothing appended for the grace period)."""
 from __future__ import annotations
 
 import click
@@ -19,4 +20,5 @@ def register(app: Flask) -> None:
             click.echo(key)
         verb = "would be removed" if dry_run else "removed"
         click.echo(f"{len(report.orphans)} orphaned photo file(s) {verb}; "
-                   f"{report.leftovers} temp file(s) of crashed writes removed.")
+                   f"{report.leftovers} temp file(s) of crashed writes removed; "
+                   f"{report.staged} unfinished upload(s) untouched for the grace period {verb}.")

@@ -22,3 +22,21 @@ PHOTO_UPLOAD = {
     "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or HEIC"}},
 }
+
+
+class UploadStatusSchema(PhotoSchema):
+    """How far a resumable upload is (GET/PATCH /api/photos/<uuid>/upload). Once complete it is
+    also the photo's body (the fields of PhotoSchema); before that only the three below."""
+
+    offset = fields.Integer(required=True, metadata={"description": "bytes the server has"})
+    total = fields.Integer(required=True, allow_none=True,
+                           metadata={"description": "the upload's declared length; null: not started"})
+    complete = fields.Boolean(required=True, metadata={"description": "the photo is stored"})
+    # Present only when complete.
+    uuid = fields.String()
+    sha256 = fields.String()
+    media_type = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    thumb_url = fields.String()
+    display_url = fields.String()

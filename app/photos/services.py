@@ -20,7 +20,7 @@ from app.policy import Action, may
 
 from . import pipeline
 from .models import Photo
-from .storage import storage_for
+from .storage import staging_for, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,7 @@ def referenced_keys(conn, keys=None) -> set[str]:
 class PruneReport:
     orphans: list[str]  # keys removed (or, in a dry run, that would be)
     leftovers: int  # temp files of crashed writes removed
+    staged: int = 0  # unfinished uploads nothing arrived for in the grace period (removed, or would be)
 
 
 def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> PruneReport:
@@ -199,7 +200,10 @@ def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> Pru
     commit (LocalFileStorage.exclusive), so no upload is between the two while the rows are read:
     an upload that found an old orphan present and was about to reference it has committed its
     row by then, or has not yet looked and will write the file again. The grace period spares
-    files of writers that do not take the lock."""
+    files of writers that do not take the lock.
+
+    Resumable uploads nothing was appended to for the grace period are abandoned: their staging
+    files go too (``staged`` in the report; one a request is appending to right now stays)."""
     storage = storage_for(config)
     candidates = list(storage.keys_older_than(grace_seconds))
     orphans: list[str] = []
@@ -215,7 +219,8 @@ def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> Pru
             for key in orphans:
                 storage.delete(key)
             leftovers = storage.remove_leftovers(grace_seconds)
-    return PruneReport(orphans, leftovers)
+    staged = staging_for(config).remove_older_than(grace_seconds, dry_run=dry_run)
+    return PruneReport(orphans, leftovers, staged)
 
 
 # ---- what a photo is attached to, and who may see it -------------------------------------------

@@ -136,3 +136,139 @@ class LocalFileStorage:
 
 def storage_for(config) -> LocalFileStorage:
     return LocalFileStorage(config["PHOTO_STORE"])
+
+
+# ---- uploads that arrive in parts (PATCH /api/photos/<uuid>/upload) -----------------------------
+
+_HEADER = 16  # a staging file starts with the upload's declared length, 16 ASCII digits
+_STAGED = re.compile(r"^(\d+)-([0-9a-f-]{36})\.part$")
+
+
+class StagedUpload:
+    """One partly received upload, open and locked (flock) by the request appending to it."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self.fd = path, fd
+
+    @property
+    def total(self) -> int:
+        head = os.pread(self.fd, _HEADER, 0)
+        return int(head) if len(head) == _HEADER and head.isdigit() else 0
+
+    @property
+    def offset(self) -> int:
+        """How many bytes of the upload have arrived."""
+        return max(0, os.fstat(self.fd).st_size - _HEADER)
+
+    def restart(self, total: int) -> None:
+        """Forget what arrived; expect `total` bytes from 0."""
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, b"%016d" % total, 0)
+
+    def append(self, block: bytes) -> None:
+        """Append and hand to the OS at once: a dropped connection or a killed worker keeps it."""
+        os.lseek(self.fd, 0, os.SEEK_END)
+        view = memoryview(block)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def read(self) -> bytes:
+        size = self.offset
+        return os.pread(self.fd, size, _HEADER) if size else b""
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+class UploadStaging:
+    """Uploads still arriving: ``root/<user id>-<uuid>.part``, one file per (user, UUID), so one
+    user's bytes never join another's upload of the same UUID. Kept beside the photo store, not in
+    it: a partial upload is not evidence, and the backup of the store does not carry it."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def _path(self, user_id: int, photo_uuid: str) -> Path:
+        name = f"{int(user_id)}-{photo_uuid}.part"
+        if not _STAGED.match(name):
+            raise ValueError(f"not a photo UUID: {photo_uuid!r}")  # never a path from outside
+        return self.root / name
+
+    def has(self, user_id: int, photo_uuid: str) -> bool:
+        return self._path(user_id, photo_uuid).exists()
+
+    def count_for(self, user_id: int) -> int:
+        return sum(1 for _ in self.root.glob(f"{int(user_id)}-*.part"))
+
+    @contextlib.contextmanager
+    def hold(self, user_id: int, photo_uuid: str, *, create: bool, wait_seconds: float,
+             total: int = 0) -> Iterator[StagedUpload | None]:
+        """The staged upload, locked for this request (None: none is staged and `create` is false;
+        a new one expects `total` bytes). Raises TimeoutError when another request holds it longer
+        than `wait_seconds`."""
+        path = self._path(user_id, photo_uuid)
+        self.root.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o640)
+            except FileNotFoundError:
+                yield None
+                return
+            try:
+                _lock_until(fd, deadline)
+                # The holder before us may have finished and removed the file: then start again.
+                if os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+        try:
+            staged = StagedUpload(path, fd)
+            if os.fstat(fd).st_size < _HEADER:  # new (or a crash before its header was written)
+                staged.restart(total)
+            yield staged
+        finally:
+            os.close(fd)  # releases the lock
+
+    def remove_older_than(self, seconds: float, *, dry_run: bool = False) -> int:
+        """Remove the uploads nothing was appended to for `seconds` (abandoned); answer how many.
+        One that a request holds right now is left alone."""
+        cutoff = time.time() - seconds
+        removed = 0
+        for path in sorted(self.root.glob("*.part")) if self.root.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError):
+                if not _STAGED.match(path.name) or path.stat().st_mtime >= cutoff:
+                    continue
+                fd = os.open(path, os.O_RDWR)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                try:
+                    if not dry_run:
+                        path.unlink()
+                    removed += 1
+                finally:
+                    os.close(fd)
+        return removed
+
+
+def _lock_until(fd: int, deadline: float) -> None:
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError from None
+            time.sleep(0.05)
+
+
+def staging_for(config) -> UploadStaging:
+    """``PHOTO_UPLOAD_STAGING``, or a folder beside the photo store (``<store>-uploads``)."""
+    root = config.get("PHOTO_UPLOAD_STAGING") or f"{str(config['PHOTO_STORE']).rstrip('/')}-uploads"
+    return UploadStaging(root)

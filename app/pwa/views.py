@@ -31,6 +31,7 @@ SHELL_STATIC = [
     "js/outbox.js",
     "js/sync.js",
     "js/photo.js",
+    "js/upload.js",
     "js/bundle.js",
     "js/ui.js",
     "js/home.js",

@@ -20,6 +20,11 @@ CASES = [
     # No file: an uploader gets 400 (the policy let them through), anyone else 403/401.
     Case("PUT", "/api/photos/<uuid:photo_uuid>", "/api/photos/7d1c2a52-0000-4000-8000-000000000001",
          allow=UPLOADERS, data={}),
+    # Resumable upload: the status, and a part without its headers (400 for an uploader).
+    Case("GET", "/api/photos/<uuid:photo_uuid>/upload", "/api/photos/7d1c2a52-0000-4000-8000-000000000002/upload",
+         allow=UPLOADERS),
+    Case("PATCH", "/api/photos/<uuid:photo_uuid>/upload", "/api/photos/7d1c2a52-0000-4000-8000-000000000002/upload",
+         allow=UPLOADERS, data={}),
     Case("GET", "/photos/<uuid:photo_uuid>/thumb", "/photos/{insp_photo_a}/thumb", allow=LAB_A_READERS),
     Case("GET", "/photos/<uuid:photo_uuid>/thumb", "/photos/{insp_photo_b}/thumb", allow=LAB_B_READERS,
          note="another college's photo"),

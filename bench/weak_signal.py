@@ -282,6 +282,9 @@ def run_profile(browser, base: str, app, meter: Meter, lab_id: int, key: str, ph
     out["requests_sent"] = [f"{r[1]} {r[2]} {r[3]} bytes, headers at {r[0] - t2:+.2f} s" for r in sent]
     up = profile["up_kbps"] * 1000 / 8
     out["upload_limit_s"] = round(out["bytes_sent"] / up, 2)
+    # Targets (issue 21): the report within 3 s; all photos within 1.2x of what the bytes need.
+    if photos_s is not None and out["upload_limit_s"]:
+        out["photos_vs_limit"] = round(photos_s / out["upload_limit_s"], 2)
     out["worker_targets_throttled"] = len(throttle.workers)
     ctx.close()
     return out

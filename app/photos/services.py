@@ -66,7 +66,7 @@ def _replay_or_conflict(existing: Photo, sha256: str, user) -> StoredPhoto:
     )
 
 
-def _check_reference_owner(photo_uuid: str, user) -> None:
+def check_reference_owner(photo_uuid: str, user) -> None:
     """A record that already refers to this UUID belongs to one user (an inspection answer, to its
     inspector): only they fill it, so nobody can slip a picture into someone else's evidence by
     guessing a UUID."""
@@ -75,7 +75,7 @@ def _check_reference_owner(photo_uuid: str, user) -> None:
         if recorders is not None:
             owners.update(db.session.scalars(recorders(photo_uuid)))
     if owners and owners != {user.id}:
-        raise Forbidden(_("This photo belongs to an inspection recorded by someone else."))
+        raise Forbidden(_("This photo belongs to a record made by someone else."))
 
 
 def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
@@ -92,7 +92,7 @@ def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
     existing = db.session.scalar(select(Photo).where(Photo.uuid == photo_uuid))
     if existing is not None:
         return _replay_or_conflict(existing, sha256, user)
-    _check_reference_owner(photo_uuid, user)
+    check_reference_owner(photo_uuid, user)
 
     processed = pipeline.process(
         data,

@@ -356,7 +356,7 @@ def _notify_transition(ticket: RectificationTicket, action: str, user, config: d
 def _photo_uuids(uuids, user) -> list[str]:
     """The photo UUIDs an event refers to, in order, each once. A photo may arrive after the event
     (report first, evidence after: it is found by its UUID then, and only this user may upload it,
-    photos._check_reference_owner). One already stored must have been uploaded by this same user,
+    photos.check_reference_owner). One already stored must have been uploaded by this same user,
     so nobody can attach, and so reveal to this lab's readers, a photo taken elsewhere; nor may a
     UUID be one another user's record already waits for."""
     wanted: list[str] = []
@@ -377,8 +377,8 @@ def _photo_uuids(uuids, user) -> list[str]:
         if u in owners:
             continue
         try:
-            # The photos domain's own rule for a UUID records wait for (its message names inspections).
-            photo_services._check_reference_owner(u, user)
+            # The photos domain's own rule for a UUID another user's record waits for.
+            photo_services.check_reference_owner(u, user)
         except Forbidden:
             foreign.append(u)
     if foreign:

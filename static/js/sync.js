@@ -5,6 +5,7 @@
 // Sync is Chromium-only, so it is not relied on (iOS must work too).
 import { request } from './api.js';
 import { changed, items, remove, update, uploading } from './outbox.js';
+import { uploadPhoto } from './upload.js';
 
 let running = null;
 export const lastResult = { state: 'idle', ticketIds: [], confirmed: [], sent: [] };
@@ -33,13 +34,12 @@ function userId() {
   return document.body.dataset.userId || '';
 }
 
+// Resumable (upload.js): a photo cut off mid-way goes on from the bytes the server kept.
 async function sendPhoto(item) {
-  const form = new FormData();
-  form.append('file', item.blob, `${item.id}.jpg`);
   uploading.set(item.id, 0);
   changed();
   try {
-    return await request('PUT', `/api/photos/${item.id}`, { body: form });
+    return await uploadPhoto(item, (confirmed) => { uploading.set(item.id, confirmed); });
   } finally {
     uploading.delete(item.id);
   }
@@ -55,6 +55,11 @@ async function send(item) {
   try {
     resp = await (item.kind === 'photo' ? sendPhoto(item) : sendReport(item));
   } catch (err) {
+    if (item.kind === 'photo') {
+      // The server may hold part of it now: the next try asks how much, and sends only the rest.
+      item.attempts = (item.attempts || 0) + 1;
+      await update(item);
+    }
     return 'network';
   }
   if (resp.ok) {
@@ -77,7 +82,8 @@ async function send(item) {
   if (resp.status === 401 || (resp.status === 400 && resp.error && resp.error.code === 'csrf')) {
     return 'auth'; // keep the item; the user logs in again
   }
-  if (resp.status >= 500 || resp.status === 429 || resp.status === 408) {
+  // 202: a photo upload that made no progress (an empty body arrived); try again later.
+  if (resp.status >= 500 || resp.status === 429 || resp.status === 408 || resp.status === 202) {
     item.attempts = (item.attempts || 0) + 1;
     await update(item);
     return 'network';

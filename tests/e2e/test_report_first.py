@@ -91,11 +91,20 @@ def test_the_report_reaches_the_server_before_its_photos_and_the_photo_attaches_
     assert page.locator("#done-tickets a").count() == 1
     page.wait_for_selector('#outbox-badge[data-count="1"]')  # only the photo waits
 
+    # The ticket it opened says its evidence is arriving, not a broken image.
+    ticket_page = ctx.new_page()
+    ticket_page.goto(page.locator("#done-tickets a").get_attribute("href"))
+    ticket_page.wait_for_selector(".photo-arriving")
+    assert ticket_page.locator("img[src*='/photos/']").count() == 0
+
     # A better signal: the photo lands and attaches itself to the answer it was taken for.
     gate.closed = False
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector('#done-photos-box[data-done="1"]')
     page.wait_for_selector('#outbox-badge[data-count="0"]')
     assert _count(Photo) == 1 and _count(Inspection) == 1 and _count(RectificationTicket) == 1
+    ticket_page.reload()
+    ticket_page.wait_for_selector("img[src*='/photos/']")
+    assert ticket_page.locator(".photo-arriving").count() == 0
     writes = [line for line in gate.log if line.startswith(("POST /api/inspections", "PUT /api/photos", "PATCH /api/photos"))]
     assert writes[0] == "POST /api/inspections", writes

@@ -18,9 +18,13 @@ from app.org.services import get_lab
 from app.policy import Action, authorize, may
 from app.tickets.lifecycle import get_ticket
 
+from . import assets
 from .i18n import js_strings
 
 bp = Blueprint("pwa", __name__)
+# Every static URL carries its file's hash and such a URL is cached for a year (assets.py).
+bp.app_url_defaults(assets.add_hash)
+bp.after_app_request(assets.cache_headers)
 
 # The app shell: precached by the service worker at install (no user data in these files).
 SHELL_STATIC = [
@@ -82,7 +86,8 @@ def _pwa_globals():
         except Exception:  # the endpoint needs arguments we do not have
             return None
 
-    return {"nav_url": nav_url, "js_strings": js_strings, "asset_version": asset_version}
+    return {"nav_url": nav_url, "js_strings": js_strings, "asset_version": asset_version,
+            "import_map": assets.import_map, "shell_page_count": len(SHELL_PAGES)}
 
 
 @bp.get("/manifest.webmanifest")

@@ -49,9 +49,12 @@ def test_service_worker_scope_and_caching_headers(client):
     import re
 
     static_urls = json.loads(re.search(r"const STATIC_URLS = (\[.*?\]);", body).group(1))
-    assert "/static/css/app.css" in static_urls and "/offline" in static_urls
+    # The same hashed URLs the pages use: what the page loaded is what the worker keeps.
+    app_css = next(u for u in static_urls if u.startswith("/static/css/app.css?v="))
+    assert "/offline" in static_urls
     for url in static_urls:
         assert client.get(url).status_code == 200, url
+    assert client.get(app_css).headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_sw_version_changes_with_the_shell(app, client, monkeypatch):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def _pwa_globals():
             return None
 
     return {"nav_url": nav_url, "js_strings": js_strings, "asset_version": asset_version,
-            "import_map": assets.import_map, "shell_page_count": len(SHELL_PAGES)}
+            "import_map": assets.import_map, "shell_page_count": len(SHELL_PAGES),
+            "rendered_at": int(time.time())}  # a cached shell page tells its age (app.js: CSRF token)
 
 
 @bp.get("/manifest.webmanifest")

@@ -106,28 +106,34 @@ function setupLogout() {
 
 // The cached shell pages show who is logged in and in which language: a login (maybe by someone
 // else, after a session expired) and a change of language drop them, and they are fetched again.
+// The form is not held back: the worker is told first and answers no navigation until they are gone.
 function setupPageForms() {
   const login = document.body.dataset.loginUrl;
   for (const form of document.querySelectorAll('form')) {
-    const path = new URL(form.action, window.location.href).pathname;
-    const isLogin = login && path === login;
+    const isLogin = login && new URL(form.action, window.location.href).pathname === login;
     const isLang = form.classList.contains('lang-form');
     if (!isLogin && !isLang) continue;
-    let ready = false;
-    form.addEventListener('submit', async (ev) => {
-      if (ready) return;
-      ev.preventDefault();
-      try { await dropPages(); } catch (e) { /* submit anyway */ }
-      if (isLang) {
-        // The page may be a cached shell standing in for this URL: come back here, not to the shell.
-        const next = form.querySelector('input[name="next"]');
-        if (next) next.value = window.location.pathname + window.location.search;
-        await freshToken(form);
+    form.addEventListener('submit', () => {
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: 'drop-pages' });
       }
-      ready = true;
-      form.submit();
+      dropPages().catch(() => {});
+      // The page may be a cached shell standing in for this URL: come back here, not to the shell.
+      const next = isLang && form.querySelector('input[name="next"]');
+      if (next) next.value = window.location.pathname + window.location.search;
     });
   }
+}
+
+// A cached page's forms carry the CSRF token of the hour it was cached; tokens last 8 hours.
+async function freshenTokens() {
+  const age = Date.now() - Number(document.body.dataset.renderedAt || 0) * 1000;
+  if (!(age > 4 * 3600 * 1000) || navigator.onLine === false) return;
+  try {
+    const token = await refreshCsrf();
+    if (!token) return;
+    for (const field of document.querySelectorAll('input[name="csrf_token"]')) field.value = token;
+  } catch (e) { /* offline: api.js retries a refused token itself */ }
 }
 
 window.addEventListener('labsafe:outbox', updateBadge);
@@ -149,6 +155,7 @@ async function freshenBundle() {
 }
 
 if (userId) {
+  freshenTokens();
   updateBadge();
   registerWorker();
   syncNow().then((r) => { if (r && r.confirmed && r.confirmed.length) refreshBundle(); });

@@ -47,10 +47,15 @@ async function warmPages() {
   }));
 }
 
+// Pages being dropped (a login or a change of language was just submitted): no navigation is
+// answered from them meanwhile.
+let dropping = null;
+
 self.addEventListener('message', (event) => {
   const type = event.data && event.data.type;
   if (type === 'warm') event.waitUntil(warmPages());
-  if (type === 'logout') event.waitUntil(Promise.all([caches.delete(PAGES_CACHE), caches.delete(DATA_CACHE)]));
+  if (type === 'drop-pages') event.waitUntil(dropping = caches.delete(PAGES_CACHE));
+  if (type === 'logout') event.waitUntil(Promise.all([dropping = caches.delete(PAGES_CACHE), caches.delete(DATA_CACHE)]));
 });
 
 // Which cached shell page stands in for a URL (the shells carry no lab data).
@@ -77,6 +82,7 @@ async function labUrlForToken(token) {
 async function navigate(request) {
   const url = new URL(request.url);
   const shell = shellFor(url.pathname);
+  if (dropping) await dropping;
   if (shell) {
     // Cache first: a shell carries no lab data, and this version's copy is this version's page.
     // A session that expired meanwhile shows in the page's API calls (401: the relogin prompt).

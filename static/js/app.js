@@ -104,15 +104,16 @@ function setupLogout() {
   });
 }
 
-// The cached shell pages show who is logged in and in which language: a login (maybe by someone
-// else, after a session expired) and a change of language drop them, and they are fetched again.
+// The cached shell pages show who is logged in, in which language, with the session's CSRF token:
+// a login (maybe by someone else, after a session expired), a password change (a new session) and
+// a change of language drop them, and they are fetched again.
 // The form is not held back: the worker is told first and answers no navigation until they are gone.
 function setupPageForms() {
-  const login = document.body.dataset.loginUrl;
+  const sessionForms = (document.body.dataset.sessionForms || '').split(' ').filter(Boolean);
   for (const form of document.querySelectorAll('form')) {
-    const isLogin = login && new URL(form.action, window.location.href).pathname === login;
+    const isSession = sessionForms.includes(new URL(form.action, window.location.href).pathname);
     const isLang = form.classList.contains('lang-form');
-    if (!isLogin && !isLang) continue;
+    if (!isSession && !isLang) continue;
     form.addEventListener('submit', () => {
       if (navigator.serviceWorker && navigator.serviceWorker.controller) {
         navigator.serviceWorker.controller.postMessage({ type: 'drop-pages' });

@@ -73,14 +73,19 @@ def _first_visit(page, lab_id: int) -> None:
     _all_pages_cached(page)
 
 
-def test_repeat_visit_downloads_no_shell_page_and_draws_the_card_from_the_bundle(app, phone):
+def _recorded_first_visit(app, phone):
+    """The world, the server's request log, and the inspector's phone after a first visit to the lab card."""
     lab, inspector = _world()
-    lab_id = lab.id
     rec = Recorder(app.wsgi_app)
     app.wsgi_app = rec
     page = phone().new_page()
     _login(page, inspector)
-    _first_visit(page, lab_id)
+    _first_visit(page, lab.id)
+    return lab.id, inspector, rec, page
+
+
+def test_repeat_visit_downloads_no_shell_page_and_draws_the_card_from_the_bundle(app, phone):
+    lab_id, inspector, rec, page = _recorded_first_visit(app, phone)
 
     mark = len(rec.paths)
     rec.hold = f"/api/labs/{lab_id}/card"
@@ -108,13 +113,7 @@ def test_repeat_visit_downloads_no_shell_page_and_draws_the_card_from_the_bundle
 
 
 def test_pages_are_fetched_again_after_logout_and_login_only(app, phone):
-    lab, inspector = _world()
-    lab_id = lab.id
-    rec = Recorder(app.wsgi_app)
-    app.wsgi_app = rec
-    page = phone().new_page()
-    _login(page, inspector)
-    _first_visit(page, lab_id)
+    lab_id, inspector, rec, page = _recorded_first_visit(app, phone)
 
     page.locator("#logout-form button").click()
     page.wait_for_url("**/login**")

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from app.auth.models import Role
 from app.extensions import db
 from app.tickets.models import TicketState
@@ -18,6 +16,7 @@ from tests.factories import (
     make_ticket,
     make_user,
 )
+from tests.pwa import statements_for
 
 
 def _world():
@@ -85,19 +84,7 @@ def test_card_issues_a_fixed_number_of_queries(client, app):
     url = f"/api/labs/{lab_a.id}/card"  # read once: the factories' commits expire lab_a
 
     def count():
-        n = [0]
-
-        def hook(*args, **kw):
-            n[0] += 1
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", hook)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", hook)
-        return n[0]
+        return statements_for(client, app, url)
 
     count()  # warm the per-process caches (checklist snapshots, listing plans)
     few = count()

@@ -67,7 +67,7 @@ def cache_headers(response):
     if request.endpoint == "static":
         wanted = request.args.get(HASH_PARAM)
         filename = (request.view_args or {}).get("filename")
-        if wanted and response.status_code == 200 and filename and wanted == file_hash(filename):
+        if wanted and response.status_code in (200, 206, 304) and filename and wanted == file_hash(filename):
             response.headers["Cache-Control"] = IMMUTABLE
         else:
             response.headers["Cache-Control"] = "no-cache"

@@ -30,6 +30,8 @@ def test_hashed_url_is_immutable_and_plain_or_stale_url_is_revalidated(client, a
     digest = _sha12(app, "js/outbox.js")
     hashed = client.get(f"/static/js/outbox.js?v={digest}")
     assert hashed.status_code == 200 and hashed.headers["Cache-Control"] == IMMUTABLE
+    again = client.get(f"/static/js/outbox.js?v={digest}", headers={"If-None-Match": hashed.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Cache-Control"] == IMMUTABLE
     plain = client.get("/static/js/outbox.js")
     assert plain.status_code == 200 and plain.headers["Cache-Control"] == "no-cache"
     assert plain.data == hashed.data

@@ -55,7 +55,8 @@ SHELL_PAGES = ["pwa.home", "pwa.scan", "pwa.lab_shell", "pwa.inspect_shell", "pw
 
 @lru_cache(maxsize=1)
 def _asset_version(static_folder: str, templates: str) -> str:
-    """A hash of every shell file and the worker template: any change makes a new cache name."""
+    """A hash of every shell file, the worker template, the pages' templates and their translations: any
+    change makes a new cache name, so the new worker fetches the shell pages again (once per deploy)."""
     h = hashlib.sha256()
     for rel in SHELL_STATIC:
         p = Path(static_folder) / rel
@@ -67,6 +68,10 @@ def _asset_version(static_folder: str, templates: str) -> str:
     base = Path(templates) / "base.html"
     if base.exists():
         h.update(base.read_bytes())
+    # The pages' words too: the worker serves its cached pages until the version changes.
+    here = Path(__file__).resolve().parent
+    for p in [here / "i18n.py", *sorted(here.parent.glob("**/translations/*/LC_MESSAGES/*.po"))]:
+        h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
 

@@ -8,9 +8,27 @@ function me() {
   return document.body.dataset.userId || '';
 }
 
+// The shell pages come from the worker's cache, so a session that expired meanwhile shows first as
+// a 401 from the API: the page keeps what it drew from the bundle and shows the relogin prompt
+// (base.html #relogin). It stays up: a sync run that had nothing to send hides it otherwise.
+let loggedOut = false;
+
+function showRelogin() {
+  const node = document.getElementById('relogin');
+  if (node && loggedOut) node.hidden = false;
+}
+
+export function loginExpired() {
+  loggedOut = true;
+  showRelogin();
+}
+
+window.addEventListener('labsafe:sync', showRelogin);
+
 export async function refreshBundle() {
   try {
     const resp = await fetch(BUNDLE_URL, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    if (resp.status === 401) loginExpired();
     if (!resp.ok) return null;
     if ('caches' in window) {
       const cache = await caches.open(DATA_CACHE);

@@ -96,7 +96,7 @@ function setupLogout() {
     document.getElementById('logout-warning').textContent = t('logout_warning');
     const list = document.getElementById('logout-items');
     list.replaceChildren(...waiting.map((i) => el('li', { class: 'pad' },
-      `${t(i.kind === 'photo' ? 'kind_photo' : 'kind_inspection')} · ${i.label || ''}`,
+      `${t(`kind_${i.kind}`)} · ${i.label || ''}`,
       i.error ? el('span', { class: 'muted', text: i.error }) : null)));
     dialog.showModal();
     document.getElementById('logout-cancel').onclick = () => dialog.close();

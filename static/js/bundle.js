@@ -87,3 +87,35 @@ export async function checklistFromBundle(labId, key) {
   const wanted = new Set(entry.item_ids || []);
   return { ...entry, items: version.items.filter((i) => wanted.has(i.id)) };
 }
+
+// Tickets saved for offline work (a lab officer opens a ticket in a basement): the detail the page
+// last drew, under a key of its own, per user; cleared on logout with the rest of DATA_CACHE.
+// A saved copy may be stale: an action on it carries the version it shows, and the server
+// answers 409 if the ticket moved (the ticket page then offers the action again).
+const savedTicketKey = (id) => `/offline/tickets/${id}`;
+
+export async function saveTicket(ticket) {
+  if (!('caches' in window) || !ticket) return;
+  const body = JSON.stringify({ user_id: me(), saved_at: new Date().toISOString(), ticket });
+  const cache = await caches.open(DATA_CACHE);
+  await cache.put(savedTicketKey(ticket.id), new Response(body, { headers: { 'Content-Type': 'application/json' } }));
+}
+
+export async function savedTicket(id) {
+  if (!('caches' in window)) return null;
+  const resp = await caches.match(savedTicketKey(id), { cacheName: DATA_CACHE });
+  if (!resp) return null;
+  const saved = await resp.json();
+  return String(saved.user_id) === String(me()) ? saved : null;
+}
+
+// Saves the details of these listed tickets (each {id, version}) that are not saved at that
+// version yet: one request per changed ticket, none for the unchanged.
+export async function keepTicketsForOffline(listed, fetchDetail) {
+  for (const item of listed.slice(0, 20)) {
+    const saved = await savedTicket(item.id);
+    if (saved && saved.ticket.version === item.version) continue;
+    const detail = await fetchDetail(item.id);
+    if (detail) await saveTicket(detail);
+  }
+}

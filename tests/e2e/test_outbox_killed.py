@@ -16,22 +16,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.inspections.models import Inspection
 from app.photos.models import Photo
 from app.photos.storage import staging_for
 
-from .test_inspector_flow import (
-    _count,
-    _open,
-    _review_and_submit,
-    _start_checklist,
-    _until,
-    _wait_offline_ready,
-    _world,
-)
+from .conftest import serving
+from .test_inspector_flow import _count, _queue_offline_inspection, _world
 
 UP_BYTES_PER_S = 40_000
 
@@ -88,8 +80,8 @@ class SlowProxy:
 
 
 class UploadLog:
-    def __init__(self, app):
-        self.app = app
+    def __init__(self):
+        self.app = None  # set by serving()
         self.patches: list[tuple[int, int]] = []  # (Upload-Offset, Content-Length) of each PATCH
 
     def __call__(self, environ, start_response):
@@ -99,27 +91,23 @@ class UploadLog:
 
 
 @pytest.fixture
-def uploads(app):
-    return UploadLog(app.wsgi_app)
+def uploads():
+    return UploadLog()
 
 
 @pytest.fixture
-def live_server(app, uploads):
-    original = app.wsgi_app
-    app.wsgi_app = uploads
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="labsafe-e2e-killed", daemon=True)
-    thread.start()
-    proxy = SlowProxy(server.server_port)
-    app.extensions["slow_proxy"] = proxy
-    try:
-        yield f"http://127.0.0.1:{proxy.port}"
-    finally:
-        proxy.close()
-        app.extensions.pop("slow_proxy", None)
-        server.shutdown()
-        thread.join(timeout=10)
-        app.wsgi_app = original
+def proxy(app, uploads):
+    with serving(app, uploads) as port:
+        proxy = SlowProxy(port)
+        try:
+            yield proxy
+        finally:
+            proxy.close()
+
+
+@pytest.fixture
+def live_server(proxy):
+    return f"http://127.0.0.1:{proxy.port}"
 
 
 def _noisy_jpeg() -> bytes:
@@ -137,27 +125,12 @@ def _staged_bytes(config) -> int:
     return sum(p.stat().st_size for p in root.glob("*.part")) if root.exists() else 0
 
 
-def test_a_photo_cut_off_by_the_app_being_killed_resumes_from_what_arrived(app, phone, live_server, uploads):
+def test_a_photo_cut_off_by_the_app_being_killed_resumes_from_what_arrived(app, phone, proxy, uploads):
     w = _world()
     ctx = phone()
     page = ctx.new_page()
-    _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
-    page.wait_for_selector("#lab-card:not([hidden])")
-    _wait_offline_ready(page)
-
-    ctx.set_offline(True)
-    _until(page, "navigator.onLine === false")
-    _start_checklist(page)
-    page.locator("#mode-list").click()
-    items = page.locator("#items > li")
-    first = items.nth(0)
-    first.locator(".choice.fail").click()
-    first.locator(".photo-input").set_input_files({"name": "noise.jpg", "mimeType": "image/jpeg", "buffer": _noisy_jpeg()})
-    first.locator(".thumbs figure").wait_for()
-    for i in range(1, items.count()):
-        items.nth(i).locator(".choice.pass").click()
-    _review_and_submit(page)
-    page.wait_for_selector('#done[data-state="queued"]')
+    _queue_offline_inspection(ctx, page, w, photo={"name": "noise.jpg", "mimeType": "image/jpeg",
+                                                   "buffer": _noisy_jpeg()})
     size = page.evaluate("""async () => {
         const { items } = await import('/static/js/outbox.js');
         return (await items()).find((i) => i.kind === 'photo').blob.size; }""")
@@ -173,7 +146,7 @@ def test_a_photo_cut_off_by_the_app_being_killed_resumes_from_what_arrived(app, 
         page.wait_for_timeout(100)
     else:
         raise AssertionError("the photo never started arriving")
-    app.extensions["slow_proxy"].cut()  # the phone kills the app mid-photo: its connection goes
+    proxy.cut()  # the phone kills the app mid-photo: its connection goes
     page.close()  # and so does the page
 
     page = ctx.new_page()  # the next start, at full speed: app.js replays the outbox

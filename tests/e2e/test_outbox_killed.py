@@ -9,8 +9,6 @@ middleware notes each upload request's offset and length.
 from __future__ import annotations
 
 import io
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -23,60 +21,34 @@ from app.photos.models import Photo
 from app.photos.storage import staging_for
 
 from .conftest import serving
+from .proxy import TcpProxy
 from .test_inspector_flow import _count, _queue_offline_inspection, _world
 
 UP_BYTES_PER_S = 40_000
 
 
-class SlowProxy:
-    """127.0.0.1:<port> -> the server; the phone's bytes forwarded at UP_BYTES_PER_S. cut() drops
-    every open connection at once, as the radio going with the app does: the server gets the end
-    of what got through, the bytes still on their way are lost."""
+class SlowProxy(TcpProxy):
+    """The phone's bytes forwarded at UP_BYTES_PER_S. cut() drops every open connection at once, as
+    the radio going with the app does: the server gets the end of what got through, the bytes still
+    on their way are lost."""
 
     def __init__(self, target_port: int):
-        self.target = ("127.0.0.1", target_port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.generation = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target_port)
 
-    def _accept(self):
-        while True:
-            try:
-                client, _addr = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            born = self.generation
-            threading.Thread(target=self._up, args=(client, upstream, born), daemon=True).start()
-            threading.Thread(target=self._down, args=(upstream, client), daemon=True).start()
-
-    def _up(self, client, upstream, born):
+    def _up(self, client, upstream):
+        born = self.generation
         try:
             while self.generation == born and (data := client.recv(4096)):
                 upstream.sendall(data)
                 time.sleep(len(data) / UP_BYTES_PER_S)
         except OSError:
             pass
-        for sock, how in ((upstream, socket.SHUT_WR), (client, socket.SHUT_RDWR)):
-            try:
-                sock.shutdown(how)
-            except OSError:
-                pass
-
-    @staticmethod
-    def _down(upstream, client):
-        try:
-            while data := upstream.recv(65536):
-                client.sendall(data)
-        except OSError:
-            pass
+        self._reset(upstream, hard=False)
+        self._reset(client)
 
     def cut(self):
         self.generation += 1
-
-    def close(self):
-        self.listener.close()
 
 
 class UploadLog:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import socket
-import struct
 import threading
 
 import pytest
@@ -17,52 +15,19 @@ from app.auth.models import Role
 from tests.factories import make_college, make_user, photo_bytes
 from tests.factories.inspections import new_uuid
 
+from .proxy import TcpProxy
 from .test_inspector_flow import _open
 
 
-class CuttingProxy:
+class CuttingProxy(TcpProxy):
     """Forwards 127.0.0.1:<port> to the server; counts PATCH body bytes; cuts one body at `cut_at`."""
 
     def __init__(self, target_port: int):
-        self.target = ("127.0.0.1", target_port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.cut_at: int | None = None  # armed: reset the connection after this many body bytes
         self.patch_body_bytes = 0
         self.cuts = 0
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _addr = self.listener.accept()
-            except OSError:
-                return  # closed
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._up, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._down, args=(upstream, client), daemon=True).start()
-
-    @staticmethod
-    def _reset(sock, hard=True):
-        """Close at once, even while the other pump's recv() waits on it. Hard: a reset (the browser
-        sees a network error). Not hard: a FIN after what was forwarded, so the server reads every
-        byte that got through before the body ends short (a reset would discard its unread ones)."""
-        try:
-            if hard:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
-
-    def _down(self, upstream, client):
-        try:
-            while data := upstream.recv(65536):
-                client.sendall(data)
-        except OSError:
-            pass
-        self._reset(client)
+        super().__init__(target_port)
 
     def _up(self, client, upstream):
         head, body_left, patch, sent = b"", 0, False, 0  # request parsing state on this connection
@@ -103,8 +68,6 @@ class CuttingProxy:
             pass
         self._reset(upstream, hard=False)
 
-    def close(self):
-        self.listener.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""PWA JSON API: the offline bundle."""
+"""PWA JSON API: the offline bundle and the lab card."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app
@@ -6,6 +6,8 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, fields
 
 from app.apidoc import doc
+from app.org.services import get_lab
+from app.policy import Action, authorize
 
 from . import services
 
@@ -36,3 +38,25 @@ def offline_bundle():
     # Per user and changing: never in a shared cache; the app keeps its own copy (Cache Storage).
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+class LabCardSchema(Schema):
+    lab = fields.Dict(metadata={"description": "The lab with its safety officers, as GET /api/labs/{lab_id}"})
+    open_tickets = fields.List(fields.Dict(), metadata={
+        "description": "The lab's open tickets the user may see, most urgent first, as GET /api/labs/{lab_id}/tickets "
+                       "(at most 50)"})
+    more_open_tickets = fields.Boolean(metadata={"description": "More open tickets than listed"})
+    checklists = fields.List(fields.Dict(), metadata={
+        "description": "The lists the user may run here, as GET /api/labs/{lab_id}/checklists"})
+    daily_done_today = fields.Boolean(allow_none=True, metadata={
+        "description": "Today's daily check is recorded (null unless the user is the lab's officer)"})
+
+
+@bp.get("/labs/<int:lab_id>/card")
+@login_required
+@doc("The lab card in one answer: the lab, its open tickets and the checklists the user may run there",
+     response=LabCardSchema, tags=["pwa"], responses={404: "No such lab"})
+def lab_card(lab_id: int):
+    lab = get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    return services.lab_card(current_user, lab, current_app.config)

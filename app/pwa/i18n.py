@@ -105,6 +105,7 @@ def js_strings() -> dict[str, str]:
         "interim_measures": _("Interim measures"),
         "action_done": _("Done."),
         "needs_online": _("This needs a connection. Try again when online."),
+        "ticket_saved_copy": _("Offline: this ticket as saved at {when}. What you do is sent when the signal returns."),
         "history": _("History"),
         "logout_warning": _(
             "These items have not reached the server yet. They stay on this phone and are sent after the next "

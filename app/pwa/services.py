@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from app.auth.models import Role, RoleAssignment, User
 from app.checklists import services as checklists
-from app.checklists.schemas import ChecklistItemSchema
+from app.checklists.schemas import AvailableChecklistSchema, ChecklistItemSchema
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.org.models import Lab
-from app.org.schemas import LabSchema
+from app.org.schemas import LabDetailSchema, LabSchema
 from app.org.services import lab_filter
 from app.policy import Action, may
-from app.tickets.serialize import tickets_page
+from app.tickets.serialize import tickets_page, tickets_with_more
 from app.timeutil import day_bounds_utc, school_today
 
 OPEN_STATES = ("open", "fixing", "fix_submitted")
@@ -128,3 +128,26 @@ def offline_bundle(user, config) -> dict:
 def _may_daily(user, lab) -> bool:
     return may(user, Action.DAILY_CHECK, lab)
 
+
+
+# A lab card lists this many open tickets at most (the tickets page pages through the rest).
+CARD_TICKETS = 50
+
+
+def lab_card(user, lab, config) -> dict:
+    """What the lab card shows, in one answer: the lab with its officers (art. 24(1)), its open tickets
+    that the user may see, the lists the user may run there and, for the lab's officer, whether today's
+    daily check is done (art. 29). The rules stay in org, tickets and checklists; a fixed number of
+    queries (the tickets listing for one lab is one)."""
+    rows, more = tickets_with_more(user, lab_id=lab.id, limit=CARD_TICKETS)
+    open_rows = [r for r in rows if r["state"] != "closed"]  # open ones first (listing's order)
+    daily = None
+    if _may_daily(user, lab):
+        daily = lab.id in _daily_done_today([lab.id], config["SCHOOL_TIMEZONE"])
+    return {
+        "lab": LabDetailSchema().dump(lab),
+        "open_tickets": open_rows,
+        "more_open_tickets": more and len(open_rows) == len(rows),
+        "checklists": AvailableChecklistSchema(many=True).dump(checklists.checklists_for_user_and_lab(user, lab)),
+        "daily_done_today": daily,
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,9 +19,13 @@ from app.org.services import get_lab
 from app.policy import Action, authorize, may
 from app.tickets.lifecycle import get_ticket
 
+from . import assets
 from .i18n import js_strings
 
 bp = Blueprint("pwa", __name__)
+# Every static URL carries its file's hash and such a URL is cached for a year (assets.py).
+bp.app_url_defaults(assets.add_hash)
+bp.after_app_request(assets.cache_headers)
 
 # The app shell: precached by the service worker at install (no user data in these files).
 SHELL_STATIC = [
@@ -50,7 +55,8 @@ SHELL_PAGES = ["pwa.home", "pwa.scan", "pwa.lab_shell", "pwa.inspect_shell", "pw
 
 @lru_cache(maxsize=1)
 def _asset_version(static_folder: str, templates: str) -> str:
-    """A hash of every shell file and the worker template: any change makes a new cache name."""
+    """A hash of every shell file, the worker template, the pages' templates and their translations: any
+    change makes a new cache name, so the new worker fetches the shell pages again (once per deploy)."""
     h = hashlib.sha256()
     for rel in SHELL_STATIC:
         p = Path(static_folder) / rel
@@ -62,6 +68,10 @@ def _asset_version(static_folder: str, templates: str) -> str:
     base = Path(templates) / "base.html"
     if base.exists():
         h.update(base.read_bytes())
+    # The pages' words too: the worker serves its cached pages until the version changes.
+    here = Path(__file__).resolve().parent
+    for p in [here / "i18n.py", *sorted(here.parent.glob("**/translations/*/LC_MESSAGES/*.po"))]:
+        h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -82,7 +92,9 @@ def _pwa_globals():
         except Exception:  # the endpoint needs arguments we do not have
             return None
 
-    return {"nav_url": nav_url, "js_strings": js_strings, "asset_version": asset_version}
+    return {"nav_url": nav_url, "js_strings": js_strings, "asset_version": asset_version,
+            "import_map": assets.import_map, "shell_page_count": len(SHELL_PAGES),
+            "rendered_at": int(time.time())}  # a cached shell page tells its age (app.js: CSRF token)
 
 
 @bp.get("/manifest.webmanifest")

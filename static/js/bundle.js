@@ -8,9 +8,27 @@ function me() {
   return document.body.dataset.userId || '';
 }
 
+// The shell pages come from the worker's cache, so a session that expired meanwhile shows first as
+// a 401 from the API: the page keeps what it drew from the bundle and shows the relogin prompt
+// (base.html #relogin). It stays up: a sync run that had nothing to send hides it otherwise.
+let loggedOut = false;
+
+function showRelogin() {
+  const node = document.getElementById('relogin');
+  if (node && loggedOut) node.hidden = false;
+}
+
+export function loginExpired() {
+  loggedOut = true;
+  showRelogin();
+}
+
+window.addEventListener('labsafe:sync', showRelogin);
+
 export async function refreshBundle() {
   try {
     const resp = await fetch(BUNDLE_URL, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    if (resp.status === 401) loginExpired();
     if (!resp.ok) return null;
     if ('caches' in window) {
       const cache = await caches.open(DATA_CACHE);
@@ -68,4 +86,36 @@ export async function checklistFromBundle(labId, key) {
   if (!version) return null;
   const wanted = new Set(entry.item_ids || []);
   return { ...entry, items: version.items.filter((i) => wanted.has(i.id)) };
+}
+
+// Tickets saved for offline work (a lab officer opens a ticket in a basement): the detail the page
+// last drew, under a key of its own, per user; cleared on logout with the rest of DATA_CACHE.
+// A saved copy may be stale: an action on it carries the version it shows, and the server
+// answers 409 if the ticket moved (the ticket page then offers the action again).
+const savedTicketKey = (id) => `/offline/tickets/${id}`;
+
+export async function saveTicket(ticket) {
+  if (!('caches' in window) || !ticket) return;
+  const body = JSON.stringify({ user_id: me(), saved_at: new Date().toISOString(), ticket });
+  const cache = await caches.open(DATA_CACHE);
+  await cache.put(savedTicketKey(ticket.id), new Response(body, { headers: { 'Content-Type': 'application/json' } }));
+}
+
+export async function savedTicket(id) {
+  if (!('caches' in window)) return null;
+  const resp = await caches.match(savedTicketKey(id), { cacheName: DATA_CACHE });
+  if (!resp) return null;
+  const saved = await resp.json();
+  return String(saved.user_id) === String(me()) ? saved : null;
+}
+
+// Saves the details of these listed tickets (each {id, version}) that are not saved at that
+// version yet: one request per changed ticket, none for the unchanged.
+export async function keepTicketsForOffline(listed, fetchDetail) {
+  for (const item of listed.slice(0, 20)) {
+    const saved = await savedTicket(item.id);
+    if (saved && saved.ticket.version === item.version) continue;
+    const detail = await fetchDetail(item.id);
+    if (detail) await saveTicket(detail);
+  }
 }

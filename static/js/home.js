@@ -1,6 +1,6 @@
 // Home: scan, today's daily checks (lab officers), the outbox with "sync now", my labs.
 import { get } from './api.js';
-import { getBundle } from './bundle.js';
+import { getBundle, keepTicketsForOffline } from './bundle.js';
 import { items, remove, update } from './outbox.js';
 import { receipts, syncNow } from './sync.js';
 import { $, el, fmtTime, localized, status, t, ticketItem } from './ui.js';
@@ -91,6 +91,11 @@ async function renderMyTickets() {
   } catch (e) { return; }
   box.hidden = !found.length;
   $('#my-ticket-list').replaceChildren(...found.map(ticketItem));
+  // The work waiting for this person opens offline too (tickets.js falls back to these copies).
+  keepTicketsForOffline(found, async (id) => {
+    const r = await get(`/api/tickets/${id}`);
+    return r.ok ? r.data : null;
+  }).catch(() => { /* the signal went: the next visit goes on */ });
 }
 
 renderOutbox();

@@ -1,34 +1,43 @@
 // The lab card: nameplate (art. 24(1)), officers, hazards, open tickets, and the checklists this
-// user may run here. Online from the API; offline from the bundle.
+// user may run here. Drawn at once from the offline bundle when it holds the lab, then from the
+// network's answer (GET /api/labs/<id>/card: one request); offline, the bundle's copy stays.
 import { get } from './api.js';
-import { labFromBundle } from './bundle.js';
+import { labFromBundle, loginExpired } from './bundle.js';
 import { all } from './db.js';
 import { $, el, hazardLabel, levelLabel, localized, status, t, ticketItem } from './ui.js';
 
 const labId = (window.location.pathname.match(/\/app\/labs\/(\d+)/) || [])[1];
 
-async function load() {
-  const cached = await labFromBundle(labId);
-  try {
-    const [lab, tickets, checklists] = await Promise.all([
-      get(`/api/labs/${labId}`), get(`/api/labs/${labId}/tickets`), get(`/api/labs/${labId}/checklists`),
-    ]);
-    if (!lab.ok) return { error: (lab.error && lab.error.message) || t('load_failed') };
-    return {
-      lab: lab.data,
-      tickets: tickets.ok ? (tickets.data.items || tickets.data).filter((x) => x.state !== 'closed') : (cached ? cached.open_tickets : []),
-      checklists: checklists.ok ? checklists.data : (cached ? cached.checklists : []),
-      dailyDone: cached ? cached.daily_done_today : null,
-    };
-  } catch (e) {
-    if (!cached) return { error: t('not_in_bundle') };
-    return { lab: cached, tickets: cached.open_tickets || [], checklists: cached.checklists || [], dailyDone: cached.daily_done_today };
-  }
+function fromBundle(cached) {
+  return { lab: cached, tickets: cached.open_tickets || [], checklists: cached.checklists || [], dailyDone: cached.daily_done_today };
 }
 
-async function render() {
-  const data = await load();
-  if (data.error) { status($('#lab-status'), data.error); return; }
+async function fromNetwork(cached) {
+  let resp;
+  try {
+    resp = await get(`/api/labs/${labId}/card`);
+  } catch (e) {
+    return cached ? null : { error: t('not_in_bundle') }; // offline: the bundle's copy, if any, stays
+  }
+  if (resp.status === 401) {
+    loginExpired();
+    return cached ? null : { error: (resp.error && resp.error.message) || t('load_failed') };
+  }
+  if (!resp.ok) {
+    // A lab the user may no longer see (403/404) is not shown from an older bundle either.
+    if (resp.status < 500 || !cached) return { error: (resp.error && resp.error.message) || t('load_failed') };
+    return null;
+  }
+  const card = resp.data;
+  return { lab: card.lab, tickets: card.open_tickets || [], checklists: card.checklists || [], dailyDone: card.daily_done_today };
+}
+
+async function draw(data) {
+  if (data.error) {
+    status($('#lab-status'), data.error);
+    for (const id of ['#lab-card', '#checklists-section', '#tickets-section']) $(id).hidden = true;
+    return;
+  }
   status($('#lab-status'), '');
   const { lab } = data;
   document.title = `${localized(lab, 'name')} · LabSafe`;
@@ -54,8 +63,9 @@ async function render() {
   }
   $('#checklists-section').hidden = false;
   $('#checklist-buttons').replaceChildren(...(buttons.length ? buttons : [el('p', { class: 'muted', text: t('no_checklists') })]));
+  const d = $('#lab-daily');
+  d.hidden = true;
   if (data.dailyDone !== null && data.dailyDone !== undefined) {
-    const d = $('#lab-daily');
     d.textContent = data.dailyDone ? t('daily_done') : t('daily_not_done');
     d.className = data.dailyDone ? 'daily ok' : 'daily warn';
     d.hidden = false;
@@ -63,6 +73,14 @@ async function render() {
   $('#tickets-section').hidden = false;
   const tickets = data.tickets || [];
   $('#lab-tickets').replaceChildren(...(tickets.length ? tickets.map(ticketItem) : [el('li', { class: 'pad muted', text: t('no_open_tickets') })]));
+  $('[data-page="lab"]').dataset.drawn = data.source;
+}
+
+async function render() {
+  const cached = await labFromBundle(labId);
+  if (cached) await draw({ ...fromBundle(cached), source: 'bundle' });
+  const fresh = await fromNetwork(cached);
+  if (fresh) await draw({ ...fresh, source: 'network' });
 }
 
 render();

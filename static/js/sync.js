@@ -56,6 +56,10 @@ function userId() {
 
 // Resumable (upload.js): a photo cut off mid-way goes on from the bytes the server kept.
 async function sendPhoto(item) {
+  // Noted before the first byte leaves: an app killed mid-photo has no chance to count the try,
+  // and the next start must ask the server what it kept instead of sending it all again.
+  if (item.started) item.attempts = Math.max(item.attempts || 0, 1);
+  else { item.started = true; await update(item); }
   uploading.set(item.id, 0);
   changed();
   try {

@@ -1,6 +1,7 @@
 // Tickets on the phone: the list in the user's scope (state, level, overdue filters) and one
 // ticket with its history, evidence photos and the actions this user may take.
 import { get } from './api.js';
+import { saveTicket, savedTicket } from './bundle.js';
 import { discard, enqueueTicketAction, itemsFor } from './outbox.js';
 import { cameraFile, downscale, uuid } from './photo.js';
 import { syncNow } from './sync.js';
@@ -276,8 +277,14 @@ async function loadTicket() {
     ticket = r.data;
     status($('#ticket-status'), '');
     renderTicket();
+    saveTicket(ticket).catch(() => { /* storage full or off: online still works */ });
   } catch (e) {
-    status($('#ticket-status'), t('needs_online'));
+    // Offline: the copy saved when it was last seen; an action on it waits in the outbox.
+    const saved = await savedTicket(ticketId).catch(() => null);
+    if (!saved) { status($('#ticket-status'), t('needs_online')); return; }
+    ticket = saved.ticket;
+    renderTicket();
+    status($('#ticket-status'), t('ticket_saved_copy', { when: fmtTime(saved.saved_at) }));
   }
 }
 

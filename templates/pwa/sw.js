@@ -1,6 +1,9 @@
 /* LabSafe service worker {{ version }} — served at /sw.js with scope / (Service-Worker-Allowed).
- * static cache: the app shell (CSS, JS, icons, offline page), no user data;
- * pages cache: the shell pages (they show the user's name) — deleted on logout;
+ * static cache: the app shell (CSS, JS, icons, offline page), no user data; its URLs carry each
+ *   file's hash (app/pwa/assets.py), served cache first;
+ * pages cache: the shell pages (they show the user's name) — deleted on logout, on login and on a
+ *   change of language; served cache first, so a repeat visit downloads no page: they are fetched
+ *   when this version installs (once per deploy) and when the page finds them missing (app.js);
  * data cache: the offline bundle, written by the page (bundle.js) — deleted on logout.
  * Cache names carry the version; activate deletes every older labsafe-* cache. */
 const VERSION = '{{ version }}';
@@ -15,7 +18,8 @@ const BUNDLE_URL = '/api/offline/bundle';
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(STATIC_CACHE);
-    await cache.addAll(STATIC_URLS.map((u) => new Request(u, { cache: 'no-cache' })));
+    // Hashed URLs: the browser's HTTP cache may answer (immutable), the page has just loaded them.
+    await cache.addAll(STATIC_URLS);
     await warmPages();
     await self.skipWaiting();
   })());
@@ -31,9 +35,11 @@ self.addEventListener('activate', (event) => {
 });
 
 // Shell pages are cached only when the user is logged in (a redirect to /login is not a shell).
+// Only the pages this version's cache lacks are fetched.
 async function warmPages() {
   const cache = await caches.open(PAGES_CACHE);
   await Promise.all(PAGE_URLS.map(async (url) => {
+    if (await cache.match(url)) return;
     try {
       const resp = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
       if (resp.ok && !resp.redirected) await cache.put(url, resp);
@@ -41,10 +47,15 @@ async function warmPages() {
   }));
 }
 
+// Pages being dropped (a login or a change of language was just submitted): no navigation is
+// answered from them meanwhile.
+let dropping = null;
+
 self.addEventListener('message', (event) => {
   const type = event.data && event.data.type;
   if (type === 'warm') event.waitUntil(warmPages());
-  if (type === 'logout') event.waitUntil(Promise.all([caches.delete(PAGES_CACHE), caches.delete(DATA_CACHE)]));
+  if (type === 'drop-pages') event.waitUntil(dropping = caches.delete(PAGES_CACHE));
+  if (type === 'logout') event.waitUntil(Promise.all([dropping = caches.delete(PAGES_CACHE), caches.delete(DATA_CACHE)]));
 });
 
 // Which cached shell page stands in for a URL (the shells carry no lab data).
@@ -71,6 +82,13 @@ async function labUrlForToken(token) {
 async function navigate(request) {
   const url = new URL(request.url);
   const shell = shellFor(url.pathname);
+  if (dropping) await dropping;
+  if (shell) {
+    // Cache first: a shell carries no lab data, and this version's copy is this version's page.
+    // A session that expired meanwhile shows in the page's API calls (401: the relogin prompt).
+    const cached = await caches.match(shell, { cacheName: PAGES_CACHE });
+    if (cached) return cached;
+  }
   try {
     const resp = await fetch(request);
     if (shell && resp.ok && !resp.redirected) {
@@ -84,10 +102,6 @@ async function navigate(request) {
     if (qr) {
       const target = await labUrlForToken(decodeURIComponent(qr[1]));
       if (target) return Response.redirect(target, 302);
-    }
-    if (shell) {
-      const cached = await caches.match(shell, { cacheName: PAGES_CACHE });
-      if (cached) return cached;
     }
     return (await caches.match(OFFLINE_URL, { cacheName: STATIC_CACHE })) || Response.error();
   }
@@ -103,12 +117,12 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (url.pathname.startsWith('/static/')) {
-    // Cache first: the cache name changes whenever a shell file changes.
+    // Cache first: a hashed URL names one content for ever; the cache name changes with the shell.
     event.respondWith((async () => {
       const cached = await caches.match(request, { cacheName: STATIC_CACHE });
       if (cached) return cached;
       const resp = await fetch(request);
-      if (resp.ok && url.pathname.startsWith('/static/vendor/')) {
+      if (resp.ok && (url.searchParams.has('v') || url.pathname.startsWith('/static/vendor/'))) {
         const cache = await caches.open(STATIC_CACHE);
         await cache.put(request, resp.clone());
       }

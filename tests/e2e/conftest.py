@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -24,16 +25,30 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 TIMEOUT_MS = 20_000
 
 
-@pytest.fixture
-def live_server(app):
+@contextmanager
+def serving(app, middleware=None):
+    """The app on 127.0.0.1 (a free port) from a thread, with ``middleware`` (a WSGI callable that
+    passes requests on to its ``.app``: a test's gate or meter) in front of it for the time being.
+    Yields the port."""
+    original = app.wsgi_app
+    if middleware is not None:
+        middleware.app = original
+        app.wsgi_app = middleware
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="labsafe-e2e-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield server.server_port
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        app.wsgi_app = original
+
+
+@pytest.fixture
+def live_server(app):
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -83,14 +83,14 @@ def _start_checklist(page, key="full", level="college"):
     page.wait_for_selector('body[data-inspect-ready="1"]')
 
 
-def _answer_all_pass_but_first(page, note="插线板串接"):
+def _answer_all_pass_but_first(page, note="插线板串接", photo=None):
     """List mode: the first item fails with a note and a photo, every other item passes."""
     page.locator("#mode-list").click()
     items = page.locator("#items > li")
     first = items.nth(0)
     first.locator(".choice.fail").click()
     first.locator(".item-note").fill(note)
-    first.locator(".photo-input").set_input_files(photo_file())
+    first.locator(".photo-input").set_input_files(photo or photo_file())
     first.locator(".thumbs figure").wait_for()
     for i in range(1, items.count()):
         items.nth(i).locator(".choice.pass").click()
@@ -103,6 +103,20 @@ def _review_and_submit(page):
     page.locator("#to-review").click()
     page.locator("#submit-inspection:not([disabled])").click()
     page.wait_for_selector("#done:not([hidden])")
+
+
+def _queue_offline_inspection(ctx, page, w, note="插线板串接", photo=None):
+    """The inspector opens the lab online (the worker keeps the shell), goes offline, inspects with
+    one failure and its photo, and submits: queued on the phone."""
+    _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
+    page.wait_for_selector("#lab-card:not([hidden])")
+    _wait_offline_ready(page)
+    ctx.set_offline(True)
+    _until(page, "navigator.onLine === false")
+    _start_checklist(page)
+    _answer_all_pass_but_first(page, note=note, photo=photo)
+    _review_and_submit(page)
+    page.wait_for_selector('#done[data-state="queued"]')
 
 
 def test_inspector_scans_runs_a_checklist_with_a_failure_and_photo_and_the_officer_sees_the_ticket(phone, live_server):

@@ -75,6 +75,39 @@ def test_an_offline_fix_with_an_after_photo_lands_when_the_signal_returns(phone)
     assert db.session.scalar(select(Photo.uploaded_by_id).where(Photo.uuid == photo_uuids[0])) == w["officer"].id
 
 
+def test_a_ticket_opened_offline_from_the_saved_copy_takes_a_fix_that_lands_later(phone):
+    """The officer saw the home screen online (the tickets waiting for them are saved on the phone),
+    then walks to the basement: the ticket opens without signal and takes the fix."""
+    w = _world()
+    ticket = make_ticket(w["lab"], actor=w["inspector"])
+    ctx = phone()
+    page = ctx.new_page()
+    _open(page, "/app", w["officer"])
+    page.wait_for_url("**/app")
+    page.wait_for_selector(f'#my-ticket-list a[href="/app/tickets/{ticket.id}"]')
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    _until(page, "navigator.serviceWorker.controller !== null")
+    _until(page, f"""async () => Boolean(await caches.match('/offline/tickets/{ticket.id}'))
+                        && Boolean(await caches.match('/app/shell/ticket'))""")
+
+    _go_offline(ctx, page)
+    page.goto(f"/app/tickets/{ticket.id}")  # the worker's shell; the ticket from the saved copy
+    page.wait_for_selector("#ticket-card:not([hidden])")
+    assert "离线" in page.locator("#ticket-status").inner_text()
+    page.locator("#action-note").fill("已清理通道")
+    page.locator("#fix-photo").set_input_files(photo_file("after.jpg"))
+    page.wait_for_selector("#fix-thumbs figure img")
+    page.locator('#action-buttons button[data-action="submit_fix"]').click()
+    page.wait_for_selector('#queued-actions li[data-status="pending"]')
+    assert _ticket_state(ticket.id) == "open"
+
+    _go_online(ctx, page)
+    page.wait_for_selector('#ticket-state[data-state="fix_submitted"]')
+    page.wait_for_selector('#ticket-events li[data-kind="submit_fix"] a.thumb img')  # the photo followed
+    page.wait_for_selector("#ticket-queue", state="hidden")
+    assert _ticket_state(ticket.id) == "fix_submitted" and _count(Photo) == 1
+
+
 def test_an_offline_verify_of_a_changed_ticket_shows_the_conflict_and_is_redone(phone):
     w = _world()
     other_leader = make_user(Role.college_leader, college=w["lab"].college, name="另一位领导")

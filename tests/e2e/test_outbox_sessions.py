@@ -7,16 +7,7 @@ from app.extensions import db
 from app.inspections.models import Inspection
 from app.photos.models import Photo
 
-from .test_inspector_flow import (
-    _answer_all_pass_but_first,
-    _log_in_on_page,
-    _open,
-    _review_and_submit,
-    _start_checklist,
-    _until,
-    _wait_offline_ready,
-    _world,
-)
+from .test_inspector_flow import _log_in_on_page, _queue_offline_inspection, _until, _world
 
 
 def _count(model) -> int:
@@ -24,23 +15,12 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def _queue_offline_inspection(ctx, page, w):
-    _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
-    page.wait_for_selector("#lab-card:not([hidden])")
-    _wait_offline_ready(page)
-    ctx.set_offline(True)
-    _until(page, "navigator.onLine === false")
-    _start_checklist(page)
-    _answer_all_pass_but_first(page)
-    _review_and_submit(page)
-    page.wait_for_selector('#outbox-badge[data-count="2"]')
-
-
 def test_stale_csrf_token_and_expired_login_keep_the_outbox_until_it_arrives(phone, live_server):
     w = _world()
     ctx = phone()
     page = ctx.new_page()
     _queue_offline_inspection(ctx, page, w)
+    page.wait_for_selector('#outbox-badge[data-count="2"]')
     # Overnight: the page's token is stale and the session is gone.
     page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'stale-token'")
     ctx.clear_cookies()
@@ -70,6 +50,7 @@ def test_logout_warns_about_the_unsent_outbox_and_clears_everything_else(phone, 
     ctx = phone()
     page = ctx.new_page()
     _queue_offline_inspection(ctx, page, w)
+    page.wait_for_selector('#outbox-badge[data-count="2"]')
     # A draft of another checklist in progress, too.
     page.goto(f"/app/labs/{w['lab'].id}")
     page.wait_for_selector("#lab-card:not([hidden])")

@@ -6,32 +6,21 @@ signal would leave them: 503, so the phone keeps them queued and tries again lat
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from app.inspections.models import Inspection
 from app.photos.models import Photo
 from app.tickets.models import RectificationTicket
 
-from .test_inspector_flow import (
-    _answer_all_pass_but_first,
-    _count,
-    _open,
-    _review_and_submit,
-    _start_checklist,
-    _until,
-    _wait_offline_ready,
-    _world,
-)
+from .conftest import serving
+from .test_inspector_flow import _count, _queue_offline_inspection, _world
 
 
 class PhotoGate:
     """WSGI middleware: while closed, photo uploads get 503; everything else passes untouched."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self):
+        self.app = None  # set by serving()
         self.closed = False
         self.log: list[str] = []  # "METHOD path" of every write, in arrival order
 
@@ -46,39 +35,21 @@ class PhotoGate:
 
 
 @pytest.fixture
-def gate(app):
-    return PhotoGate(app.wsgi_app)
+def gate():
+    return PhotoGate()
 
 
 @pytest.fixture
 def live_server(app, gate):
-    original = app.wsgi_app
-    app.wsgi_app = gate
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="labsafe-e2e-gated", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.wsgi_app = original
+    with serving(app, gate) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_the_report_reaches_the_server_before_its_photos_and_the_photo_attaches_when_it_lands(phone, live_server, gate):
     w = _world()
     ctx = phone()
     page = ctx.new_page()
-    _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
-    page.wait_for_selector("#lab-card:not([hidden])")
-    _wait_offline_ready(page)
-
-    ctx.set_offline(True)
-    _until(page, "navigator.onLine === false")
-    _start_checklist(page)
-    _answer_all_pass_but_first(page, note="通风橱未开启")
-    _review_and_submit(page)
-    page.wait_for_selector('#done[data-state="queued"]')
+    _queue_offline_inspection(ctx, page, w, note="通风橱未开启")
     page.wait_for_selector('#done-photos li[data-state="waiting"]')
 
     # The signal returns, but too weak for the photo: the report goes anyway, and its ticket opens.
@@ -91,11 +62,20 @@ def test_the_report_reaches_the_server_before_its_photos_and_the_photo_attaches_
     assert page.locator("#done-tickets a").count() == 1
     page.wait_for_selector('#outbox-badge[data-count="1"]')  # only the photo waits
 
+    # The ticket it opened says its evidence is arriving, not a broken image.
+    ticket_page = ctx.new_page()
+    ticket_page.goto(page.locator("#done-tickets a").get_attribute("href"))
+    ticket_page.wait_for_selector(".photo-arriving")
+    assert ticket_page.locator("img[src*='/photos/']").count() == 0
+
     # A better signal: the photo lands and attaches itself to the answer it was taken for.
     gate.closed = False
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector('#done-photos-box[data-done="1"]')
     page.wait_for_selector('#outbox-badge[data-count="0"]')
     assert _count(Photo) == 1 and _count(Inspection) == 1 and _count(RectificationTicket) == 1
+    ticket_page.reload()
+    ticket_page.wait_for_selector("img[src*='/photos/']")
+    assert ticket_page.locator(".photo-arriving").count() == 0
     writes = [line for line in gate.log if line.startswith(("POST /api/inspections", "PUT /api/photos", "PATCH /api/photos"))]
     assert writes[0] == "POST /api/inspections", writes

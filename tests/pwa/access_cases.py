@@ -43,4 +43,7 @@ CASES = [
     Case("GET", "/app/tickets/<int:ticket_id>", "/app/tickets/{pwa_ticket_b}", allow=TICKET_B_READERS,
          note="guessing another college's ticket id"),
     Case("GET", "/api/offline/bundle", "/api/offline/bundle", allow=EVERYONE),
+    Case("GET", "/api/labs/<int:lab_id>/card", "/api/labs/{lab_a}/card", allow=LAB_A_READERS),
+    Case("GET", "/api/labs/<int:lab_id>/card", "/api/labs/{lab_b}/card", allow=LAB_B_READERS,
+         note="another college's lab"),
 ]

@@ -14,6 +14,7 @@ from tests.factories import (
     make_ticket,
     make_user,
 )
+from tests.pwa import statements_for
 
 
 def test_manifest_is_installable(client):
@@ -49,9 +50,12 @@ def test_service_worker_scope_and_caching_headers(client):
     import re
 
     static_urls = json.loads(re.search(r"const STATIC_URLS = (\[.*?\]);", body).group(1))
-    assert "/static/css/app.css" in static_urls and "/offline" in static_urls
+    # The same hashed URLs the pages use: what the page loaded is what the worker keeps.
+    app_css = next(u for u in static_urls if u.startswith("/static/css/app.css?v="))
+    assert "/offline" in static_urls
     for url in static_urls:
         assert client.get(url).status_code == 200, url
+    assert client.get(app_css).headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_sw_version_changes_with_the_shell(app, client, monkeypatch):
@@ -142,29 +146,13 @@ def test_bundle_is_empty_for_readers_who_inspect_nothing(client):
 
 
 def test_bundle_issues_a_fixed_number_of_queries(client, app):
-    from sqlalchemy import event
-
-    from app.extensions import db
-
     a, b, lab_a, lab_a2, lab_b = _world()
     admin = make_user(Role.school_admin)
     make_ticket(lab_a)
     login(client, admin)
 
     def count():
-        n = [0]
-
-        def hook(*args, **kw):
-            n[0] += 1
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", hook)
-        try:
-            assert client.get("/api/offline/bundle").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", hook)
-        return n[0]
+        return statements_for(client, app, "/api/offline/bundle")
 
     few = count()
     for _ in range(6):

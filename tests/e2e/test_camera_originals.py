@@ -17,16 +17,7 @@ from app.inspections.models import AnswerPhoto, Inspection
 from app.photos.models import Photo
 
 from .conftest import photo_file
-from .test_inspector_flow import (
-    _answer_all_pass_but_first,
-    _count,
-    _open,
-    _review_and_submit,
-    _start_checklist,
-    _until,
-    _wait_offline_ready,
-    _world,
-)
+from .test_inspector_flow import _count, _queue_offline_inspection, _until, _world
 
 # The phone's network and battery, as Android Chrome reports them; self.__net changes them later.
 NETWORK = """
@@ -75,16 +66,8 @@ def _offline_inspection_with_a_photo(phone, network: str):
     ctx = phone()
     ctx.add_init_script(NETWORK % network)
     page = ctx.new_page()
-    _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
-    page.wait_for_selector("#lab-card:not([hidden])")
+    _queue_offline_inspection(ctx, page, w, note="灭火器过期")
     assert page.evaluate("document.body.dataset.cameraOriginals") == "1"
-    _wait_offline_ready(page)
-    ctx.set_offline(True)
-    _until(page, "navigator.onLine === false")
-    _start_checklist(page)
-    _answer_all_pass_but_first(page, note="灭火器过期")
-    _review_and_submit(page)
-    page.wait_for_selector('#done[data-state="queued"]')
     page.wait_for_selector('#outbox-badge[data-count="3"]')  # the inspection, the photo, its camera original
     kinds = sorted(i["kind"] for i in page.evaluate(OUTBOX))
     assert kinds == ["camera_original", "inspection", "photo"]

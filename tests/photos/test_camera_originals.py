@@ -164,3 +164,18 @@ def test_served_to_those_who_see_originals_and_linked_on_the_inspection_page(app
     assert "camera-original" not in client.get(f"/inspections/{inspection.id}?lang=en").get_data(as_text=True)
     login(client, w.inspector_a)  # the uploader
     assert client.get(f"/photos/{photo.uuid}/camera-original").status_code == 200
+
+
+def test_the_setting_reaches_the_phone_only_when_logged_in_and_renames_the_shell_cache(app, client, w):
+    from app.pwa.views import asset_version  # app.pwa: the shell's version lives with the PWA pages
+
+    marker = 'data-camera-originals="1"'
+    login(client, w.inspector_a)
+    with app.test_request_context():
+        off = asset_version()
+    assert marker not in client.get("/app").get_data(as_text=True)
+    app.config["PHOTO_CAMERA_ORIGINALS"] = True
+    assert marker in client.get("/app").get_data(as_text=True)
+    with app.test_request_context():
+        assert asset_version() != off  # cached shell pages are fetched again with the attribute
+    assert marker not in app.test_client().get("/login").get_data(as_text=True)  # nobody logged in

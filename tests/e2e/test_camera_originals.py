@@ -15,9 +15,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.inspections.models import AnswerPhoto, Inspection
 from app.photos.models import Photo
+from tests.factories import make_ticket
 
 from .conftest import photo_file
-from .test_inspector_flow import _count, _queue_offline_inspection, _until, _world
+from .test_inspector_flow import _count, _open, _queue_offline_inspection, _until, _world
 
 # The phone's network and battery, as Android Chrome reports them; self.__net changes them later.
 NETWORK = """
@@ -122,3 +123,23 @@ def test_on_cellular_the_camera_original_waits_for_wifi(phone, live_server, orig
     _until(page, "document.getElementById('outbox-total').textContent === '0'")
     db.session.expire_all()
     assert db.session.scalar(select(Photo.camera_original_bytes)) == len(photo_file()["buffer"])
+
+
+def test_a_fix_sends_its_after_photo_then_its_camera_original_on_a_charging_phone(phone, live_server, originals_on):
+    w = _world()
+    ticket = make_ticket(w["lab"], article="21", title="插线板串接使用")
+    ctx = phone()
+    ctx.add_init_script(NETWORK % '{"type": "cellular", "charging": true}')
+    page = ctx.new_page()
+    _open(page, f"/app/tickets/{ticket.id}", w["officer"])
+    page.wait_for_selector('#action-buttons button[data-action="submit_fix"]')
+    page.locator("#action-note").fill("已拆除串接的插线板")
+    page.locator("#fix-photo").set_input_files(photo_file("after.jpg"))
+    page.locator("#fix-thumbs figure").last.wait_for()
+    page.locator('#action-buttons button[data-action="submit_fix"]').click()
+    page.wait_for_selector('#ticket-state[data-state="fix_submitted"]')
+    _until(page, f"async () => (await ({OUTBOX})()).length === 0")  # the action, the photo, its camera file
+    db.session.expire_all()
+    photo = db.session.scalar(select(Photo))
+    assert max(photo.width, photo.height) <= 2048
+    assert photo.camera_original_bytes == len(photo_file()["buffer"])

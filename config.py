@@ -61,6 +61,9 @@ class Config:
     # UUID; defaults to <PHOTO_STORE>-uploads. `flask prune-photos` removes abandoned ones.
     PHOTO_UPLOAD_STAGING = _env("PHOTO_UPLOAD_STAGING")
     PHOTO_STAGED_UPLOADS_PER_USER = _env_int("PHOTO_STAGED_UPLOADS_PER_USER", 20)
+    # The phone sends each photo downscaled (2048 px); on, it also keeps the camera's own file and
+    # sends it after the report and its photos, on Wi-Fi or when charging (issue 21): evidence.
+    PHOTO_CAMERA_ORIGINALS = _env("PHOTO_CAMERA_ORIGINALS", "0") in ("1", "true", "yes")
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True

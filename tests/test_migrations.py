@@ -162,3 +162,27 @@ def test_0007_gives_existing_tickets_their_items_english_text(app_at_0004):
     with db.engine.connect() as conn:
         titles = conn.execute(text("SELECT title, title_en FROM rectification_tickets ORDER BY id")).all()
     assert [tuple(t) for t in titles] == [("灭火器在位", "Extinguishers in place"), ("饭盒", None)]
+
+
+def test_0009_gives_photos_empty_camera_original_columns_and_goes_back(tmp_path):
+    """Photos stored before 0009 have no camera original (all new columns null); 0009 down keeps them."""
+    from flask_migrate import downgrade
+
+    for _app in _app_migrated_to(tmp_path, "0008"):
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO photos (uuid, sha256, media_type, byte_size, width, height, original_key, display_key,"
+                " thumb_key, uploaded_at) VALUES ('7d1c2a52-0000-4000-8000-000000000009', 'a', 'image/jpeg', 1, 1, 1,"
+                " 'o', 'd', 't', CURRENT_TIMESTAMP)"
+            ))
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT uuid, camera_original_key, camera_original_sha256, camera_original_bytes,"
+                " camera_original_type, camera_original_at FROM photos"
+            )).one()
+        assert tuple(row) == ("7d1c2a52-0000-4000-8000-000000000009", None, None, None, None, None)
+        downgrade(revision="0008")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT uuid, original_key FROM photos")).all() == [
+                ("7d1c2a52-0000-4000-8000-000000000009", "o")]

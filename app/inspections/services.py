@@ -550,6 +550,8 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
                     "thumb_url": urls.get("thumb_url"),
                     "display_url": urls.get("display_url"),
                     "original_url": urls.get("original_url") if originals else None,
+                    "camera_original_url": photo_services.camera_original_url(arrived.get(ref.photo_uuid))
+                    if originals else None,
                 }
             )
         out_answers.append(

@@ -1,5 +1,6 @@
 """Photo upload API: PUT /api/photos/<uuid> (idempotent by the client's UUID), and the same upload
-resumable after a dropped connection: GET/PATCH /api/photos/<uuid>/upload (uploads.py)."""
+resumable after a dropped connection: GET/PATCH /api/photos/<uuid>/upload (uploads.py); the camera's
+own file of a stored photo by the same protocol: GET/PATCH /api/photos/<uuid>/camera-original/upload."""
 from __future__ import annotations
 
 from datetime import UTC
@@ -32,6 +33,8 @@ def photo_body(photo) -> dict:
             "captured_at": photo.captured_at.replace(tzinfo=UTC) if photo.captured_at else None,
             "uploaded_at": photo.uploaded_at.replace(tzinfo=UTC) if photo.uploaded_at else None,
             **services.urls_for(photo.uuid),
+            "camera_original_url": services.camera_original_url(photo),
+            "camera_original_bytes": photo.camera_original_bytes,
         }
     )
     return body
@@ -73,8 +76,12 @@ def upload_state_body(state: uploads.UploadState) -> dict:
 @login_required
 @doc("How much of a resumable photo upload the server has", response=UploadStatusSchema)
 def upload_status(photo_uuid):
+    return _status(photo_uuid, uploads.PHOTO)
+
+
+def _status(photo_uuid, target: uploads.Target):
     authorize(current_user, Action.UPLOAD_PHOTO)
-    return upload_state_body(uploads.upload_state(current_user, str(photo_uuid), current_app.config))
+    return upload_state_body(uploads.upload_state(current_user, str(photo_uuid), current_app.config, target))
 
 
 def _header_int(name: str) -> int:
@@ -118,12 +125,58 @@ def _body_reader(stream):
     },
 )
 def upload_part(photo_uuid):
+    return _part(photo_uuid, uploads.PHOTO)
+
+
+def _part(photo_uuid, target: uploads.Target):
     authorize(current_user, Action.UPLOAD_PHOTO)
     offset, total = _header_int("Upload-Offset"), _header_int("Upload-Length")
     if total == 0:
         raise InvalidInput(_("The upload is empty: choose a photo to send."))
     state = uploads.receive(current_user, str(photo_uuid), offset, total, request.content_length or 0,
-                            _body_reader(request.stream), current_app.config)
+                            _body_reader(request.stream), current_app.config, target)
     if state.stored is None:
         return upload_state_body(state), 202
     return upload_state_body(state), (201 if state.stored.created else 200)
+
+
+# ---- the camera's own file of a stored photo (PHOTO_CAMERA_ORIGINALS) ----------------------------
+
+@bp.get("/photos/<uuid:photo_uuid>/camera-original/upload")
+@login_required
+@doc(
+    "How much of a photo's camera original (the camera's own file) the server has",
+    response=UploadStatusSchema,
+    responses={
+        403: "The photo was uploaded by someone else",
+        404: "The photo itself has not arrived yet: send it first, then try again",
+    },
+)
+def camera_original_status(photo_uuid):
+    return _status(photo_uuid, uploads.CAMERA_ORIGINAL)
+
+
+@bp.patch("/photos/<uuid:photo_uuid>/camera-original/upload")
+@write_lock_at_first_write  # the body may take minutes: no write lock while it arrives
+@login_required
+@doc(
+    "Send (the rest of) the camera's own file of a photo this user uploaded, kept byte for byte as "
+    "evidence; the same resumable protocol as PATCH /api/photos/<uuid>/upload (Upload-Offset, "
+    "Upload-Length). The answer is the photo's body with camera_original_url once it is stored.",
+    response=UploadStatusSchema,
+    status=201,
+    responses={
+        200: "Complete: the same bytes were already stored as this photo's camera original (a replay)",
+        202: "Not complete yet: offset says how many bytes the server has",
+        403: "The photo was uploaded by someone else",
+        404: "The photo itself has not arrived yet: send it first, then try again",
+        409: "Another camera original was already stored for this photo, or the body starts after "
+             "the server's offset (details.offset)",
+        413: "The upload or the image is too large (bytes or pixels)",
+        415: "The file is not a JPEG, PNG, WebP or HEIC image",
+        429: "Too many unfinished uploads for this user",
+        503: "It is still arriving over another connection, or the server is busy; try again",
+    },
+)
+def camera_original_part(photo_uuid):
+    return _part(photo_uuid, uploads.CAMERA_ORIGINAL)

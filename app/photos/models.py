@@ -28,3 +28,10 @@ class Photo(db.Model):
     thumb_key: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The camera's own file, when the school keeps them (PHOTO_CAMERA_ORIGINALS): the phone sends
+    # it after the downscaled photo above, on Wi-Fi or when charging. Set once, never replaced.
+    camera_original_key: Mapped[str | None] = mapped_column(String(200))
+    camera_original_sha256: Mapped[str | None] = mapped_column(String(64))
+    camera_original_bytes: Mapped[int | None] = mapped_column(Integer)
+    camera_original_type: Mapped[str | None] = mapped_column(String(40))  # decided by its header
+    camera_original_at: Mapped[datetime | None] = mapped_column(DateTime)  # when it arrived

@@ -202,6 +202,15 @@ def open_checked(data: bytes, max_pixels: int, min_bytes_per_megapixel: int = MI
     return im
 
 
+def identify(data: bytes, *, max_pixels: int, min_bytes_per_megapixel: int = MIN_BYTES_PER_MEGAPIXEL) -> str:
+    """The media type of a file kept as it is (a camera original), by the same header checks as
+    process() and without decoding a pixel."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)  # a refusal, as in process()
+        with open_checked(data, max_pixels, min_bytes_per_megapixel) as im:
+            return MEDIA_TYPES[im.format]
+
+
 # One set of decode slots per process and size (gunicorn forks workers: each has its own).
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()

@@ -15,6 +15,9 @@ class PhotoSchema(Schema):
     uploaded_at = fields.DateTime()
     thumb_url = fields.String(required=True)
     display_url = fields.String(required=True)
+    camera_original_url = fields.String(
+        allow_none=True, metadata={"description": "the camera's own file, once it arrived (PHOTO_CAMERA_ORIGINALS)"})
+    camera_original_bytes = fields.Integer(allow_none=True)
 
 
 PHOTO_UPLOAD = {

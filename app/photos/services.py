@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.org.models import Lab
 from app.policy import Action, may
+from app.timeutil import utcnow
 
 from . import pipeline
 from .models import Photo
@@ -24,7 +25,10 @@ from .storage import staging_for, storage_for
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("thumb", "display", "original")
+VARIANTS = ("thumb", "display", "original", "camera_original")
+ORIGINAL_VARIANTS = ("original", "camera_original")  # evidence: Action.VIEW_ORIGINAL_PHOTO
+# Every column that names a stored file: a file one of them names is never pruned nor cleaned up.
+_KEY_COLUMNS = ("original_key", "display_key", "thumb_key", "camera_original_key")
 
 
 @dataclass
@@ -154,9 +158,7 @@ def _remove_unreferenced(storage, keys: list[str]) -> None:
     for key in keys:
         try:
             used = db.session.scalar(
-                select(Photo.id)
-                .where(or_(Photo.original_key == key, Photo.display_key == key, Photo.thumb_key == key))
-                .limit(1)
+                select(Photo.id).where(or_(*(getattr(Photo, c) == key for c in _KEY_COLUMNS))).limit(1)
             )
             if used is None:
                 storage.delete(key)
@@ -164,21 +166,78 @@ def _remove_unreferenced(storage, keys: list[str]) -> None:
             log.exception("could not remove unreferenced photo file %s", key)
 
 
+# ---- the camera's own file of a stored photo (PHOTO_CAMERA_ORIGINALS) ----------------------------
+
+def photo_for_camera_original(user, photo_uuid: str) -> Photo:
+    """The photo a camera original is sent for: it must have arrived (the phone sends it first;
+    404 tells the phone to try again later) and only its uploader sends its camera file."""
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == normalise_uuid(photo_uuid)))
+    if photo is None:
+        raise NotFound(_("The photo has not arrived yet: its camera original follows it later."))
+    if photo.uploaded_by_id != getattr(user, "id", None):
+        raise Forbidden(_("Only the person who took this photo can send its camera original."))
+    return photo
+
+
+def _camera_original_replay(photo: Photo, sha256: str) -> StoredPhoto:
+    if photo.camera_original_sha256 == sha256:
+        return StoredPhoto(photo, created=False)
+    raise Conflict(_("Another camera original was already stored for this photo."), {"uuid": photo.uuid})
+
+
+def store_camera_original(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
+    """Keep the camera's own file of a photo the user uploaded, byte for byte.
+
+    It is not decoded: the pipeline's header checks (type, pixels, bytes per megapixel) refuse what
+    is not a photo, and the request size (MAX_CONTENT_LENGTH) bounds it. Same bytes again: the
+    stored record (200); other bytes once one is stored: 409. Recorded with a conditional UPDATE,
+    so of two racing uploads one wins and the other is answered as a replay or a conflict."""
+    photo = photo_for_camera_original(user, photo_uuid)
+    if not data:
+        raise InvalidInput(_("The upload is empty: choose a photo to send."))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if photo.camera_original_sha256 is not None:
+        return _camera_original_replay(photo, sha256)
+    media_type = pipeline.identify(data, max_pixels=config["PHOTO_MAX_PIXELS"],
+                                   min_bytes_per_megapixel=config["PHOTO_MIN_BYTES_PER_MEGAPIXEL"])
+    storage = storage_for(config)
+    with storage.exclusive():
+        written = [] if storage.exists(sha256) else [sha256]
+        try:
+            key = storage.put(data)
+            done = db.session.execute(
+                update(Photo)
+                .where(Photo.id == photo.id, Photo.camera_original_key.is_(None))
+                .values(camera_original_key=key, camera_original_sha256=sha256, camera_original_bytes=len(data),
+                        camera_original_type=media_type, camera_original_at=utcnow())
+            ).rowcount
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            _remove_unreferenced(storage, written)
+            raise
+        db.session.refresh(photo)
+        if not done:  # another request stored one first
+            _remove_unreferenced(storage, written)
+            return _camera_original_replay(photo, sha256)
+        return StoredPhoto(photo, created=True)
+
+
 # ---- orphans: files no row references ----------------------------------------------------------
 
 def referenced_keys(conn, keys=None) -> set[str]:
     """The storage keys that photo rows refer to (of `keys` when given), read on `conn`: a
     connection or session, so the backup can ask inside its own snapshot."""
-    t = Photo.__table__
+    columns = [Photo.__table__.c[name] for name in _KEY_COLUMNS]
     found: set[str] = set()
     if keys is None:
-        for column in (t.c.original_key, t.c.display_key, t.c.thumb_key):
-            found.update(conn.execute(select(column).distinct()).scalars())
+        for column in columns:
+            found.update(conn.execute(select(column).where(column.is_not(None)).distinct()).scalars())
         return found
     keys = list(keys)
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
-        for column in (t.c.original_key, t.c.display_key, t.c.thumb_key):
+        for column in columns:
             found.update(conn.execute(select(column).where(column.in_(chunk)).distinct()).scalars())
     return found
 
@@ -251,14 +310,17 @@ def may_view(user, photo: Photo, variant: str) -> bool:
         return False
     if getattr(user, "is_authenticated", False) and photo.uploaded_by_id == user.id:
         return True  # the uploader sees their own photo, referenced yet or not
-    action = Action.VIEW_ORIGINAL_PHOTO if variant == "original" else Action.VIEW_PHOTO
+    action = Action.VIEW_ORIGINAL_PHOTO if variant in ORIGINAL_VARIANTS else Action.VIEW_PHOTO
     # Not referenced by anything yet: nobody but the uploader (no lab to judge by).
     return any(may(user, action, lab) for lab in labs_of_photo(photo))
 
 
-def key_and_type(photo: Photo, variant: str) -> tuple[str, str]:
+def key_and_type(photo: Photo, variant: str) -> tuple[str | None, str | None]:
+    """The stored file of a variant and its media type (key None: this photo has none)."""
     if variant == "original":
         return photo.original_key, photo.media_type
+    if variant == "camera_original":
+        return photo.camera_original_key, photo.camera_original_type
     return (photo.display_key if variant == "display" else photo.thumb_key), "image/jpeg"
 
 
@@ -268,3 +330,8 @@ def urls_for(photo_uuid: str) -> dict:
         "display_url": f"/photos/{photo_uuid}/display",
         "original_url": f"/photos/{photo_uuid}/original",
     }
+
+
+def camera_original_url(photo: Photo | None) -> str | None:
+    """Where the camera's own file of a photo is served, when it has arrived."""
+    return f"/photos/{photo.uuid}/camera-original" if photo is not None and photo.camera_original_key else None

@@ -141,7 +141,7 @@ def storage_for(config) -> LocalFileStorage:
 # ---- uploads that arrive in parts (PATCH /api/photos/<uuid>/upload) -----------------------------
 
 _HEADER = 16  # a staging file starts with the upload's declared length, 16 ASCII digits
-_STAGED = re.compile(r"^(\d+)-([0-9a-f-]{36})\.part$")
+_STAGED = re.compile(r"^(\d+)-([0-9a-f-]{36})(\.camera)?\.part$")
 
 
 class StagedUpload:
@@ -189,25 +189,25 @@ class UploadStaging:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
 
-    def _path(self, user_id: int, photo_uuid: str) -> Path:
-        name = f"{int(user_id)}-{photo_uuid}.part"
+    def _path(self, user_id: int, photo_uuid: str, suffix: str = "") -> Path:
+        name = f"{int(user_id)}-{photo_uuid}{suffix}.part"  # suffix ".camera": its camera original
         if not _STAGED.match(name):
             raise ValueError(f"not a photo UUID: {photo_uuid!r}")  # never a path from outside
         return self.root / name
 
-    def has(self, user_id: int, photo_uuid: str) -> bool:
-        return self._path(user_id, photo_uuid).exists()
+    def has(self, user_id: int, photo_uuid: str, suffix: str = "") -> bool:
+        return self._path(user_id, photo_uuid, suffix).exists()
 
     def count_for(self, user_id: int) -> int:
         return sum(1 for _ in self.root.glob(f"{int(user_id)}-*.part"))
 
     @contextlib.contextmanager
     def hold(self, user_id: int, photo_uuid: str, *, create: bool, wait_seconds: float,
-             total: int = 0) -> Iterator[StagedUpload | None]:
+             total: int = 0, suffix: str = "") -> Iterator[StagedUpload | None]:
         """The staged upload, locked for this request (None: none is staged and `create` is false;
         a new one expects `total` bytes). Raises TimeoutError when another request holds it longer
         than `wait_seconds`."""
-        path = self._path(user_id, photo_uuid)
+        path = self._path(user_id, photo_uuid, suffix)
         self.root.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + wait_seconds
         while True:

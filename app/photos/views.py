@@ -1,4 +1,4 @@
-"""Serving photo files: thumbnail, display size, and the evidence original."""
+"""Serving photo files: thumbnail, display size, the evidence original and the camera's own file."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, send_file
@@ -18,13 +18,13 @@ def _serve(photo_uuid, variant: str):
         abort(403)
     key, media_type = services.key_and_type(photo, variant)
     storage = storage_for(current_app.config)
-    if not storage.exists(key):
+    if not key or not storage.exists(key):  # a camera original that has not arrived (yet)
         abort(404)
     resp = send_file(
         storage.path_of(key),
         mimetype=media_type,  # the type we decided by decoding; always an image, never HTML
         as_attachment=False,
-        download_name=f"{photo.uuid}-{variant}.{_EXT.get(media_type, 'bin')}",
+        download_name=f"{photo.uuid}-{variant.replace('_', '-')}.{_EXT.get(media_type, 'bin')}",
         etag=key,  # content-addressed: the key is the content's hash
         conditional=True,
         max_age=None,
@@ -53,3 +53,9 @@ def display(photo_uuid):
 @login_required
 def original(photo_uuid):
     return _serve(photo_uuid, "original")
+
+
+@bp.get("/photos/<uuid:photo_uuid>/camera-original")
+@login_required
+def camera_original(photo_uuid):
+    return _serve(photo_uuid, "camera_original")

@@ -28,6 +28,7 @@ def js_strings() -> dict[str, str]:
         "outbox_empty": _("Nothing waiting to be sent."),
         "kind_inspection": _("Inspection"),
         "kind_photo": _("Photo"),
+        "kind_camera_original": _("Camera original"),
         "kind_ticket_action": _("Ticket action"),
         "loading": _("Loading…"),
         "load_failed": _("Could not load this page's data. Check the connection."),

@@ -54,10 +54,12 @@ SHELL_PAGES = ["pwa.home", "pwa.scan", "pwa.lab_shell", "pwa.inspect_shell", "pw
 
 
 @lru_cache(maxsize=1)
-def _asset_version(static_folder: str, templates: str) -> str:
+def _asset_version(static_folder: str, templates: str, page_settings: str = "") -> str:
     """A hash of every shell file, the worker template, the pages' templates and their translations: any
-    change makes a new cache name, so the new worker fetches the shell pages again (once per deploy)."""
-    h = hashlib.sha256()
+    change makes a new cache name, so the new worker fetches the shell pages again (once per deploy).
+    `page_settings`: the settings the pages carry (base.html's data-camera-originals), so a changed
+    setting reaches the cached pages too."""
+    h = hashlib.sha256(page_settings.encode())
     for rel in SHELL_STATIC:
         p = Path(static_folder) / rel
         if p.exists():
@@ -78,7 +80,8 @@ def _asset_version(static_folder: str, templates: str) -> str:
 def asset_version() -> str:
     if current_app.debug:
         _asset_version.cache_clear()
-    return _asset_version(current_app.static_folder, current_app.template_folder)
+    return _asset_version(current_app.static_folder, current_app.template_folder,
+                          f"camera-originals={bool(current_app.config.get('PHOTO_CAMERA_ORIGINALS'))}")
 
 
 @bp.app_context_processor

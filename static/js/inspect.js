@@ -5,7 +5,7 @@ import { get } from './api.js';
 import { checklistFromBundle, labFromBundle } from './bundle.js';
 import { get as dbGet, put as dbPut, del as dbDel } from './db.js';
 import { enqueueInspection, photoStates } from './outbox.js';
-import { downscale, uuid } from './photo.js';
+import { cameraFile, downscale, uuid } from './photo.js';
 import { receipts, syncNow } from './sync.js';
 import { $, el, fmtTime, localized, levelLabel, status, t } from './ui.js';
 
@@ -139,7 +139,7 @@ function buildItem(item, index) {
     try {
       const blob = await downscale(file);
       const id = uuid();
-      await dbPut('photos', { uuid: id, blob, draft_key: draft.key, created_at: new Date().toISOString() });
+      await dbPut('photos', { uuid: id, blob, camera: cameraFile(file, blob), draft_key: draft.key, created_at: new Date().toISOString() });
       answerOf(item).photos.push(id);
       await save();
       hint.textContent = t('photo_required');

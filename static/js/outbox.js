@@ -2,6 +2,8 @@
 //   inspection    POST /api/inspections (body); refers to its photos by UUID
 //   ticket_action POST /api/tickets/<ticket_id>/actions (body, with client_uuid and the version seen)
 //   photo         the photo's bytes (blob), uploaded resumably; `offset` is what the server has
+//   camera_original  the camera's own file of a photo (id `${photo_uuid}:camera`), when the school
+//                 keeps them (PHOTO_CAMERA_ORIGINALS); sent last, on Wi-Fi or when charging (sync.js)
 // Nothing leaves it until the server confirmed (2xx); refusals stay, marked, with the message and
 // the server's details. Reports go before their photos (sync.js): the school learns of a hazard at
 // once, and each photo attaches itself on the server as it lands.
@@ -41,6 +43,11 @@ function photoItem(uuid, blob, { userId, label, parent, now }) {
   };
 }
 
+// The camera's own file of photo `uuid`: uploaded as a photo is, to the photo's camera-original URL.
+function cameraItem(uuid, blob, opts) {
+  return { ...photoItem(uuid, blob, opts), id: `${uuid}:camera`, kind: 'camera_original', photo_uuid: uuid };
+}
+
 // Moves a finished draft into the outbox atomically: the inspection and its photos; the draft and
 // its draft photos disappear in the same transaction, so nothing is lost or doubled.
 export async function enqueueInspection(draft, body, label) {
@@ -56,7 +63,9 @@ export async function enqueueInspection(draft, body, label) {
     for (const uuid of photoIds) {
       const p = await wrap(photos.get(uuid));
       if (!p) continue;
-      await wrap(outbox.put(photoItem(uuid, p.blob, { userId: draft.user_id, label, parent: body.uuid, now })));
+      const opts = { userId: draft.user_id, label, parent: body.uuid, now };
+      await wrap(outbox.put(photoItem(uuid, p.blob, opts)));
+      if (p.camera) await wrap(outbox.put(cameraItem(uuid, p.camera, opts)));
       await wrap(photos.delete(uuid));
     }
     await wrap(tx.objectStore('drafts').delete(draft.key));
@@ -66,7 +75,7 @@ export async function enqueueInspection(draft, body, label) {
 
 // Queues one ticket action (a fix with its after-photos, a verify, a reject...) with its photos,
 // atomically. body = {action, note, interim_measures, photos: [uuid], version, client_uuid};
-// photos = [{uuid, blob}] not yet on the server (a redo reuses UUIDs already sent or queued).
+// photos = [{uuid, blob, camera?}] not yet on the server (a redo reuses UUIDs already sent or queued).
 export async function enqueueTicketAction({ userId, ticketId, body, photos = [], label = '' }) {
   await transaction(['outbox'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
@@ -78,7 +87,9 @@ export async function enqueueTicketAction({ userId, ticketId, body, photos = [],
     }));
     for (const p of photos) {
       if (await wrap(outbox.get(p.uuid))) continue; // already queued by the action this one redoes
-      await wrap(outbox.put(photoItem(p.uuid, p.blob, { userId, label, parent: body.client_uuid, now })));
+      const opts = { userId, label, parent: body.client_uuid, now };
+      await wrap(outbox.put(photoItem(p.uuid, p.blob, opts)));
+      if (p.camera) await wrap(outbox.put(cameraItem(p.uuid, p.camera, opts)));
     }
   });
   changed();

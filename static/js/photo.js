@@ -28,6 +28,13 @@ async function decode(file) {
   }
 }
 
+// The school keeps the camera's own files as evidence (config PHOTO_CAMERA_ORIGINALS; the page says
+// so on <body data-camera-originals>): the file the user picked is kept beside its downscaled photo
+// and sent last, on Wi-Fi or when charging (sync.js). Null: not kept, or the photo is that file.
+export function cameraFile(file, blob) {
+  return document.body.dataset.cameraOriginals === '1' && file !== blob ? file : null;
+}
+
 export async function downscale(file, maxSide = MAX_SIDE, quality = QUALITY) {
   const image = await decode(file);
   const w = image.width || image.naturalWidth;

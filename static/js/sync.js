@@ -1,6 +1,7 @@
 // Replays the outbox: reports first (inspections and ticket actions: small, and what the school
 // must learn of at once; the server accepts a report whose photos have not arrived and attaches
-// each photo as it lands), then photos, smallest first, each resumed from what the server has.
+// each photo as it lands), then photos, smallest first, each resumed from what the server has;
+// last, when the school keeps them, the camera originals: only on Wi-Fi or when charging.
 // Triggers (app.js): app start, `online`, page visible again, the "sync now" button; Background
 // Sync is Chromium-only, so it is not relied on (iOS must work too).
 import { request } from './api.js';
@@ -8,7 +9,26 @@ import { changed, items, remove, update, uploading } from './outbox.js';
 import { uploadPhoto } from './upload.js';
 
 let running = null;
-export const lastResult = { state: 'idle', ticketIds: [], confirmed: [], sent: [] };
+export const lastResult = { state: 'idle', ticketIds: [], confirmed: [], sent: [], waiting: 0 };
+
+const isUpload = (item) => item.kind === 'photo' || item.kind === 'camera_original';
+
+// May the camera originals (PHOTO_CAMERA_ORIGINALS: full camera files, several MB each) go now?
+// On Wi-Fi (Network Information API, Android Chrome) or while charging (Battery Status API,
+// Chromium). When neither API exists (iOS Safari, Firefox) the phone cannot tell Wi-Fi from
+// cellular: they go unless the user asked to save data (connection.saveData), and only after every
+// report and every photo has gone (run), so they never hold up the evidence the school reads.
+async function cameraOriginalsMayGo() {
+  const conn = navigator.connection;
+  if (conn && conn.type === 'wifi') return true;
+  let battery = null;
+  if (typeof navigator.getBattery === 'function') {
+    try { battery = await navigator.getBattery(); } catch (e) { battery = null; }
+  }
+  if (battery && battery.charging) return true;
+  if ((conn && conn.type) || battery) return false; // one of them answered: neither Wi-Fi nor charging
+  return !(conn && conn.saveData === true);
+}
 
 // Receipts of the inspections that reached the server (when, which tickets they opened), so the
 // page that queued one offline, and the home screen, can say it was sent. Kept per user in
@@ -57,9 +77,9 @@ function sendReport(item) {
 async function send(item) {
   let resp;
   try {
-    resp = await (item.kind === 'photo' ? sendPhoto(item) : sendReport(item));
+    resp = await (isUpload(item) ? sendPhoto(item) : sendReport(item));
   } catch (err) {
-    if (item.kind === 'photo') {
+    if (isUpload(item)) {
       // The server may hold part of it now: the next try asks how much, and sends only the rest.
       item.attempts = (item.attempts || 0) + 1;
       await update(item);
@@ -86,6 +106,9 @@ async function send(item) {
   if (resp.status === 401 || (resp.status === 400 && resp.error && resp.error.code === 'csrf')) {
     return 'auth'; // keep the item; the user logs in again
   }
+  if (resp.status === 404 && item.kind === 'camera_original') {
+    return 'wait'; // its photo has not reached the server yet: the camera original goes after it, later
+  }
   // 202: a photo upload that made no progress (an empty body arrived); try again later.
   if (resp.status >= 500 || resp.status === 429 || resp.status === 408 || resp.status === 202) {
     item.attempts = (item.attempts || 0) + 1;
@@ -108,17 +131,28 @@ async function run() {
   lastResult.confirmed = [];
   lastResult.sent = [];
   const mine = (await items()).filter((i) => String(i.user_id) === String(me) && i.status === 'pending');
-  const reports = mine.filter((i) => i.kind !== 'photo');
-  const photos = mine.filter((i) => i.kind === 'photo').sort((a, b) => (a.size || 0) - (b.size || 0) || a.seq - b.seq);
+  const bySize = (a, b) => (a.size || 0) - (b.size || 0) || a.seq - b.seq;
+  const reports = mine.filter((i) => !isUpload(i));
+  const photos = mine.filter((i) => i.kind === 'photo').sort(bySize);
+  let originals = mine.filter((i) => i.kind === 'camera_original').sort(bySize);
   let state = 'done';
   for (const item of [...reports, ...photos]) {
     const r = await send(item);
     if (r === 'network' || r === 'auth') { state = r; break; }
   }
+  // Last, after every report and photo went: the camera originals, or they wait (pending, no error).
+  if (state !== 'done' || !originals.length || !(await cameraOriginalsMayGo())) originals = [];
+  for (const item of originals) {
+    const r = await send(item);
+    if (r === 'network' || r === 'auth') { state = r; break; }
+  }
+  lastResult.waiting = (await items()).filter((i) => String(i.user_id) === String(me) && i.kind === 'camera_original'
+    && i.status === 'pending').length;
   lastResult.state = state;
   const relogin = document.getElementById('relogin');
   if (relogin) relogin.hidden = state !== 'auth';
-  return { state, ticketIds: lastResult.ticketIds.slice(), confirmed: lastResult.confirmed.slice(), sent: lastResult.sent.slice() };
+  return { state, ticketIds: lastResult.ticketIds.slice(), confirmed: lastResult.confirmed.slice(), sent: lastResult.sent.slice(),
+    waiting: lastResult.waiting };
 }
 
 let again = null;

@@ -3,7 +3,7 @@
 import { get } from './api.js';
 import { saveTicket, savedTicket } from './bundle.js';
 import { discard, enqueueTicketAction, itemsFor } from './outbox.js';
-import { downscale, uuid } from './photo.js';
+import { cameraFile, downscale, uuid } from './photo.js';
 import { syncNow } from './sync.js';
 import { $, el, fmtDeadline, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLevelLabel } from './ui.js';
 
@@ -153,7 +153,7 @@ async function act(action, button) {
     }
     const body = { action, note, interim_measures: interim, photos: photos.map((p) => p.uuid), version, client_uuid: uuid() };
     await enqueueTicketAction({ userId: me, ticketId: ticket.id, body, label,
-      photos: photos.filter((p) => p.blob).map((p) => ({ uuid: p.uuid, blob: p.blob })) });
+      photos: photos.filter((p) => p.blob).map((p) => ({ uuid: p.uuid, blob: p.blob, camera: p.camera })) });
     // The refused actions whose words were carried into this one are replaced by it.
     for (const id of carried) await discard(id);
     carried = new Set();
@@ -312,7 +312,7 @@ if (page === 'tickets') {
     if (!file) return;
     try {
       const blob = await downscale(file);
-      fixPhotos.push({ uuid: uuid(), blob, url: URL.createObjectURL(blob) });
+      fixPhotos.push({ uuid: uuid(), blob, camera: cameraFile(file, blob), url: URL.createObjectURL(blob) });
       renderFixPhotos();
     } catch (e) {
       status($('#action-error'), t('photo_failed'));

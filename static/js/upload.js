@@ -22,13 +22,20 @@ async function call(method, url, body, headers = {}) {
   return { status: resp.status, ok: resp.ok, data, error, headers: resp.headers, next: null };
 }
 
-// item = {id: uuid, blob, offset?, attempts?}. Resolves to api.js request()'s shape
+// Where an outbox item uploads: a photo under its UUID, or the camera's own file of a stored photo
+// (kind 'camera_original', photo_uuid) by the same protocol.
+export function uploadUrl(item) {
+  if (item.kind === 'camera_original') return `/api/photos/${encodeURIComponent(item.photo_uuid)}/camera-original/upload`;
+  return `/api/photos/${encodeURIComponent(item.id)}/upload`;
+}
+
+// item = {id: uuid, blob, offset?, attempts?} (or a camera original, see uploadUrl). Resolves to api.js request()'s shape
 // {status, ok, data, error, ...}: 201/200 with the photo's body (as PUT /api/photos/<uuid> answers)
 // once it is stored, or the refusal. item.offset follows what the server confirmed, so a caller
 // that keeps the item may pass it back; item.attempts > 0 (the caller counts failed tries) also
 // makes the next call ask the server first. onProgress(confirmedBytes, totalBytes).
 export async function uploadPhoto(item, onProgress = () => {}, { chunkBytes = CHUNK_BYTES } = {}) {
-  const url = `/api/photos/${encodeURIComponent(item.id)}/upload`;
+  const url = uploadUrl(item);
   const total = item.blob.size;
   let offset = 0;
   if ((item.offset || 0) > 0 || (item.attempts || 0) > 0) {

@@ -25,6 +25,12 @@ CASES = [
          allow=UPLOADERS),
     Case("PATCH", "/api/photos/<uuid:photo_uuid>/upload", "/api/photos/7d1c2a52-0000-4000-8000-000000000002/upload",
          allow=UPLOADERS, data={}),
+    # A camera original of a photo that has not arrived: an uploader gets 404 (the policy let them
+    # through; whose photo it is, is the service's check), anyone else 403/401.
+    Case("GET", "/api/photos/<uuid:photo_uuid>/camera-original/upload",
+         "/api/photos/7d1c2a52-0000-4000-8000-000000000003/camera-original/upload", allow=UPLOADERS),
+    Case("PATCH", "/api/photos/<uuid:photo_uuid>/camera-original/upload",
+         "/api/photos/7d1c2a52-0000-4000-8000-000000000003/camera-original/upload", allow=UPLOADERS, data={}),
     Case("GET", "/photos/<uuid:photo_uuid>/thumb", "/photos/{insp_photo_a}/thumb", allow=LAB_A_READERS),
     Case("GET", "/photos/<uuid:photo_uuid>/thumb", "/photos/{insp_photo_b}/thumb", allow=LAB_B_READERS,
          note="another college's photo"),
@@ -32,4 +38,9 @@ CASES = [
     Case("GET", "/photos/<uuid:photo_uuid>/display", "/photos/{insp_photo_b}/display", allow=LAB_B_READERS),
     Case("GET", "/photos/<uuid:photo_uuid>/original", "/photos/{insp_photo_a}/original", allow=ORIGINAL_A),
     Case("GET", "/photos/<uuid:photo_uuid>/original", "/photos/{insp_photo_b}/original", allow=ORIGINAL_B),
+    # The camera's own file is evidence as the original is (404 to those allowed: none arrived here).
+    Case("GET", "/photos/<uuid:photo_uuid>/camera-original", "/photos/{insp_photo_a}/camera-original",
+         allow=ORIGINAL_A),
+    Case("GET", "/photos/<uuid:photo_uuid>/camera-original", "/photos/{insp_photo_b}/camera-original",
+         allow=ORIGINAL_B),
 ]

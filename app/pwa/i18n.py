@@ -29,6 +29,7 @@ def js_strings() -> dict[str, str]:
         "kind_inspection": _("Inspection"),
         "kind_photo": _("Photo"),
         "kind_camera_original": _("Camera original"),
+        "waits_for_wifi": _("Waits for Wi-Fi or a charger."),
         "kind_ticket_action": _("Ticket action"),
         "loading": _("Loading…"),
         "load_failed": _("Could not load this page's data. Check the connection."),

@@ -34,6 +34,8 @@ async function renderOutbox() {
     const row = el('li', { class: `pad outbox-item ${item.status}`, 'data-id': item.id, 'data-status': item.status },
       el('strong', { text: `${t(`kind_${item.kind}`)} · ${item.label || ''}` }),
       el('span', { class: 'muted', text: fmtTime(item.created_at) }));
+    // A camera original goes only on Wi-Fi or while charging (sync.js): say why it is still here.
+    if (item.kind === 'camera_original' && item.status === 'pending') row.append(el('span', { class: 'muted', text: t('waits_for_wifi') }));
     if (item.status !== 'pending') {
       row.append(el('p', { class: 'error', text: `${item.status === 'conflict' ? t('item_conflict') : t('item_failed')}: ${item.error || ''}` }));
       const retry = el('button', { type: 'button', text: t('retry') });

@@ -129,7 +129,8 @@ class SubmitResultSchema(Schema):
 
 class InspectionPhotoRefSchema(Schema):
     uuid = fields.String(required=True)
-    received = fields.Boolean(required=True)
+    arrived = fields.Boolean(required=True, metadata={"description": "the photo is on the server (as tickets say)"})
+    received = fields.Boolean(required=True, metadata={"description": "the same as arrived (its first name)"})
     thumb_url = fields.String(allow_none=True)
     display_url = fields.String(allow_none=True)
     original_url = fields.String(

@@ -546,7 +546,8 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
             refs.append(
                 {
                     "uuid": ref.photo_uuid,
-                    "received": got,
+                    "arrived": got,
+                    "received": got,  # the same; its first name, kept for clients that read it
                     "thumb_url": urls.get("thumb_url"),
                     "display_url": urls.get("display_url"),
                     "original_url": urls.get("original_url") if originals else None,

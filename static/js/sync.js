@@ -106,8 +106,11 @@ async function send(item) {
   if (resp.status === 401 || (resp.status === 400 && resp.error && resp.error.code === 'csrf')) {
     return 'auth'; // keep the item; the user logs in again
   }
-  if (resp.status === 404 && item.kind === 'camera_original') {
-    return 'wait'; // its photo has not reached the server yet: the camera original goes after it, later
+  // 404: its photo has not reached the server. While the photo is still queued on the phone it will:
+  // the camera original waits for it. A photo no longer queued (discarded after a refusal) never
+  // will, so the camera original is marked refused below, for the person to see and discard.
+  if (resp.status === 404 && item.kind === 'camera_original' && (await items()).some((i) => i.id === item.photo_uuid)) {
+    return 'wait';
   }
   // 202: a photo upload that made no progress (an empty body arrived); try again later.
   if (resp.status >= 500 || resp.status === 429 || resp.status === 408 || resp.status === 202) {

@@ -29,8 +29,8 @@ from .loader import (
     FileError,
     article_label,
     article_sort_key,
-    parse_article,
     item_scoring,
+    parse_article,
     parse_directory,
 )
 from .models import Checklist, ChecklistItem, ChecklistKind, ChecklistVersion, Severity

@@ -133,7 +133,9 @@ def payload_hash(data: dict) -> str:
 # ---- submission -----------------------------------------------------------------------------
 
 _ic = Inspection.__table__.c
-_BY_UUID = select(_ic.id, _ic.uuid, _ic.payload_hash, _ic.inspector_id, _ic.score, _ic.grade).where(_ic.uuid == bindparam("uuid"))
+_BY_UUID = select(_ic.id, _ic.uuid, _ic.payload_hash, _ic.inspector_id, _ic.score, _ic.grade).where(
+    _ic.uuid == bindparam("uuid")
+)
 
 
 def _find_by_uuid(uuid: str):

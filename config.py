@@ -107,7 +107,8 @@ class Config:
     # re-check on site, below the last band D fail. Two rules override the score: a failed red-line
     # item (`must_pass`) grades D whatever the score (一票否决), and a failed major item (重大隐患,
     # art. 29) keeps an inspection out of A (at best B: it passes only once rectified).
-    # LABSAFE_GRADE_BANDS="90,75,60" sets the A, B and C thresholds.
+    # LABSAFE_GRADE_BANDS="90,75,60" sets the A, B and C thresholds. A grade is given at submit and
+    # kept; `flask inspections rescore --all` re-grades stored inspections after a change on purpose.
     GRADE_BANDS = tuple(
         zip("ABC", (float(v) for v in (_env("GRADE_BANDS") or "90,75,60").split(",")), strict=True)
     )

@@ -158,19 +158,20 @@ def test_rescoring_an_old_inspection_uses_its_own_checklist_version(app, client,
     # As if stored before scoring existed: the CLI gives each its own version's score again.
     db.session.execute(update(Inspection).values(score=None, grade=None))
     db.session.commit()
-    result = runner.invoke(args=["inspections", "rescore", "--unscored"])
+    result = runner.invoke(args=["inspections", "rescore"])  # by default: those with no grade
     assert result.exit_code == 0, result.output
     assert "2 inspection(s) scored, 2 changed." in result.output
     db.session.expire_all()
     assert (db.session.get(Inspection, old["id"]).score, db.session.get(Inspection, old["id"]).grade) == (50.0, "D")
     assert (db.session.get(Inspection, new["id"]).score, db.session.get(Inspection, new["id"]).grade) == (75.0, "B")
 
-    # New bands re-grade from the same scores; nothing else moves.
+    # New bands: a grade given stays unless --all re-grades on purpose; then only grades move.
     app.config["GRADE_BANDS"] = (("A", 90.0), ("B", 70.0), ("C", 50.0))
-    report = scoring.rescore(app.config)
-    assert (report.seen, report.changed) == (2, 1)
+    assert "0 inspection(s) scored, 0 changed." in runner.invoke(args=["inspections", "rescore"]).output
+    result = runner.invoke(args=["inspections", "rescore", "--all"])
+    assert "2 inspection(s) scored, 1 changed." in result.output, result.output
     db.session.expire_all()
-    assert db.session.get(Inspection, old["id"]).grade == "C"
+    assert (db.session.get(Inspection, old["id"]).score, db.session.get(Inspection, old["id"]).grade) == (50.0, "C")
     assert scoring.rescore(app.config).changed == 0  # idempotent
 
 

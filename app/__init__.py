@@ -73,6 +73,7 @@ BLUEPRINT_MODULES = [
 CLI_MODULES = [
     "app.org.cli",
     "app.checklists.cli",
+    "app.inspections.cli",
     "app.jobs.cli",
     "app.reports.cli",
     "app.ops.cli",

@@ -73,6 +73,12 @@ def js_strings() -> dict[str, str]:
         "tickets_opened": _("Rectification tickets opened: {n}"),
         "no_tickets_opened": _("No rectification ticket was opened."),
         "sent_at": _("Sent to the server at {when}."),
+        # The submit's score and grade (app/inspections/scoring.py).
+        "score_grade": _("Score {score}, grade {grade}: {meaning}"),
+        "grade_A": _("Pass"),
+        "grade_B": _("Pass after rectification"),
+        "grade_C": _("Re-check on site"),
+        "grade_D": _("Fail"),
         # Report first, evidence after: what the phone still has to upload.
         "photos_arriving": _("Photos on the server: {done} of {n}."),
         "photo_waiting": _("waiting to upload"),

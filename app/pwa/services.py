@@ -16,6 +16,8 @@ from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
 from app.org.models import Lab
 from app.org.schemas import LabDetailSchema, LabSchema
+from app.org.closures import closed_until
+from app.org.designees import designees_of
 from app.org.services import lab_filter
 from app.policy import Action, may
 from app.tickets.serialize import tickets_page, tickets_with_more
@@ -87,6 +89,7 @@ def offline_bundle(user, config) -> dict:
     tickets = _open_tickets(user, set(lab_ids))
     officer_labs = {lab.id for lab in labs if _may_daily(user, lab)}
     done = _daily_done_today(sorted(officer_labs), config["SCHOOL_TIMEZONE"])
+    closed, designated = _closed_and_designees(lab_ids, config)
 
     version_bodies: dict[str, dict] = {}
     lab_bodies = []
@@ -96,6 +99,8 @@ def offline_bundle(user, config) -> dict:
         body["officers"] = officers.get(lab.id, [])
         body["open_tickets"] = tickets.get(lab.id, [])
         body["daily_done_today"] = (lab.id in done) if lab.id in officer_labs else None
+        body["closed_until"] = _iso(closed.get(lab.id))
+        body["daily_designees"] = designated.get(lab.id, [])
         entries = []
         for checklist in in_service:
             levels = checklists.allowed_levels(user, lab, checklist.kind)
@@ -125,6 +130,16 @@ def offline_bundle(user, config) -> dict:
     }
 
 
+def _iso(day):
+    return day.isoformat() if day else None
+
+
+def _closed_and_designees(lab_ids, config) -> tuple[dict, dict]:
+    """Today's closures (the last closed day) and daily-check designees (art. 29) of these labs: two queries."""
+    today = school_today(config["SCHOOL_TIMEZONE"])
+    return closed_until(lab_ids, today), designees_of(lab_ids, today)
+
+
 def _may_daily(user, lab) -> bool:
     return may(user, Action.DAILY_CHECK, lab)
 
@@ -144,8 +159,11 @@ def lab_card(user, lab, config) -> dict:
     daily = None
     if _may_daily(user, lab):
         daily = lab.id in _daily_done_today([lab.id], config["SCHOOL_TIMEZONE"])
+    closed, designated = _closed_and_designees([lab.id], config)
     return {
         "lab": LabDetailSchema().dump(lab),
+        "closed_until": _iso(closed.get(lab.id)),
+        "daily_designees": designated.get(lab.id, []),
         "open_tickets": open_rows,
         "more_open_tickets": more and len(open_rows) == len(rows),
         "checklists": AvailableChecklistSchema(many=True).dump(checklists.checklists_for_user_and_lab(user, lab)),

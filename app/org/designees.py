@@ -72,9 +72,12 @@ def designate(lab: Lab, *, user_id: int, start: date | None, end: date | None, b
     if start is not None and end is not None and end < start:
         raise InvalidInput(_("The designation must end on or after the day it starts."), {"fields": {"to": "invalid"}})
     D = DailyCheckDesignee
-    same = db.session.scalar(select(D.id).where(D.lab_id == lab.id, D.user_id == user_id, D.revoked_at.is_(None),
-                                                or_(D.start_date.is_(None), end is None, D.start_date <= end),
-                                                or_(D.end_date.is_(None), start is None, D.end_date >= start)))
+    overlapping = [D.lab_id == lab.id, D.user_id == user_id, D.revoked_at.is_(None)]
+    if end is not None:
+        overlapping.append(or_(D.start_date.is_(None), D.start_date <= end))
+    if start is not None:
+        overlapping.append(or_(D.end_date.is_(None), D.end_date >= start))
+    same = db.session.scalar(select(D.id).where(*overlapping))
     if same is not None:
         raise Conflict(_("This user is already designated for this lab in this period."))
     row = DailyCheckDesignee(lab_id=lab.id, user_id=user_id, start_date=start, end_date=end, named_at=now,

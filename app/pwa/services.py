@@ -14,10 +14,10 @@ from app.checklists import services as checklists
 from app.checklists.schemas import AvailableChecklistSchema, ChecklistItemSchema
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
-from app.org.models import Lab
-from app.org.schemas import LabDetailSchema, LabSchema
 from app.org.closures import closed_until
 from app.org.designees import designees_of
+from app.org.models import Lab
+from app.org.schemas import LabDetailSchema, LabSchema
 from app.org.services import lab_filter
 from app.policy import Action, may
 from app.tickets.serialize import tickets_page, tickets_with_more

@@ -150,7 +150,6 @@ def _closures_and_designees(w):
 
     from app.extensions import db
     from app.org.models import DailyCheckDesignee, LabClosure, LabClosureBatch
-
     from tests.factories import make_user
 
     now = datetime(2026, 6, 1)

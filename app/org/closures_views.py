@@ -96,14 +96,10 @@ def reopen(batch_id: int):
 @bp.app_template_global("daily_designee_section")
 def daily_designee_section(lab):
     """What the lab page's designee section shows (templates/org/_designees.html)."""
-    today = _today()
+    closed_until, standing = designees.day_status([lab.id], _today()).get(lab.id, (None, []))
     can_edit = may(current_user, Action.DESIGNATE_DAILY_CHECK, lab)
-    return {
-        "standing": designees.designees_of([lab.id], today).get(lab.id, []),
-        "can_edit": can_edit,
-        "candidates": designees.candidates(lab) if can_edit else [],
-        "closed_until": closures.closed_until([lab.id], today).get(lab.id),
-    }
+    return {"standing": standing, "can_edit": can_edit, "closed_until": closed_until,
+            "candidates": designees.candidates(lab) if can_edit else []}
 
 
 @bp.post("/labs/<int:lab_id>/designees")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.auth.models import RoleAssignment, User
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 
-from .models import DailyCheckDesignee, Lab
+from .models import DailyCheckDesignee, Lab, LabClosure
 
 
 def _valid_on(day: date):
@@ -30,21 +30,27 @@ def designated_lab_ids(user_id: int, on_day: date) -> set[int]:
     return set(db.session.scalars(select(D.lab_id).where(D.user_id == user_id, *_valid_on(on_day))))
 
 
-def designees_of(lab_ids, on_day: date) -> dict[int, list[dict]]:
-    """{lab id: [{id, user_id, name, until}]} of the designations standing on ``on_day``, for the lab
-    card and the offline bundle; one query."""
-    out: dict[int, list[dict]] = {}
+def day_status(lab_ids, on_day: date) -> dict[int, tuple[date | None, list[dict]]]:
+    """{lab id: (the last day of the closure it is in on ``on_day`` or None, its designees standing
+    that day: [{id, user_id, name, until}])} for the lab page and card and the offline bundle; one
+    statement."""
     if not lab_ids:
-        return out
-    D = DailyCheckDesignee
+        return {}
+    D, C = DailyCheckDesignee, LabClosure
+    until = (select(func.max(C.end_date))
+             .where(C.lab_id == Lab.id, C.start_date <= on_day, C.end_date >= on_day).scalar_subquery())
+    standing = and_(D.lab_id == Lab.id, *_valid_on(on_day),
+                    D.user_id.in_(select(User.id).where(User.active.is_(True))))
     rows = db.session.execute(
-        select(D.id, D.lab_id, D.user_id, User.name, D.end_date).join(User, User.id == D.user_id)
-        .where(D.lab_id.in_(list(lab_ids)), User.active.is_(True), *_valid_on(on_day))
-        .order_by(User.name, D.id)
+        select(Lab.id, until, D.id, D.user_id, User.name, D.end_date)
+        .select_from(Lab).outerjoin(D, standing).outerjoin(User, User.id == D.user_id)
+        .where(Lab.id.in_(list(lab_ids))).order_by(Lab.id, User.name, D.id)
     )
-    for did, lab_id, user_id, name, until in rows:
-        out.setdefault(lab_id, []).append(
-            {"id": did, "user_id": user_id, "name": name, "until": until.isoformat() if until else None})
+    out: dict[int, tuple[date | None, list[dict]]] = {}
+    for lab_id, closed_until, did, user_id, name, end in rows:
+        entry = out.setdefault(lab_id, (closed_until, []))
+        if did is not None:
+            entry[1].append({"id": did, "user_id": user_id, "name": name, "until": end.isoformat() if end else None})
     return out
 
 

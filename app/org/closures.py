@@ -7,8 +7,8 @@ labs. Closures are never deleted (art. 30): reopening early moves each closure's
 before the reopening and keeps the end first planned (planned_end_date), who reopened it and when.
 
 Readers: ``closed_on(day, lab_id)`` is the SQL condition (the nightly missed-check flags, rounds),
-``closed_lab_ids(day)`` the SELECT of the labs closed that day, ``closed_until(lab_ids, day)`` the
-lab card's "closed until ...".
+``closed_lab_ids(day)`` the SELECT of the labs closed that day; the lab card's "closed until ..." is
+read with its designees (designees.day_status).
 """
 from __future__ import annotations
 
@@ -36,18 +36,6 @@ def closed_lab_ids(on_day):
     """SELECT of the ids of the labs closed on ``on_day``: a subquery (``Lab.id.not_in(...)``), or run
     it (``set(db.session.scalars(closed_lab_ids(day)))``)."""
     return select(LabClosure.lab_id).where(LabClosure.start_date <= on_day, LabClosure.end_date >= on_day)
-
-
-def closed_until(lab_ids, on_day: date) -> dict[int, date]:
-    """{lab id: the last day of its closure} for those of ``lab_ids`` closed on ``on_day``; one query."""
-    if not lab_ids:
-        return {}
-    rows = db.session.execute(
-        select(LabClosure.lab_id, func.max(LabClosure.end_date))
-        .where(LabClosure.lab_id.in_(list(lab_ids)), LabClosure.start_date <= on_day, LabClosure.end_date >= on_day)
-        .group_by(LabClosure.lab_id)
-    )
-    return {lab_id: end for lab_id, end in rows}
 
 
 # ---- closing many labs at once ---------------------------------------------------------------

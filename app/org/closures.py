@@ -190,17 +190,35 @@ def reopen(user, batch_id: int, *, on_day: date, now: datetime) -> int:
     )
     if outside:
         raise Forbidden(_("This closure includes labs of other colleges; the school office reopens it."))
-    c = LabClosure.__table__.c
-    shortened = db.session.execute(
-        update(LabClosure.__table__)
-        .where(c.batch_id == batch_id, c.end_date >= on_day)
-        .values(planned_end_date=func.coalesce(c.planned_end_date, c.end_date), end_date=on_day - timedelta(days=1),
-                reopened_at=now, reopened_by_id=user.id)
-        .execution_options(preserve_rowcount=True)
-    ).rowcount or 0
+    shortened = _shorten(LabClosure.__table__.c.batch_id == batch_id, on_day, user.id, now)
     batch.reopened_on, batch.reopened_at, batch.reopened_by_id = on_day, now, user.id
     db.session.commit()
     return shortened
+
+
+def _shorten(which, on_day: date, by_user_id: int | None, now: datetime) -> int:
+    """The closures ``which`` selects that are still running on ``on_day`` end the day before (one
+    starting later: it never happens); the end first planned, who and when are kept."""
+    c = LabClosure.__table__.c
+    return db.session.execute(
+        update(LabClosure.__table__)
+        .where(which, c.end_date >= on_day)
+        .values(planned_end_date=func.coalesce(c.planned_end_date, c.end_date), end_date=on_day - timedelta(days=1),
+                reopened_at=now, reopened_by_id=by_user_id)
+        .execution_options(preserve_rowcount=True)
+    ).rowcount or 0
+
+
+def reopen_lab_closure(lab: Lab, closure_id: int, *, on_day: date, by_user_id: int | None, now: datetime) -> None:
+    """One lab's closure (the admin's lab page) reopened from ``on_day``, recorded as a bulk one is:
+    never deleted (art. 30). Commits."""
+    closure = db.session.get(LabClosure, closure_id)
+    if closure is None or closure.lab_id != lab.id:
+        raise NotFound(_("This lab has no such closure."))
+    if closure.end_date < on_day:
+        raise Conflict(_("This closure is already over."))
+    _shorten(LabClosure.__table__.c.id == closure_id, on_day, by_user_id, now)
+    db.session.commit()
 
 
 def batch_labs(batch_id: int) -> list[tuple]:

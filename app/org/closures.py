@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from marshmallow import validate
 from sqlalchemy import exists, func, insert, literal, select, update
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -41,6 +42,8 @@ def closed_lab_ids(on_day):
 # ---- closing many labs at once ---------------------------------------------------------------
 
 MAX_LAB_IDS = 5000
+# The days a closure, a reopening or a designation may name (the API's and pages' bound).
+DAYS = validate.Range(min=date(2000, 1, 1), max=date(2199, 12, 31))
 
 
 def _check_dates(start: date | None, end: date | None) -> None:

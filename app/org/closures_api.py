@@ -11,6 +11,9 @@ from app.policy import Action, authorize
 from app.timeutil import school_today, utcnow
 
 from . import closures, designees, services
+from .closures import DAYS
+
+ID = validate.Range(min=1, max=2**31 - 1)  # a database id
 
 bp = Blueprint("closures_api", __name__, url_prefix="/api")
 
@@ -19,13 +22,13 @@ CLOSE_BODY = JsonLimit(max_bytes=64 * 1024, max_items=closures.MAX_LAB_IDS + 32)
 
 
 class CloseLabsSchema(Schema):
-    college_id = fields.Integer(load_default=None, metadata={"description": "All the college's labs"})
+    college_id = fields.Integer(load_default=None, validate=ID, metadata={"description": "All the college's labs"})
     building = fields.String(load_default=None, validate=validate.Length(max=100))
     category = fields.String(load_default=None, metadata={"description": "chemistry, biology, physics, ..."})
-    lab_ids = fields.List(fields.Integer(), load_default=None)
+    lab_ids = fields.List(fields.Integer(validate=ID), load_default=None)
     all = fields.Boolean(load_default=False, metadata={"description": "Every lab in reach (no other filter)"})
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = fields.Date(required=True, validate=DAYS, data_key="from")
+    to = fields.Date(required=True, validate=DAYS)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -51,7 +54,8 @@ class ClosedLabsSchema(ClosureBatchSchema):
 
 
 class ReopenSchema(Schema):
-    on = fields.Date(load_default=None, metadata={"description": "First day open again (default: today)"})
+    on = fields.Date(load_default=None, validate=DAYS,
+                     metadata={"description": "First day open again (default: today)"})
 
 
 class ReopenedSchema(ClosureBatchSchema):
@@ -63,9 +67,9 @@ class ClosureQuerySchema(Schema):
 
 
 class DesignateSchema(Schema):
-    user_id = fields.Integer(required=True)
-    from_ = fields.Date(load_default=None, data_key="from")
-    to = fields.Date(load_default=None)
+    user_id = fields.Integer(required=True, validate=ID)
+    from_ = fields.Date(load_default=None, validate=DAYS, data_key="from")
+    to = fields.Date(load_default=None, validate=DAYS)
 
 
 class DesigneeSchema(Schema):
@@ -143,7 +147,7 @@ def lab_designees(lab_id: int):
     return DesigneeSchema(many=True).dump(designees.designations(lab.id))
 
 
-@bp.post("/labs/<int:lab_id>/designees")
+@bp.post("/labs/<int:lab_id>/designate")
 @login_required
 @doc("The lab's officer designates a user to do the daily check (art. 29), optionally from/to",
      request=DesignateSchema, response=DesigneeSchema, status=201,

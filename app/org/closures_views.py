@@ -16,6 +16,7 @@ from app.timeutil import school_today, utcnow
 
 from . import closures, designees, services
 from .admin import form_data, refused
+from .closures_api import DAYS, ID
 from .labels import CATEGORY_LABELS
 from .models import LabCategory
 
@@ -23,19 +24,19 @@ bp = Blueprint("closures", __name__)
 
 
 class CloseForm(Schema):
-    college_id = fields.Integer(load_default=None)
+    college_id = fields.Integer(load_default=None, validate=ID)
     building = fields.String(load_default=None, validate=validate.Length(max=100))
     category = fields.String(load_default=None)
     lab_codes = fields.String(load_default="")
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    start_date = fields.Date(required=True, validate=DAYS)
+    end_date = fields.Date(required=True, validate=DAYS)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class DesignateForm(Schema):
-    user_id = fields.Integer(required=True)
-    start_date = fields.Date(load_default=None)
-    end_date = fields.Date(load_default=None)
+    user_id = fields.Integer(required=True, validate=ID)
+    start_date = fields.Date(load_default=None, validate=DAYS)
+    end_date = fields.Date(load_default=None, validate=DAYS)
 
 
 def _today():

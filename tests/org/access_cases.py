@@ -117,8 +117,8 @@ CASES = [
     # Daily-check designees (art. 29).
     Case("GET", "/api/labs/<int:lab_id>/designees", "/api/labs/{lab_a}/designees", allow=LAB_A_READERS),
     Case("GET", "/api/labs/<int:lab_id>/designees", "/api/labs/{lab_b}/designees", allow=LAB_B_READERS),
-    Case("POST", "/api/labs/<int:lab_id>/designees", "/api/labs/{lab_a}/designees", allow=DESIGNATORS_A, json={}),
-    Case("POST", "/api/labs/<int:lab_id>/designees", "/api/labs/{lab_b}/designees", allow=DESIGNATORS_B, json={}),
+    Case("POST", "/api/labs/<int:lab_id>/designate", "/api/labs/{lab_a}/designate", allow=DESIGNATORS_A, json={}),
+    Case("POST", "/api/labs/<int:lab_id>/designate", "/api/labs/{lab_b}/designate", allow=DESIGNATORS_B, json={}),
     Case("POST", "/api/designees/<int:designation_id>/revoke", "/api/designees/{designee_a}/revoke",
          allow=DESIGNATORS_A),
     Case("POST", "/api/designees/<int:designation_id>/revoke", "/api/designees/{designee_b}/revoke",

@@ -39,12 +39,12 @@ def daily(client, w):
 
 def test_the_officer_names_a_designee_who_may_then_do_the_daily_check(client, w, app):
     login(client, w.officer_a)
-    resp = client.post(f"/api/labs/{w.lab_a.id}/designees", json={"user_id": w.student.id})
+    resp = client.post(f"/api/labs/{w.lab_a.id}/designate", json={"user_id": w.student.id})
     assert resp.status_code == 201, resp.get_data(as_text=True)
     designation = resp.json
     assert designation["named_by_id"] == w.officer_a.id and designation["revoked_at"] is None
-    assert client.post(f"/api/labs/{w.lab_a.id}/designees", json={"user_id": w.student.id}).status_code == 409
-    assert client.post(f"/api/labs/{w.lab_a.id}/designees", json={"user_id": 999999}).status_code == 400
+    assert client.post(f"/api/labs/{w.lab_a.id}/designate", json={"user_id": w.student.id}).status_code == 409
+    assert client.post(f"/api/labs/{w.lab_a.id}/designate", json={"user_id": 999999}).status_code == 400
     # The card shows who is designated.
     card = client.get(f"/api/labs/{w.lab_a.id}/card")
     assert [d["name"] for d in card.json["daily_designees"]] == ["值日学生"]
@@ -77,12 +77,12 @@ def test_a_designation_holds_only_within_its_dates(client, w):
     login(client, w.officer_a)
     past = {"user_id": w.student.id, "from": (today - timedelta(days=10)).isoformat(),
             "to": (today - timedelta(days=1)).isoformat()}
-    assert client.post(f"/api/labs/{w.lab_a.id}/designees", json=past).status_code == 201
+    assert client.post(f"/api/labs/{w.lab_a.id}/designate", json=past).status_code == 201
     assert not may(fresh(w.student), Action.DAILY_CHECK, w.lab_a)
     backwards = {"user_id": w.student.id, "from": "2027-02-01", "to": "2027-01-01"}
-    assert client.post(f"/api/labs/{w.lab_a.id}/designees", json=backwards).status_code == 400
+    assert client.post(f"/api/labs/{w.lab_a.id}/designate", json=backwards).status_code == 400
     current = {"user_id": w.student.id, "from": today.isoformat(), "to": (today + timedelta(days=7)).isoformat()}
-    assert client.post(f"/api/labs/{w.lab_a.id}/designees", json=current).status_code == 201
+    assert client.post(f"/api/labs/{w.lab_a.id}/designate", json=current).status_code == 201
     assert may(fresh(w.student), Action.DAILY_CHECK, w.lab_a)
 
 
@@ -90,7 +90,7 @@ def test_only_the_labs_officer_designates(client, w):
     for user in (w.leader_a, w.inspector_a, w.officer_b, w.student):
         c = client.application.test_client()
         login(c, user)
-        assert c.post(f"/api/labs/{w.lab_a.id}/designees", json={"user_id": w.student.id}).status_code == 403
+        assert c.post(f"/api/labs/{w.lab_a.id}/designate", json={"user_id": w.student.id}).status_code == 403
 
 
 def test_the_lab_page_form_and_closed_until_on_the_card(client, w):

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app.auth.services import lab_officer_contacts
 from app.errors import DomainError
@@ -19,11 +19,12 @@ from .admin import form_data, refused
 from .closures_api import DAYS, ID
 from .labels import CATEGORY_LABELS
 from .models import LabCategory
+from .schemas import _Form
 
 bp = Blueprint("closures", __name__)
 
 
-class CloseForm(Schema):
+class CloseForm(_Form):
     college_id = fields.Integer(load_default=None, validate=ID)
     building = fields.String(load_default=None, validate=validate.Length(max=100))
     category = fields.String(load_default=None)
@@ -33,7 +34,7 @@ class CloseForm(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class DesignateForm(Schema):
+class DesignateForm(_Form):
     user_id = fields.Integer(required=True, validate=ID)
     start_date = fields.Date(load_default=None, validate=DAYS)
     end_date = fields.Date(load_default=None, validate=DAYS)

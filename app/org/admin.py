@@ -17,9 +17,10 @@ from app.extensions import db
 from app.policy import Action, authorize
 from app.security import public_base_url
 from app.spreadsheet import csv_text
+from app.timeutil import school_today, utcnow
 from app.validation_messages import localize
 
-from . import csv_import, services
+from . import closures, csv_import, services
 from .labels import CATEGORY_LABELS, HAZARD_LABELS, KIND_LABELS
 from .models import HAZARD_TAGS, LabCategory
 from .schemas import ClosureForm, CollegeForm, DepartmentForm, LabForm
@@ -245,7 +246,10 @@ def lab_add_closure(lab_id: int):
 @bp.post("/labs/<int:lab_id>/closures/<int:closure_id>/delete")
 @login_required
 def lab_remove_closure(lab_id: int, closure_id: int):
-    return _lab_action(lab_id, lambda lab: services.remove_closure(lab, closure_id), _("Closure removed."))
+    # Never deleted (art. 30): reopened from today, recorded (closures.py).
+    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
+    return _lab_action(lab_id, lambda lab: closures.reopen_lab_closure(
+        lab, closure_id, on_day=today, by_user_id=current_user.id, now=utcnow()), _("Closure ended: open from today."))
 
 
 @bp.post("/labs/<int:lab_id>/qr")

@@ -157,8 +157,54 @@ class LabClosure(db.Model):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)  # inclusive
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # Who closed it, when, and in which bulk closure (closures.py); never deleted (art. 30): reopening
+    # early moves end_date to the day before and keeps the end first planned and who reopened it.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("lab_closure_batches.id"), index=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    planned_end_date: Mapped[date | None] = mapped_column(Date)  # set when reopened early
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     lab: Mapped[Lab] = relationship(back_populates="closures")
+
+
+class LabClosureBatch(db.Model):
+    """Many labs closed at once (寒暑假): the scope asked for, the dates, the reason, who and when.
+    Its labs' LabClosure rows carry batch_id; reopening the batch early reopens those still closed."""
+
+    __tablename__ = "lab_closure_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))  # college, building, category, labs, all
+    scope_value: Mapped[str] = mapped_column(String(200), default="")
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)  # a leader's college
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)  # inclusive, as first planned
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    lab_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_on: Mapped[date | None] = mapped_column(Date)  # the first day open again
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DailyCheckDesignee(db.Model):
+    """Someone a lab's officer names to do the lab's daily check (art. 29), optionally for a date range
+    (inclusive school days; None: open). Revoked, never deleted (art. 30)."""
+
+    __tablename__ = "daily_check_designees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    named_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class LabActivePeriod(db.Model):

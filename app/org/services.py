@@ -491,7 +491,8 @@ def add_closure(lab: Lab, start: date, end: date, reason: str = "") -> LabClosur
         raise InvalidInput(_("A closure must end on or after the day it starts."))
     overlap = db.session.scalar(
         select(LabClosure.id).where(
-            LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start
+            LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start,
+            LabClosure.end_date >= LabClosure.start_date,  # one reopened before it began never happened
         )
     )
     if overlap is not None:
@@ -502,9 +503,3 @@ def add_closure(lab: Lab, start: date, end: date, reason: str = "") -> LabClosur
     return closure
 
 
-def remove_closure(lab: Lab, closure_id: int) -> None:
-    closure = db.session.get(LabClosure, closure_id)
-    if closure is None or closure.lab_id != lab.id:
-        raise NotFound(_("This lab has no such closure."))
-    db.session.delete(closure)
-    db.session.commit()

@@ -34,6 +34,8 @@ def js_strings() -> dict[str, str]:
         "loading": _("Loading…"),
         "load_failed": _("Could not load this page's data. Check the connection."),
         "not_in_bundle": _("This lab is not saved on this device for offline use."),
+        "closed_until": _("Closed until {day}: no daily check is due."),
+        "until": _("until {day}"),
         "officers": _("Safety officers"),
         "phone": _("Phone"),
         "hazards": _("Hazard sources"),

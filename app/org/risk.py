@@ -323,7 +323,7 @@ def _parse_question(raw, index: int, errors: list[str]) -> Question | None:
             errors.append(f"{where}: a choice question needs 'choices', at least two")
         else:
             for c in raw_choices:
-                if not isinstance(c, dict) or not isinstance(c.get("value"), str) or not isinstance(c.get("label"), str):
+                if not (isinstance(c, dict) and isinstance(c.get("value"), str) and isinstance(c.get("label"), str)):
                     errors.append(f"{where}: each choice is {{ value = \"...\", label = \"...\", label_en = \"...\" }}")
                     continue
                 _unknown(c, {"value", "label", "label_en"}, f"{where}, choice {c['value']!r}", errors)
@@ -480,7 +480,7 @@ def parse_rules(text: str, file: str = "risk_grading.toml") -> RiskRules:
         if cadence not in CADENCE_DAYS:
             errors.append(f"{where}: 'cadence' must be one of {', '.join(CADENCE_DAYS)}, not {cadence!r}")
         lists = g.get("checklists")
-        if not isinstance(lists, list) or not lists or any(not isinstance(k, str) or not KEY_RE.match(k) for k in lists):
+        if not isinstance(lists, list) or not lists or not all(isinstance(k, str) and KEY_RE.match(k) for k in lists):
             errors.append(f"{where}: 'checklists' must list checklist keys (file names in checklists/ without .toml)")
             lists = []
         grades[level] = {"cadence": cadence, "checklists": tuple(lists)}

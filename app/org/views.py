@@ -5,9 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth.services import lab_officer_contacts
+from app.auth.services import get_user, lab_officer_contacts
 from app.auth.views import landing_url
-from app.auth.services import get_user
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import Action, authorize, may

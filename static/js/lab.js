@@ -48,6 +48,11 @@ async function draw(data) {
   $('#lab-phone').replaceChildren(lab.phone ? el('a', { href: `tel:${lab.phone}`, class: 'tel', text: lab.phone }) : '—');
   $('#lab-hazards').replaceChildren(...((lab.hazard_tags || []).length
     ? lab.hazard_tags.map((h) => el('span', { class: 'tag', text: hazardLabel(h) })) : ['—']));
+  // Risk grade I-IV (MOE 2024 measures): red, orange, yellow, blue; null until assessed.
+  const risk = lab.risk_level;
+  $('#lab-risk').replaceChildren(el('span', {
+    class: `tag risk risk-${risk || 'none'}`, 'data-risk-level': risk || '', text: t(risk ? `risk_${risk}` : 'risk_none'),
+  }));
   $('#lab-card').hidden = false;
 
   const drafts = new Set((await all('drafts')).filter((d) => String(d.lab_id) === String(labId)).map((d) => `${d.checklist_key}:${d.level}`));

@@ -18,9 +18,9 @@ class BundleSchema(Schema):
     generated_at = fields.String(metadata={"description": "ISO 8601, UTC"})
     user_id = fields.Integer()
     labs = fields.List(fields.Dict(), metadata={
-        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), risk_level (I-IV or null), "
-                       "qr_token, officers, open_tickets, daily_done_today (null unless the user is the lab's officer), "
-                       "and checklists [{key, kind, title, title_en, version_id, levels, item_ids}]"})
+        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), risk_level (I-IV or "
+                       "null), qr_token, officers, open_tickets, daily_done_today (null unless the user is the lab's "
+                       "officer), and checklists [{key, kind, title, title_en, version_id, levels, item_ids}]"})
     checklist_versions = fields.Dict(
         metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"}
     )

@@ -75,7 +75,7 @@ def lab_by_token(token: str):
     return lab_card(rows)
 
 
-@bp.get("/labs/<int:lab_id>/risk-assessment")
+@bp.get("/labs/<int:lab_id>/risk")
 @login_required
 @doc("A lab's risk grade I-IV (MOE 2024 measures, 教科信〔2024〕4号), what it sets, the assessment's "
      "questions and every assessment so far (latest first)", response=LabRiskSchema, tags=["risk"])

@@ -51,7 +51,7 @@ def test_leader_assesses_through_the_api_and_every_assessment_is_kept(client, wo
 
     second = _assess(client, lab, NOTHING | {"controlled_chemicals": True})
     assert (second["risk_level"], second["rule_id"]) == ("I", "i-controlled-chemicals")
-    body = client.get(f"/api/labs/{lab.id}/risk-assessment").get_json()
+    body = client.get(f"/api/labs/{lab.id}/risk").get_json()
     assert body["risk_level"] == "I" and body["cadence"] == "weekly"
     assert body["checklists"] == ["full", "hazchem", "fire"]
     assert [h["id"] for h in body["history"]] == [second["id"], first["id"]]  # latest first, none lost
@@ -92,7 +92,7 @@ def test_who_may_assess(client, world, who, allowed):
 def test_officers_and_inspectors_read_the_grade(client, world, who):
     services.assess_risk(world["lab"], NOTHING | {"hazchem_amount": 60}, world["admin"].id)
     login(client, world[who])
-    assert client.get(f"/api/labs/{world['lab'].id}/risk-assessment").get_json()["risk_level"] == "II"
+    assert client.get(f"/api/labs/{world['lab'].id}/risk").get_json()["risk_level"] == "II"
     page = client.get(f"/labs/{world['lab'].id}/risk").get_data(as_text=True)
     assert "危险化学品存量不少于 50 千克（升）" in page and "管理员" in page
     assert ('id="risk-form"' in page) == (who in ("leader", "admin"))
@@ -192,11 +192,17 @@ def test_lab_lists_filter_by_risk_level(client, world):
     assert [lab["risk_level"] for lab in client.get("/api/labs").get_json()] == ["I"]
 
 
+def test_a_lab_id_beyond_32_bits_is_404_for_both_routes(client, world):
+    login(client, world["admin"])
+    assert client.post("/api/labs/99999999999999/risk-assessment", json={"answers": NOTHING}).status_code == 404
+    assert client.get("/api/labs/99999999999999/risk").status_code == 404
+
+
 def test_openapi_documents_risk(client, world):
     login(client, world["admin"])
     spec = client.get("/api/openapi.json").get_json()
     assert "post" in spec["paths"]["/api/labs/{lab_id}/risk-assessment"]
-    assert "get" in spec["paths"]["/api/labs/{lab_id}/risk-assessment"]
+    assert "get" in spec["paths"]["/api/labs/{lab_id}/risk"]
     schemas = spec["components"]["schemas"]
     lab_schema = next(v for k, v in schemas.items() if k.startswith("Lab") and "risk_level" in v.get("properties", {}))
     assert lab_schema["properties"]["risk_level"]["type"] == "string"

@@ -419,6 +419,24 @@ def _parse_rule(raw, index: int, questions: dict[str, Question], errors: list[st
     return Rule(rid, level, tuple(conditions), reason, reason_en, tuple(articles))
 
 
+def _parse_tables(raw: dict, name: str, parse, errors: list[str]) -> list:
+    """The file's [[questions]] or [[rules]], each parsed by ``parse(table, index)``; ids unique."""
+    tables = raw.get(name)
+    if not isinstance(tables, list) or not tables:
+        errors.append(f"file: one or more [[{name}]] are needed")
+        return []
+    parsed: list = []
+    for index, table in enumerate(tables, start=1):
+        item = parse(table, index)
+        if item is None:
+            continue
+        if any(other.id == item.id for other in parsed):
+            errors.append(f"{name[:-1]} '{item.id}': duplicate id")
+            continue
+        parsed.append(item)
+    return parsed
+
+
 def parse_rules(text: str, file: str = "risk_grading.toml") -> RiskRules:
     """Validate the rules file's text; raises RiskRulesError naming every problem."""
     try:
@@ -432,34 +450,9 @@ def parse_rules(text: str, file: str = "risk_grading.toml") -> RiskRules:
     if source and "2024" not in source:
         errors.append("file: 'source' must cite the MOE 2024 measures (教科信〔2024〕4号)")
 
-    questions: list[Question] = []
-    raw_questions = raw.get("questions")
-    if not isinstance(raw_questions, list) or not raw_questions:
-        errors.append("file: one or more [[questions]] are needed")
-        raw_questions = []
-    for index, rq in enumerate(raw_questions, start=1):
-        q = _parse_question(rq, index, errors)
-        if q is None:
-            continue
-        if any(other.id == q.id for other in questions):
-            errors.append(f"question '{q.id}': duplicate id")
-            continue
-        questions.append(q)
+    questions = _parse_tables(raw, "questions", lambda t, i: _parse_question(t, i, errors), errors)
     by_id = {q.id: q for q in questions}
-
-    rules: list[Rule] = []
-    raw_rules = raw.get("rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
-        errors.append("file: one or more [[rules]] are needed")
-        raw_rules = []
-    for index, rr in enumerate(raw_rules, start=1):
-        r = _parse_rule(rr, index, by_id, errors)
-        if r is None:
-            continue
-        if any(other.id == r.id for other in rules):
-            errors.append(f"rule '{r.id}': duplicate id")
-            continue
-        rules.append(r)
+    rules = _parse_tables(raw, "rules", lambda t, i: _parse_rule(t, i, by_id, errors), errors)
 
     grades: dict = {}
     raw_grades = raw.get("grades")

@@ -14,6 +14,7 @@ from app.policy import Action, authorize, may
 from . import labels, risk, services
 
 bp = Blueprint("org", __name__)
+bp.add_app_template_filter(risk.level_label, "risk_label")  # "Ⅰ级 · 红 · 重大风险"
 
 
 @bp.app_template_filter("category_label")
@@ -24,16 +25,6 @@ def _category_label(value):
 @bp.app_template_filter("hazard_label")
 def _hazard_label(value):
     return labels.hazard_label(value)
-
-
-@bp.app_template_filter("risk_label")
-def _risk_label(value):
-    return risk.level_label(value)
-
-
-@bp.app_template_filter("risk_band")
-def _risk_band(value):
-    return risk.nameplate_band(value)
 
 
 @bp.app_template_filter("kind_label")

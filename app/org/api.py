@@ -94,11 +94,14 @@ RISK_BODY = JsonLimit(max_bytes=8 * 1024, max_items=64)
 @doc("Assess a lab's risk: the answers grade it I-IV by the rules file; the grade, the rule that decided "
      "it and the answers are recorded (never deleted, art. 30), and the re-grade flag is cleared",
      request=RiskAssessmentInSchema, response=RiskAssessmentSchema, status=201, json_limit=RISK_BODY,
-     tags=["risk"], responses={400: "An answer is missing, unknown or out of range", 403: "Not the school admin "
-                               "or the leader of the lab's college", 404: "No such lab"})
+     tags=["risk"], responses={200: "The same client_uuid again: the assessment already recorded",
+                               400: "An answer is missing, unknown or out of range", 403: "Not the school admin "
+                               "or the leader of the lab's college", 404: "No such lab",
+                               409: "client_uuid already used for other answers or another lab"})
 def assess_lab_risk(lab_id: int):
     lab = services.get_lab(lab_id)
     authorize(current_user, Action.ASSESS_LAB_RISK, lab)
     data = RiskAssessmentInSchema().load(request.get_json(silent=True) or {})
-    record = services.assess_risk(lab, data["answers"], current_user.id)
-    return RiskAssessmentSchema().dump(record), 201
+    client_uuid = str(data["client_uuid"]) if data["client_uuid"] else None
+    record = services.assess_risk(lab, data["answers"], current_user.id, client_uuid)
+    return RiskAssessmentSchema().dump(record), 200 if getattr(record, "replayed", False) else 201

@@ -189,6 +189,9 @@ class LabRiskAssessment(db.Model):
     rules_hash: Mapped[str] = mapped_column(String(64))  # which version of the rules file graded it
     assessed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The UUID the form or client made once for this assessment: sent again (a double submit, a retry
+    # whose answer was lost), it answers the recorded assessment instead of recording a second one.
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
 
 
 class RiskHistoryRefused(RuntimeError):

@@ -70,6 +70,9 @@ class RiskAssessmentInSchema(Schema):
 
     answers = fields.Dict(required=True, keys=fields.String(), metadata={
         "description": "question id -> answer: a number (number questions), true/false (yes_no), a choice's value"})
+    client_uuid = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "Made once per assessment: sent again, the recorded assessment is answered (200) and "
+                       "nothing is recorded twice"})
 
 
 class RiskAssessmentSchema(Schema):

@@ -10,6 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.services import (
     find_user,
@@ -544,9 +545,13 @@ def remove_closure(lab: Lab, closure_id: int) -> None:
 
 # ---- risk grade I-IV (MOE 2024 measures, 教科信〔2024〕4号; rules in app/org/risk.py) ---------
 
-def assess_risk(lab: Lab, answers, by_user_id: int | None) -> LabRiskAssessment:
+def assess_risk(lab: Lab, answers, by_user_id: int | None, client_uuid: str | None = None) -> LabRiskAssessment:
     """Grade the lab from its category, hazard tags and the assessment's answers; record the
-    assessment (kept for ever, art. 30), set the lab's grade and clear its re-grade flag."""
+    assessment (kept for ever, art. 30), set the lab's grade and clear its re-grade flag.
+
+    ``client_uuid`` (optional): made once per assessment by the form or client. Sent again, it
+    answers the assessment already recorded (``replayed`` True) and records nothing; used for other
+    answers or another lab, it is refused (409)."""
     rules = risk.rules()
     clean, errors = rules.clean_answers(answers)
     if errors:
@@ -555,6 +560,11 @@ def assess_risk(lab: Lab, answers, by_user_id: int | None) -> LabRiskAssessment:
               fields="; ".join(f"{k}: {v}" for k, v in errors.items())),
             {"fields": errors},
         )
+    if client_uuid is not None:
+        client_uuid = str(client_uuid).lower()
+        replayed = _replayed_assessment(lab, clean, client_uuid)
+        if replayed is not None:
+            return replayed
     # Two assessments of one lab at once: the second waits for the first's commit (PostgreSQL).
     db.session.execute(select(Lab.id).where(Lab.id == lab.id).with_for_update()).all()
     grade = rules.grade(lab.category, lab.hazard_tags, clean)
@@ -564,13 +574,33 @@ def assess_risk(lab: Lab, answers, by_user_id: int | None) -> LabRiskAssessment:
         reason=grade.reason_zh(), reason_en=grade.reason_en(),
         matched=list(grade.matched), answers=clean, category=lab.category,
         hazard_tags=list(lab.hazard_tags or []), rules_hash=rules.content_hash, assessed_at=now,
-        assessed_by_id=by_user_id,
+        assessed_by_id=by_user_id, client_uuid=client_uuid,
     )
     db.session.add(record)
     lab.risk_level, lab.risk_assessed_at, lab.risk_assessed_by_id = grade.level, now, by_user_id
     lab.risk_answers, lab.risk_reassess = clean, False
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same client_uuid sent twice at once: the loser answers as the winner's replay.
+        db.session.rollback()
+        replayed = _replayed_assessment(lab, clean, client_uuid) if client_uuid is not None else None
+        if replayed is None:
+            raise
+        return replayed
+    record.replayed = False
     return record
+
+
+def _replayed_assessment(lab: Lab, clean: dict, client_uuid: str) -> LabRiskAssessment | None:
+    done = db.session.scalar(select(LabRiskAssessment).where(LabRiskAssessment.client_uuid == client_uuid))
+    if done is None:
+        return None
+    if done.lab_id != lab.id or done.answers != clean:
+        raise Conflict(_("This assessment's client_uuid was already used for other answers."),
+                       {"fields": {"client_uuid": "taken"}})
+    done.replayed = True  # not a column: tells the API to answer 200, not 201
+    return done
 
 
 def risk_history(lab_id: int) -> list[LabRiskAssessment]:

@@ -1,13 +1,15 @@
 """Organisation pages: home, a lab's page, and the door QR entry point /l/<token>."""
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import get_user, lab_officer_contacts
 from app.auth.views import landing_url
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.extensions import db
 from app.policy import Action, authorize, may
 
@@ -76,9 +78,15 @@ def lab_risk(lab_id: int):
     answers = dict(lab.risk_answers or {})
     if request.method == "POST":
         authorize(current_user, Action.ASSESS_LAB_RISK, lab)
-        answers = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        answers = {k: v for k, v in request.form.items() if k not in ("csrf_token", "client_uuid")}
         try:
-            services.assess_risk(lab, answers, current_user.id)
+            try:
+                services.assess_risk(lab, answers, current_user.id, _form_uuid(request.form.get("client_uuid")))
+            except Conflict:
+                # The form was sent before with other answers (back button, edited, sent again): this is
+                # another assessment, not a replay.
+                db.session.rollback()
+                services.assess_risk(lab, answers, current_user.id)
             flash(_("Assessed: %(grade)s.", grade=risk.level_label(lab.risk_level)))
             return redirect(url_for(".lab_risk", lab_id=lab.id))
         except DomainError as err:
@@ -93,4 +101,14 @@ def lab_risk(lab_id: int):
         "org/risk.html", lab=lab, history=history, assessors=assessors, rules=rules, answers=answers,
         cadence=rules.cadence(lab.risk_level), checklist_keys=rules.checklist_keys(lab.risk_level),
         may_assess=may(current_user, Action.ASSESS_LAB_RISK, lab), error=error, fields=fields,
+        # A refused form keeps its UUID (the corrected resubmit is the same assessment); a fresh one gets one.
+        client_uuid=request.form.get("client_uuid") if status == 400 else str(uuid.uuid4()),
     ), status
+
+
+def _form_uuid(value) -> str | None:
+    """The form's one-off UUID (a double submit of one form records one assessment); anything else: none."""
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None

@@ -44,6 +44,8 @@ def upgrade():
         sa.Column("rules_hash", sa.String(64), nullable=False),
         sa.Column("assessed_at", sa.DateTime(), nullable=False),
         sa.Column("assessed_by_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
+        sa.Column("client_uuid", sa.String(36), nullable=True),
+        sa.UniqueConstraint("client_uuid", name=f"uq_{TABLE}_client_uuid"),
     )
     op.create_index(f"ix_{TABLE}_lab_id", TABLE, ["lab_id"])
     if op.get_bind().dialect.name == "postgresql":

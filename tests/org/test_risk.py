@@ -2,6 +2,8 @@
 the re-grade flag when the category or hazard tags change, who may assess, the list filter, OpenAPI."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -216,3 +218,34 @@ def test_qr_card_carries_the_grade(client, world):
     login(client, world["inspector"])
     by_qr = client.get(f"/api/qr/{lab.qr_token}").get_json()
     assert by_qr["risk_level"] == "II" and by_qr == client.get(f"/api/labs/{lab.id}").get_json()
+
+
+def test_a_client_uuid_sent_again_records_one_assessment(client, world):
+    lab = world["lab"]
+    login(client, world["leader"])
+    key = "3f1c2a52-0000-4000-8000-000000000011"
+    first = client.post(f"/api/labs/{lab.id}/risk-assessment", json={"answers": NOTHING, "client_uuid": key})
+    again = client.post(f"/api/labs/{lab.id}/risk-assessment", json={"answers": NOTHING, "client_uuid": key})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json() == again.get_json()
+    other = client.post(f"/api/labs/{lab.id}/risk-assessment",
+                        json={"answers": NOTHING | {"gas_cylinders": 1}, "client_uuid": key})
+    assert other.status_code == 409 and other.get_json()["error"]["details"]["fields"] == {"client_uuid": "taken"}
+    assert client.post(f"/api/labs/{lab.id}/risk-assessment",
+                       json={"answers": NOTHING, "client_uuid": "nope"}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(LabRiskAssessment)) == 1
+
+
+def test_the_page_form_sent_twice_records_once_and_an_edited_resend_is_a_new_one(client, world):
+    lab = world["lab"]
+    login(client, world["admin"])
+    page = client.get(f"/labs/{lab.id}/risk").get_data(as_text=True)
+    key = re.search(r'name="client_uuid" value="([0-9a-f-]{36})"', page).group(1)
+    form = {k: ("no" if v is False else v) for k, v in NOTHING.items()} | {"client_uuid": key}
+    assert client.post(f"/labs/{lab.id}/risk", data=form).status_code == 302
+    assert client.post(f"/labs/{lab.id}/risk", data=form).status_code == 302  # double submit
+    assert db.session.scalar(select(func.count()).select_from(LabRiskAssessment)) == 1
+    assert client.post(f"/labs/{lab.id}/risk", data=form | {"gas_cylinders": "3"}).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(LabRiskAssessment)) == 2
+    db.session.expire_all()
+    assert db.session.get(Lab, lab.id).risk_answers["gas_cylinders"] == 3

@@ -6,13 +6,13 @@ trigger refuses DELETE on SQLite and PostgreSQL alike (art. 30), as models.LabRi
 with create_all.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -51,6 +51,7 @@ class Action(str, enum.Enum):
     CLOSE_LABS = "lab.close"  # holiday closures: the school office any lab, a college leader the college's
     COLLEGE_INSPECT = "lab.college_inspect"  # the college's own monthly check, art. 28
     SCHOOL_INSPECT = "lab.school_inspect"  # school semester and special checks, art. 27
+    ASSESS_LAB_RISK = "lab.assess_risk"  # risk grade I-IV (MOE 2024 measures); its readers: VIEW_LAB
     VIEW_INSPECTION = "inspection.view"
     VIEW_PHOTO = "photo.view"  # display size and thumbnail
     VIEW_ORIGINAL_PHOTO = "photo.view_original"  # evidence originals
@@ -247,6 +248,15 @@ def _can_print_nameplates(s: Scope, obj: Any) -> bool:
     return college_id is not None and college_id in s.leader_colleges
 
 
+def _can_assess_risk(s: Scope, obj: Any) -> bool:
+    # The MOE 2024 measures grade each lab I-IV: the school office (art. 9(1)) or the college's leader,
+    # the lab's direct management (art. 10(2)). Everyone who sees the lab reads its grade (VIEW_LAB).
+    _, college_id = _lab_and_college(obj)
+    if s.admin:
+        return True
+    return college_id is not None and college_id in s.leader_colleges
+
+
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.ADMIN_ORG: lambda s, o: s.admin,
     Action.MANAGE_CHECKLISTS: lambda s, o: s.admin,
@@ -259,6 +269,7 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.COLLEGE_INSPECT: _can_college_inspect,
     # Art. 27: semester and special checks are the school's (its inspectors, the admin office).
     Action.SCHOOL_INSPECT: lambda s, o: s.admin or s.school_inspector,
+    Action.ASSESS_LAB_RISK: _can_assess_risk,
     Action.VIEW_INSPECTION: _can_view_lab,
     Action.VIEW_PHOTO: _can_view_lab,
     Action.VIEW_ORIGINAL_PHOTO: _can_view_original,

@@ -20,7 +20,7 @@ from app.spreadsheet import csv_text
 from app.timeutil import school_today, utcnow
 from app.validation_messages import localize
 
-from . import closures, csv_import, services
+from . import closures, csv_import, risk, services
 from .labels import CATEGORY_LABELS, HAZARD_LABELS, KIND_LABELS
 from .models import HAZARD_TAGS, LabCategory
 from .schemas import ClosureForm, CollegeForm, DepartmentForm, LabForm
@@ -152,10 +152,14 @@ def labs():
     _admin()
     college_id = request.args.get("college", type=int)
     q = request.args.get("q", "").strip()
-    rows = services.all_labs(college_id=college_id, search=q)
+    risk_filter = request.args.get("risk", "").strip()
+    if risk_filter and risk_filter not in services.RISK_FILTERS:
+        risk_filter = ""  # an unknown value (an old bookmark) lists every lab, as "All" does
+    rows = services.all_labs(college_id=college_id, search=q, risk_level=risk_filter or None)
     counts = officer_counts([lab.id for lab in rows]) if rows else {}
     return render_template("admin/labs.html", labs=rows, counts=counts, colleges=services.colleges(),
-                           college_id=college_id, q=q, categories=CATEGORY_LABELS)
+                           college_id=college_id, q=q, categories=CATEGORY_LABELS, risk=risk_filter,
+                           risk_filters=risk.FILTER_LABELS.items())
 
 
 @bp.route("/labs/new", methods=["GET", "POST"])

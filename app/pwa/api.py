@@ -18,10 +18,10 @@ class BundleSchema(Schema):
     generated_at = fields.String(metadata={"description": "ISO 8601, UTC"})
     user_id = fields.Integer()
     labs = fields.List(fields.Dict(), metadata={
-        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), qr_token, officers, "
-                       "open_tickets, daily_done_today (null unless the user is the lab's officer), closed_until (the "
-                       "last day of today's closure, or null), daily_designees [{id, user_id, name, until}] "
-                       "(art. 29), and "
+        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), risk_level (I-IV or "
+                       "null), qr_token, officers, open_tickets, daily_done_today (null unless the user is the lab's "
+                       "officer), closed_until (the last day of today's closure, or null), daily_designees [{id, "
+                       "user_id, name, until}] (art. 29), and "
                        "checklists [{key, kind, title, title_en, version_id, levels, item_ids}]"})
     checklist_versions = fields.Dict(
         metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"}

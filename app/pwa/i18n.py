@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.org.risk import level_label as risk_label
 from app.tickets.labels import EVENT_KINDS, event_label
 
 
@@ -141,6 +142,12 @@ def js_strings() -> dict[str, str]:
         "hz_lasers": _("Lasers"),
         "hz_radiation": _("Radiation"),
         "hz_gas_cylinders": _("Gas cylinders"),
+        # Risk grades I-IV (MOE 2024 measures), as org.risk.level_label says them.
+        "risk_I": risk_label("I"),
+        "risk_II": risk_label("II"),
+        "risk_III": risk_label("III"),
+        "risk_IV": risk_label("IV"),
+        "risk_none": _("Not graded"),
         "bundle_saved": _("Saved for offline use: {n} labs, updated {when}."),
         "bundle_none": _("Nothing saved for offline use yet."),
         "no_labs": _("No labs to inspect."),

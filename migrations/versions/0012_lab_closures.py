@@ -4,13 +4,13 @@ recorded (lab_closures gains columns, lab_closure_batches); daily-check designee
 Existing closures keep their dates; their new columns stay NULL (who added them was not recorded).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -31,8 +31,10 @@ def upgrade():
         sa.Column("reopened_on", sa.Date(), nullable=True),
         sa.Column("reopened_at", sa.DateTime(), nullable=True),
         sa.Column("reopened_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["college_id"], ["colleges.id"], name=op.f("fk_lab_closure_batches_college_id_colleges")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_lab_closure_batches_created_by_id_users")),
+        sa.ForeignKeyConstraint(["college_id"], ["colleges.id"],
+                                name=op.f("fk_lab_closure_batches_college_id_colleges")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"],
+                                name=op.f("fk_lab_closure_batches_created_by_id_users")),
         sa.ForeignKeyConstraint(["reopened_by_id"], ["users.id"],
                                 name=op.f("fk_lab_closure_batches_reopened_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lab_closure_batches")),

@@ -57,6 +57,11 @@ async function draw(data) {
   const designees = data.designees || [];
   $('#lab-designees-label').hidden = $('#lab-designees').hidden = !designees.length;
   $('#lab-designees').textContent = designees.map((x) => (x.until ? `${x.name} (${t('until', { day: x.until })})` : x.name)).join(', ');
+  // Risk grade I-IV (MOE 2024 measures): red, orange, yellow, blue; null until assessed.
+  const risk = lab.risk_level;
+  $('#lab-risk').replaceChildren(el('span', {
+    class: `tag risk risk-${risk || 'none'}`, 'data-risk-level': risk || '', text: t(risk ? `risk_${risk}` : 'risk_none'),
+  }));
   $('#lab-card').hidden = false;
 
   const drafts = new Set((await all('drafts')).filter((d) => String(d.lab_id) === String(labId)).map((d) => `${d.checklist_key}:${d.level}`));

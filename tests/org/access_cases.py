@@ -7,6 +7,9 @@ CLOSERS_A = frozenset({"admin", "college_leader"})
 # A lab's daily-check designees (art. 29): named by its officer (and the school office).
 DESIGNATORS_A = frozenset({"admin", "lab_officer"})
 DESIGNATORS_B = frozenset({"admin", "other_officer"})
+# Risk grade I-IV (MOE 2024 measures): the school admin or the leader of the lab's college assesses;
+# everyone who sees the lab reads it (its officers, inspectors, the college's oversight).
+RISK_A_ASSESSORS = frozenset({"admin", "college_leader"})
 
 CASES = [
     Case("GET", "/", "/", allow=EVERYONE),
@@ -19,6 +22,18 @@ CASES = [
     Case("GET", "/api/labs/<int:lab_id>", "/api/labs/{lab_b}", allow=LAB_B_READERS),
     Case("GET", "/api/qr/<token>", "/api/qr/{token_a}", allow=LAB_A_READERS),
     Case("GET", "/api/qr/<token>", "/api/qr/{token_b}", allow=LAB_B_READERS),
+    Case("GET", "/labs/<int:lab_id>/risk", "/labs/{lab_a}/risk", allow=LAB_A_READERS),
+    Case("GET", "/labs/<int:lab_id>/risk", "/labs/{lab_b}/risk", allow=LAB_B_READERS),
+    Case("POST", "/labs/<int:lab_id>/risk", "/labs/{lab_a}/risk", allow=RISK_A_ASSESSORS, data={},
+         note="no answers: 400"),
+    Case("POST", "/labs/<int:lab_id>/risk", "/labs/{lab_b}/risk", allow=ADMIN, data={},
+         note="another college's lab: only the school admin"),
+    Case("GET", "/api/labs/<int:lab_id>/risk", "/api/labs/{lab_a}/risk", allow=LAB_A_READERS),
+    Case("GET", "/api/labs/<int:lab_id>/risk", "/api/labs/{lab_b}/risk", allow=LAB_B_READERS),
+    Case("POST", "/api/labs/<int:lab_id>/risk-assessment", "/api/labs/{lab_a}/risk-assessment",
+         allow=RISK_A_ASSESSORS, json={"answers": {}}, note="no answers: 400"),
+    Case("POST", "/api/labs/<int:lab_id>/risk-assessment", "/api/labs/{lab_b}/risk-assessment", allow=ADMIN,
+         json={"answers": {}}),
     # School-admin pages (art. 9(1)): only the school admin, whatever the college. College A's
     # leader and lab A1's officer are refused even for their own college and lab.
     Case("GET", "/admin/", "/admin/", allow=ADMIN),

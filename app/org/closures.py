@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from marshmallow import validate
 from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
@@ -203,13 +204,20 @@ def _shorten(which, on_day: date, by_user_id: int | None, now: datetime) -> int:
     """The closures ``which`` selects that are still running on ``on_day`` end the day before (one
     starting later: it never happens); the end first planned, who and when are kept."""
     c = LabClosure.__table__.c
-    return db.session.execute(
-        update(LabClosure.__table__)
-        .where(which, c.end_date >= on_day)
-        .values(planned_end_date=func.coalesce(c.planned_end_date, c.end_date), end_date=on_day - timedelta(days=1),
-                reopened_at=now, reopened_by_id=by_user_id)
-        .execution_options(preserve_rowcount=True)
-    ).rowcount or 0
+    try:
+        return db.session.execute(
+            update(LabClosure.__table__)
+            .where(which, c.end_date >= on_day)
+            .values(planned_end_date=func.coalesce(c.planned_end_date, c.end_date),
+                    end_date=on_day - timedelta(days=1), reopened_at=now, reopened_by_id=by_user_id)
+            .execution_options(preserve_rowcount=True)
+        ).rowcount or 0
+    except IntegrityError:
+        # A lab's closures are unique by (start, end): another closure of the same lab that starts
+        # the same day already ends the day before ``on_day``.
+        db.session.rollback()
+        raise Conflict(_("Another closure of the same lab, starting the same day, already ends the day before "
+                         "%(day)s; reopen it from another day.", day=on_day.isoformat())) from None
 
 
 def reopen_lab_closure(lab: Lab, closure_id: int, *, on_day: date, by_user_id: int | None, now: datetime) -> None:

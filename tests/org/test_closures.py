@@ -154,3 +154,19 @@ def test_the_closures_page_in_chinese(client):
                                           "reason": "寒假"}).status_code == 404
     batch_id = db.session.scalar(select(LabClosureBatch.id))
     assert client.post(f"/closures/{batch_id}/reopen").status_code == 302
+
+
+def test_two_closures_of_a_lab_from_one_day_reopened_on_one_day_answer_409_not_500(client):
+    """Two overlapping closures of a lab that start the same day, reopened from the same day, would
+    end the same day too: the second is refused with a reason (lab, start and end are unique)."""
+    college = make_college()
+    labs = _bulk_labs(college, 1)
+    login(client, make_user(Role.school_admin))
+    first = client.post("/api/closures", json={"lab_ids": [labs[0].id], **WINTER}).json["id"]
+    second = client.post("/api/closures", json={"lab_ids": [labs[0].id], **{**WINTER, "to": "2027-02-28"}})
+    assert second.status_code == 201, second.get_data(as_text=True)
+    assert client.post(f"/api/closures/{first}/reopen", json={"on": "2027-02-01"}).status_code == 200
+    resp = client.post(f"/api/closures/{second.json['id']}/reopen", json={"on": "2027-02-01"})
+    assert resp.status_code == 409, resp.get_data(as_text=True)
+    assert resp.json["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(LabClosure)) == 2

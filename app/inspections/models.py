@@ -39,6 +39,9 @@ class Inspection(db.Model):
     finished_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # on the device
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # by the server
     note: Mapped[str] = mapped_column(Text, default="")
+    # The round (app.rounds) the submit said it was done for: a plain id, no foreign key, so this
+    # domain knows nothing of rounds; rounds count their inspections by querying this column.
+    round_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     answers: Mapped[list[InspectionAnswer]] = relationship(
         back_populates="inspection", order_by="InspectionAnswer.position"
@@ -81,6 +84,7 @@ class InspectionRow:
     finished_at: datetime
     received_at: datetime
     note: str
+    round_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ def payload_hash(data: dict) -> str:
         "started_at": _iso_utc(data["started_at"]),
         "finished_at": _iso_utc(data["finished_at"]),
         "note": data.get("note") or "",
+        **({"round_id": data["round_id"]} if data.get("round_id") is not None else {}),  # absent: hashes as before
         "answers": sorted(
             (
                 {
@@ -128,6 +129,20 @@ def payload_hash(data: dict) -> str:
 
 
 # ---- submission -----------------------------------------------------------------------------
+
+def _no_rounds(user, round_id: int, lab_id: int) -> None:
+    raise InvalidInput(_("No such round."), {"fields": {"round_id": [_("No such round.")]}})
+
+
+_check_round = _no_rounds
+
+
+def check_rounds_with(checker) -> None:
+    """Register what checks a submit's ``round_id`` (rounds sit above this domain: create_app
+    registers ``rounds.services.check_submit_round``); it raises InvalidInput or Forbidden."""
+    global _check_round
+    _check_round = checker
+
 
 _ic = Inspection.__table__.c
 _BY_UUID = select(_ic.id, _ic.uuid, _ic.payload_hash, _ic.inspector_id).where(_ic.uuid == bindparam("uuid"))
@@ -181,6 +196,8 @@ def _validate(
     # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily).
     if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
         raise Forbidden(_("You may not record this kind of inspection in this lab."))
+    if data.get("round_id") is not None:
+        _check_round(user, data["round_id"], lab.id)
 
     # The version as immutable data from the per-process cache (versions never change).
     try:
@@ -347,6 +364,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         "finished_at": to_utc_naive(data["finished_at"]),
         "received_at": utcnow(),
         "note": data.get("note") or "",
+        "round_id": data.get("round_id"),
     }
     ordered = sorted(data["answers"], key=lambda a: items[a["item_id"]].position)
     ticket_ids: list[int] = []

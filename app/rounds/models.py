@@ -1,0 +1,107 @@
+"""Inspection rounds (巡查计划, art. 26-28): what the school or a college plans to check, when, by whom.
+
+A round has a kind (art. 27 school-wide and special checks, art. 28 college monthly checks and
+unannounced spot checks), the checklist it uses, a window of school-local dates, its labs and the
+inspector each lab is assigned to. A round's lab is done by the first qualifying inspection
+(``services.first_qualifying``): computed from the inspections, never stored, so a late sync changes
+the figure without anyone rewriting a row. Rounds are never deleted; every change is a RoundChange
+row (art. 30).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import StrEnum, db
+from app.timeutil import utcnow
+
+
+class RoundKind(str, enum.Enum):
+    school_wide = "school_wide"  # art. 27: once or twice a semester
+    college_monthly = "college_monthly"  # art. 28
+    special = "special"  # art. 27 专项检查, with a topic
+
+
+# Special checks' topics and the department whose remit each is (art. 9(2)): its officers may plan them.
+SPECIAL_TOPICS = {
+    "fire": "security",  # 保卫处
+    "hazchem": "security",  # controlled chemicals, 保卫处 (art. 9)
+    "biosafety": "lab_management",
+    "radiation": "lab_management",
+    "special_equipment": "assets",  # 资产与后勤管理处
+    "electrical": "assets",
+    "waste": "lab_management",
+}
+
+# The inspection level a round's kind records (inspections.models.InspectionLevel values).
+LEVEL_OF_KIND = {RoundKind.school_wide: "school", RoundKind.college_monthly: "college", RoundKind.special: "special"}
+
+
+class InspectionRound(db.Model):
+    __tablename__ = "inspection_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[RoundKind] = mapped_column(StrEnum(RoundKind))
+    topic: Mapped[str | None] = mapped_column(String(32))  # special rounds: a SPECIAL_TOPICS key
+    checklist_key: Mapped[str] = mapped_column(String(64))
+    window_from: Mapped[date] = mapped_column(Date)  # school-local, inclusive
+    window_to: Mapped[date] = mapped_column(Date)  # school-local, inclusive
+    # The window as naive UTC [starts_at, ends_at), from SCHOOL_TIMEZONE when planned: set-based queries.
+    starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    owner_college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)  # None: the school
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))  # a special round's department
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    unannounced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Spot checks (抽查, art. 28): random.Random(seed).sample(population, draw_n) drew the labs.
+    seed: Mapped[int | None] = mapped_column(Integer)
+    draw_n: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[list[int] | None] = mapped_column(JSON)  # the scope's lab ids, in id order
+    selection: Mapped[dict] = mapped_column(JSON, default=dict)  # how the labs were chosen, as asked
+
+    labs: Mapped[list[RoundLab]] = relationship(back_populates="round", order_by="RoundLab.id")
+
+
+class RoundLab(db.Model):
+    __tablename__ = "round_labs"
+    __table_args__ = (UniqueConstraint("round_id", "lab_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id"), index=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    round: Mapped[InspectionRound] = relationship(back_populates="labs")
+
+
+class RoundChange(db.Model):
+    """What was done to a round, by whom and when (art. 30: records kept, nothing deleted)."""
+
+    __tablename__ = "round_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the nightly job
+    what: Mapped[str] = mapped_column(String(40))  # created, assigned
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RoundLateFlag(db.Model):
+    """A round's lab not done when its window ended, as the nightly job found it (kept, art. 30).
+
+    A qualifying inspection synced afterwards (finished inside the window) still makes the lab done;
+    the flag stays as the record of what was known that night."""
+
+    __tablename__ = "round_late_flags"
+    __table_args__ = (UniqueConstraint("round_id", "lab_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id"), index=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"))
+    flagged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -217,7 +217,8 @@ def create_round(user: User, data: dict, facts: RoundFacts, config) -> Inspectio
     labs = _labs_by_place(chosen)
     by_id = {lab.id: lab for lab in labs}
     inspector_ids = list(dict.fromkeys(data.get("inspector_ids") or []))
-    users = _inspectors(inspector_ids + [a["inspector_id"] for a in data.get("assignments") or []])
+    users = _inspectors(inspector_ids + [a["inspector_id"] for a in data.get("assignments") or []
+                                         if a["inspector_id"] is not None])
     if data.get("assign", "even") == "even":
         assignments = spread_evenly(labs, inspector_ids)
     else:

@@ -293,35 +293,42 @@ def _state(done: bool, ends_at: datetime, now: datetime) -> str:
     return "done" if done else ("late" if now >= ends_at else "pending")
 
 
-def round_labs(r: InspectionRound, now: datetime, lab_filter=None) -> list[dict]:
-    """The round's labs with their state and who did each, in building / floor order (two queries)."""
+def _lab_rows(where, now: datetime) -> list[tuple[int, dict]]:
+    """(round id, lab body) of the round labs ``where`` selects, with their state and who did each, in
+    building / floor order: three queries whatever the number of rounds and labs."""
     first = first_qualifying().label("inspection_id")
-    stmt = (select(RoundLab.lab_id, RoundLab.inspector_id, Lab.code, Lab.name, Lab.name_en, Lab.building,
-                   Lab.floor, Lab.room, Lab.qr_token, first)
-            .join(InspectionRound, InspectionRound.id == RoundLab.round_id).join(Lab, Lab.id == RoundLab.lab_id)
-            .where(RoundLab.round_id == r.id).order_by(Lab.building, Lab.floor, Lab.room, Lab.code))
-    if lab_filter is not None:
-        stmt = stmt.where(lab_filter)
-    rows = db.session.execute(stmt).all()
+    rows = db.session.execute(
+        select(RoundLab.round_id, InspectionRound.ends_at, RoundLab.lab_id, RoundLab.inspector_id, Lab.code, Lab.name,
+               Lab.name_en, Lab.building, Lab.floor, Lab.room, Lab.qr_token, first)
+        .join(InspectionRound, InspectionRound.id == RoundLab.round_id).join(Lab, Lab.id == RoundLab.lab_id)
+        .where(*where).order_by(Lab.building, Lab.floor, Lab.room, Lab.code)
+    ).all()
+    done_ids = [row.inspection_id for row in rows if row.inspection_id]
     inspections = {i.id: i for i in db.session.execute(
-        select(Inspection.id, Inspection.inspector_id, Inspection.finished_at)
-        .where(Inspection.id.in_([row.inspection_id for row in rows if row.inspection_id]))
-    )}
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(
-        {row.inspector_id for row in rows} | {i.inspector_id for i in inspections.values()}))).all())
+        select(Inspection.id, Inspection.inspector_id, Inspection.finished_at).where(Inspection.id.in_(done_ids))
+    )} if done_ids else {}
+    people = {row.inspector_id for row in rows} | {i.inspector_id for i in inspections.values()}
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(people - {None})))
+                 .all()) if people - {None} else {}
     out = []
     for row in rows:
         done = inspections.get(row.inspection_id)
-        out.append({
+        out.append((row.round_id, {
             "lab_id": row.lab_id, "code": row.code, "name": row.name, "name_en": row.name_en,
             "building": row.building, "floor": row.floor, "room": row.room, "qr_token": row.qr_token,
             "inspector": {"id": row.inspector_id, "name": names.get(row.inspector_id)} if row.inspector_id else None,
-            "state": _state(done is not None, r.ends_at, now),
+            "state": _state(done is not None, row.ends_at, now),
             "inspection_id": done.id if done else None,
             "done_by": {"id": done.inspector_id, "name": names.get(done.inspector_id)} if done else None,
             "finished_at": done.finished_at if done else None,
-        })
+        }))
     return out
+
+
+def round_labs(r: InspectionRound, now: datetime, lab_filter=None) -> list[dict]:
+    """The round's labs with their state and who did each, in building / floor order."""
+    where = [RoundLab.round_id == r.id] + ([lab_filter] if lab_filter is not None else [])
+    return [body for _round_id, body in _lab_rows(where, now)]
 
 
 def counts(round_ids: list[int]) -> dict[int, dict]:
@@ -376,7 +383,8 @@ def round_summary(r: InspectionRound, figures: dict | None, now: datetime) -> di
 
 def work_list(user: User, now: datetime) -> list[dict]:
     """My rounds not over yet, each with my labs still to do (by building and floor), and the checklist
-    version to answer: the phone's "my rounds", also saved for offline use."""
+    version to answer: the phone's "my rounds", also saved for offline use. At most six queries
+    whatever the number of rounds and labs (the offline bundle's statement budget)."""
     rounds = list(db.session.scalars(
         select(InspectionRound).where(
             InspectionRound.ends_at > now,
@@ -386,12 +394,13 @@ def work_list(user: User, now: datetime) -> list[dict]:
         select(Checklist.key, Checklist.current_version_id).where(Checklist.key.in_({r.checklist_key for r in rounds}))
     ).all()) if rounds else {}
     figures = counts([r.id for r in rounds])
-    out = []
-    for r in rounds:
-        mine = [lab for lab in round_labs(r, now, RoundLab.inspector_id == user.id) if lab["state"] != "done"]
-        out.append({**round_summary(r, figures.get(r.id), now), "level": LEVEL_OF_KIND[r.kind],
-                    "checklist_version_id": versions.get(r.checklist_key), "labs": mine})
-    return out
+    mine: dict[int, list[dict]] = {r.id: [] for r in rounds}
+    if rounds:
+        for round_id, lab in _lab_rows([RoundLab.round_id.in_(mine), RoundLab.inspector_id == user.id], now):
+            if lab["state"] != "done":
+                mine[round_id].append(lab)
+    return [{**round_summary(r, figures.get(r.id), now), "level": LEVEL_OF_KIND[r.kind],
+             "checklist_version_id": versions.get(r.checklist_key), "labs": mine[r.id]} for r in rounds]
 
 
 def draw_record(r: InspectionRound) -> dict:

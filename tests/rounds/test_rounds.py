@@ -73,7 +73,7 @@ def test_an_inspection_by_someone_not_assigned_or_for_another_round_does_not_cou
     login(client, w.inspector2)  # not assigned: refused with the round, stored without (does not count)
     with_round = submission(w, w.labs[0], finished=datetime.now(UTC) - timedelta(hours=1), round_id=r["id"])
     resp = client.post("/api/inspections", json=with_round)
-    assert resp.status_code == 403 and "assigned" in resp.get_json()["error"]["message"]
+    assert resp.status_code == 403 and resp.get_json()["error"]["message"] == "您未被指派在该检查计划中检查此实验室。"
     without = submission(w, w.labs[0], finished=datetime.now(UTC) - timedelta(hours=1))
     assert client.post("/api/inspections", json=without).status_code == 201
     login(client, w.admin)
@@ -86,7 +86,7 @@ def test_the_submit_refuses_an_unknown_round_and_a_lab_outside_it(app, client):
     login(client, w.inspector)
     resp = client.post("/api/inspections", json=submission(w, w.labs[0], finished=datetime.now(UTC),
                                                            round_id=r["id"] + 100))
-    assert resp.status_code == 400 and resp.get_json()["error"]["message"] == "No such round."
+    assert resp.status_code == 400 and resp.get_json()["error"]["message"] == "没有该检查计划。"
     resp = client.post("/api/inspections", json=submission(w, w.other_lab, finished=datetime.now(UTC),
                                                            round_id=r["id"]))
     assert resp.status_code == 400
@@ -157,3 +157,36 @@ def test_bad_plans_are_refused_with_a_clear_400(app, client):
         resp = client.post("/api/rounds", json=body)
         assert resp.status_code == 400, (body, resp.get_json())
         assert resp.get_json()["error"]["message"]
+
+
+def test_the_offline_bundle_carries_my_rounds_in_a_fixed_number_of_statements(app, client):
+    from sqlalchemy import event
+
+    from app.rounds.services import work_list
+    from app.timeutil import utcnow
+
+    w = world()
+    _plan(client, w, start=today() - timedelta(days=1), end=today() + timedelta(days=3))
+    login(client, w.inspector)
+    bundle = client.get("/api/offline/bundle").get_json()
+    assert [len(r["labs"]) for r in bundle["rounds"]] == [3]
+    assert {lab["lab_id"] for lab in bundle["rounds"][0]["labs"]} <= {lab["id"] for lab in bundle["labs"]}
+
+    def statements():
+        n = {"n": 0}
+
+        def count(*args):
+            n["n"] += 1
+
+        db.session.expire_all()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            work_list(w.inspector, utcnow())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return n["n"]
+
+    one = statements()
+    for _ in range(4):
+        _plan(client, w, start=today() - timedelta(days=1), end=today() + timedelta(days=3))
+    assert statements() == one

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.apidoc import doc
-from app.errors import InvalidInput
 from app.org.services import lab_filter
 from app.policy import Action, authorize, may
 from app.timeutil import utcnow
@@ -25,20 +23,13 @@ from .schemas import (
 bp = Blueprint("rounds_api", __name__, url_prefix="/api")
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(_("Send a JSON object."))
-    return body
-
-
 @bp.post("/rounds")
 @login_required
 @doc("Plan a round: its kind, checklist, window, labs (or a spot-check draw) and inspectors",
      request=RoundInSchema, response=RoundSchema, status=201,
      responses={403: "You may not plan this round (art. 9, 27, 28)"})
 def create():
-    data = RoundInSchema().load(_body())
+    data = RoundInSchema().load(request.get_json(silent=True) or {})
     facts = services.plan_facts(data)
     authorize(current_user, Action.PLAN_ROUND, facts)
     r = services.create_round(current_user, data, facts, current_app.config)
@@ -79,7 +70,7 @@ def labs(round_id: int):
 def assign(round_id: int):
     r = services.get_round(round_id)
     authorize(current_user, Action.PLAN_ROUND, services.facts_of(r))
-    data = AssignmentsInSchema().load(_body())
+    data = AssignmentsInSchema().load(request.get_json(silent=True) or {})
     changed = services.set_assignments(current_user, r, data["assignments"])
     return AssignedSchema().dump({"changed": changed})
 

@@ -153,7 +153,7 @@ def test_bad_plans_are_refused_with_a_clear_400(app, client):
         round_body(w, start=today(), end=today(), labs={"mode": "list", "lab_ids": [999999]}),
         round_body(w, start=today(), end=today(), labs={"mode": "hazard_tag", "hazard_tag": "lasers"}),
     ]
-    for body in bad:
+    for body in [*bad, [1, 2], "x"]:
         resp = client.post("/api/rounds", json=body)
         assert resp.status_code == 400, (body, resp.get_json())
         assert resp.get_json()["error"]["message"]

@@ -72,15 +72,13 @@ def test_catching_up_gives_what_one_run_a_night_gives(app):
         run_nightly(t - timedelta(days=n), current_app.config, send_mail=False)
     nightly = (_flags(), _notices("round_late"), _notices("round_due"))
     # The same world, processed in one catch-up, gives the same flags and notices.
-    db.session.execute(RoundLateFlag.__table__.delete())
     from app.jobs.models import NightlyRun
     from app.notifications.models import OutboxEmail
 
-    db.session.execute(OutboxEmail.__table__.delete())
-    db.session.execute(Notification.__table__.delete())
-
-    db.session.execute(NightlyRun.__table__.delete())
     db.session.commit()
+    with db.engine.begin() as conn:  # past the ORM's art. 30 guard: the test rewinds the world, the app never does
+        for table in (RoundLateFlag, OutboxEmail, Notification, NightlyRun):
+            conn.execute(table.__table__.delete())
     run_nightly(t - timedelta(days=8), current_app.config, send_mail=False)
     run_nightly(t - timedelta(days=1), current_app.config, send_mail=False)
     assert (_flags(), _notices("round_late"), _notices("round_due")) == nightly

@@ -190,3 +190,24 @@ def test_the_offline_bundle_carries_my_rounds_in_a_fixed_number_of_statements(ap
     for _ in range(4):
         _plan(client, w, start=today() - timedelta(days=1), end=today() + timedelta(days=3))
     assert statements() == one
+
+
+def test_rounds_are_never_deleted(app, client):
+    import pytest
+
+    from app.rounds.models import InspectionRound, RoundDeletionRefused, RoundLab
+
+    w = world()
+    r = _plan(client, w, start=today(), end=today() + timedelta(days=3))
+    with pytest.raises(RoundDeletionRefused):
+        db.session.delete(db.session.get(InspectionRound, r["id"]))
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(RoundDeletionRefused):
+        db.session.execute(RoundLab.__table__.delete())
+    db.session.rollback()
+    change = db.session.scalars(select(RoundChange)).first()
+    change.what = "rewritten"
+    with pytest.raises(RoundDeletionRefused):
+        db.session.flush()
+    db.session.rollback()

@@ -25,15 +25,18 @@ class RoundKind(str, enum.Enum):
     special = "special"  # art. 27 专项检查, with a topic
 
 
-# Special checks' topics and the department whose remit each is (art. 9(2)): its officers may plan them.
+# Special checks' topics (art. 27 专项检查) and the department whose remit each is by art. 9: its
+# officers may plan them (art. 9(2), 27: the committee tasks "the working groups or departments").
 SPECIAL_TOPICS = {
-    "fire": "security",  # 保卫处
-    "hazchem": "security",  # controlled chemicals, 保卫处 (art. 9)
-    "biosafety": "lab_management",
-    "radiation": "lab_management",
-    "special_equipment": "assets",  # 资产与后勤管理处
-    "electrical": "assets",
-    "waste": "lab_management",
+    "hazchem": "lab_management",  # art. 9(1): hazardous chemicals' storage and use, chemical safety
+    "biosafety": "lab_management",  # art. 9(1)
+    "equipment": "lab_management",  # art. 9(1): instruments and equipment
+    "waste": "lab_management",  # art. 9(1): lab waste
+    "radiation": "lab_management",  # not named by art. 9; the office that drafts the rules (9(1))
+    "controlled_chemicals": "security",  # art. 9(2): highly toxic, explosive and drug precursors
+    "fire": "security",  # art. 9(2): fire equipment and its checks
+    "utilities": "assets",  # art. 9(3): water and electricity
+    "premises": "assets",  # art. 9(3): lab environment and alterations
 }
 
 # The inspection level a round's kind records (inspections.models.InspectionLevel values).

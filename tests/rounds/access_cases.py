@@ -23,7 +23,7 @@ CASES = [
          note="college A's monthly round, art. 28"),
     Case("POST", "/api/rounds", "/api/rounds", json=_COLLEGE_B, allow=ADMIN, note="another college's round"),
     Case("POST", "/api/rounds", "/api/rounds", json=_SPECIAL, allow=frozenset({"admin", "dept_officer"}),
-         note="special biosafety round, the lab management office's remit, art. 9(2)"),
+         note="special biosafety round, the lab management office's remit, art. 9(1), 27"),
     Case("GET", _LABS, "/api/rounds/{round_school}/labs",
          allow=frozenset({"admin", "school_inspector", "lab_officer", "other_officer"}),
          note="school round: admin, its inspector, its labs' officers"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import StrEnum, db
@@ -72,10 +72,13 @@ class InspectionRound(db.Model):
 
 class RoundLab(db.Model):
     __tablename__ = "round_labs"
-    __table_args__ = (UniqueConstraint("round_id", "lab_id"),)
+    # (round_id, lab_id) unique serves a round's labs; (round_id, inspector_id): "is this inspector
+    # assigned in the round?" for each candidate inspection (services.first_qualifying).
+    __table_args__ = (UniqueConstraint("round_id", "lab_id"),
+                      Index("ix_round_labs_round_id_inspector_id", "round_id", "inspector_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id"))
     lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 

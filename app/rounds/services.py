@@ -277,7 +277,10 @@ def first_qualifying(rl=RoundLab, r=InspectionRound):
     Earliest by the phone's finishing time: the first is the one that counted, and one lab is
     counted once however many inspections qualify."""
     team = aliased(RoundLab)
-    assigned = select(team.inspector_id).where(team.round_id == r.id, team.inspector_id.is_not(None))
+    # Correlated to the round two levels out (named explicitly: auto-correlation looks one level out
+    # only), one probe of the (round_id, inspector_id) index per candidate inspection.
+    assigned = (select(team.id).where(team.round_id == r.id, team.inspector_id == Inspection.inspector_id)
+                .correlate(r, Inspection).exists())
     # The round's level (a school-wide round counts school inspections, art. 27; a college's, college
     # ones, art. 28): also what lets the (lab_id, level, finished_at) index range-scan each lab.
     level = case({kind.value: level for kind, level in LEVEL_OF_KIND.items()}, value=r.kind)
@@ -288,7 +291,7 @@ def first_qualifying(rl=RoundLab, r=InspectionRound):
         .where(Inspection.lab_id == rl.lab_id, Inspection.level == level, Checklist.key == r.checklist_key,
                Inspection.finished_at >= r.starts_at, Inspection.finished_at < r.ends_at,
                or_(Inspection.round_id == r.id, Inspection.round_id.is_(None)),
-               Inspection.inspector_id.in_(assigned))
+               assigned)
         .order_by(Inspection.finished_at, Inspection.id).limit(1)
         .correlate(rl, r).scalar_subquery()
     )

@@ -50,7 +50,7 @@ def upgrade():
         sa.Column("inspector_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
         sa.UniqueConstraint("round_id", "lab_id"),
     )
-    op.create_index("ix_round_labs_round_id", "round_labs", ["round_id"])
+    op.create_index("ix_round_labs_round_id_inspector_id", "round_labs", ["round_id", "inspector_id"])
     op.create_index("ix_round_labs_lab_id", "round_labs", ["lab_id"])
     op.create_index("ix_round_labs_inspector_id", "round_labs", ["inspector_id"])
     op.create_table(

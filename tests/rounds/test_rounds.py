@@ -78,6 +78,9 @@ def test_an_inspection_by_someone_not_assigned_or_for_another_round_does_not_cou
     assert client.post("/api/inspections", json=without).status_code == 201
     login(client, w.admin)
     assert _labs(client, r["id"])["round"]["done"] == 0
+    # Assigned in another round of the same lab is not assigned in this one.
+    _plan(client, w, start=today() - timedelta(days=3), end=today() + timedelta(days=3), inspectors=[w.inspector2])
+    assert _labs(client, r["id"])["round"]["done"] == 0
 
 
 def test_the_submit_refuses_an_unknown_round_and_a_lab_outside_it(app, client):

@@ -100,9 +100,10 @@ def seed(n_labs: int, rnd: random.Random) -> dict:
                 labs = sorted(rnd.sample(range(1, n_labs + 1), min(50, n_labs)))
             level, version = {"school_wide": ("school", 2), "college_monthly": ("college", 2),
                               "special": ("special", 3)}[kind]
-            rounds.append({"id": rid, "title": f"检查{rid}", "kind": kind, "topic": "fire" if kind == "special" else None,
+            rounds.append({"id": rid, "title": f"检查{rid}", "kind": kind,
+                           "topic": "fire" if kind == "special" else None,
                            "checklist_key": {2: "full", 3: "fire"}[version], "window_from": start, "window_to": end,
-                           "starts_at": utc(start, 0) - timedelta(hours=0), "ends_at": utc(end + timedelta(days=1), 0),
+                           "starts_at": utc(start, 0), "ends_at": utc(end + timedelta(days=1), 0),
                            "owner_college_id": college, "department_id": None, "created_by_id": admin,
                            "created_at": created, "unannounced": kind == "special", "seed": None, "draw_n": None,
                            "population": None, "selection": {"mode": "all"}})

@@ -3,8 +3,8 @@
 A round has a kind (art. 27 school-wide and special checks, art. 28 college monthly checks and
 unannounced spot checks), the checklist it uses, a window of school-local dates, its labs and the
 inspector each lab is assigned to. A round's lab is done by the first qualifying inspection
-(``services.first_qualifying``): computed from the inspections, never stored, so a late sync changes
-the figure without anyone rewriting a row. Rounds are never deleted; every change is a RoundChange
+(``services.first_qualifying``, ``services.is_done``): computed from the inspections, never stored,
+so a late sync changes the figure without anyone rewriting a row. Rounds are never deleted; every change is a RoundChange
 row (art. 30).
 """
 from __future__ import annotations
@@ -73,7 +73,7 @@ class InspectionRound(db.Model):
 class RoundLab(db.Model):
     __tablename__ = "round_labs"
     # (round_id, lab_id) unique serves a round's labs; (round_id, inspector_id): "is this inspector
-    # assigned in the round?" for each candidate inspection (services.first_qualifying).
+    # assigned in the round?" for each candidate inspection (services._qualifying).
     __table_args__ = (UniqueConstraint("round_id", "lab_id"),
                       Index("ix_round_labs_round_id_inspector_id", "round_id", "inspector_id"))
 

@@ -26,7 +26,7 @@ from app.notifications import services as notices
 from app.org.models import Lab
 
 from .models import InspectionRound, RoundLab, RoundLateFlag
-from .services import first_qualifying
+from .services import is_done
 
 ROUND_DUE, ROUND_LATE = notices.ROUND_DUE, notices.ROUND_LATE
 
@@ -56,7 +56,7 @@ def flag_late(day: date, end: datetime, now: datetime, config: dict) -> dict:
                                              RoundLateFlag.lab_id == RoundLab.lab_id)
     late = (select(RoundLab.round_id, RoundLab.lab_id, literal(now, type_=db.DateTime))
             .join(InspectionRound, InspectionRound.id == RoundLab.round_id)
-            .where(InspectionRound.ends_at <= end, first_qualifying().is_(None), ~flagged.exists()))
+            .where(InspectionRound.ends_at <= end, ~is_done(), ~flagged.exists()))
     written = db.session.execute(
         insert(RoundLateFlag.__table__).from_select(["round_id", "lab_id", "flagged_at"], late)
         .execution_options(preserve_rowcount=True)
@@ -64,7 +64,7 @@ def flag_late(day: date, end: datetime, now: datetime, config: dict) -> dict:
 
     link = literal("/app")  # the phone's home: "my rounds"
     due = _rows(RoundLab.inspector_id.is_not(None), InspectionRound.window_to > day,
-                InspectionRound.window_to <= day + timedelta(days=_remind_days(config)), first_qualifying().is_(None))
+                InspectionRound.window_to <= day + timedelta(days=_remind_days(config)), ~is_done())
     sent = notices.notify_selected(
         ROUND_DUE, due, (_user_of, RoundLab.inspector_id), params={"day": day.isoformat()},
         dedupe_key=notices.text_of("round_due:", RoundLab.round_id, ":", RoundLab.lab_id), link=link,

@@ -269,13 +269,10 @@ def set_assignments(user: User, r: InspectionRound, assignments: list[dict]) -> 
 
 # ---- state ---------------------------------------------------------------------------------
 
-def first_qualifying(rl=RoundLab, r=InspectionRound):
-    """The id of the inspection that does a round's lab (correlated over ``rl`` and ``r``), or NULL:
-    of the lab, at the round's level, with its checklist, finished inside its window, by an inspector
-    assigned in the round, carrying this round's id or none.
-
-    Earliest by the phone's finishing time: the first is the one that counted, and one lab is
-    counted once however many inspections qualify."""
+def _qualifying(rl, r):
+    """A SELECT of the inspections that do a round's lab (correlated over ``rl`` and ``r``): of the lab,
+    at the round's level, with its checklist, finished inside its window, by an inspector assigned in
+    the round, carrying this round's id or none."""
     team = aliased(RoundLab)
     # Correlated to the round two levels out (named explicitly: auto-correlation looks one level out
     # only), one probe of the (round_id, inspector_id) index per candidate inspection.
@@ -290,11 +287,21 @@ def first_qualifying(rl=RoundLab, r=InspectionRound):
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
         .where(Inspection.lab_id == rl.lab_id, Inspection.level == level, Checklist.key == r.checklist_key,
                Inspection.finished_at >= r.starts_at, Inspection.finished_at < r.ends_at,
-               or_(Inspection.round_id == r.id, Inspection.round_id.is_(None)),
-               assigned)
-        .order_by(Inspection.finished_at, Inspection.id).limit(1)
-        .correlate(rl, r).scalar_subquery()
+               or_(Inspection.round_id == r.id, Inspection.round_id.is_(None)), assigned)
+        .correlate(rl, r)
     )
+
+
+def first_qualifying(rl=RoundLab, r=InspectionRound):
+    """The id of the inspection that does a round's lab, or NULL: the earliest by the phone's finishing
+    time, so one lab is counted once however many inspections qualify (``_qualifying``)."""
+    return _qualifying(rl, r).order_by(Inspection.finished_at, Inspection.id).limit(1).scalar_subquery()
+
+
+def is_done(rl=RoundLab, r=InspectionRound):
+    """Whether a round's lab is done, as an EXISTS the planner may turn into a semi-join: for figures
+    and flags, which need no more than that."""
+    return _qualifying(rl, r).exists()
 
 
 def _state(done: bool, ends_at: datetime, now: datetime) -> str:
@@ -343,11 +350,13 @@ def counts(round_ids: list[int]) -> dict[int, dict]:
     """Planned / done per round, in one query whatever the number of rounds and labs."""
     if not round_ids:
         return {}
-    per_lab = (select(RoundLab.round_id, first_qualifying().label("done"))
-               .join(InspectionRound, InspectionRound.id == RoundLab.round_id)
-               .where(RoundLab.round_id.in_(round_ids)).subquery())
+    # The done labs in a WHERE EXISTS (a semi-join to the planner), joined back to count per round.
+    done = (select(RoundLab.id).join(InspectionRound, InspectionRound.id == RoundLab.round_id)
+            .where(RoundLab.round_id.in_(round_ids), is_done()).subquery())
     rows = db.session.execute(
-        select(per_lab.c.round_id, func.count(), func.count(per_lab.c.done)).group_by(per_lab.c.round_id)
+        select(RoundLab.round_id, func.count(), func.count(done.c.id))
+        .outerjoin(done, done.c.id == RoundLab.id)
+        .where(RoundLab.round_id.in_(round_ids)).group_by(RoundLab.round_id)
     ).all()
     return {round_id: {"planned": planned, "done": done} for round_id, planned, done in rows}
 

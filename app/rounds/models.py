@@ -4,8 +4,8 @@ A round has a kind (art. 27 school-wide and special checks, art. 28 college mont
 unannounced spot checks), the checklist it uses, a window of school-local dates, its labs and the
 inspector each lab is assigned to. A round's lab is done by the first qualifying inspection
 (``services.first_qualifying``, ``services.is_done``): computed from the inspections, never stored,
-so a late sync changes the figure without anyone rewriting a row. Rounds are never deleted; every change is a RoundChange
-row (art. 30).
+so a late sync changes the figure without anyone rewriting a row. Rounds are never deleted; every
+change is a RoundChange row (art. 30).
 """
 from __future__ import annotations
 

@@ -25,12 +25,10 @@ from app.errors import Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.inspections.models import Inspection
 from app.org.models import College, Department, Lab, LabCategory, LabClosure, LabRef
-from app.policy import Action, may, round_clause
+from app.policy import may, round_clause
 from app.timeutil import day_bounds_utc, utcnow
 
 from .models import LEVEL_OF_KIND, SPECIAL_TOPICS, InspectionRound, RoundChange, RoundKind, RoundLab
-
-SELECTIONS = ("all", "college", "category", "hazard_tag", "list")
 
 
 @dataclass(frozen=True)
@@ -431,10 +429,6 @@ def draw_record(r: InspectionRound) -> dict:
             "method": "random.Random(seed).sample(population, n), sorted; population: the scope's lab ids in id order"}
 
 
-def changes_of(r: InspectionRound) -> list[RoundChange]:
-    return list(db.session.scalars(select(RoundChange).where(RoundChange.round_id == r.id).order_by(RoundChange.id)))
-
-
 # ---- the submit carries the round (inspections calls this through the hook create_app registers) ----
 
 def check_submit_round(user, round_id: int, lab_id: int) -> None:
@@ -453,6 +447,3 @@ def check_submit_round(user, round_id: int, lab_id: int) -> None:
     if row.inspector_id != user.id:
         raise Forbidden(_("You are not assigned to this lab in that round."))
 
-
-__all__ = ["create_round", "set_assignments", "round_labs", "list_rounds", "work_list", "draw", "draw_record",
-           "check_submit_round", "facts_of", "plan_facts", "Action"]

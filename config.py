@@ -100,6 +100,19 @@ class Config:
         ("major", "college"): 2,
         ("major", "school"): 1,
     }
+    # Inspection grades (issue 22; app/inspections/scoring.py applies them, checklists/README.md
+    # "Scores and grades" explains them). The score is 0-100: the weights of the passed items over
+    # the weights of the items answered pass or fail (N/A leaves the denominator). Grades, best
+    # first, each with the lowest score that reaches it: A pass, B pass after rectification, C
+    # re-check on site, below the last band D fail. Two rules override the score: a failed red-line
+    # item (`must_pass`) grades D whatever the score (一票否决), and a failed major item (重大隐患,
+    # art. 29) keeps an inspection out of A (at best B: it passes only once rectified).
+    # LABSAFE_GRADE_BANDS="90,75,60" sets the A, B and C thresholds. A grade is given at submit and
+    # kept; `flask inspections rescore --all` re-grades stored inspections after a change on purpose.
+    GRADE_BANDS = tuple(
+        zip("ABC", (float(v) for v in (_env("GRADE_BANDS") or "90,75,60").split(",")), strict=True)
+    )
+
     # Daily checks may still arrive (offline phones syncing late) this many days after their day; a
     # month's summary is final once this bound has passed after the month's end.
     LATE_SYNC_DAYS = _env_int("LATE_SYNC_DAYS", 7)

@@ -42,12 +42,14 @@ from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
 from .notifications.services import read_ticket_facts_from  # noqa: E402
+from .org.designees import designated_lab_ids  # noqa: E402
 from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
 from .photos.services import attach_with  # noqa: E402
 from .rounds.services import check_submit_round  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
 from .tickets.escalation import TICKET_FACTS  # noqa: E402
 from .tickets.events import actors_of_event_photo, labs_of_event_photo, read_evidence_with  # noqa: E402
+from .timeutil import school_today  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +62,8 @@ BLUEPRINT_MODULES = [
     "app.org.api",
     "app.org.admin",
     "app.org.users_admin",
+    "app.org.closures_api",
+    "app.org.closures_views",
     "app.checklists.views",
     "app.checklists.api",
     "app.inspections.views",
@@ -80,6 +84,7 @@ BLUEPRINT_MODULES = [
 CLI_MODULES = [
     "app.org.cli",
     "app.checklists.cli",
+    "app.inspections.cli",
     "app.jobs.cli",
     "app.reports.cli",
     "app.ops.cli",
@@ -133,6 +138,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
+    # Art. 29: org keeps who is designated to do a lab's daily check today.
+    policy.designees_with(lambda user_id: designated_lab_ids(user_id, school_today(app.config["SCHOOL_TIMEZONE"])))
     read_ticket_facts_from(TICKET_FACTS)  # tickets title their notices; notifications reads them with the inbox
     read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
     use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)

@@ -46,9 +46,12 @@ class Action(str, enum.Enum):
     # Labs.
     VIEW_LAB = "lab.view"
     INSPECT_LAB = "lab.inspect"  # college monthly (art. 28) / school semester & special (art. 27)
-    DAILY_CHECK = "lab.daily_check"  # art. 29
+    DAILY_CHECK = "lab.daily_check"  # art. 29: the lab's officer or someone they designate
+    DESIGNATE_DAILY_CHECK = "lab.designate_daily_check"  # art. 29: the officer names a designee
+    CLOSE_LABS = "lab.close"  # holiday closures: the school office any lab, a college leader the college's
     COLLEGE_INSPECT = "lab.college_inspect"  # the college's own monthly check, art. 28
     SCHOOL_INSPECT = "lab.school_inspect"  # school semester and special checks, art. 27
+    ASSESS_LAB_RISK = "lab.assess_risk"  # risk grade I-IV (MOE 2024 measures); its readers: VIEW_LAB
     VIEW_INSPECTION = "inspection.view"
     VIEW_PHOTO = "photo.view"  # display size and thumbnail
     VIEW_ORIGINAL_PHOTO = "photo.view_original"  # evidence originals
@@ -83,6 +86,15 @@ class Scope:
         self.head_colleges = {r.college_id for r in roles if r.role == Role.college_head}
         self.officer_labs = {r.lab_id for r in roles if r.role == Role.lab_officer}
         self.departments = {r.department_id for r in roles if r.role == Role.dept_officer}
+        self._designated: set[int] | None = None
+
+    @property
+    def designated_labs(self) -> set[int]:
+        """Labs whose daily check this user was designated to do today (art. 29), read once per user
+        object, and only when asked (a lab's own officer never needs it)."""
+        if self._designated is None:
+            self._designated = set(_designated_labs(self.user.id)) if self.user is not None else set()
+        return self._designated
 
     @property
     def oversight_colleges(self) -> set[int]:
@@ -131,6 +143,20 @@ def _lab_and_college(obj: Any) -> tuple[int | None, int | None]:
     return _locate(obj)
 
 
+def _no_designees(user_id: int) -> set[int]:
+    return set()
+
+
+_designated_labs: Callable[[int], set[int]] = _no_designees
+
+
+def designees_with(designated_labs: Callable[[int], set[int]]) -> None:
+    """Register what tells the labs a user is designated to daily-check today (art. 29; org keeps the
+    designations: create_app registers ``org.designees.designated_lab_ids``)."""
+    global _designated_labs
+    _designated_labs = designated_labs
+
+
 def _can_view_lab(s: Scope, obj: Any) -> bool:
     lab_id, college_id = _lab_and_college(obj)
     if s.school_wide_reader:
@@ -148,8 +174,25 @@ def _can_inspect(s: Scope, obj: Any) -> bool:
 
 
 def _can_daily_check(s: Scope, obj: Any) -> bool:
+    # Art. 29: the lab's officer, or someone the officer designated (for today).
     lab_id, _ = _lab_and_college(obj)
-    return lab_id is not None and lab_id in s.officer_labs
+    return lab_id is not None and (lab_id in s.officer_labs or lab_id in s.designated_labs)
+
+
+def _can_designate(s: Scope, obj: Any) -> bool:
+    lab_id, _ = _lab_and_college(obj)
+    return s.admin or (lab_id is not None and lab_id in s.officer_labs)
+
+
+def _can_close_labs(s: Scope, obj: Any) -> bool:
+    # The school office closes any lab; a college leader (art. 10(2)) the college's. With no object:
+    # may this user close some labs at all (the closures page and list).
+    if s.admin:
+        return True
+    if obj is None:
+        return bool(s.leader_colleges)
+    _, college_id = _lab_and_college(obj)
+    return college_id is not None and college_id in s.leader_colleges
 
 
 def _can_college_inspect(s: Scope, obj: Any) -> bool:
@@ -240,6 +283,14 @@ def _can_view_round(s: Scope, r: Any) -> bool:
         return not getattr(r, "unannounced", False) or bool(getattr(r, "started", False))
     return False
 
+def _can_assess_risk(s: Scope, obj: Any) -> bool:
+    # The MOE 2024 measures grade each lab I-IV: the school office (art. 9(1)) or the college's leader,
+    # the lab's direct management (art. 10(2)). Everyone who sees the lab reads its grade (VIEW_LAB).
+    _, college_id = _lab_and_college(obj)
+    if s.admin:
+        return True
+    return college_id is not None and college_id in s.leader_colleges
+
 
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.ADMIN_ORG: lambda s, o: s.admin,
@@ -248,9 +299,12 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.VIEW_LAB: _can_view_lab,
     Action.INSPECT_LAB: _can_inspect,
     Action.DAILY_CHECK: _can_daily_check,
+    Action.DESIGNATE_DAILY_CHECK: _can_designate,
+    Action.CLOSE_LABS: _can_close_labs,
     Action.COLLEGE_INSPECT: _can_college_inspect,
     # Art. 27: semester and special checks are the school's (its inspectors, the admin office).
     Action.SCHOOL_INSPECT: lambda s, o: s.admin or s.school_inspector,
+    Action.ASSESS_LAB_RISK: _can_assess_risk,
     Action.VIEW_INSPECTION: _can_view_lab,
     Action.VIEW_PHOTO: _can_view_lab,
     Action.VIEW_ORIGINAL_PHOTO: _can_view_original,
@@ -302,8 +356,13 @@ def lab_clause(user: User | None, action: Action, *, lab_id, college_id):
             return true()
         colleges = s.inspector_colleges | s.leader_colleges
         return college_id.in_(colleges) if colleges else false()
-    if action == Action.DAILY_CHECK:  # _can_daily_check: the lab's own officers (art. 10(3), 29)
-        return lab_id.in_(s.officer_labs) if s.officer_labs else false()
+    if action == Action.DAILY_CHECK:  # _can_daily_check: the lab's own officers and designees (art. 10(3), 29)
+        labs = s.officer_labs | s.designated_labs
+        return lab_id.in_(labs) if labs else false()
+    if action == Action.CLOSE_LABS:  # _can_close_labs: the school office any, a leader the college's
+        if s.admin:
+            return true()
+        return college_id.in_(s.leader_colleges) if s.leader_colleges else false()
     # _can_view_lab: school-wide readers (art. 9), a college's oversight, a lab's officers (art. 10)
     if s.school_wide_reader:
         return true()

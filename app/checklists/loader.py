@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.org.models import HAZARD_TAGS, LabCategory
 
@@ -92,6 +92,18 @@ class StrictBoolean(fields.Field):
         return value
 
 
+class StrictInteger(fields.Integer):
+    """A TOML integer only: 2.5 or "2" are refused, not rounded or converted."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError("must be a whole number (without quotes)")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+WEIGHT_MAX = 100
+
+
 class ItemSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -113,6 +125,12 @@ class ItemSchema(Schema):
     photo_required = StrictBoolean(load_default=False)
     department = fields.String(load_default=None, validate=validate.OneOf(
         DEPARTMENTS, error="unknown department {input!r}; use one of: " + ", ".join(DEPARTMENTS)))
+    # Scoring (README "Scores and grades").
+    weight = StrictInteger(load_default=1, validate=validate.Range(
+        min=1, max=WEIGHT_MAX, error=f"must be from 1 to {WEIGHT_MAX}, not {{input}}"))
+    must_pass = StrictBoolean(load_default=False)
+    stars = StrictInteger(load_default=None, validate=validate.Range(
+        min=1, max=3, error="must be 1, 2 or 3 (the MOE 2018 ★ levels), not {input}"))
 
     @validates("article")
     def _article(self, value: str, **kwargs) -> None:
@@ -125,6 +143,12 @@ class ItemSchema(Schema):
     def _text(self, value: str, **kwargs) -> None:
         if not value.strip():
             raise ValidationError("must not be blank")
+
+    @validates_schema
+    def _red_line_is_major(self, data, **kwargs) -> None:
+        # A failure that fails the whole inspection is a major hazard (重大隐患, art. 29) by definition.
+        if data.get("must_pass") and data.get("severity") not in (None, Severity.major.value):
+            raise ValidationError('a red-line item (must_pass = true) must have severity = "major"', "must_pass")
 
 
 class ListSchema(Schema):
@@ -221,9 +245,12 @@ def _field_errors(file: str, item: str | None, messages: dict) -> list[FileError
     return errors
 
 
+SCORING_DEFAULTS = {"weight": 1, "must_pass": False, "stars": None}
+
+
 def normalise_item(data: dict[str, Any]) -> dict[str, Any]:
     """The canonical form of an item: the content that identifies a version."""
-    return {
+    item = {
         "id": data["id"],
         "article": data["article"],
         "text": data["text"].strip(),
@@ -234,6 +261,18 @@ def normalise_item(data: dict[str, Any]) -> dict[str, Any]:
         "photo_required": bool(data.get("photo_required")),
         "department": data.get("department"),
     }
+    # Scoring fields only when set away from their default: a file that does not use them hashes
+    # as it did before they existed, so loading it again makes no new version.
+    for name, default in SCORING_DEFAULTS.items():
+        value = data.get(name, default)
+        if value is not None and value != default:
+            item[name] = value
+    return item
+
+
+def item_scoring(item: dict[str, Any]) -> dict[str, Any]:
+    """weight, must_pass and stars of a normalised item, defaults filled in."""
+    return {name: item.get(name, default) for name, default in SCORING_DEFAULTS.items()}
 
 
 def content_hash(spec: ChecklistSpec) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import StrEnum, db
@@ -86,5 +86,11 @@ class ChecklistItem(db.Model):
     severity: Mapped[Severity] = mapped_column(StrEnum(Severity))
     photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
     department_code: Mapped[str | None] = mapped_column(String(32))
+    # Scoring (app/inspections/scoring.py): the item's share of the score, whether failing it fails
+    # the inspection whatever the score (red line, 一票否决), and its MOE 2018 star level (1-3, shown
+    # only). Stored per version, so an old inspection is always scored by the list it answered.
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    must_pass: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    stars: Mapped[int | None] = mapped_column(Integer)
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")

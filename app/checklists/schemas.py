@@ -15,6 +15,10 @@ class ChecklistItemSchema(Schema):
     text_en = fields.String(allow_none=True)
     severity = fields.Function(lambda i: i.severity.value, metadata={"enum": ["general", "major"]})
     photo_required = fields.Boolean()
+    weight = fields.Integer(metadata={"description": "The item's share of the inspection's score (default 1)."})
+    must_pass = fields.Boolean(metadata={
+        "description": "Red line: failing it grades the inspection D whatever its score."})
+    stars = fields.Integer(allow_none=True, metadata={"description": "MOE 2018 ★ level, 1-3 (shown only)."})
 
 
 class AvailableChecklistSchema(Schema):

@@ -29,6 +29,7 @@ from .loader import (
     FileError,
     article_label,
     article_sort_key,
+    item_scoring,
     parse_article,
     parse_directory,
 )
@@ -144,6 +145,7 @@ def store_specs(specs: Iterable[ChecklistSpec], session: Session, *, retire_miss
                 severity=Severity(item["severity"]),
                 photo_required=item["photo_required"],
                 department_code=item["department"],
+                **item_scoring(item),
             )
             for position, item in enumerate(spec.items, start=1)
         )
@@ -215,6 +217,9 @@ class ItemSnapshot:
     severity: Severity
     photo_required: bool
     department_code: str | None
+    weight: int = 1
+    must_pass: bool = False
+    stars: int | None = None
 
 
 @dataclass(frozen=True)
@@ -281,11 +286,11 @@ def _read_snapshot(version_id: int) -> VersionSnapshot:
     columns = (ChecklistItem.id, ChecklistItem.version_id, ChecklistItem.item_key, ChecklistItem.position,
                ChecklistItem.article, ChecklistItem.text, ChecklistItem.text_en, ChecklistItem.categories,
                ChecklistItem.hazard_tags, ChecklistItem.severity, ChecklistItem.photo_required,
-               ChecklistItem.department_code)
+               ChecklistItem.department_code, ChecklistItem.weight, ChecklistItem.must_pass, ChecklistItem.stars)
     items = tuple(
         ItemSnapshot(r.id, r.version_id, r.item_key, r.position, r.article, r.text, r.text_en,
                      tuple(r.categories or ()), tuple(r.hazard_tags or ()), r.severity, bool(r.photo_required),
-                     r.department_code)
+                     r.department_code, r.weight, bool(r.must_pass), r.stars)
         for r in db.session.execute(
             select(*columns).where(ChecklistItem.version_id == version_id).order_by(ChecklistItem.position)
         )

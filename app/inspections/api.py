@@ -74,6 +74,8 @@ def submit():
             "missing_photos": outcome.status.missing_photos,
             "ticket_ids": outcome.status.ticket_ids,
             "url": f"/inspections/{outcome.id}",
+            "score": outcome.score,
+            "grade": outcome.grade,
         }
     )
     return body, (201 if outcome.created else 200)

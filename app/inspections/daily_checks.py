@@ -3,7 +3,8 @@ are this domain's. The nightly job flags a day (``flag_missed``, set-based); a c
 clears its flag (``clear_missed_check``, in the submit's transaction).
 
 Flagging a day: every active lab (of an active college, existing when the day began) with no daily
-inspection finished within the day's UTC bounds and not closed that day (LabClosure) is flagged;
+inspection finished within the day's UTC bounds and not closed that day (org.closures.closed_on:
+holidays closed in bulk, renovation) is flagged;
 its officers are told; the college (leaders and head) is told on the day a lab's run of misses
 reaches MISSED_CHECKS_NOTIFY_COLLEGE_AFTER consecutive days. A fixed number of statements whatever
 the number of labs; the notices carry dedupe keys, so flagging twice doubles nothing.
@@ -21,7 +22,8 @@ from sqlalchemy import bindparam, func, insert, literal, select, update
 
 from app.extensions import db
 from app.notifications import services as notices
-from app.org.models import College, Lab, LabClosure
+from app.org.closures import closed_on
+from app.org.models import College, Lab
 from app.org.services import active_throughout
 from app.timeutil import day_bounds_utc, local_day_of
 
@@ -63,13 +65,12 @@ def flag_missed(day: date, now: datetime, config: dict) -> dict:
     checked = select(Inspection.lab_id).where(
         Inspection.level == InspectionLevel.daily, Inspection.finished_at >= start, Inspection.finished_at < end,
     )
-    closed = select(LabClosure.lab_id).where(LabClosure.start_date <= day, LabClosure.end_date >= day)
     already = select(MissedDailyCheck.lab_id).where(MissedDailyCheck.day == day)
     labs = (
         select(Lab.id, literal(day, type_=db.Date), literal(now, type_=db.DateTime))
         .join(College, College.id == Lab.college_id)
         .where(active_throughout(start, end), College.active.is_(True),
-               Lab.id.not_in(checked), Lab.id.not_in(closed), Lab.id.not_in(already))
+               Lab.id.not_in(checked), ~closed_on(day), Lab.id.not_in(already))
     )
     missed = db.session.execute(
         insert(MissedDailyCheck.__table__).from_select(["lab_id", "day", "flagged_at"], labs)

@@ -5,7 +5,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import StrEnum, db
@@ -39,6 +39,10 @@ class Inspection(db.Model):
     finished_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # on the device
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # by the server
     note: Mapped[str] = mapped_column(Text, default="")
+    # Scored at submit by app/inspections/scoring.py with the version above (its items' weights and
+    # red lines): 0-100, None when no item was answered pass or fail; grade A-D (None with no score).
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(1))
     # The round (app.rounds) the submit said it was done for: a plain id, no foreign key, so this
     # domain knows nothing of rounds; rounds count their inspections by querying this column.
     round_id: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -84,6 +88,8 @@ class InspectionRow:
     finished_at: datetime
     received_at: datetime
     note: str
+    score: float | None
+    grade: str | None
     round_id: int | None = None
 
 

@@ -121,6 +121,19 @@ class InspectionInSchema(Schema):
                        "the lab in it. It counts for the round if finished inside the round's window."})
 
 
+def _score_field(**kwargs):
+    return fields.Float(allow_none=True, metadata={"description": (
+        "0-100: weights of the items passed / weights of the items answered pass or fail (N/A left out), "
+        "one decimal, by the checklist version answered; null when no item was answered pass or fail")}, **kwargs)
+
+
+def _grade_field(**kwargs):
+    return fields.String(allow_none=True, validate=validate.OneOf("ABCD"), metadata={
+        "enum": ["A", "B", "C", "D"],
+        "description": ("A pass; B pass after rectification; C re-check on site; D fail (any failed red-line "
+                        "item, or a score below the bands in GRADE_BANDS); null with no score")}, **kwargs)
+
+
 class SubmitResultSchema(Schema):
     id = fields.Integer(required=True)
     uuid = fields.String(required=True)
@@ -128,6 +141,8 @@ class SubmitResultSchema(Schema):
     missing_photos = fields.List(fields.String(), required=True)
     ticket_ids = fields.List(fields.Integer(), required=True)
     url = fields.String(required=True)
+    score = _score_field(required=True)
+    grade = _grade_field(required=True)
 
 
 class InspectionPhotoRefSchema(Schema):
@@ -150,6 +165,8 @@ class InspectionAnswerSchema(Schema):
     text_en = fields.String(allow_none=True)
     severity = fields.String()
     photo_required = fields.Boolean()
+    weight = fields.Integer(metadata={"description": "the item's weight in the score, as its version set it"})
+    must_pass = fields.Boolean(metadata={"description": "a red-line item: failed, it grades the inspection D"})
     result = fields.String()
     note = fields.String()
     ticket_id = fields.Integer(allow_none=True)
@@ -176,6 +193,8 @@ class InspectionSummarySchema(Schema):
     finished_at = fields.DateTime()
     received_at = fields.DateTime()
     note = fields.String()
+    score = _score_field()
+    grade = _grade_field()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "pass / fail / na"})
     complete = fields.Boolean()
     missing_photos = fields.List(fields.String())

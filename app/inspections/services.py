@@ -34,6 +34,7 @@ from app.tickets.lifecycle import open_ticket_for_failed_answer
 from app.tickets.models import RectificationTicket
 from app.timeutil import to_utc_naive, utcnow
 
+from . import scoring
 from .daily_checks import clear_missed_check
 from .models import (
     AnswerPhoto,
@@ -55,6 +56,8 @@ class SubmitOutcome:
     uuid: str
     created: bool  # False: an identical replay; nothing new was stored
     status: InspectionStatus
+    score: float | None = None  # as stored (scoring.py)
+    grade: str | None = None
 
     @property
     def inspection(self) -> Inspection:
@@ -145,11 +148,13 @@ def check_rounds_with(checker) -> None:
 
 
 _ic = Inspection.__table__.c
-_BY_UUID = select(_ic.id, _ic.uuid, _ic.payload_hash, _ic.inspector_id).where(_ic.uuid == bindparam("uuid"))
+_BY_UUID = select(_ic.id, _ic.uuid, _ic.payload_hash, _ic.inspector_id, _ic.score, _ic.grade).where(
+    _ic.uuid == bindparam("uuid")
+)
 
 
 def _find_by_uuid(uuid: str):
-    """The stored inspection's (id, uuid, payload_hash, inspector_id) row, or None: the common case is
+    """The stored inspection's (id, uuid, payload_hash, inspector_id, score, grade) row, or None: the common case is
     a new UUID, and a replay needs no more than these, so no entity is loaded."""
     return db.session.connection().execute(_BY_UUID, {"uuid": uuid}).first()
 
@@ -166,7 +171,8 @@ def _replay_or_conflict(existing, digest: str, user: User) -> SubmitOutcome:
             {"uuid": existing.uuid},
         )
     if existing.payload_hash == digest:
-        return SubmitOutcome(existing.id, existing.uuid, created=False, status=inspection_status(existing))
+        return SubmitOutcome(existing.id, existing.uuid, created=False, status=inspection_status(existing),
+                             score=existing.score, grade=existing.grade)
     raise Conflict(
         _(
             "An inspection with this UUID was already submitted with different content. "
@@ -353,6 +359,8 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
 
     lab, version, items, arrived = _validate(user, data, config)
     user_id = user.id  # read now: the commit expires the user
+    # Scored with the version answered (its weights and red lines), stored with the inspection.
+    scored = scoring.score_answers(items, ((a["item_id"], a["result"]) for a in data["answers"]), config)
     values = {
         "uuid": uuid,
         "payload_hash": digest,
@@ -364,6 +372,8 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         "finished_at": to_utc_naive(data["finished_at"]),
         "received_at": utcnow(),
         "note": data.get("note") or "",
+        "score": scored.score,
+        "grade": scored.grade,
         "round_id": data.get("round_id"),
     }
     ordered = sorted(data["answers"], key=lambda a: items[a["item_id"]].position)
@@ -435,7 +445,8 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         late = photo_services.photos_by_uuid(missing)
         missing = {uuid: None for uuid in missing if uuid not in late}
     return SubmitOutcome(
-        inspection.id, uuid, created=True, status=InspectionStatus(list(missing), sorted(ticket_ids))
+        inspection.id, uuid, created=True, status=InspectionStatus(list(missing), sorted(ticket_ids)),
+        score=scored.score, grade=scored.grade,
     )
 
 
@@ -498,6 +509,8 @@ def _summary(inspection: Inspection, version: ChecklistVersion, checklist: Check
         "finished_at": _utc(inspection.finished_at),
         "received_at": _utc(inspection.received_at),
         "note": inspection.note,
+        "score": inspection.score,
+        "grade": inspection.grade,
         "counts": {r.value: counts.get(r.value, 0) for r in AnswerResult},
         "complete": status.complete,
         "missing_photos": status.missing_photos,
@@ -583,6 +596,8 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
                 "text_en": item.text_en if item else None,
                 "severity": item.severity.value if item else "",
                 "photo_required": bool(item and item.photo_required),
+                "weight": item.weight if item else 1,
+                "must_pass": bool(item and item.must_pass),
                 "result": a.result.value,
                 "note": a.note,
                 "ticket_id": tickets.get(a.id),

@@ -19,6 +19,13 @@ LEVEL_NAMES = {
     "special": _l("Special inspection"),  # art. 27
 }
 RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}
+# What each grade means (scoring.py; bands in config.GRADE_BANDS).
+GRADE_NAMES = {
+    "A": _l("Pass"),
+    "B": _l("Pass after rectification"),
+    "C": _l("Re-check on site"),
+    "D": _l("Fail"),
+}
 
 
 @bp.app_context_processor
@@ -26,6 +33,7 @@ def _names():
     return {
         "inspection_level_names": LEVEL_NAMES,
         "inspection_result_names": RESULT_NAMES,
+        "inspection_grade_names": GRADE_NAMES,
     }
 
 

@@ -17,9 +17,10 @@ from app.extensions import db
 from app.policy import Action, authorize
 from app.security import public_base_url
 from app.spreadsheet import csv_text
+from app.timeutil import school_today, utcnow
 from app.validation_messages import localize
 
-from . import csv_import, services
+from . import closures, csv_import, risk, services
 from .labels import CATEGORY_LABELS, HAZARD_LABELS, KIND_LABELS
 from .models import HAZARD_TAGS, LabCategory
 from .schemas import ClosureForm, CollegeForm, DepartmentForm, LabForm
@@ -151,10 +152,14 @@ def labs():
     _admin()
     college_id = request.args.get("college", type=int)
     q = request.args.get("q", "").strip()
-    rows = services.all_labs(college_id=college_id, search=q)
+    risk_filter = request.args.get("risk", "").strip()
+    if risk_filter and risk_filter not in services.RISK_FILTERS:
+        risk_filter = ""  # an unknown value (an old bookmark) lists every lab, as "All" does
+    rows = services.all_labs(college_id=college_id, search=q, risk_level=risk_filter or None)
     counts = officer_counts([lab.id for lab in rows]) if rows else {}
     return render_template("admin/labs.html", labs=rows, counts=counts, colleges=services.colleges(),
-                           college_id=college_id, q=q, categories=CATEGORY_LABELS)
+                           college_id=college_id, q=q, categories=CATEGORY_LABELS, risk=risk_filter,
+                           risk_filters=risk.FILTER_LABELS.items())
 
 
 @bp.route("/labs/new", methods=["GET", "POST"])
@@ -245,7 +250,10 @@ def lab_add_closure(lab_id: int):
 @bp.post("/labs/<int:lab_id>/closures/<int:closure_id>/delete")
 @login_required
 def lab_remove_closure(lab_id: int, closure_id: int):
-    return _lab_action(lab_id, lambda lab: services.remove_closure(lab, closure_id), _("Closure removed."))
+    # Never deleted (art. 30): reopened from today, recorded (closures.py).
+    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
+    return _lab_action(lab_id, lambda lab: closures.reopen_lab_closure(
+        lab, closure_id, on_day=today, by_user_id=current_user.id, now=utcnow()), _("Closure ended: open from today."))
 
 
 @bp.post("/labs/<int:lab_id>/qr")

@@ -6,7 +6,19 @@ import secrets
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, event, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, attributes, mapped_column, relationship
 
 from app.extensions import StrEnum, db
@@ -27,6 +39,21 @@ class LabCategory(str, enum.Enum):
     physics = "physics"  # physics / electrical
     mechanical = "mechanical"  # mechanical / special equipment
     general = "general"  # computer / teaching
+
+
+class RiskLevel(str, enum.Enum):
+    """A lab's risk grade (MOE 2024 measures, 教科信〔2024〕4号; rules in app/org/risk.py): I red (major
+    risk), II orange (high), III yellow (medium), IV blue (low)."""
+
+    I = "I"  # noqa: E741  (the measures' own name)
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+    @property
+    def rank(self) -> int:
+        """4 for I (the gravest) down to 1 for IV: the higher rank wins."""
+        return 4 - list(RiskLevel).index(self)
 
 
 HAZARD_TAGS = (
@@ -94,6 +121,15 @@ class Lab(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     qr_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_qr_token)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Risk grade I-IV (MOE 2024 measures; app/org/risk.py): None until first assessed. The latest
+    # assessment's answers; every assessment is kept in lab_risk_assessments (art. 30).
+    risk_level: Mapped[RiskLevel | None] = mapped_column(StrEnum(RiskLevel), index=True)
+    risk_assessed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A copy of the latest assessment's assessor (a user id; the history row holds the foreign key).
+    risk_assessed_by_id: Mapped[int | None] = mapped_column()
+    risk_answers: Mapped[dict | None] = mapped_column(JSON)
+    # Set when the category or hazard tags change after the assessment: the measures ask for re-grading.
+    risk_reassess: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     college: Mapped[College] = relationship(back_populates="labs")
     closures: Mapped[list[LabClosure]] = relationship(
@@ -134,6 +170,60 @@ class NamedLab(NamedTuple):
     name_en: str | None
 
 
+class LabRiskAssessment(db.Model):
+    """One risk assessment of a lab, as it was: never changed or deleted (art. 30), so an auditor sees
+    every grade a lab had, who gave it, on which answers, hazards and rules."""
+
+    __tablename__ = "lab_risk_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    risk_level: Mapped[RiskLevel] = mapped_column(StrEnum(RiskLevel))
+    rule_id: Mapped[str | None] = mapped_column(String(64))  # the deciding rule; None: no rule matched (IV)
+    reason: Mapped[str] = mapped_column(Text, default="")  # the rule's reason (Chinese) as then
+    reason_en: Mapped[str | None] = mapped_column(Text)
+    matched: Mapped[list[str]] = mapped_column(JSON, default=list)  # every matching rule's id
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    category: Mapped[LabCategory] = mapped_column(StrEnum(LabCategory))  # the lab's, when assessed
+    hazard_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules_hash: Mapped[str] = mapped_column(String(64))  # which version of the rules file graded it
+    assessed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The UUID the form or client made once for this assessment: sent again (a double submit, a retry
+    # whose answer was lost), it answers the recorded assessment instead of recording a second one.
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class RiskHistoryRefused(RuntimeError):
+    """Raised when anything tries to change or delete a recorded risk assessment (art. 30)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_risk_history(session, flush_context, instances):
+    for obj in session.deleted:
+        if isinstance(obj, LabRiskAssessment):
+            raise RiskHistoryRefused("Risk assessments are never deleted (art. 30).")
+    for obj in session.dirty:
+        if isinstance(obj, LabRiskAssessment) and session.is_modified(obj):
+            raise RiskHistoryRefused("A recorded risk assessment is never changed (art. 30).")
+
+
+# The database refuses DELETE too, whatever the client (migration 0011 installs the same triggers).
+_RISK_TABLE = "lab_risk_assessments"
+event.listen(LabRiskAssessment.__table__, "after_create", db.DDL(
+    "CREATE OR REPLACE FUNCTION labsafe_refuse_delete() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION 'rows of %% are never deleted (art. 30)', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
+).execute_if(dialect="postgresql"))
+event.listen(LabRiskAssessment.__table__, "after_create", db.DDL(
+    f"CREATE TRIGGER {_RISK_TABLE}_no_delete BEFORE DELETE ON {_RISK_TABLE} "
+    "FOR EACH ROW EXECUTE FUNCTION labsafe_refuse_delete()"
+).execute_if(dialect="postgresql"))
+event.listen(LabRiskAssessment.__table__, "after_create", db.DDL(
+    f"CREATE TRIGGER {_RISK_TABLE}_no_delete BEFORE DELETE ON {_RISK_TABLE} "
+    f"BEGIN SELECT RAISE(ABORT, 'rows of {_RISK_TABLE} are never deleted (art. 30)'); END"
+).execute_if(dialect="sqlite"))
+
+
 class RetiredQrToken(db.Model):
     """A token that was re-issued: it answers "this code has been replaced", never another lab."""
 
@@ -157,8 +247,54 @@ class LabClosure(db.Model):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)  # inclusive
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # Who closed it, when, and in which bulk closure (closures.py); never deleted (art. 30): reopening
+    # early moves end_date to the day before and keeps the end first planned and who reopened it.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("lab_closure_batches.id"), index=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    planned_end_date: Mapped[date | None] = mapped_column(Date)  # set when reopened early
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     lab: Mapped[Lab] = relationship(back_populates="closures")
+
+
+class LabClosureBatch(db.Model):
+    """Many labs closed at once (寒暑假): the scope asked for, the dates, the reason, who and when.
+    Its labs' LabClosure rows carry batch_id; reopening the batch early reopens those still closed."""
+
+    __tablename__ = "lab_closure_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))  # college, building, category, labs, all
+    scope_value: Mapped[str] = mapped_column(String(200), default="")
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)  # a leader's college
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)  # inclusive, as first planned
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    lab_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_on: Mapped[date | None] = mapped_column(Date)  # the first day open again
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DailyCheckDesignee(db.Model):
+    """Someone a lab's officer names to do the lab's daily check (art. 29), optionally for a date range
+    (inclusive school days; None: open). Revoked, never deleted (art. 30)."""
+
+    __tablename__ = "daily_check_designees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    named_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class LabActivePeriod(db.Model):

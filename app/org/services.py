@@ -10,6 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.services import (
     find_user,
@@ -24,6 +25,7 @@ from app.extensions import db
 from app.policy import Action, Role, lab_clause
 from app.timeutil import utcnow
 
+from . import risk
 from .labels import CATEGORY_ALIASES, HAZARD_ALIASES
 from .models import (
     HAZARD_TAGS,
@@ -35,7 +37,9 @@ from .models import (
     LabCategory,
     LabClosure,
     LabRef,
+    LabRiskAssessment,
     RetiredQrToken,
+    RiskLevel,
     new_qr_token,
 )
 
@@ -94,7 +98,7 @@ def _lab_card_statement():
     return (
         select(_l.id, _l.code, _l.name, _l.name_en, _l.building, _l.floor, _l.room, _l.college_id,
                College.__table__.c.name.label("college_name"), _l.category, _l.hazard_tags, _l.phone, _l.active,
-               officer_id, officer_name, officer_phone)
+               _l.risk_level, officer_id, officer_name, officer_phone)
         .select_from(joined)
         .where(_l.qr_token == bindparam("token"))
         .order_by(officer_name, officer_id)
@@ -160,11 +164,34 @@ def lab_filter(user, action: Action = Action.VIEW_LAB):
     return lab_clause(user, action, lab_id=Lab.id, college_id=Lab.college_id)
 
 
-def labs_in_scope(user, action: Action = Action.VIEW_LAB, college_id: int | None = None) -> list[Lab]:
+def labs_in_scope(
+    user, action: Action = Action.VIEW_LAB, college_id: int | None = None, risk_level: str | None = None
+) -> list[Lab]:
     stmt = select(Lab).where(lab_filter(user, action)).order_by(Lab.code)
     if college_id is not None:
         stmt = stmt.where(Lab.college_id == college_id)
+    if risk_level:
+        stmt = stmt.where(risk_level_clause(risk_level))
     return list(db.session.scalars(stmt))
+
+
+RISK_FILTERS = tuple(level.value for level in RiskLevel) + ("none", "reassess")
+
+
+def risk_level_clause(value: str):
+    """A WHERE clause over Lab for the list's risk filter: a grade I-IV, ``none`` (not yet graded) or
+    ``reassess`` (re-grading needed). Anything else is refused (a typo must not list every lab)."""
+    if value == "none":
+        return Lab.risk_level.is_(None)
+    if value == "reassess":
+        return Lab.risk_reassess.is_(True)
+    try:
+        return Lab.risk_level == RiskLevel(value)
+    except ValueError:
+        raise InvalidInput(
+            _("Unknown risk level %(value)s; use one of %(allowed)s.", value=value, allowed=", ".join(RISK_FILTERS)),
+            {"fields": {"risk_level": "invalid"}},
+        ) from None
 
 
 def colleges() -> list[College]:
@@ -175,10 +202,12 @@ def departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.code)))
 
 
-def all_labs(college_id: int | None = None, search: str | None = None) -> list[Lab]:
+def all_labs(college_id: int | None = None, search: str | None = None, risk_level: str | None = None) -> list[Lab]:
     stmt = select(Lab).order_by(Lab.code)
     if college_id:
         stmt = stmt.where(Lab.college_id == college_id)
+    if risk_level:
+        stmt = stmt.where(risk_level_clause(risk_level))
     if search:
         like = f"%{search.strip().lower()}%"
         stmt = stmt.where(func.lower(Lab.code).like(like) | func.lower(Lab.name).like(like))
@@ -377,6 +406,10 @@ def _apply_lab(lab: Lab, clean: dict) -> bool:
     values = {f: clean[f] for f in LAB_TEXT_FIELDS}
     values.update(code=clean["code"], college_id=clean["college"].id, category=clean["category"],
                   hazard_tags=list(clean["hazard_tags"]), active=clean["active"])
+    if lab.risk_level is not None and (lab.category != values["category"]
+                                       or list(lab.hazard_tags or []) != values["hazard_tags"]):
+        # The MOE 2024 measures: when a lab's hazard sources change it is graded again.
+        lab.risk_reassess = True
     for key, value in values.items():
         if getattr(lab, key) != value:
             setattr(lab, key, value)
@@ -491,7 +524,8 @@ def add_closure(lab: Lab, start: date, end: date, reason: str = "") -> LabClosur
         raise InvalidInput(_("A closure must end on or after the day it starts."))
     overlap = db.session.scalar(
         select(LabClosure.id).where(
-            LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start
+            LabClosure.lab_id == lab.id, LabClosure.start_date <= end, LabClosure.end_date >= start,
+            LabClosure.end_date >= LabClosure.start_date,  # one reopened before it began never happened
         )
     )
     if overlap is not None:
@@ -502,9 +536,69 @@ def add_closure(lab: Lab, start: date, end: date, reason: str = "") -> LabClosur
     return closure
 
 
-def remove_closure(lab: Lab, closure_id: int) -> None:
-    closure = db.session.get(LabClosure, closure_id)
-    if closure is None or closure.lab_id != lab.id:
-        raise NotFound(_("This lab has no such closure."))
-    db.session.delete(closure)
-    db.session.commit()
+# ---- risk grade I-IV (MOE 2024 measures, 教科信〔2024〕4号; rules in app/org/risk.py) ---------
+
+def assess_risk(lab: Lab, answers, by_user_id: int | None, client_uuid: str | None = None) -> LabRiskAssessment:
+    """Grade the lab from its category, hazard tags and the assessment's answers; record the
+    assessment (kept for ever, art. 30), set the lab's grade and clear its re-grade flag.
+
+    ``client_uuid`` (optional): made once per assessment by the form or client. Sent again, it
+    answers the assessment already recorded (``replayed`` True) and records nothing; used for other
+    answers or another lab, it is refused (409)."""
+    rules = risk.rules()
+    clean, errors = rules.clean_answers(answers)
+    if errors:
+        raise InvalidInput(
+            _("Some answers are missing or invalid: %(fields)s",
+              fields="; ".join(f"{k}: {v}" for k, v in errors.items())),
+            {"fields": errors},
+        )
+    if client_uuid is not None:
+        client_uuid = str(client_uuid).lower()
+        replayed = _replayed_assessment(lab, clean, client_uuid)
+        if replayed is not None:
+            return replayed
+    # Two assessments of one lab at once: the second waits for the first's commit (PostgreSQL).
+    db.session.execute(select(Lab.id).where(Lab.id == lab.id).with_for_update()).all()
+    grade = rules.grade(lab.category, lab.hazard_tags, clean)
+    now = utcnow()
+    record = LabRiskAssessment(
+        lab_id=lab.id, risk_level=grade.level, rule_id=grade.rule.id if grade.rule else None,
+        reason=grade.reason_zh(), reason_en=grade.reason_en(),
+        matched=list(grade.matched), answers=clean, category=lab.category,
+        hazard_tags=list(lab.hazard_tags or []), rules_hash=rules.content_hash, assessed_at=now,
+        assessed_by_id=by_user_id, client_uuid=client_uuid,
+    )
+    db.session.add(record)
+    lab.risk_level, lab.risk_assessed_at, lab.risk_assessed_by_id = grade.level, now, by_user_id
+    lab.risk_answers, lab.risk_reassess = clean, False
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same client_uuid sent twice at once: the loser answers as the winner's replay.
+        db.session.rollback()
+        replayed = _replayed_assessment(lab, clean, client_uuid) if client_uuid is not None else None
+        if replayed is None:
+            raise
+        return replayed
+    record.replayed = False
+    return record
+
+
+def _replayed_assessment(lab: Lab, clean: dict, client_uuid: str) -> LabRiskAssessment | None:
+    done = db.session.scalar(select(LabRiskAssessment).where(LabRiskAssessment.client_uuid == client_uuid))
+    if done is None:
+        return None
+    if done.lab_id != lab.id or done.answers != clean:
+        raise Conflict(_("This assessment's client_uuid was already used for other answers."),
+                       {"fields": {"client_uuid": "taken"}})
+    done.replayed = True  # not a column: tells the API to answer 200, not 201
+    return done
+
+
+def risk_history(lab_id: int) -> list[LabRiskAssessment]:
+    """A lab's assessments, the latest first."""
+    return list(db.session.scalars(
+        select(LabRiskAssessment).where(LabRiskAssessment.lab_id == lab_id)
+        .order_by(LabRiskAssessment.assessed_at.desc(), LabRiskAssessment.id.desc())
+    ))

@@ -1,17 +1,22 @@
 """Organisation pages: home, a lab's page, and the door QR entry point /l/<token>."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth.services import lab_officer_contacts
+from app.auth.services import get_user, lab_officer_contacts
 from app.auth.views import landing_url
-from app.errors import DomainError
-from app.policy import Action, authorize
+from app.errors import Conflict, DomainError
+from app.extensions import db
+from app.policy import Action, authorize, may
 
-from . import labels, services
+from . import labels, risk, services
 
 bp = Blueprint("org", __name__)
+bp.add_app_template_filter(risk.level_label, "risk_label")  # "Ⅰ级 · 红 · 重大风险"
 
 
 @bp.app_template_filter("category_label")
@@ -60,3 +65,50 @@ def lab_page(lab_id: int):
     lab = services.get_lab(lab_id)
     authorize(current_user, Action.VIEW_LAB, lab)
     return render_template("org/lab.html", lab=lab, officers=lab_officer_contacts(lab.id))
+
+
+@bp.route("/labs/<int:lab_id>/risk", methods=["GET", "POST"])
+@login_required
+def lab_risk(lab_id: int):
+    """The lab's risk grade I-IV (MOE 2024 measures): the short assessment (school admin, the college's
+    leader), the grade with its reason, when and by whom, the re-grade flag and every past assessment."""
+    lab = services.get_lab(lab_id)
+    authorize(current_user, Action.VIEW_LAB, lab)
+    error, status, fields = None, 200, {}
+    answers = dict(lab.risk_answers or {})
+    if request.method == "POST":
+        authorize(current_user, Action.ASSESS_LAB_RISK, lab)
+        answers = {k: v for k, v in request.form.items() if k not in ("csrf_token", "client_uuid")}
+        try:
+            try:
+                services.assess_risk(lab, answers, current_user.id, _form_uuid(request.form.get("client_uuid")))
+            except Conflict:
+                # The form was sent before with other answers (back button, edited, sent again): this is
+                # another assessment, not a replay.
+                db.session.rollback()
+                services.assess_risk(lab, answers, current_user.id)
+            flash(_("Assessed: %(grade)s.", grade=risk.level_label(lab.risk_level)))
+            return redirect(url_for(".lab_risk", lab_id=lab.id))
+        except DomainError as err:
+            db.session.rollback()
+            error, status = err.message, err.status
+            fields = dict(err.details.get("fields", {}))
+            lab = services.get_lab(lab_id)
+    history = services.risk_history(lab.id)
+    assessors = {uid: get_user(uid).name for uid in {a.assessed_by_id for a in history} if uid}
+    rules = risk.rules()
+    return render_template(
+        "org/risk.html", lab=lab, history=history, assessors=assessors, rules=rules, answers=answers,
+        cadence=rules.cadence(lab.risk_level), checklist_keys=rules.checklist_keys(lab.risk_level),
+        may_assess=may(current_user, Action.ASSESS_LAB_RISK, lab), error=error, fields=fields,
+        # A refused form keeps its UUID (the corrected resubmit is the same assessment); a fresh one gets one.
+        client_uuid=request.form.get("client_uuid") if status == 400 else str(uuid.uuid4()),
+    ), status
+
+
+def _form_uuid(value) -> str | None:
+    """The form's one-off UUID (a double submit of one form records one assessment); anything else: none."""
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None

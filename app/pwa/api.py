@@ -19,8 +19,10 @@ class BundleSchema(Schema):
     generated_at = fields.String(metadata={"description": "ISO 8601, UTC"})
     user_id = fields.Integer()
     labs = fields.List(fields.Dict(), metadata={
-        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), qr_token, officers, "
-                       "open_tickets, daily_done_today (null unless the user is the lab's officer), and "
+        "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), risk_level (I-IV or "
+                       "null), qr_token, officers, open_tickets, daily_done_today (null unless the user is the lab's "
+                       "officer), closed_until (the last day of today's closure, or null), daily_designees [{id, "
+                       "user_id, name, until}] (art. 29), and "
                        "checklists [{key, kind, title, title_en, version_id, levels, item_ids}]"})
     checklist_versions = fields.Dict(
         metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"}
@@ -53,6 +55,11 @@ class LabCardSchema(Schema):
         "description": "The lists the user may run here, as GET /api/labs/{lab_id}/checklists"})
     daily_done_today = fields.Boolean(allow_none=True, metadata={
         "description": "Today's daily check is recorded (null unless the user is the lab's officer)"})
+    closed_until = fields.Date(allow_none=True, metadata={
+        "description": "The lab is closed today (holidays), until this day inclusive; null when open"})
+    daily_designees = fields.List(fields.Dict(), metadata={
+        "description": "Who the lab's officer designated for the daily check today (art. 29): "
+                       "{id, user_id, name, until}"})
 
 
 @bp.get("/labs/<int:lab_id>/card")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.org.risk import level_label as risk_label
 from app.tickets.labels import EVENT_KINDS, event_label
 
 
@@ -34,6 +35,8 @@ def js_strings() -> dict[str, str]:
         "loading": _("Loading…"),
         "load_failed": _("Could not load this page's data. Check the connection."),
         "not_in_bundle": _("This lab is not saved on this device for offline use."),
+        "closed_until": _("Closed until {day}: no daily check is due."),
+        "until": _("until {day}"),
         "officers": _("Safety officers"),
         "phone": _("Phone"),
         "hazards": _("Hazard sources"),
@@ -73,6 +76,12 @@ def js_strings() -> dict[str, str]:
         "tickets_opened": _("Rectification tickets opened: {n}"),
         "no_tickets_opened": _("No rectification ticket was opened."),
         "sent_at": _("Sent to the server at {when}."),
+        # The submit's score and grade (app/inspections/scoring.py).
+        "score_grade": _("Score {score}, grade {grade}: {meaning}"),
+        "grade_A": _("Pass"),
+        "grade_B": _("Pass after rectification"),
+        "grade_C": _("Re-check on site"),
+        "grade_D": _("Fail"),
         # Report first, evidence after: what the phone still has to upload.
         "photos_arriving": _("Photos on the server: {done} of {n}."),
         "photo_waiting": _("waiting to upload"),
@@ -133,6 +142,12 @@ def js_strings() -> dict[str, str]:
         "hz_lasers": _("Lasers"),
         "hz_radiation": _("Radiation"),
         "hz_gas_cylinders": _("Gas cylinders"),
+        # Risk grades I-IV (MOE 2024 measures), as org.risk.level_label says them.
+        "risk_I": risk_label("I"),
+        "risk_II": risk_label("II"),
+        "risk_III": risk_label("III"),
+        "risk_IV": risk_label("IV"),
+        "risk_none": _("Not graded"),
         "bundle_saved": _("Saved for offline use: {n} labs, updated {when}."),
         "bundle_none": _("Nothing saved for offline use yet."),
         "no_labs": _("No labs to inspect."),

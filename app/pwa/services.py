@@ -14,6 +14,7 @@ from app.checklists import services as checklists
 from app.checklists.schemas import AvailableChecklistSchema, ChecklistItemSchema
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel
+from app.org.designees import day_status
 from app.org.models import Lab
 from app.org.schemas import LabDetailSchema, LabSchema
 from app.org.services import lab_filter
@@ -89,6 +90,7 @@ def offline_bundle(user, config) -> dict:
     tickets = _open_tickets(user, set(lab_ids))
     officer_labs = {lab.id for lab in labs if _may_daily(user, lab)}
     done = _daily_done_today(sorted(officer_labs), config["SCHOOL_TIMEZONE"])
+    status = _day_status(lab_ids, config)
 
     version_bodies: dict[str, dict] = {}
     lab_bodies = []
@@ -98,6 +100,7 @@ def offline_bundle(user, config) -> dict:
         body["officers"] = officers.get(lab.id, [])
         body["open_tickets"] = tickets.get(lab.id, [])
         body["daily_done_today"] = (lab.id in done) if lab.id in officer_labs else None
+        body["closed_until"], body["daily_designees"] = status.get(lab.id, (None, []))
         entries = []
         for checklist in in_service:
             levels = checklists.allowed_levels(user, lab, checklist.kind)
@@ -129,6 +132,12 @@ def offline_bundle(user, config) -> dict:
     }
 
 
+def _day_status(lab_ids, config) -> dict:
+    """{lab id: (closed until (ISO day) or None, daily-check designees (art. 29))} today: one query."""
+    status = day_status(lab_ids, school_today(config["SCHOOL_TIMEZONE"]))
+    return {k: (until.isoformat() if until else None, people) for k, (until, people) in status.items()}
+
+
 def _may_daily(user, lab) -> bool:
     return may(user, Action.DAILY_CHECK, lab)
 
@@ -148,8 +157,11 @@ def lab_card(user, lab, config) -> dict:
     daily = None
     if _may_daily(user, lab):
         daily = lab.id in _daily_done_today([lab.id], config["SCHOOL_TIMEZONE"])
+    closed_until, designees = _day_status([lab.id], config).get(lab.id, (None, []))
     return {
         "lab": LabDetailSchema().dump(lab),
+        "closed_until": closed_until,
+        "daily_designees": designees,
         "open_tickets": open_rows,
         "more_open_tickets": more and len(open_rows) == len(rows),
         "checklists": AvailableChecklistSchema(many=True).dump(checklists.checklists_for_user_and_lab(user, lab)),

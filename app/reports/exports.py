@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from app.spreadsheet import append_xlsx_row, csv_text
 from app.timeutil import deadline_day, local_day_of, round_half_up
 
-from .services import LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary
+from .services import GRADES, LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary
 
 
 @dataclass
@@ -57,6 +57,15 @@ def level_label(level: str) -> str:
     }.get(level, level)
 
 
+def grade_label(grade: str) -> str:
+    return {
+        "A": _("A: pass"),
+        "B": _("B: pass after rectification"),
+        "C": _("C: re-check on site"),
+        "D": _("D: fail"),
+    }.get(grade, grade)
+
+
 def severity_label(severity: str) -> str:
     return {"general": _("General"), "major": _("Major")}.get(severity, severity)
 
@@ -92,6 +101,9 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
         ]),
         _metric_table(s, "inspections", _("Inspections by level (art. 27, 28)"), _("Inspections"), [
             *[(level_label(lv), lambda f, lv=lv: f.inspections.get(lv, 0)) for lv in LEVELS],
+        ]),
+        _metric_table(s, "grades", _("Inspection grades (college, school and special checks)"), _("Grades"), [
+            *[(grade_label(g), lambda f, g=g: f.grades.get(g, 0)) for g in GRADES],
         ]),
         _metric_table(s, "cadence", _("Inspections against the regulation's cadence (art. 27, 28)"), _("Cadence"), [
             (_("Labs with a college check this month"), lambda f: f.labs_with_college_check),
@@ -167,6 +179,9 @@ def definitions(s: MonthlySummary, tz_name: str) -> list[str]:
         _("College checks: labs with at least one college check in the month, against one a month per lab "
           "(art. 28). School checks: labs with at least one school check since the semester began on %(day)s, "
           "against 1–2 a semester (art. 27).", day=s.semester_start.isoformat()),
+        _("Grades: college, school and special inspections finished in the month, by the grade given at submit "
+          "from their score (A pass, B pass after rectification, C re-check on site, D fail; a failed red-line "
+          "item is always D). Daily checks are scored but not counted here."),
         _("Hazards found: rectification tickets opened in the month, one per failed checklist item."),
         _("Rectified on time / late: tickets verified closed in the month by / after their deadline (the one in "
           "force when they were closed)."),

@@ -17,6 +17,7 @@ from app.auth.models import Role, RoleAssignment, User
 from app.extensions import db
 from app.org.labels import HAZARD_LABELS  # one list of hazard names for the whole app  # noqa: F401
 from app.org.models import College, Lab
+from app.org.risk import nameplate_band
 
 # The QR's module area on paper; 4 cm+ scans from arm's length with any phone.
 QR_SIZE_CM = 6.0  # including the 4-module quiet zone: the symbol itself is ~5 cm
@@ -172,6 +173,8 @@ class Plate:
     url: str
     qr: Markup
     hazards: list[tuple[str, str, Markup | None]] = field(default_factory=list)  # (tag, label, pictogram)
+    # The risk grade's colour band (MOE 2024 measures: red, orange, yellow, blue), None until graded.
+    risk: dict | None = None
 
 
 def plates_for(labs: list[Lab], base_url: str) -> list[Plate]:
@@ -191,7 +194,7 @@ def plates_for(labs: list[Lab], base_url: str) -> list[Plate]:
         url = qr_url(lab, base_url)
         hazards = [(t, str(HAZARD_LABELS.get(t, t)), pictogram(t)) for t in (lab.hazard_tags or [])]
         plates.append(Plate(lab=lab, college=lab.college, officers=officers[lab.id], url=url, qr=qr_svg(url),
-                            hazards=hazards))
+                            hazards=hazards, risk=nameplate_band(lab.risk_level)))
     return plates
 
 

@@ -19,6 +19,9 @@ Definitions (shown on the page and in the exports: exports.definitions):
   checked day too (never both);
 - what reached the server later than the month's end + LATE_SYNC_DAYS (inspections' received_at,
   flags' flagged_at) is not counted: from then on the month is final and never changes;
+- grades: college, school and special inspections finished in the month by the grade stored at
+  submit (A pass, B pass after rectification, C re-check on site, D fail; app/inspections/scoring.py);
+  daily checks and inspections with no grade (nothing answered pass or fail) are not in it;
 - college checks (art. 28, monthly): labs with >= 1 college-level inspection in the month / labs;
 - school checks (art. 27, 1-2 a semester): labs with >= 1 school-level inspection since the
   semester began (up to the month's end) / labs;
@@ -69,6 +72,10 @@ from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, u
 
 LEVELS = tuple(level.value for level in InspectionLevel)  # daily, college, school, special
 SEVERITIES = ("general", "major")
+GRADES = ("A", "B", "C", "D")  # app/inspections/scoring.py
+# The grade distribution counts the checks of the programme (college art. 28, school and special
+# art. 27); the lab's own daily checks are scored too but would outnumber them thirty to one.
+GRADED_LEVELS = ("college", "school", "special")
 ESCALATION_KINDS = ("escalate", "escalated")
 TOP_N = 10
 # Semesters begin in these months (spring, autumn); a setting, since the calendar is the school's.
@@ -177,6 +184,8 @@ class Figures:
     still_open: int = 0
     median_days_to_rectify: float | None = None
     missed_checks: int = 0  # MissedDailyCheck rows (the nightly job's flags)
+    # Graded college, school and special inspections by grade (A-D; GRADED_LEVELS).
+    grades: dict[str, int] = field(default_factory=lambda: {g: 0 for g in GRADES})
     _durations: list[float] = field(default_factory=list, repr=False)
 
     @property
@@ -223,6 +232,8 @@ class Figures:
             self.hazards_by_article[a] = self.hazards_by_article.get(a, 0) + n
         for a, n in other.major_by_article.items():
             self.major_by_article[a] = self.major_by_article.get(a, 0) + n
+        for g, n in other.grades.items():
+            self.grades[g] = self.grades.get(g, 0) + n
         self._durations.extend(other._durations)
         self.median_days_to_rectify = _median(self._durations)
 
@@ -421,15 +432,18 @@ def _figures_by_college(p: Period, college_id: int | None) -> dict[int, Figures]
         f = figs[cid]
         f.open_days, f.checked_days, f.missed_checks = open_days, int(checked_days or 0), int(missed or 0)
 
-    # 3. Inspections at each level.
-    for cid, level, n in db.session.execute(
-        select(Lab.college_id, Inspection.level, func.count())
+    # 3. Inspections at each level, and by grade (the same statement: grouped by grade too).
+    for cid, level, grade, n in db.session.execute(
+        select(Lab.college_id, Inspection.level, Inspection.grade, func.count())
         .select_from(Inspection)
         .join(Lab, Lab.id == Inspection.lab_id)
         .where(Inspection.finished_at >= p.start_utc, Inspection.finished_at < p.end_utc, known, in_month)
-        .group_by(Lab.college_id, Inspection.level)
+        .group_by(Lab.college_id, Inspection.level, Inspection.grade)
     ):
-        figs[cid].inspections[getattr(level, "value", level)] = n
+        f, level = figs[cid], getattr(level, "value", level)
+        f.inspections[level] = f.inspections.get(level, 0) + n
+        if grade in f.grades and level in GRADED_LEVELS:
+            f.grades[grade] += n
 
     def labs_inspected(level, since):
         """Labs per college with at least one inspection of this level in [since, month end)."""

@@ -88,9 +88,9 @@ def _check_checklist(key: str, kind: RoundKind) -> None:
 def closed_throughout(start: date, end: date):
     """Labs closed for the whole window: rounds skip them (issue 22, holiday closures).
 
-    HOOK for the `closures` work (bulk closures): this reads org's LabClosure rows, one closure
-    covering the window; if closures get another shape (ranges merged, whole colleges), change only
-    this condition."""
+    One LabClosure covering the window (a bulk closure writes one per lab; reopening early moves its
+    end_date, so a reopened lab is planned again). Closures that only together cover the window are
+    not merged here: the one place to change if they should be."""
     return select(LabClosure.lab_id).where(LabClosure.start_date <= start, LabClosure.end_date >= end)
 
 

@@ -4,13 +4,13 @@ Inspections get a plain ``round_id`` (no foreign key: inspections know nothing o
 COLUMN, so no table is rebuilt on SQLite and no row trigger is lost).
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -275,6 +275,13 @@ function showSent(receipt) {
   if (done.dataset.state === 'submitted') return;
   $('#done-title').textContent = t('submitted');
   $('#done-text').textContent = t('sent_at', { when: fmtTime(receipt.sent_at) });
+  // The server's score and grade (a receipt kept before they existed has none: nothing shown).
+  const grade = $('#done-grade');
+  grade.hidden = !receipt.grade;
+  grade.dataset.grade = receipt.grade || '';
+  if (receipt.grade) {
+    grade.textContent = t('score_grade', { score: Number(receipt.score).toFixed(1), grade: receipt.grade, meaning: t(`grade_${receipt.grade}`) });
+  }
   const ids = receipt.ticket_ids || [];
   $('#done-tickets-title').textContent = ids.length ? t('tickets_opened', { n: ids.length }) : t('no_tickets_opened');
   $('#done-tickets').replaceChildren(...ids.map((id) => el('li', {},

@@ -9,7 +9,8 @@ import { $, el, hazardLabel, levelLabel, localized, status, t, ticketItem } from
 const labId = (window.location.pathname.match(/\/app\/labs\/(\d+)/) || [])[1];
 
 function fromBundle(cached) {
-  return { lab: cached, tickets: cached.open_tickets || [], checklists: cached.checklists || [], dailyDone: cached.daily_done_today };
+  return { lab: cached, tickets: cached.open_tickets || [], checklists: cached.checklists || [], dailyDone: cached.daily_done_today,
+    closedUntil: cached.closed_until, designees: cached.daily_designees || [] };
 }
 
 async function fromNetwork(cached) {
@@ -29,7 +30,8 @@ async function fromNetwork(cached) {
     return null;
   }
   const card = resp.data;
-  return { lab: card.lab, tickets: card.open_tickets || [], checklists: card.checklists || [], dailyDone: card.daily_done_today };
+  return { lab: card.lab, tickets: card.open_tickets || [], checklists: card.checklists || [], dailyDone: card.daily_done_today,
+    closedUntil: card.closed_until, designees: card.daily_designees || [] };
 }
 
 async function draw(data) {
@@ -48,6 +50,18 @@ async function draw(data) {
   $('#lab-phone').replaceChildren(lab.phone ? el('a', { href: `tel:${lab.phone}`, class: 'tel', text: lab.phone }) : '—');
   $('#lab-hazards').replaceChildren(...((lab.hazard_tags || []).length
     ? lab.hazard_tags.map((h) => el('span', { class: 'tag', text: hazardLabel(h) })) : ['—']));
+  // Holiday closures and the officer's daily-check designees (art. 29).
+  const closed = $('#lab-closed');
+  closed.hidden = !data.closedUntil;
+  closed.textContent = data.closedUntil ? t('closed_until', { day: data.closedUntil }) : '';
+  const designees = data.designees || [];
+  $('#lab-designees-label').hidden = $('#lab-designees').hidden = !designees.length;
+  $('#lab-designees').textContent = designees.map((x) => (x.until ? `${x.name} (${t('until', { day: x.until })})` : x.name)).join(', ');
+  // Risk grade I-IV (MOE 2024 measures): red, orange, yellow, blue; null until assessed.
+  const risk = lab.risk_level;
+  $('#lab-risk').replaceChildren(el('span', {
+    class: `tag risk risk-${risk || 'none'}`, 'data-risk-level': risk || '', text: t(risk ? `risk_${risk}` : 'risk_none'),
+  }));
   $('#lab-card').hidden = false;
 
   const drafts = new Set((await all('drafts')).filter((d) => String(d.lab_id) === String(labId)).map((d) => `${d.checklist_key}:${d.level}`));

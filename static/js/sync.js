@@ -93,7 +93,8 @@ async function send(item) {
     if (item.kind === 'inspection') {
       const ticketIds = (resp.data && resp.data.ticket_ids) || [];
       lastResult.ticketIds.push(...ticketIds);
-      const receipt = { id: item.id, user_id: item.user_id, label: item.label || '', sent_at: new Date().toISOString(), ticket_ids: ticketIds };
+      const receipt = { id: item.id, user_id: item.user_id, label: item.label || '', sent_at: new Date().toISOString(), ticket_ids: ticketIds,
+        score: resp.data ? resp.data.score : null, grade: resp.data ? resp.data.grade : null };
       keepReceipt(receipt);
       lastResult.sent.push(receipt);
     }

@@ -151,3 +151,30 @@ def test_every_shipped_purchase_item_of_controlled_chemicals_routes_to_security(
                 found += 1
                 assert services.department_for(item) == "security", item.item_key
     assert found >= 2
+
+
+# Red lines (README "Red-line items"): the regulation's hardest rules, each cited in the README.
+RED_LINES = {
+    "full": {"access-no-unqualified": "13(3)", "chem-five-double-keepers": "16(2)", "chem-five-double-collect": "16(2)",
+             "chem-five-double-use": "16(2)", "chem-five-double-locks": "16(2)", "chem-five-double-ledgers": "16(2)",
+             "special-no-homemade": "18(1)", "special-registered": "18(2)", "special-operators-certified": "18(2)",
+             "bio-not-in-ordinary-lab": "19(2)", "bio-pathogens-right-level": "19(3)"},
+    "hazchem": {"hc-five-doubles": "16(2)"},
+    "daily": {},
+    "fire": {},
+}
+
+
+def test_shipped_red_lines_are_the_regulations_hardest_rules_and_the_readme_says_why():
+    from app.checklists.loader import parse_directory
+    from tests.factories.checklists import SHIPPED_DIR
+
+    readme = (SHIPPED_DIR / "README.md").read_text(encoding="utf-8")
+    specs = {s.key: s for s in parse_directory(SHIPPED_DIR).specs}
+    for key, expected in RED_LINES.items():
+        red = {i["id"]: i for i in specs[key].items if i.get("must_pass")}
+        assert {k: i["article"] for k, i in red.items()} == expected, key
+        for item_id, item in red.items():
+            assert item["severity"] == "major" and item.get("stars") == 3
+            stem = item_id.rsplit("-", 1)[0] if item_id.startswith("chem-five-double") else item_id
+            assert stem in readme and f"| {item['article']} |" in readme, item_id

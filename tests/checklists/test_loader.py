@@ -43,6 +43,16 @@ def _only_error(text, file="bad.toml"):
         ({"department": "police"}, "department", "unknown department"),
         ({"text": "   "}, "text", "blank"),
         ({"id": "Has Spaces"}, "id", "lower-case"),
+        # Scoring (README "Scores and grades").
+        ({"weight": 0}, "weight", "from 1 to 100"),
+        ({"weight": 101}, "weight", "from 1 to 100"),
+        ({"weight": "2"}, "weight", "whole number"),
+        ({"weight": 2.5}, "weight", "whole number"),
+        ({"weight": True}, "weight", "whole number"),
+        ({"must_pass": "true"}, "must_pass", "true or false"),
+        ({"stars": 4}, "stars", "1, 2 or 3"),
+        ({"stars": 0}, "stars", "1, 2 or 3"),
+        ({"stars": "★★★"}, "stars", "whole number"),
     ],
 )
 def test_each_bad_item_names_file_item_and_field(changes, field, fragment):
@@ -189,3 +199,45 @@ def test_non_utf8_and_non_table_items_are_reported(tmp_path):
 def test_an_empty_directory_is_an_error(runner, tmp_path):
     result = runner.invoke(args=["checklists", "check", "--dir", str(tmp_path)])
     assert result.exit_code == 1 and "no checklist files" in result.output
+
+
+def test_a_red_line_item_must_be_major():
+    err = _only_error(checklist_toml(items=_items(must_pass=True, id="tidy2", severity="general")))
+    assert err.field == "must_pass" and 'severity = "major"' in err.message
+
+
+def test_scoring_fields_are_read_and_default():
+    spec, errors = parse_text(checklist_toml(items=_items(weight=3, must_pass=True, stars=3)), "x.toml")
+    assert not errors
+    first, second = spec.items[0], spec.items[1]
+    assert "weight" not in first and "must_pass" not in first  # defaults: not part of the content
+    assert (second["weight"], second["must_pass"], second["stars"]) == (3, True, 3)
+
+
+def test_unused_scoring_fields_keep_the_content_hash_so_no_new_version():
+    """A file that does not use weight, must_pass or stars hashes as before they existed; writing the
+    defaults out makes no new version either. Changing one does."""
+    plain, _ = parse_text(checklist_toml(), "x.toml")
+    defaults, _ = parse_text(checklist_toml(items=_items(weight=1, must_pass=False)), "x.toml")
+    heavier, _ = parse_text(checklist_toml(items=_items(weight=2)), "x.toml")
+    red, _ = parse_text(checklist_toml(items=_items(must_pass=True)), "x.toml")
+    assert plain.content_hash == defaults.content_hash
+    assert len({plain.content_hash, heavier.content_hash, red.content_hash}) == 3
+
+
+def test_scoring_fields_are_stored_per_version(app, tmp_path):
+    from tests.factories.checklists import make_checklist
+
+    v1 = make_checklist("scored", tmp_path, items=_items(weight=4, stars=2))
+    v2 = make_checklist("scored", tmp_path, items=_items(weight=1, must_pass=True))
+    assert (v1.number, v2.number) == (1, 2)
+    by_key = {v.number: {i.item_key: i for i in v.items} for v in (v1, v2)}
+    assert (by_key[1]["five-doubles"].weight, by_key[1]["five-doubles"].must_pass, by_key[1]["five-doubles"].stars) \
+        == (4, False, 2)
+    assert (by_key[2]["five-doubles"].weight, by_key[2]["five-doubles"].must_pass, by_key[2]["five-doubles"].stars) \
+        == (1, True, None)
+    assert (by_key[2]["tidy"].weight, by_key[2]["tidy"].must_pass) == (1, False)
+    snapshot = services.version_snapshot(v1.id)
+    item = next(i for i in snapshot.items if i.item_key == "five-doubles")
+    assert (item.weight, item.must_pass, item.stars) == (4, False, 2)
+    assert snapshot.item_json[item.id]["weight"] == 4 and snapshot.item_json[item.id]["stars"] == 2

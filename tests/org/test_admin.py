@@ -1,6 +1,8 @@
 """School-admin pages for colleges, departments, labs and closures: CRUD and refusals."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from app.auth.models import Role
@@ -125,8 +127,17 @@ def test_closures_add_and_remove(client):
     # Another lab's closure cannot be removed through this lab.
     assert client.post(f"/admin/labs/{other.id}/closures/{closure.id}/delete").status_code == 404
     assert client.post(f"/admin/labs/{lab.id}/closures/{closure.id}/delete").status_code == 302
+    # Never deleted (art. 30): reopened from today, before it began, so it never happens; recorded.
     db.session.expire_all()
-    assert db.session.scalar(select(func.count(LabClosure.id))) == 0
+    assert db.session.scalar(select(func.count(LabClosure.id))) == 1
+    closure = db.session.get(LabClosure, closure.id)
+    assert closure.planned_end_date == date(2027, 2, 21) and closure.end_date < closure.start_date
+    assert closure.reopened_at is not None
+    assert "2027-02-21" in client.get(f"/admin/labs/{lab.id}").get_data(as_text=True)
+    assert client.post(f"/admin/labs/{lab.id}/closures/{closure.id}/delete").status_code == 409
+    # The days are free again.
+    assert client.post(f"/admin/labs/{lab.id}/closures",
+                       data={"start_date": "2027-01-18", "end_date": "2027-02-10", "reason": "寒假"}).status_code == 302
 
 
 def test_pages_render_for_the_admin(client):

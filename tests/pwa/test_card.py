@@ -1,6 +1,8 @@
 """GET /api/labs/<id>/card: the lab card in one answer, the same facts as the three calls it replaces."""
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 from app.auth.models import Role
@@ -93,3 +95,24 @@ def test_card_issues_a_fixed_number_of_queries(client, app):
         make_user(Role.lab_officer, lab=lab_a)
     assert count() == few
     assert few <= 10
+
+
+def test_card_and_bundle_carry_the_risk_grade(client):
+    """The PWA's lab card shows the risk grade (MOE 2024 measures): from the card and from the offline bundle."""
+    from app.org.services import assess_risk
+
+    a, b, lab_a, lab_b = _world()
+    leader = make_user(Role.college_leader, college=a)
+    inspector = make_user(Role.inspector, college=a)
+    login(client, inspector)
+    assert client.get(f"/api/labs/{lab_a.id}/card").get_json()["lab"]["risk_level"] is None
+    assess_risk(lab_a, {"hazchem_amount": 80, "controlled_chemicals": False, "drug_precursors": False,
+                        "special_equipment": 0, "gas_cylinders": 0, "biosafety_level": "none", "radiation": "none",
+                        "laser_class": "none"}, leader.id)
+    assert client.get(f"/api/labs/{lab_a.id}/card").get_json()["lab"]["risk_level"] == "II"
+    bundle = client.get("/api/offline/bundle").get_json()
+    assert {lab["id"]: lab["risk_level"] for lab in bundle["labs"]}[lab_a.id] == "II"
+    page = client.get(f"/app/labs/{lab_a.id}").get_data(as_text=True)
+    strings = json.loads(re.search(r'<script type="application/json" id="i18n">(.*?)</script>', page, re.S).group(1))
+    assert 'id="lab-risk"' in page and strings["risk_II"] == "Ⅱ级 · 橙 · 高风险"  # lab.js: t(`risk_${level}`)
+    assert strings["risk_none"] == "未定级"

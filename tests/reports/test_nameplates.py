@@ -141,3 +141,30 @@ def test_the_lab_code_is_printed_under_the_qr(app, client):
     assert figure.index("<svg") < figure.index("<figcaption>")  # under the QR
     printed = re.search(r'<strong class="plate-code">(.*?)</strong>', caption, re.S).group(1)
     assert printed == lab.code
+
+
+def test_a_graded_lab_has_its_colour_band_and_an_ungraded_none(app, client):
+    """The risk grade (MOE 2024 measures) sets the plate's band: red/orange/yellow/blue, level and 红/橙/黄/蓝."""
+    from app.org.services import assess_risk
+
+    college, lab, leader = _setup()
+    login(client, leader)
+    html = client.get(f"/labs/{lab.id}/nameplate").get_data(as_text=True)
+    assert "plate-risk" not in html  # not graded yet: no band
+    answers = {"hazchem_amount": 20, "controlled_chemicals": True, "drug_precursors": False, "special_equipment": 0,
+               "gas_cylinders": 2, "biosafety_level": "none", "radiation": "none", "laser_class": "none"}
+    assess_risk(lab, answers, leader.id)
+    html = client.get(f"/labs/{lab.id}/nameplate").get_data(as_text=True)
+    band = re.search(r'<p class="plate-risk .*?</p>', html, re.S).group(0)
+    assert 'plate-risk-red' in band and 'data-risk-level="I"' in band
+    assert "安全风险 Ⅰ 级" in band and "红" in band and "重大风险" in band
+    assert "style=" not in band  # strict CSP: the colour comes from nameplate.css
+    assert ".plate-risk-red { background: #d50000; }" in open(app.static_folder + "/css/nameplate.css").read()
+    english = client.get(f"/labs/{lab.id}/nameplate?lang=en").get_data(as_text=True)
+    assert "Risk level Ⅰ" in english and "红" in english and "Major risk" in english
+    for level, colour, name in (("II", "orange", "橙"), ("III", "yellow", "黄"), ("IV", "blue", "蓝")):
+        lab.risk_level = level
+        db.session.commit()
+        html = client.get(f"/labs/{lab.id}/nameplate").get_data(as_text=True)
+        band = re.search(r'<p class="plate-risk .*?</p>', html, re.S).group(0)
+        assert f"plate-risk-{colour}" in band and name in band

@@ -32,7 +32,12 @@ from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E40
 from .db import transactions  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
-from .inspections.services import answer_photo_uuids, inspectors_of_answer_photo, labs_of_answer_photo  # noqa: E402
+from .inspections.services import (  # noqa: E402
+    answer_photo_uuids,
+    check_rounds_with,
+    inspectors_of_answer_photo,
+    labs_of_answer_photo,
+)
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
@@ -40,6 +45,7 @@ from .notifications.services import read_ticket_facts_from  # noqa: E402
 from .org.designees import designated_lab_ids  # noqa: E402
 from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
 from .photos.services import attach_with  # noqa: E402
+from .rounds.services import check_submit_round  # noqa: E402
 from .security import BoundedIntConverter, init_security  # noqa: E402
 from .tickets.escalation import TICKET_FACTS  # noqa: E402
 from .tickets.events import actors_of_event_photo, labs_of_event_photo, read_evidence_with  # noqa: E402
@@ -62,6 +68,7 @@ BLUEPRINT_MODULES = [
     "app.checklists.api",
     "app.inspections.views",
     "app.inspections.api",
+    "app.rounds.api",
     "app.photos.views",
     "app.photos.api",
     "app.tickets.views",
@@ -139,6 +146,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.
     attach_with("inspections", labs_of_answer_photo, inspectors_of_answer_photo)
     attach_with("tickets", labs_of_event_photo, actors_of_event_photo)
+    check_rounds_with(check_submit_round)  # a submit's round_id is the rounds domain's to check
     transactions.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -65,6 +65,10 @@ class Action(str, enum.Enum):
     VIEW_SCHOOL_REPORT = "report.school"
     VIEW_COLLEGE_REPORT = "report.college"
     PRINT_NAMEPLATES = "nameplate.print"
+    # Inspection rounds (art. 26-28): planning them, reading them, one's own work list.
+    PLAN_ROUND = "round.plan"  # create a round, change its assignments
+    VIEW_ROUND = "round.view"  # a round and its labs' state
+    VIEW_WORK_LIST = "round.work_list"  # my rounds and my labs still to do
     # One's own account.
     CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
 
@@ -248,6 +252,37 @@ def _can_print_nameplates(s: Scope, obj: Any) -> bool:
     return college_id is not None and college_id in s.leader_colleges
 
 
+# A round as the policy reads it (app.rounds hands over its RoundFacts): ``kind`` ("school_wide",
+# "college_monthly", "special"), ``owner_college_id`` (None: the school's), ``department_id`` (the
+# department running a special round), ``inspector_ids`` and ``lab_ids`` (sets), ``unannounced`` and
+# ``started`` (its window has begun).
+
+def _can_plan_round(s: Scope, r: Any) -> bool:
+    # Art. 9(1), 27: the school office plans the school's rounds; art. 9(2): a department the
+    # committee tasks runs the special checks of its remit; art. 28: a college plans its own.
+    if s.admin:
+        return True
+    kind = getattr(r, "kind", None)
+    owner = getattr(r, "owner_college_id", None)
+    if owner is None:
+        return kind == "special" and getattr(r, "department_id", None) in s.departments
+    return kind != "school_wide" and owner in s.leader_colleges
+
+
+def _can_view_round(s: Scope, r: Any) -> bool:
+    if _can_plan_round(s, r):
+        return True
+    owner = getattr(r, "owner_college_id", None)
+    if owner is not None and owner in s.head_colleges:
+        return True
+    if s.user is not None and s.user.id in (getattr(r, "inspector_ids", None) or ()):
+        return True
+    # A lab's officer sees a round of their lab once it is announced; an unannounced round (抽查,
+    # art. 28) only once it has started.
+    if s.officer_labs & set(getattr(r, "lab_ids", None) or ()):
+        return not getattr(r, "unannounced", False) or bool(getattr(r, "started", False))
+    return False
+
 def _can_assess_risk(s: Scope, obj: Any) -> bool:
     # The MOE 2024 measures grade each lab I-IV: the school office (art. 9(1)) or the college's leader,
     # the lab's direct management (art. 10(2)). Everyone who sees the lab reads its grade (VIEW_LAB).
@@ -284,6 +319,9 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.VIEW_SCHOOL_REPORT: lambda s, o: s.admin or bool(s.departments),
     Action.VIEW_COLLEGE_REPORT: _can_view_college_report,
     Action.PRINT_NAMEPLATES: _can_print_nameplates,
+    Action.PLAN_ROUND: _can_plan_round,
+    Action.VIEW_ROUND: _can_view_round,
+    Action.VIEW_WORK_LIST: lambda s, o: s.user is not None,  # one's own list; empty for most
     Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
 }
 
@@ -352,3 +390,26 @@ def ticket_clause(user: User | None, *, lab_id, college_id, department_id):
     if s.officer_labs:
         clauses.append(lab_id.in_(s.officer_labs))
     return or_(*clauses) if clauses else false()
+
+
+def round_clause(user: User | None, *, owner_college_id, department_id, is_school_wide, is_special, started,
+                 unannounced, assigned_to: Callable[[int], Any], has_lab_in: Callable[[set], Any]):
+    """A WHERE clause selecting the rounds a user may see (``_can_view_round`` in SQL), over a round's
+    columns (owner college, department, kind tests, started and unannounced as conditions) and two
+    builders: ``assigned_to(user_id)`` (the user is assigned a lab of the round) and ``has_lab_in(ids)``
+    (the round includes one of these labs)."""
+    s = scope_of(user)
+    if user is None or s.user is None:
+        return false()
+    if s.admin:
+        return true()
+    clauses = [assigned_to(s.user.id)]
+    if s.departments:
+        clauses.append(owner_college_id.is_(None) & is_special & department_id.in_(s.departments))
+    if s.leader_colleges:
+        clauses.append(owner_college_id.in_(s.leader_colleges) & ~is_school_wide)
+    if s.head_colleges:
+        clauses.append(owner_college_id.in_(s.head_colleges))
+    if s.officer_labs:
+        clauses.append(has_lab_in(s.officer_labs) & (~unannounced | started))
+    return or_(*clauses)

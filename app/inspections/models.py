@@ -43,6 +43,9 @@ class Inspection(db.Model):
     # red lines): 0-100, None when no item was answered pass or fail; grade A-D (None with no score).
     score: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(1))
+    # The round (app.rounds) the submit said it was done for: a plain id, no foreign key, so this
+    # domain knows nothing of rounds; rounds count their inspections by querying this column.
+    round_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     answers: Mapped[list[InspectionAnswer]] = relationship(
         back_populates="inspection", order_by="InspectionAnswer.position"
@@ -87,6 +90,7 @@ class InspectionRow:
     note: str
     score: float | None
     grade: str | None
+    round_id: int | None = None
 
 
 @dataclass(frozen=True)

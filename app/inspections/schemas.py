@@ -116,6 +116,9 @@ class InspectionInSchema(Schema):
     answers = InspectionAnswerList(
         fields.Nested(InspectionAnswerInSchema), required=True, validate=validate.Length(min=1, max=500)
     )
+    round_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID, metadata={
+        "description": "the round (GET /api/me/rounds) this inspection is done for; the user must be assigned "
+                       "the lab in it. It counts for the round if finished inside the round's window."})
 
 
 def _score_field(**kwargs):

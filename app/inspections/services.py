@@ -105,6 +105,7 @@ def payload_hash(data: dict) -> str:
         "started_at": _iso_utc(data["started_at"]),
         "finished_at": _iso_utc(data["finished_at"]),
         "note": data.get("note") or "",
+        **({"round_id": data["round_id"]} if data.get("round_id") is not None else {}),  # absent: hashes as before
         "answers": sorted(
             (
                 {
@@ -131,6 +132,20 @@ def payload_hash(data: dict) -> str:
 
 
 # ---- submission -----------------------------------------------------------------------------
+
+def _no_rounds(user, round_id: int, lab_id: int) -> None:
+    raise InvalidInput(_("No such round."), {"fields": {"round_id": [_("No such round.")]}})
+
+
+_check_round = _no_rounds
+
+
+def check_rounds_with(checker) -> None:
+    """Register what checks a submit's ``round_id`` (rounds sit above this domain: create_app
+    registers ``rounds.services.check_submit_round``); it raises InvalidInput or Forbidden."""
+    global _check_round
+    _check_round = checker
+
 
 _ic = Inspection.__table__.c
 _BY_UUID = select(_ic.id, _ic.uuid, _ic.payload_hash, _ic.inspector_id, _ic.score, _ic.grade).where(
@@ -187,6 +202,8 @@ def _validate(
     # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily).
     if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
         raise Forbidden(_("You may not record this kind of inspection in this lab."))
+    if data.get("round_id") is not None:
+        _check_round(user, data["round_id"], lab.id)
 
     # The version as immutable data from the per-process cache (versions never change).
     try:
@@ -357,6 +374,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         "note": data.get("note") or "",
         "score": scored.score,
         "grade": scored.grade,
+        "round_id": data.get("round_id"),
     }
     ordered = sorted(data["answers"], key=lambda a: items[a["item_id"]].position)
     ticket_ids: list[int] = []

@@ -8,7 +8,7 @@ class NotificationSchema(Schema):
     kind = fields.String(
         metadata={
             "description": "new_ticket, escalated, fix_submitted, fix_rejected, ticket_closed, "
-            "overdue, routed, cannot_fix, missed_check, missed_streak, missed_streak_corrected"
+            "overdue, routed, cannot_fix, missed_check, missed_streak, missed_streak_corrected, round_due, round_late"
         }
     )
     label = fields.String(metadata={"description": "the kind, in the reader's language"})

@@ -58,6 +58,8 @@ CANNOT_FIX = "cannot_fix"
 MISSED_CHECK = "missed_check"  # my lab recorded no daily check (art. 29)
 MISSED_STREAK = "missed_streak"  # a lab of my college missed N days in a row
 MISSED_STREAK_CORRECTED = "missed_streak_corrected"  # a day counted in that run was checked after all (synced late)
+ROUND_DUE = "round_due"  # a lab of my round still to do; the window ends soon (app.rounds.nightly)
+ROUND_LATE = "round_late"  # a lab of a round I own was not done in its window
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -71,6 +73,8 @@ KIND_LABELS = {
     MISSED_CHECK: lazy_gettext("Missed daily check"),
     MISSED_STREAK: lazy_gettext("Daily checks missed several days in a row"),
     MISSED_STREAK_CORRECTED: lazy_gettext("Correction: a day counted as missed was checked (synced late)"),
+    ROUND_DUE: lazy_gettext("Round: a lab still to inspect, the window ends soon"),
+    ROUND_LATE: lazy_gettext("Round: a lab was not inspected in the window"),
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.

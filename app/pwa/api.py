@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from app.apidoc import doc
 from app.org.services import get_lab
 from app.policy import Action, authorize
+from app.rounds.schemas import WorkRoundSchema
 
 from . import services
 
@@ -26,6 +27,8 @@ class BundleSchema(Schema):
     checklist_versions = fields.Dict(
         metadata={"description": "version_id -> {key, kind, title, title_en, version_id, items}"}
     )
+    rounds = fields.List(fields.Nested(WorkRoundSchema), metadata={
+        "description": "my rounds not over yet, each with my labs still to do (GET /api/me/rounds)"})
 
 
 @bp.get("/offline/bundle")

@@ -168,4 +168,10 @@ def js_strings() -> dict[str, str]:
             "This action is no longer possible on the ticket as it is now. What you wrote is kept in the form."
         ),
         "interim_required": _("Describe the interim measures taken until the hazard can be fixed."),
+        # My rounds on the home page (static/js/home.js).
+        "round_window": _("{from} to {to}"),
+        "round_progress": _("{done}/{planned} done"),
+        "round_late": _("late"),
+        "round_all_done": _("All my labs in this round are done."),
+        "floor_n": _("floor {n}"),
     }

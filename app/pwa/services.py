@@ -19,8 +19,10 @@ from app.org.models import Lab
 from app.org.schemas import LabDetailSchema, LabSchema
 from app.org.services import lab_filter
 from app.policy import Action, may
+from app.rounds.schemas import WorkRoundSchema
+from app.rounds.services import work_list
 from app.tickets.serialize import tickets_page, tickets_with_more
-from app.timeutil import day_bounds_utc, school_today
+from app.timeutil import day_bounds_utc, school_today, utcnow
 
 OPEN_STATES = ("open", "fixing", "fix_submitted")
 
@@ -125,6 +127,8 @@ def offline_bundle(user, config) -> dict:
         "user_id": user.id,
         "labs": lab_bodies,
         "checklist_versions": version_bodies,
+        # My rounds not over yet with my labs still to do (app.rounds: the phone's "my rounds").
+        "rounds": WorkRoundSchema(many=True).dump(work_list(user, utcnow())),
     }
 
 

@@ -1,4 +1,4 @@
-// Home: scan, today's daily checks (lab officers), the outbox with "sync now", my labs.
+// Home: scan, today's daily checks (lab officers), my rounds (inspectors), the outbox with "sync now", my labs.
 import { get } from './api.js';
 import { getBundle, keepTicketsForOffline } from './bundle.js';
 import { items, remove, update } from './outbox.js';
@@ -70,11 +70,32 @@ function renderLabs(bundle) {
   }));
 }
 
+// My rounds: each round's window and progress, then my labs still to do (by building and floor), each
+// opening the round's checklist with ?round= so the submit carries it (inspect.js).
+function renderRounds(bundle) {
+  const rounds = bundle ? bundle.rounds || [] : [];
+  $('#rounds-section').hidden = !rounds.length;
+  $('#round-list').replaceChildren(...rounds.map((r) => el('li', { class: 'pad', 'data-round': r.id },
+    el('strong', { text: r.title }),
+    el('span', { class: 'muted', text: `${t('round_window', { from: r.window_from, to: r.window_to })} · ${t('round_progress', { done: r.done, planned: r.planned })}` }),
+    r.labs.length
+      ? el('ul', { class: 'list' }, ...r.labs.map((lab) => el('li', {},
+        el('a', { href: `/app/labs/${lab.lab_id}/inspect/${encodeURIComponent(r.checklist_key)}?level=${r.level}&round=${r.id}`, 'data-round-lab': lab.lab_id },
+          el('strong', { text: localized(lab, 'name') }),
+          el('span', { class: lab.state === 'late' ? 'warn' : 'muted', text: `${[lab.building, lab.floor && t('floor_n', { n: lab.floor }), lab.room].filter(Boolean).join(' · ')}${lab.state === 'late' ? ` · ${t('round_late')}` : ''}` })))))
+      : el('span', { class: 'ok', text: t('round_all_done') }))));
+}
+
+function renderBundle(bundle) {
+  renderLabs(bundle);
+  renderRounds(bundle);
+}
+
 window.addEventListener('labsafe:outbox', renderOutbox);
 window.addEventListener('labsafe:sync', (ev) => {
   const s = ev.detail.state;
   status($('#sync-status'), s === 'running' ? t('syncing') : s === 'network' ? t('sync_failed_network') : s === 'auth' ? t('login_again') : s === 'done' ? t('synced') : '');
-  if (s === 'done' && ev.detail.confirmed && ev.detail.confirmed.length) getBundle({ refresh: true }).then(renderLabs);
+  if (s === 'done' && ev.detail.confirmed && ev.detail.confirmed.length) getBundle({ refresh: true }).then(renderBundle);
 });
 $('#sync-now').addEventListener('click', () => syncNow());
 
@@ -103,6 +124,6 @@ async function renderMyTickets() {
 renderOutbox();
 renderMyTickets();
 getBundle().then((cached) => {
-  if (cached) renderLabs(cached);
+  if (cached) renderBundle(cached);
   return getBundle({ refresh: true });
-}).then((fresh) => { if (fresh) renderLabs(fresh); else getBundle().then(renderLabs); });
+}).then((fresh) => { if (fresh) renderBundle(fresh); else getBundle().then(renderBundle); });

@@ -227,6 +227,7 @@ async function submit() {
     started_at: draft.started_at,
     finished_at: new Date().toISOString(),
     note: draft.note,
+    ...(draft.round_id ? { round_id: draft.round_id } : {}), // the round it is done for (home's "my rounds")
     answers: draft.checklist.items.map((i) => {
       const a = draft.answers[i.id];
       return { item_id: i.id, result: a.result, note: a.note || '', photos: a.photos || [] };
@@ -316,6 +317,7 @@ async function init() {
   } else {
     status($('#inspect-status'), t('draft_restored'));
   }
+  if (params.get('round')) { draft.round_id = Number(params.get('round')); await save(); }
   if (!draft.answers || !Object.keys(draft.answers).length) status($('#inspect-status'), '');
   $('#inspect-title').textContent = `${levelLabel(draft.level)} · ${localized(draft.checklist, 'title')}`;
   $('#inspect-lab').textContent = draft.lab_name;

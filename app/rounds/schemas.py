@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.jsonio import UtcDateTime
-from app.org.models import HAZARD_TAGS
+from app.org.models import HAZARD_TAGS, RiskLevel
 
 from .models import SPECIAL_TOPICS, RoundKind
 
@@ -14,15 +14,19 @@ ID = validate.Range(min=1, max=2**31 - 1)
 
 class LabSelectionSchema(Schema):
     mode = fields.String(load_default="all",
-                         validate=validate.OneOf(("all", "college", "category", "hazard_tag", "list")))
+                         validate=validate.OneOf(("all", "college", "category", "hazard_tag", "risk_level", "list")))
     college_id = fields.Integer(strict=True, validate=ID)
     category = fields.String()
     hazard_tag = fields.String(validate=validate.OneOf(HAZARD_TAGS))
+    risk_levels = fields.List(fields.String(validate=validate.OneOf([r.value for r in RiskLevel])),
+                              validate=validate.Length(min=1, max=4),
+                              metadata={"description": "mode risk_level: the grades I-IV (MOE 2024 measures) to plan"})
     lab_ids = fields.List(fields.Integer(strict=True, validate=ID), validate=validate.Length(max=20_000))
 
     @validates_schema
     def _needs(self, data, **kwargs):
-        needed = {"college": "college_id", "category": "category", "hazard_tag": "hazard_tag", "list": "lab_ids"}
+        needed = {"college": "college_id", "category": "category", "hazard_tag": "hazard_tag",
+                  "risk_level": "risk_levels", "list": "lab_ids"}
         field = needed.get(data.get("mode", "all"))
         if field and not data.get(field):
             raise ValidationError(_("Missing data for required field."), field)

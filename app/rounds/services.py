@@ -24,7 +24,7 @@ from app.checklists.models import Checklist, ChecklistVersion
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.inspections.models import Inspection
-from app.org.models import College, Department, Lab, LabCategory, LabClosure, LabRef
+from app.org.models import College, Department, Lab, LabCategory, LabClosure, LabRef, RiskLevel
 from app.policy import may, round_clause
 from app.timeutil import day_bounds_utc, utcnow
 
@@ -109,10 +109,16 @@ def scope_lab_ids(selection: dict, owner_college_id: int | None, window: tuple[d
             stmt = stmt.where(Lab.category == LabCategory(selection.get("category")))
         except ValueError:
             raise InvalidInput(_("No such lab category."), {"fields": {"labs": [_("No such lab category.")]}}) from None
+    elif mode == "risk_level":  # the MOE 2024 grades (org.risk): e.g. every red and orange lab
+        try:
+            levels = [RiskLevel(v) for v in selection.get("risk_levels") or []]
+        except ValueError:
+            raise InvalidInput(_("No such risk grade."), {"fields": {"labs": [_("No such risk grade.")]}}) from None
+        stmt = stmt.where(Lab.risk_level.in_(levels))
     elif mode == "list":
         stmt = stmt.where(Lab.id.in_(selection.get("lab_ids") or []))
     elif mode != "all" and mode != "hazard_tag":
-        raise InvalidInput(_("Choose the labs by all, college, category, hazard tag or a list."))
+        raise InvalidInput(_("Choose the labs by all, college, category, hazard tag, risk grade or a list."))
     rows = db.session.execute(stmt).all()
     if mode == "hazard_tag":  # a JSON list: read in Python, the same on both databases
         tag = selection.get("hazard_tag")

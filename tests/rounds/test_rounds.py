@@ -214,3 +214,19 @@ def test_rounds_are_never_deleted(app, client):
     with pytest.raises(RoundDeletionRefused):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_round_of_the_red_and_orange_labs_plans_those_graded_i_and_ii(app, client):
+    """Issue 22: labs chosen by risk grade (MOE 2024 measures: I red, II orange, ...)."""
+    from app.org.models import RiskLevel
+
+    w = world()
+    for lab, level in zip(w.labs, (RiskLevel("I"), RiskLevel("II"), RiskLevel("IV")), strict=True):
+        lab.risk_level = level
+    db.session.commit()
+    r = _plan(client, w, start=today(), end=today() + timedelta(days=3),
+              labs={"mode": "risk_level", "risk_levels": ["I", "II"]})
+    assert sorted(x["lab_id"] for x in _labs(client, r["id"])["labs"]) == sorted([w.labs[0].id, w.labs[1].id])
+    for bad in ({"mode": "risk_level"}, {"mode": "risk_level", "risk_levels": ["V"]}):
+        resp = client.post("/api/rounds", json=round_body(w, start=today(), end=today(), labs=bad))
+        assert resp.status_code == 400 and resp.get_json()["error"]["message"], resp.get_json()

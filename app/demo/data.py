@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.auth.services import find_user
 from app.extensions import db
 from app.org import csv_import, services
-from app.org.models import HAZARD_TAGS, College, CollegeKind, Department, LabCategory, LabClosure
+from app.org.models import HAZARD_TAGS, College, CollegeKind, Department, Lab, LabCategory, LabClosure
 
 DEMO_PASSWORD = "labsafe-demo"
 
@@ -271,8 +271,29 @@ def load() -> DemoResult:
             services.add_closure(lab, start, end, reason)
             created += 1
     counts["closures"] = (created, 0, unchanged)
-    assert find_user("admin") is not None
+    admin = find_user("admin")
+    assert admin is not None
+    _grade_risk(admin.id)
     return DemoResult(counts)
+
+
+def _grade_risk(admin_id: int) -> None:
+    """Each demo lab not graded yet is assessed (MOE 2024 grades, org.risk) with answers its hazard
+    tags suggest, so the demo shows the grades, their reasons and the nameplates' colour bands."""
+    for lab in db.session.scalars(select(Lab).where(Lab.risk_level.is_(None)).order_by(Lab.id)):
+        tags = set(lab.hazard_tags or [])
+        chemicals = tags & {"hazardous_chemicals", "highly_toxic", "precursor", "explosive_precursor"}
+        answers = {
+            "hazchem_amount": 30 if chemicals else 0,
+            "controlled_chemicals": "yes" if "highly_toxic" in tags else "no",
+            "drug_precursors": "yes" if "precursor" in tags else "no",
+            "special_equipment": 1 if "special_equipment" in tags else 0,
+            "gas_cylinders": 2 if "gas_cylinders" in tags else 0,
+            "biosafety_level": "bsl2" if "pathogens" in tags else "none",
+            "radiation": "low" if "radiation" in tags else "none",
+            "laser_class": "class_3r" if "lasers" in tags else "none",
+        }
+        services.assess_risk(lab, answers, by_user_id=admin_id)
 
 
 def coverage_problems() -> list[str]:

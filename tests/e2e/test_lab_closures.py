@@ -39,4 +39,6 @@ def test_holiday_closure_and_designee_on_the_lab_card(phone, live_server):
     page.goto(f"/app/labs/{lab.id}")
     page.wait_for_selector("#lab-closed:not([hidden])")
     assert last in page.locator("#lab-closed").inner_text()
-    assert "值日学生" in page.locator("#lab-designees").inner_text()
+    # The card is drawn from the offline bundle first (it may predate the designation), then from
+    # the network: wait for the fresh one.
+    page.wait_for_selector("#lab-designees:has-text('值日学生')")

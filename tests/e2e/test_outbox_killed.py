@@ -22,7 +22,7 @@ from app.photos.storage import staging_for
 
 from .conftest import serving
 from .proxy import TcpProxy
-from .test_inspector_flow import _count, _queue_offline_inspection, _world
+from .test_inspector_flow import _count, _queue_offline_inspection, _until, _world
 
 UP_BYTES_PER_S = 40_000
 
@@ -123,7 +123,10 @@ def test_a_photo_cut_off_by_the_app_being_killed_resumes_from_what_arrived(app, 
 
     page = ctx.new_page()  # the next start, at full speed: app.js replays the outbox
     page.goto("/app")
-    page.wait_for_selector('#outbox-badge[data-count="0"]')
+    # The badge says 0 before the page has read the outbox: wait for the outbox itself to empty.
+    _until(page, """async () => {
+        const { items } = await import('/static/js/outbox.js');
+        return (await items()).length === 0; }""")
     assert _count(Photo) == 1
     photo = db.session.scalar(select(Photo))
     first_offset, _first_len = uploads.patches[0]

@@ -14,8 +14,6 @@ The statement count must be the same for 500 and 5,000 labs.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import tempfile
 import time
@@ -25,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 
-from bench.scratch import scratch_postgres
+from bench.scratch import main_by_lab_count
 
 TZ = ZoneInfo("Asia/Shanghai")
 LAST_DONE = date(2026, 10, 24)  # the job already ran for this night
@@ -191,19 +189,7 @@ def measure(uri: str, n_labs: int, is_pg: bool) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--labs", type=int, action="append", help="lab count (repeatable); default 500 and 5000")
-    ap.add_argument("--pg", help="PostgreSQL URL of a server to create a scratch database on")
-    args = ap.parse_args(argv)
-    sizes = args.labs or [500, 5000]
-    for n in sizes:
-        if args.pg:
-            with scratch_postgres(args.pg, "labsafe_bench_nightly") as url:
-                result = measure(url, n, True)
-        else:
-            path = os.path.join(tempfile.mkdtemp(prefix="labsafe-bench-"), "nightly.sqlite3")
-            result = measure(f"sqlite:///{path}", n, False)
-        print(result, flush=True)
+    main_by_lab_count(measure, "nightly", __doc__.split("\n")[0], argv)
 
 
 if __name__ == "__main__":

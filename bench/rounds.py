@@ -15,8 +15,6 @@ inspector's work list (``work_list``) and the nightly round step over windows al
 """
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import tempfile
 import time
@@ -25,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, insert
 
-from bench.scratch import scratch_postgres
+from bench.scratch import main_by_lab_count
 
 TZ = ZoneInfo("Asia/Shanghai")
 FIRST_DAY = date(2026, 9, 1)
@@ -173,18 +171,7 @@ def measure(uri: str, n_labs: int, is_pg: bool) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--labs", type=int, action="append", help="lab count (repeatable); default 500 and 5000")
-    ap.add_argument("--pg", help="PostgreSQL URL of a server to create a scratch database on")
-    args = ap.parse_args(argv)
-    for n in args.labs or [500, 5000]:
-        if args.pg:
-            with scratch_postgres(args.pg, "labsafe_bench_rounds") as url:
-                result = measure(url, n, True)
-        else:
-            path = os.path.join(tempfile.mkdtemp(prefix="labsafe-bench-"), "rounds.sqlite3")
-            result = measure(f"sqlite:///{path}", n, False)
-        print(result, flush=True)
+    main_by_lab_count(measure, "rounds", __doc__.split("\n")[0], argv)
 
 
 if __name__ == "__main__":

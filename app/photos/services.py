@@ -70,15 +70,24 @@ def _replay_or_conflict(existing: Photo, sha256: str, user) -> StoredPhoto:
     )
 
 
+def waiting_for_others(photo_uuids, user) -> list[str]:
+    """The UUIDs among these that a record of someone else already refers to (an inspection answer,
+    a ticket event): only its recorder fills such a UUID, so nobody can slip a picture into someone
+    else's evidence by guessing it. One query per UUID and attaching domain; callers pass at most
+    a record's photos (20)."""
+    taken = []
+    for photo_uuid in photo_uuids:
+        owners = set()
+        for _labs, recorders in _attachments.values():
+            if recorders is not None:
+                owners.update(db.session.scalars(recorders(photo_uuid)))
+        if owners and owners != {user.id}:
+            taken.append(photo_uuid)
+    return taken
+
+
 def check_reference_owner(photo_uuid: str, user) -> None:
-    """A record that already refers to this UUID belongs to one user (an inspection answer, to its
-    inspector): only they fill it, so nobody can slip a picture into someone else's evidence by
-    guessing a UUID."""
-    owners = set()
-    for _labs, recorders in _attachments.values():
-        if recorders is not None:
-            owners.update(db.session.scalars(recorders(photo_uuid)))
-    if owners and owners != {user.id}:
+    if waiting_for_others([photo_uuid], user):
         raise Forbidden(_("This photo belongs to a record made by someone else."))
 
 

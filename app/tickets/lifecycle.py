@@ -373,14 +373,8 @@ def _photo_uuids(uuids, user) -> list[str]:
         return []
     owners = dict(db.session.execute(select(Photo.uuid, Photo.uploaded_by_id).where(Photo.uuid.in_(wanted))).all())
     foreign = [u for u in wanted if u in owners and owners[u] != user.id]
-    for u in wanted:
-        if u in owners:
-            continue
-        try:
-            # The photos domain's own rule for a UUID another user's record waits for.
-            photo_services.check_reference_owner(u, user)
-        except Forbidden:
-            foreign.append(u)
+    # Not arrived yet: the photos domain's own rule for a UUID another user's record waits for.
+    foreign += photo_services.waiting_for_others([u for u in wanted if u not in owners], user)
     if foreign:
         raise InvalidInput(_("Attach only photos you took yourself."), {"foreign_photos": foreign})
     return wanted

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, g, request, url_for
@@ -82,14 +83,21 @@ def _module_files(static_folder: str) -> list[str]:
 
 def import_map() -> str:
     """The page's import map (JSON): each module's plain URL -> its hashed URL. Marks the response so
-    its CSP allows this map's SHA-256 (the map is the page's only inline script)."""
+    its CSP allows this map's SHA-256 (the map is the page's only inline script). Built once per
+    deploy (the files do not change under a running server), again on every page in debug."""
+    if current_app.debug:
+        _built_map.cache_clear()
+    body, csp = _built_map(current_app.static_folder, request.script_root)
+    g.import_map_csp = csp
+    return body
+
+
+@lru_cache(maxsize=4)
+def _built_map(static_folder: str, script_root: str) -> tuple[str, str]:
     imports = {}
-    for name in _module_files(current_app.static_folder):
+    for name in _module_files(static_folder):
         hashed = url_for("static", filename=f"js/{name}")
         imports[hashed.split("?", 1)[0]] = hashed
     body = json.dumps({"imports": imports}, separators=(",", ":"), sort_keys=True)
     digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-    g.import_map_csp = CONTENT_SECURITY_POLICY.replace(
-        "script-src 'self'", f"script-src 'self' 'sha256-{digest}'", 1
-    )
-    return body
+    return body, CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' 'sha256-{digest}'", 1)

@@ -139,7 +139,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
     # Art. 29: org keeps who is designated to do a lab's daily check today.
-    policy.designees_with(lambda user_id: designated_lab_ids(user_id, school_today(app.config["SCHOOL_TIMEZONE"])))
+    policy.designees_with(lambda user_id, on_day=None: designated_lab_ids(
+        user_id, on_day or school_today(app.config["SCHOOL_TIMEZONE"])))
     read_ticket_facts_from(TICKET_FACTS)  # tickets title their notices; notifications reads them with the inbox
     read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
     use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)

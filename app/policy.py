@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import abort
@@ -143,18 +145,28 @@ def _lab_and_college(obj: Any) -> tuple[int | None, int | None]:
     return _locate(obj)
 
 
-def _no_designees(user_id: int) -> set[int]:
+def _no_designees(user_id: int, on_day: date | None = None) -> set[int]:
     return set()
 
 
-_designated_labs: Callable[[int], set[int]] = _no_designees
+_designated_labs: Callable[..., set[int]] = _no_designees
 
 
-def designees_with(designated_labs: Callable[[int], set[int]]) -> None:
-    """Register what tells the labs a user is designated to daily-check today (art. 29; org keeps the
-    designations: create_app registers ``org.designees.designated_lab_ids``)."""
+def designees_with(designated_labs: Callable[..., set[int]]) -> None:
+    """Register what tells the labs a user is designated to daily-check on a school day, today when
+    none is given (art. 29; org keeps the designations: create_app registers a function over
+    ``org.designees.designated_lab_ids``)."""
     global _designated_labs
     _designated_labs = designated_labs
+
+
+@dataclass(frozen=True)
+class CheckedOn:
+    """A lab's daily check as done on a school day (the phone's finishing day): a check done offline
+    by a designee counts if the designation stood that day, whenever it syncs (art. 29)."""
+
+    lab: Any
+    day: date
 
 
 def _can_view_lab(s: Scope, obj: Any) -> bool:
@@ -174,7 +186,13 @@ def _can_inspect(s: Scope, obj: Any) -> bool:
 
 
 def _can_daily_check(s: Scope, obj: Any) -> bool:
-    # Art. 29: the lab's officer, or someone the officer designated (for today).
+    # Art. 29: the lab's officer, or someone the officer designated (for today, or for the day the
+    # check was done: CheckedOn).
+    if isinstance(obj, CheckedOn):
+        lab_id, _ = _lab_and_college(obj.lab)
+        if lab_id is None or lab_id in s.officer_labs:
+            return lab_id is not None
+        return s.user is not None and lab_id in _designated_labs(s.user.id, obj.day)
     lab_id, _ = _lab_and_college(obj)
     return lab_id is not None and (lab_id in s.officer_labs or lab_id in s.designated_labs)
 

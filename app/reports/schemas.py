@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from app.errors import InvalidInput
+from app.rounds.schemas import RoundSchema
 
 from . import services
 
@@ -80,20 +81,13 @@ class TallySchema(Schema):
     late = fields.Integer(metadata={"description": "not done, the window over"})
 
 
-class FigureRoundSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    kind = fields.String()
-    topic = fields.String(allow_none=True)
-    owner_college_id = fields.Integer(allow_none=True, metadata={"description": "none: the school's"})
-    window_from = fields.Date()
-    window_to = fields.Date()
+class FigureRoundSchema(RoundSchema):
+    """A round as the figures show it: no spot check's seed (the draw is the round's page's)."""
+
+    class Meta:
+        exclude = ("seed", "draw_n")
+
     month = fields.String(metadata={"description": "YYYY-MM: the month the window ends in"})
-    unannounced = fields.Boolean()
-    planned = fields.Integer()
-    done = fields.Integer()
-    late = fields.Integer()
-    status = fields.String(metadata={"description": "upcoming, running, over"})
 
 
 class CollegeTallySchema(Schema):

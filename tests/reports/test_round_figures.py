@@ -6,13 +6,10 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import event
-
-from app.extensions import db
 from app.reports.services import ROUND_MONTHS, monthly_summary
 from tests.factories import login, make_college, make_lab
 from tests.factories.reports import local
-from tests.rounds.figures_scenario import OCT, SEP, inspect, plan, scenario
+from tests.rounds.figures_scenario import OCT, SEP, count_statements, inspect, plan, scenario
 
 NOW = local(2026, 11, 1, 12)
 
@@ -32,29 +29,15 @@ def test_the_summary_carries_the_months_rounds_and_six_months_per_college(app):
     assert one.total[SEP].planned == 0  # college A's own round is not college B's
 
 
-def _statements(fn):
-    n = {"n": 0}
-
-    def count(*args):
-        n["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n["n"]
-
-
 def test_the_summarys_statement_count_stays_fixed_with_rounds(app):
     w = scenario()
-    small = _statements(lambda: monthly_summary(OCT, None, app.config, now=NOW))
+    small = count_statements(lambda: monthly_summary(OCT, None, app.config, now=NOW))
     for month in (6, 8, 10):
         college = make_college()
         labs = [make_lab(college) for _ in range(4)]
         plan(w, date(2026, month, 2), date(2026, month, 20), lab_ids=[lab.id for lab in labs + w.labs])
         inspect(w, labs[0], "school", local(2026, month, 3))
-    large = _statements(lambda: monthly_summary(OCT, None, app.config, now=NOW, count_statements=True))
+    large = count_statements(lambda: monthly_summary(OCT, None, app.config, now=NOW, count_statements=True))
     assert small == large == 24
 
 

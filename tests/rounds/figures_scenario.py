@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
+from sqlalchemy import event
 
 from app.auth.models import Role
 from app.extensions import db
@@ -54,3 +55,18 @@ def scenario():
     w.november = plan(w, date(2026, 10, 25), date(2026, 11, 5))
     inspect(w, a0, "school", local(2026, 10, 28))
     return w
+
+
+def count_statements(fn) -> int:
+    """How many SQL statements ``fn()`` sends."""
+    n = {"n": 0}
+
+    def count(*args):
+        n["n"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return n["n"]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import event
-
 from app.extensions import db
 from app.rounds import services
 from tests.factories import make_college, make_lab
 from tests.factories.reports import local
 
-from .figures_scenario import NOV, OCT, SEP, inspect, plan, scenario
+from .figures_scenario import NOV, OCT, SEP, count_statements, inspect, plan, scenario
 from .helpers import world
 
 
@@ -68,24 +66,10 @@ def test_an_unannounced_round_counts_from_its_first_day(app):
     assert [(r["id"], r["planned"]) for r in after.rounds] == [(spot.id, 3)]
 
 
-def _statements(fn):
-    n = {"n": 0}
-
-    def count(*args):
-        n["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n["n"]
-
-
 def test_the_statement_count_does_not_grow_with_labs_rounds_colleges_or_months(app):
     w = scenario()
     now = local(2026, 11, 1, 12)
-    small = _statements(lambda: services.round_figures(OCT, OCT, None, now))
+    small = count_statements(lambda: services.round_figures(OCT, OCT, None, now))
     for _ in range(3):
         college = make_college()
         labs = [make_lab(college) for _ in range(5)]
@@ -95,8 +79,8 @@ def test_the_statement_count_does_not_grow_with_labs_rounds_colleges_or_months(a
             assert r.id
     college_id = w.college.id
     db.session.expire_all()
-    large = _statements(lambda: services.round_figures(SEP, NOV, None, now))
-    one = _statements(lambda: services.round_figures(SEP, NOV, college_id, now))
+    large = count_statements(lambda: services.round_figures(SEP, NOV, None, now))
+    one = count_statements(lambda: services.round_figures(SEP, NOV, college_id, now))
     assert (small, large, one) == (3, 3, 3)
     f = services.round_figures(SEP, NOV, None, now)
     assert len(f.rounds) == 9 and len(f.colleges) == 5

@@ -76,6 +76,7 @@ BLUEPRINT_MODULES = [
     "app.notifications.views",
     "app.notifications.api",
     "app.reports.views",
+    "app.reports.api",
     "app.pwa.views",
     "app.pwa.api",
 ]

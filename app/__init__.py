@@ -76,6 +76,8 @@ BLUEPRINT_MODULES = [
     "app.notifications.views",
     "app.notifications.api",
     "app.reports.views",
+    "app.documents.views",
+    "app.documents.api",
     "app.pwa.views",
     "app.pwa.api",
 ]

@@ -31,8 +31,8 @@ def _refuse_changing_documents(session, flush_context, instances):
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_changes(orm_execute_state):
     if orm_execute_state.is_delete or orm_execute_state.is_update:
-        target = getattr(orm_execute_state.statement, "table", None)
-        if target is not None and target is IssuedDocument.__table__:
+        target = getattr(orm_execute_state.statement, "table", None)  # an annotated copy of the table
+        if getattr(target, "name", None) == TABLE:
             raise DocumentChangeRefused(f"{TABLE} rows are never changed or deleted (art. 30).")
 
 

@@ -21,7 +21,7 @@ from app.checklists.models import Severity
 from app.errors import NotFound
 from app.extensions import db
 from app.inspections import services as inspections
-from app.language import is_chinese, pick
+from app.language import is_chinese, locale_object, pick
 from app.notifications import services as notices
 from app.org.services import get_department, get_lab
 from app.photos.services import display_copies
@@ -210,14 +210,14 @@ def failures_of(detail: dict) -> list[dict]:
 
 
 def _pdf(template: str, context: dict, language: str, config) -> bytes:
-    with force_locale(language):
+    with force_locale(locale_object(language)):
         html = render_template(template, en=language == "en", **context)
     return rendering.to_pdf(html)
 
 
 def render_inspection_report(inspection, user, config, language: str) -> Callable[[str, datetime], bytes]:
     def render(number: str, issued_at: datetime) -> bytes:
-        with force_locale(language):
+        with force_locale(locale_object(language)):
             detail = inspection_facts(inspection, user)
             lab = get_lab(inspection.lab_id)
             uuids = [p["uuid"] for a in detail["answers"] for p in a["photos"] if p["arrived"]]
@@ -240,7 +240,7 @@ def notice_hazards(inspection, user) -> list[dict]:
 
 def render_notice(inspection, user, config, language: str) -> Callable[[str, datetime], bytes]:
     def render(number: str, issued_at: datetime) -> bytes:
-        with force_locale(language):
+        with force_locale(locale_object(language)):
             detail = inspection_facts(inspection, user)
             hazards = notice_hazards(inspection, user)
             lab = get_lab(inspection.lab_id)
@@ -262,7 +262,7 @@ def qualifies_for_written_report(ticket) -> bool:
 
 def render_written_report(ticket, user, config, language: str) -> Callable[[str, datetime], bytes]:
     def render(number: str, issued_at: datetime) -> bytes:
-        with force_locale(language):
+        with force_locale(locale_object(language)):
             body = ticket_detail(ticket, user)
             lab = get_lab(ticket.lab_id)
             dept = get_department(ticket.department_id) if ticket.department_id else None

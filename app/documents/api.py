@@ -6,12 +6,11 @@ from flask_login import current_user, login_required
 
 from app.apidoc import doc
 from app.org.services import get_lab
-from app.policy import Action, authorize, may
-from app.tickets.lifecycle import get_ticket
+from app.policy import Action, authorize
 
 from . import services
-from .models import DocumentKind
 from .schemas import IssuedDocumentSchema
+from .views import readable_lab_documents
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api")
 
@@ -24,7 +23,5 @@ bp = Blueprint("documents_api", __name__, url_prefix="/api")
 def lab_documents(lab_id: int):
     lab = get_lab(lab_id)
     authorize(current_user, Action.LIST_LAB_DOCUMENTS, lab)
-    docs = [d for d in services.lab_documents(lab.id)
-            if d.kind != DocumentKind.written_report
-            or may(current_user, Action.DOWNLOAD_TICKET_DOCUMENT, get_ticket(d.ticket_id))]
+    docs = readable_lab_documents(lab)
     return jsonify(IssuedDocumentSchema(many=True).dump([services.listed(d) for d in docs]))

@@ -111,6 +111,19 @@ def listed(doc: IssuedDocument) -> dict:
     }
 
 
+def ticket_documents(ticket_id: int) -> list[IssuedDocument]:
+    return list(db.session.scalars(
+        select(IssuedDocument).where(IssuedDocument.ticket_id == ticket_id).order_by(IssuedDocument.id.desc())
+    ))
+
+
+@dataclass(frozen=True)
+class LabPlace:
+    """Where a document's subject is, as the policy places it (by its lab)."""
+
+    lab_id: int
+
+
 def replaced_by(doc: IssuedDocument) -> IssuedDocument | None:
     return db.session.scalar(select(IssuedDocument).where(IssuedDocument.replaces_id == doc.id))
 

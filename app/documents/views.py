@@ -2,7 +2,7 @@
 the stored bytes (art. 28-30); a document's page shows its hash so a printed copy can be checked."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -150,3 +150,45 @@ def document_pdf(document_id: int):
     doc = services.get_document(document_id)
     authorize_document(doc)
     return pdf_response(doc)
+
+
+# ---- the documents on the lab, inspection and ticket pages --------------------------------------------
+
+def readable_lab_documents(lab) -> list[IssuedDocument]:
+    """A lab's documents this user may read: all of them for a reader of the lab, but a written report
+    only to readers of its ticket (a department follows its own remit's tickets, art. 9)."""
+    return [d for d in services.lab_documents(lab.id)
+            if d.kind != DocumentKind.written_report
+            or may(current_user, Action.DOWNLOAD_TICKET_DOCUMENT, get_ticket(d.ticket_id))]
+
+
+@bp.app_template_global("lab_documents_section")
+def lab_documents_section(lab) -> dict:
+    """For templates/org/lab.html (documents/_lab_section.html): the lab's documents, if this user may list them."""
+    if not may(current_user, Action.LIST_LAB_DOCUMENTS, lab):
+        return {"show": False, "documents": []}
+    return {"show": True, "documents": readable_lab_documents(lab), "kind_names": KIND_NAMES}
+
+
+@bp.app_template_global("inspection_document_links")
+def inspection_document_links(inspection_id: int, lab_id: int, failures: int) -> list[tuple[str, str]]:
+    """For templates/inspections/inspection.html: its record, and its notice when it found hazards."""
+    if not may(current_user, Action.DOWNLOAD_INSPECTION_DOCUMENT, services.LabPlace(lab_id)):
+        return []
+    links = [(str(KIND_NAMES[DocumentKind.inspection_report]),
+              url_for("documents.inspection_report", inspection_id=inspection_id))]
+    if failures:
+        links.append((str(KIND_NAMES[DocumentKind.rectification_notice]),
+                      url_for("documents.rectification_notice", inspection_id=inspection_id)))
+    return links
+
+
+@bp.app_template_global("ticket_documents_section")
+def ticket_documents_section(ticket_id: int) -> dict:
+    """For templates/tickets/ticket.html: its written report (art. 29) when it qualifies, and the ones filed."""
+    ticket = get_ticket(ticket_id)
+    if not services.qualifies_for_written_report(ticket) or not may(
+            current_user, Action.DOWNLOAD_TICKET_DOCUMENT, ticket):
+        return {"show": False}
+    return {"show": True, "documents": services.ticket_documents(ticket.id), "kind_names": KIND_NAMES,
+            "issue_url": url_for("documents.written_report", ticket_id=ticket.id)}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
@@ -35,6 +36,13 @@ from .models import KIND_CODES, DocumentKind, IssuedDocument
 
 K = DocumentKind
 MAX_ID = 2**31 - 1
+
+KIND_TITLES = {
+    K.inspection_report: _l("Laboratory safety inspection record"),
+    K.rectification_notice: _l("Rectification notice"),
+    K.written_report: _l("Written report of a hazard (art. 29)"),
+    K.monthly_summary: _l("Monthly safety summary"),
+}
 
 
 def language_of(locale: str | None) -> str:
@@ -234,7 +242,7 @@ def render_inspection_report(inspection, user, config, language: str) -> Callabl
             detail = inspection_facts(inspection, user)
             lab = get_lab(inspection.lab_id)
             uuids = [p["uuid"] for a in detail["answers"] for p in a["photos"] if p["arrived"]]
-            ctx = _frame(number, issued_at, lab, config, _("Laboratory safety inspection record"))
+            ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.inspection_report]))
         ctx.update(d=detail, photos=_with_photos(uuids, config))
         return _pdf("documents/inspection_report.html", ctx, language, config)
     return render
@@ -258,7 +266,7 @@ def render_notice(inspection, user, config, language: str) -> Callable[[str, dat
             hazards = notice_hazards(inspection, user)
             lab = get_lab(inspection.lab_id)
             uuids = [p["uuid"] for h in hazards for p in h["answer"]["photos"] if p["arrived"]]
-            ctx = _frame(number, issued_at, lab, config, _("Rectification notice"))
+            ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.rectification_notice]))
         ctx.update(
             d=detail, hazards=hazards, photos=_with_photos(uuids, config),
             officers=[r.name for r in notices.lab_officers(lab.id)],
@@ -280,7 +288,7 @@ def render_written_report(ticket, user, config, language: str) -> Callable[[str,
             lab = get_lab(ticket.lab_id)
             dept = get_department(ticket.department_id) if ticket.department_id else None
             uuids = [p["uuid"] for p in body["evidence_photos"] if p["arrived"]]
-            ctx = _frame(number, issued_at, lab, config, _("Written report of a hazard (art. 29)"))
+            ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.written_report]))
         ctx.update(
             t=body, ticket=ticket, photos=_with_photos(uuids, config), level_label=labels.level_label,
             department=pick(dept.name, dept.name_en) if dept else None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.auth.services import get_user
@@ -22,12 +21,7 @@ from .models import DocumentKind, IssuedDocument
 
 bp = Blueprint("documents", __name__)
 
-KIND_NAMES = {
-    DocumentKind.inspection_report: _l("Laboratory safety inspection record"),
-    DocumentKind.rectification_notice: _l("Rectification notice"),
-    DocumentKind.written_report: _l("Written report of a hazard (art. 29)"),
-    DocumentKind.monthly_summary: _l("Monthly safety summary"),
-}
+KIND_NAMES = services.KIND_TITLES
 
 
 def pdf_response(doc: IssuedDocument) -> Response:

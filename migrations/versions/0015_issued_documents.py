@@ -1,7 +1,8 @@
 """issued documents: PDFs filed once, never changed or deleted (issue 23; art. 28-30)
 
 The table, and row triggers refusing UPDATE and DELETE on SQLite and PostgreSQL: the same DDL
-app/documents/guards.py attaches to create_all.
+app/documents/guards.py attaches to create_all. outbox_emails gains attachment_document_id (a plain id,
+no foreign key: notifications know nothing of documents; plain ADD COLUMN, no table rebuilt).
 
 Revision ID: 0015
 Revises: 0013
@@ -47,6 +48,8 @@ def upgrade():
     op.create_index("ix_issued_documents_inspection_id", TABLE, ["inspection_id"])
     op.create_index("ix_issued_documents_ticket_id", TABLE, ["ticket_id"])
 
+    op.add_column("outbox_emails", sa.Column("attachment_document_id", sa.Integer(), nullable=True))
+
     dialect = op.get_bind().dialect.name
     for op_name in ("UPDATE", "DELETE"):
         trigger = f"{TABLE}_no_{op_name.lower()}"
@@ -81,3 +84,5 @@ def downgrade():
     if dialect == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS labsafe_refuse_change()")
     op.drop_table(TABLE)
+    with op.batch_alter_table("outbox_emails", schema=None) as batch_op:
+        batch_op.drop_column("attachment_document_id")

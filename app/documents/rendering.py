@@ -4,12 +4,16 @@ rendered as a document (the monthly summary) gets its stylesheets from the stati
 from __future__ import annotations
 
 import base64
+import logging
 import mimetypes
 from pathlib import Path
 
 import weasyprint
 from flask import current_app
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# WeasyPrint reports each step of each document at INFO: noise in a server's log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # The base URL pages are rendered under: "/static/..." resolves to it, and only it is served.
 BASE_URL = "http://labsafe.invalid/"

@@ -41,26 +41,26 @@ def _issue(subject, render) -> Response:
     return pdf_response(doc)
 
 
+def _inspection_document(inspection_id: int, subject_of, renderer, *, needs_failures: bool) -> Response:
+    inspection = get_inspection(inspection_id)
+    authorize(current_user, Action.DOWNLOAD_INSPECTION_DOCUMENT, inspection)
+    if needs_failures and not services.failures_of(services.inspection_facts(inspection, current_user)):
+        raise NotFound(_("This inspection found no hazard, so it has no rectification notice."))
+    language = services.language_of(reader_locale())
+    return _issue(subject_of(inspection), renderer(inspection, current_user, current_app.config, language))
+
+
 @bp.get("/inspections/<int:inspection_id>/report.pdf")
 @login_required
 def inspection_report(inspection_id: int):
-    inspection = get_inspection(inspection_id)
-    authorize(current_user, Action.DOWNLOAD_INSPECTION_DOCUMENT, inspection)
-    language = services.language_of(reader_locale())
-    return _issue(services.inspection_subject(inspection),
-                  services.render_inspection_report(inspection, current_user, current_app.config, language))
+    return _inspection_document(inspection_id, services.inspection_subject, services.render_inspection_report,
+                                needs_failures=False)
 
 
 @bp.get("/inspections/<int:inspection_id>/notice.pdf")
 @login_required
 def rectification_notice(inspection_id: int):
-    inspection = get_inspection(inspection_id)
-    authorize(current_user, Action.DOWNLOAD_INSPECTION_DOCUMENT, inspection)
-    if not services.failures_of(services.inspection_facts(inspection, current_user)):
-        raise NotFound(_("This inspection found no hazard, so it has no rectification notice."))
-    language = services.language_of(reader_locale())
-    return _issue(services.notice_subject(inspection),
-                  services.render_notice(inspection, current_user, current_app.config, language))
+    return _inspection_document(inspection_id, services.notice_subject, services.render_notice, needs_failures=True)
 
 
 @bp.get("/tickets/<int:ticket_id>/written-report.pdf")

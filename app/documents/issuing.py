@@ -35,9 +35,10 @@ def _send(doc: IssuedDocument, recipients, lab, config) -> int:
         zh = str(services.KIND_TITLES[doc.kind])
     with force_locale(locale_object("en")):
         en = str(services.KIND_TITLES[doc.kind])
-    facts = notices.TitleFacts(lab=lab.name, lab_en=lab.name_en, article=doc.number, title=zh, title_en=en)
+    facts = notices.TitleFacts(lab=lab.name, lab_en=lab.name_en)
     return len(notices.notify(
         recipients, kind=notices.DOCUMENT_ISSUED, facts=facts, config=config, link=f"/documents/{doc.id}",
+        params={"number": doc.number, "title": zh, "title_en": en},
         lab_id=lab.id, ticket_id=doc.ticket_id, dedupe_key=f"document:{doc.id}", attachment_document_id=doc.id,
     ))
 

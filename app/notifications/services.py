@@ -220,8 +220,10 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     titles were rendered per reader, whose ``stored`` title is all there is."""
     if params is None:
         return stored
-    if (kind in TICKET_KINDS or kind == DOCUMENT_ISSUED) and facts.title is not None:
-        # A document's notice: its lab, its number (as "article") and its kind's name in both languages.
+    if kind == DOCUMENT_ISSUED:  # params: the document's number, its title in Chinese and English
+        title = " · ".join(p for p in (pick(facts.lab, facts.lab_en, locale), params.get("number"),
+                                        pick(params.get("title") or "", params.get("title_en"), locale)) if p)
+    elif kind in TICKET_KINDS and facts.title is not None:
         title = " · ".join(p for p in (pick(facts.lab, facts.lab_en, locale), facts.article,
                                         pick(facts.title, facts.title_en, locale)) if p)
     elif kind == MISSED_STREAK:

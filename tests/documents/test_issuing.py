@@ -36,6 +36,12 @@ def test_due_documents_are_issued_and_sent_once(app, runner, w, failed):
     mails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.attachment_document_id.is_not(None))).all()
     assert {m.to_address for m in mails if m.attachment_document_id == notice.id} == {
         w.officer_a.email, w.leader_a.email}
+    from app.notifications.services import inbox
+
+    [titled] = [e.title for e in inbox(w.officer_a, locale="en") if e.kind == "document_issued"]
+    assert titled == f"{w.lab_a.name_en or w.lab_a.name} · {notice.number} · Rectification notice"
+    [titled] = [e.title for e in inbox(w.officer_a, locale="zh_CN") if e.kind == "document_issued"]
+    assert titled.endswith(f"{notice.number} · 整改通知书")
     again = runner.invoke(args=["issue-documents"])
     assert '"notices": 0' in again.output and '"written_reports": 0' in again.output
     assert len(_notices()) == len(to)

@@ -233,7 +233,8 @@ def failures_of(detail: dict) -> list[dict]:
 def _pdf(template: str, context: dict, language: str, config) -> bytes:
     with force_locale(locale_object(language)):
         html = render_template(template, en=language == "en", **context)
-    return rendering.to_pdf(html)
+        css = render_template("documents/_print.css", **context)
+    return rendering.to_pdf(html, css)
 
 
 def render_inspection_report(inspection, user, config, language: str) -> Callable[[str, datetime], bytes]:

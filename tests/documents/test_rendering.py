@@ -10,11 +10,17 @@ def test_weasyprint_does_not_make_pillow_accept_truncated_photos(app):
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
 
-def test_nothing_is_fetched_from_outside(app):
+def test_nothing_is_fetched_from_outside(app, monkeypatch):
+    from weasyprint.urls import URLFetcher
+
     from app.documents.rendering import to_pdf
     from tests.documents.helpers import pdf_text
 
+    opened = []
+    real = URLFetcher.fetch
+    monkeypatch.setattr(URLFetcher, "fetch",
+                        lambda self, url, headers=None: opened.append(url) or real(self, url, headers))
     with app.test_request_context("/"):
         pdf = to_pdf('<p>x</p><img src="http://example.com/a.png"><img src="file:///etc/passwd">',
                      '@import url("http://example.com/x.css");')
-    assert "x" in pdf_text(pdf)
+    assert "x" in pdf_text(pdf) and opened == []  # refused before any opener ran

@@ -71,6 +71,13 @@ class Action(str, enum.Enum):
     PLAN_ROUND = "round.plan"  # create a round, change its assignments
     VIEW_ROUND = "round.view"  # a round and its labs' state
     VIEW_WORK_LIST = "round.work_list"  # my rounds and my labs still to do
+    # Issued documents (app/documents; art. 28-30): whoever reads what a document records may
+    # download it, and the first download issues and files it.
+    DOWNLOAD_INSPECTION_DOCUMENT = "document.inspection"  # 检查记录, 整改通知书: readers of the lab
+    DOWNLOAD_TICKET_DOCUMENT = "document.ticket"  # 书面报告 (art. 29): readers of the ticket
+    DOWNLOAD_SCHOOL_SUMMARY = "document.school_summary"  # the school's monthly summary as PDF
+    DOWNLOAD_COLLEGE_SUMMARY = "document.college_summary"  # one college's
+    LIST_LAB_DOCUMENTS = "document.lab_list"  # a lab's documents (written reports: only those one may read)
     # One's own account.
     CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
 
@@ -256,6 +263,10 @@ def _can_review_ticket(s: Scope, ticket: Any) -> bool:
     return college_id is not None and college_id in s.leader_colleges
 
 
+def _can_view_school_report(s: Scope, obj: Any) -> bool:
+    return s.admin or bool(s.departments)
+
+
 def _can_view_college_report(s: Scope, obj: Any) -> bool:
     if s.admin or s.departments or s.school_inspector:
         return True
@@ -334,12 +345,17 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.FIX_TICKET: _can_fix_ticket,
     Action.REVIEW_TICKET: _can_review_ticket,
     Action.ESCALATE_TICKET: _can_review_ticket,
-    Action.VIEW_SCHOOL_REPORT: lambda s, o: s.admin or bool(s.departments),
+    Action.VIEW_SCHOOL_REPORT: _can_view_school_report,
     Action.VIEW_COLLEGE_REPORT: _can_view_college_report,
     Action.PRINT_NAMEPLATES: _can_print_nameplates,
     Action.PLAN_ROUND: _can_plan_round,
     Action.VIEW_ROUND: _can_view_round,
     Action.VIEW_WORK_LIST: lambda s, o: s.user is not None,  # one's own list; empty for most
+    Action.DOWNLOAD_INSPECTION_DOCUMENT: _can_view_lab,
+    Action.DOWNLOAD_TICKET_DOCUMENT: _can_view_ticket,
+    Action.DOWNLOAD_SCHOOL_SUMMARY: _can_view_school_report,
+    Action.DOWNLOAD_COLLEGE_SUMMARY: _can_view_college_report,
+    Action.LIST_LAB_DOCUMENTS: _can_view_lab,
     Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
 }
 

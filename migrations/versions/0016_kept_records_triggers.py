@@ -6,12 +6,12 @@ on SQLite and PostgreSQL alike, as app.db.kept installs with create_all. Tickets
 risk assessments (0011) have theirs already.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.auth.models import Role
 from app.extensions import db
@@ -16,7 +16,7 @@ from app.rounds import nightly, services
 from app.rounds.models import InspectionRound, RoundChange, RoundLab
 from app.rounds.schemas import RoundInSchema
 from app.timeutil import utcnow
-from tests.factories import login, make_checklist_version, make_department, make_user
+from tests.factories import login, make_checklist_version, make_department, make_lab, make_user
 
 from .helpers import round_body, today, world
 
@@ -303,3 +303,40 @@ def test_the_api_refuses_a_window_the_calendar_cannot_hold(app, client):
     login(client, w.admin)
     resp = client.post("/api/rounds", json=round_body(w, start=today(), end=today().replace(year=9999)))
     assert resp.status_code == 400 and "window_to" in resp.get_data(as_text=True)
+
+
+def _statements(client, path) -> int:
+    n = {"n": 0}
+
+    def listener(*args):
+        n["n"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return n["n"]
+
+
+def test_the_pages_cost_a_fixed_number_of_statements(app, client):
+    """Whatever the number of labs, inspectors, rounds, reassignments and late nights."""
+    w = world()
+    t = today()
+    r = _plan(w, start=t - timedelta(days=9), end=t - timedelta(days=2))
+    services.set_assignments(w.admin, r, [{"lab_id": w.labs[0].id, "inspector_id": w.inspector2.id}])
+    nightly.flag_late(t - timedelta(days=1), r.ends_at, utcnow(), current_app.config)
+    db.session.commit()
+    login(client, w.admin)
+    paths = ("/rounds", "/rounds/new", f"/rounds/{r.id}")
+    small = [_statements(client, p) for p in paths]
+    w.labs += [make_lab(w.college) for _ in range(20)]
+    inspectors = [make_user(Role.inspector) for _ in range(5)] + [make_user(Role.inspector, college=w.college)]
+    big = _plan(w, start=t - timedelta(days=9), end=t - timedelta(days=2), inspectors=inspectors[:5])
+    for _ in range(5):
+        _plan(w, start=t - timedelta(days=9), end=t + timedelta(days=2))
+    services.set_assignments(w.admin, big, [{"lab_id": lab.id, "inspector_id": w.inspector.id} for lab in w.labs[:4]])
+    nightly.flag_late(t - timedelta(days=1), big.ends_at, utcnow(), current_app.config)
+    db.session.commit()
+    large = [_statements(client, p) for p in ("/rounds", "/rounds/new", f"/rounds/{big.id}")]
+    assert small == large

@@ -340,3 +340,33 @@ def test_the_pages_cost_a_fixed_number_of_statements(app, client):
     db.session.commit()
     large = [_statements(client, p) for p in ("/rounds", "/rounds/new", f"/rounds/{big.id}")]
     assert small == large
+
+
+_FIELDS = ("title", "kind", "topic", "checklist_key", "window_from", "window_to", "owner_college_id", "unannounced",
+           "labs_mode", "labs_college_id", "labs_category", "labs_hazard_tag", "labs_risk_levels", "lab_ids",
+           "spot_check", "seed", "inspector_ids", "assign")
+
+
+def test_no_form_input_is_a_server_error(app, client):
+    """Any value in any field of the planning form (and the reassignment form): a 2xx/3xx or a 4xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    w = world()
+    r = _plan(w, start=today(), end=today() + timedelta(days=5))
+    login(client, w.admin)
+    value = st.one_of(st.text(max_size=30), st.integers().map(str), st.sampled_from(
+        ["school_wide", "college_monthly", "special", "fire", "list", "all", "risk_level", "hand", w.key,
+         "2026-02-30", "9999-12-31", "0001-01-01", str(w.labs[0].id), str(w.inspector.id), "1e9", "-0", " "]))
+
+    @settings(max_examples=30, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(st.dictionaries(st.sampled_from(_FIELDS), st.one_of(value, st.lists(value, max_size=3)), max_size=8),
+           st.dictionaries(st.sampled_from([f"inspector_{lab.id}" for lab in w.labs] + ["x"]), value, max_size=3))
+    def check(form, assignments):
+        form = {k: v for k, v in form.items() if "\x00" not in str(v)}  # refused before any view (a 400)
+        assert client.post("/rounds/new", data={**_form(w), **form}).status_code < 500
+        assignments = {k: v for k, v in assignments.items() if "\x00" not in v}
+        assert client.post(f"/rounds/{r.id}/assignments", data=assignments).status_code < 500
+
+    check()

@@ -72,25 +72,13 @@ class RoundForm(_Form):
         }
 
 
-def assignments_from(form, current: dict[int, int | None]) -> list[dict]:
-    """The reassignment form (``inspector_<lab id>``: a user id, or empty for nobody) as the
-    services' assignments, the labs whose inspector changed only (an unchanged lab is not judged
-    again). ``current``: the round's labs and their inspectors. A value that is not an id is a 400."""
-    wanted, errors = [], {}
-    for lab_id, before in current.items():
-        name = f"inspector_{lab_id}"
-        if name not in form:
-            continue
-        raw = form[name].strip()
-        try:
-            after = int(raw) if raw else None
-            if after is not None and not 1 <= after <= 2**31 - 1:
-                raise ValueError
-        except ValueError:
-            errors[name] = [_("Not a valid integer.")]
-            continue
-        if after != before:
-            wanted.append({"lab_id": lab_id, "inspector_id": after})
-    if errors:
-        raise ValidationError(errors)
-    return wanted
+class AssignForm(_Form):
+    """The round page's reassignment: the ticked labs go to one inspector (none: unassigned)."""
+
+    lab_ids = fields.List(fields.Integer(validate=ID), required=True, validate=validate.Length(min=1, max=20_000))
+    inspector_id = fields.Integer(load_default=None, validate=ID)
+
+    @post_load
+    def _assignments(self, data, **kwargs) -> list[dict]:
+        """The services' assignments (AssignmentsInSchema's ``assignments``)."""
+        return [{"lab_id": lab_id, "inspector_id": data["inspector_id"]} for lab_id in dict.fromkeys(data["lab_ids"])]

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.org.models import College, Department, Lab
 from app.policy import Action, may
 
-from .models import LEVEL_OF_KIND, SPECIAL_TOPICS, InspectionRound, RoundChange, RoundKind, RoundLab, RoundLateFlag
+from .models import LEVEL_OF_KIND, SPECIAL_TOPICS, InspectionRound, RoundChange, RoundKind, RoundLateFlag
 from .services import RoundFacts
 
 
@@ -98,12 +98,6 @@ def round_candidates(r: InspectionRound) -> list[Candidate]:
     if r.kind is RoundKind.college_monthly and r.owner_college_id is not None:
         return inspector_candidates(False, [db.session.get(College, r.owner_college_id)])
     return inspector_candidates(True, [])
-
-
-def assignments_of(r: InspectionRound) -> dict[int, int | None]:
-    """Each lab of the round and the inspector it is assigned to."""
-    return dict(db.session.execute(
-        select(RoundLab.lab_id, RoundLab.inspector_id).where(RoundLab.round_id == r.id)).all())
 
 
 def college_names() -> dict[int, str]:

@@ -23,7 +23,7 @@ from app.timeutil import school_today, utcnow
 from app.validation_messages import localize
 
 from . import labels, pages, services
-from .forms import LISTS, MODES, RoundForm, assignments_from
+from .forms import LISTS, MODES, AssignForm, RoundForm
 from .models import RoundKind
 
 bp = Blueprint("rounds", __name__)
@@ -110,16 +110,28 @@ def new():
     return redirect(url_for(".round_page", round_id=r.id))
 
 
+PAGE_SIZE = 100  # labs per page of a round's page (a school-wide round has every lab)
+
+
 def _round_page(r, facts, now, error=None, fields=None, refused_labs=(), status=200):
     can_plan = may(current_user, Action.PLAN_ROUND, facts)
     # Planners and the round's inspectors see all its labs; anyone else (a lab's officer) their own (api.labs).
     whole = can_plan or current_user.id in facts.inspector_ids
     rows = services.round_labs(r, now, None if whole else lab_filter(current_user))
+    by_state = {state: sum(1 for row in rows if row["state"] == state) for state in labels.STATE_LABELS}
+    state = request.args.get("state") if request.args.get("state") in labels.STATE_LABELS else ""
+    if state:
+        rows = [row for row in rows if row["state"] == state]
+    page = request.args.get("page", 1, type=int)
+    page = min(max(page, 1), max(1, -(-len(rows) // PAGE_SIZE)))
+    link = lambda n: url_for(".round_page", round_id=r.id, state=state or None, page=n, _anchor="labs")  # noqa: E731
+    pager = {"prev": link(page - 1) if page > 1 else None,
+             "next": link(page + 1) if page * PAGE_SIZE < len(rows) else None}
     summary = services.round_summary(r, services.counts([r.id]).get(r.id), now)
     log, people, lab_names = pages.change_log(r) if whole else ([], {}, {})
-    names = pages.round_names(r)
     return render_template(
-        "rounds/round.html", r=r, summary=summary, labs=rows, whole=whole, can_plan=can_plan, names=names,
+        "rounds/round.html", r=r, summary=summary, labs=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
+        by_state=by_state, state=state, pager=pager, whole=whole, can_plan=can_plan, names=pages.round_names(r),
         draw=services.draw_record(r) if r.draw_n is not None else None, log=log, people=people,
         lab_names=lab_names, candidates=pages.round_candidates(r) if can_plan else [],
         error=error, fields=fields or {}, refused_labs=set(refused_labs),
@@ -144,8 +156,7 @@ def assign(round_id: int):
     facts = services.facts_of(r, now)
     authorize(current_user, Action.PLAN_ROUND, facts)
     try:
-        wanted = assignments_from(request.form, pages.assignments_of(r))
-        changed = services.set_assignments(current_user, r, wanted) if wanted else 0
+        changed = services.set_assignments(current_user, r, AssignForm().load(form_data(lists=("lab_ids",))))
     except (ValidationError, DomainError) as err:
         error, status, fields = _refused(err)
         refused_labs = getattr(err, "details", {}).get("lab_ids", [])

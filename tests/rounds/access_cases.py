@@ -146,6 +146,6 @@ def extend_world(w):
         form.clear()
         form.update(_form(body))
     _FORM_ASSIGN_A.clear()
-    _FORM_ASSIGN_A.update({f"inspector_{w.lab_a_obj.id}": ""})  # unassign: a change, judged and recorded
+    _FORM_ASSIGN_A.update({"lab_ids": [str(w.lab_a_obj.id)], "inspector_id": ""})  # unassign
     _FORM_ASSIGN_SCHOOL.clear()
-    _FORM_ASSIGN_SCHOOL.update({f"inspector_{w.lab_b_obj.id}": ""})
+    _FORM_ASSIGN_SCHOOL.update({"lab_ids": [str(w.lab_b_obj.id)], "inspector_id": ""})

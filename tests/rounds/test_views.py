@@ -202,13 +202,16 @@ def test_the_change_log_shows_a_reassignment(app, client):
     r = _plan(w, start=today(), end=today() + timedelta(days=5))
     login(client, w.admin)
     lab = w.labs[0]
-    resp = client.post(f"/rounds/{r.id}/assignments", data={f"inspector_{lab.id}": str(w.inspector2.id),
-                                                            f"inspector_{w.labs[1].id}": str(w.inspector.id)})
+    # Lab 1 is the inspector's already: ticked, unchanged, not in the log.
+    resp = client.post(f"/rounds/{r.id}/assignments", data={"lab_ids": [str(lab.id), str(w.labs[1].id)],
+                                                            "inspector_id": str(w.inspector2.id)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/rounds/{r.id}#labs")
     db.session.expire_all()
     changes = db.session.scalars(select(RoundChange.detail).where(RoundChange.round_id == r.id,
                                                                   RoundChange.what == "assigned")).all()
-    assert [c["changes"] for c in changes] == [[{"lab_id": lab.id, "from": w.inspector.id, "to": w.inspector2.id}]]
+    assert [c["changes"] for c in changes] == [[
+        {"lab_id": lab.id, "from": w.inspector.id, "to": w.inspector2.id},
+        {"lab_id": w.labs[1].id, "from": w.inspector.id, "to": w.inspector2.id}]]
     page = _page(client, f"/rounds/{r.id}")
     entry = page.split('data-what="assigned"')[1].split("</li>\n    <li")[0]
     assert "重新指派" in entry and w.admin.name in entry
@@ -222,11 +225,13 @@ def test_a_refused_reassignment_names_the_lab_and_changes_nothing(app, client):
     r = _plan(w, start=today(), end=today() + timedelta(days=5))
     login(client, w.admin)
     lab = w.labs[2]
-    resp = client.post(f"/rounds/{r.id}/assignments", data={f"inspector_{lab.id}": str(w.leader.id)})
+    resp = client.post(f"/rounds/{r.id}/assignments", data={"lab_ids": [str(lab.id)], "inspector_id": str(w.leader.id)})
     assert resp.status_code == 400
     page = resp.get_data(as_text=True)
     assert "所指派的检查人员无权以本次检查的级别检查该实验室" in page and f'warn" data-lab="{lab.id}"' in page
-    assert client.post(f"/rounds/{r.id}/assignments", data={f"inspector_{lab.id}": "x"}).status_code == 400
+    for bad in ({"lab_ids": [str(lab.id)], "inspector_id": "x"}, {"inspector_id": str(w.inspector2.id)},
+                {"lab_ids": [str(w.other_lab.id)], "inspector_id": str(w.inspector2.id)}):
+        assert client.post(f"/rounds/{r.id}/assignments", data=bad).status_code == 400, bad
     db.session.expire_all()
     kept = select(RoundLab.inspector_id).where(RoundLab.round_id == r.id, RoundLab.lab_id == lab.id)
     assert db.session.scalar(kept) == w.inspector.id
@@ -238,7 +243,7 @@ def test_a_college_leader_cannot_reassign_the_schools_round(app, client):
     r = _plan(w, start=today(), end=today() + timedelta(days=5))
     login(client, w.leader)
     assert client.get(f"/rounds/{r.id}").status_code == 403
-    assert client.post(f"/rounds/{r.id}/assignments", data={f"inspector_{w.labs[0].id}": ""}).status_code == 403
+    assert client.post(f"/rounds/{r.id}/assignments", data={"lab_ids": [str(w.labs[0].id)]}).status_code == 403
 
 
 def test_a_lab_officer_sees_only_their_labs_and_an_unannounced_round_once_started(app, client):
@@ -359,14 +364,39 @@ def test_no_form_input_is_a_server_error(app, client):
         ["school_wide", "college_monthly", "special", "fire", "list", "all", "risk_level", "hand", w.key,
          "2026-02-30", "9999-12-31", "0001-01-01", str(w.labs[0].id), str(w.inspector.id), "1e9", "-0", " "]))
 
+    fields = st.one_of(value, st.lists(value, max_size=3))
+
     @settings(max_examples=30, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-    @given(st.dictionaries(st.sampled_from(_FIELDS), st.one_of(value, st.lists(value, max_size=3)), max_size=8),
-           st.dictionaries(st.sampled_from([f"inspector_{lab.id}" for lab in w.labs] + ["x"]), value, max_size=3))
+    @given(st.dictionaries(st.sampled_from(_FIELDS), fields, max_size=8),
+           st.dictionaries(st.sampled_from(["lab_ids", "inspector_id", "page"]), fields, max_size=3))
     def check(form, assignments):
         form = {k: v for k, v in form.items() if "\x00" not in str(v)}  # refused before any view (a 400)
         assert client.post("/rounds/new", data={**_form(w), **form}).status_code < 500
-        assignments = {k: v for k, v in assignments.items() if "\x00" not in v}
+        assignments = {k: v for k, v in assignments.items() if "\x00" not in str(v)}
         assert client.post(f"/rounds/{r.id}/assignments", data=assignments).status_code < 500
 
     check()
+
+
+def test_a_rounds_labs_filter_by_state_and_page(app, client, monkeypatch):
+    from app.rounds import views
+
+    w = world()
+    r = _plan(w, start=today() - timedelta(days=9), end=today() - timedelta(days=2))
+    login(client, w.admin)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+
+    def shown(query):
+        page = _page(client, f"/rounds/{r.id}?{query}")
+        return re.findall(r'data-lab="(\d+)" data-state="(\w+)"', page), page
+
+    first, page = shown("")
+    assert len(first) == 2 and 'rel="next"' in page and 'rel="prev"' not in page
+    assert "已逾期 (3)" in page and "已完成 (0)" in page  # the state filter counts every lab of the round
+    second, page = shown("page=2")
+    assert len(second) == 1 and 'rel="prev"' in page and {lab for lab, _ in first + second} == {
+        str(lab.id) for lab in w.labs}
+    assert shown("page=99")[0] == second  # past the end: the last page
+    assert shown("state=done")[0] == [] and len(shown("state=late")[0]) == 2
+    assert len(shown("state=bogus")[0]) == 2  # an unknown state: all

@@ -23,7 +23,7 @@ from app.timeutil import school_today, utcnow
 from app.validation_messages import localize
 
 from . import labels, pages, services
-from .forms import LISTS, MODES, AssignForm, RoundForm
+from .forms import LISTS, AssignForm, RoundForm
 from .models import RoundKind
 
 bp = Blueprint("rounds", __name__)
@@ -74,7 +74,7 @@ def _form_page(form=None, error=None, fields=None, status=200):
                 "assign": "even", "labs_mode": "all"}
     options = pages.plan_options(current_user)
     return render_template(
-        "rounds/new.html", options=options, form=form, error=error, fields=fields or {}, modes=MODES,
+        "rounds/new.html", options=options, form=form, error=error, fields=fields or {},
         categories=[(c.value, CATEGORY_LABELS[c]) for c in LabCategory],
         hazards=[(t, HAZARD_LABELS[t]) for t in HAZARD_TAGS],
         risk_levels=[(r.value, RISK_LABELS[r.value]) for r in RiskLevel],
@@ -138,23 +138,25 @@ def _round_page(r, facts, now, error=None, fields=None, refused_labs=(), status=
     ), status
 
 
-@bp.get("/rounds/<int:round_id>")
-@login_required
-def round_page(round_id: int):
+def _authorized(round_id: int, action: Action):
+    """The round, as the policy reads it and when, once the policy let this user do ``action`` to it."""
     r = services.get_round(round_id)
     now = utcnow()
     facts = services.facts_of(r, now)
-    authorize(current_user, Action.VIEW_ROUND, facts)
-    return _round_page(r, facts, now)
+    authorize(current_user, action, facts)
+    return r, facts, now
+
+
+@bp.get("/rounds/<int:round_id>")
+@login_required
+def round_page(round_id: int):
+    return _round_page(*_authorized(round_id, Action.VIEW_ROUND))
 
 
 @bp.post("/rounds/<int:round_id>/assignments")
 @login_required
 def assign(round_id: int):
-    r = services.get_round(round_id)
-    now = utcnow()
-    facts = services.facts_of(r, now)
-    authorize(current_user, Action.PLAN_ROUND, facts)
+    r, facts, now = _authorized(round_id, Action.PLAN_ROUND)
     try:
         changed = services.set_assignments(current_user, r, AssignForm().load(form_data(lists=("lab_ids",))))
     except (ValidationError, DomainError) as err:

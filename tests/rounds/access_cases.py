@@ -26,56 +26,51 @@ _DRAW = "/api/rounds/<int:round_id>/draw"
 _PAGE = "/rounds/<int:round_id>"
 _PAGE_ASSIGN = "/rounds/<int:round_id>/assignments"
 
+# Who may plan each round (art. 9, 27, 28): through the API (JSON) and the planning form alike.
+_PLANS = [
+    (_SCHOOL, _FORM_SCHOOL, ADMIN, "school-wide round, art. 27"),
+    (_COLLEGE_A, _FORM_COLLEGE_A, frozenset({"admin", "college_leader"}), "college A's monthly round, art. 28"),
+    (_COLLEGE_B, _FORM_COLLEGE_B, ADMIN, "another college's round"),
+    (_SPECIAL, _FORM_SPECIAL, frozenset({"admin", "dept_officer"}),
+     "special biosafety round, the lab management office's remit, art. 9(1), 27"),
+]
+# Who sees each round (its labs through the API, its page): the world's round ids.
+_VIEWERS = [
+    ("round_school", frozenset({"admin", "school_inspector", "lab_officer", "other_officer"}),
+     "school round: admin, its inspector, its labs' officers"),
+    ("round_college_a", frozenset({"admin", "college_leader", "college_head", "college_inspector", "lab_officer"}),
+     "college A's round"),
+    ("round_college_b", frozenset({"admin", "other_officer"}), "college B's round, seen from college A"),
+    ("round_spot", frozenset({"admin", "school_inspector", "dept_officer"}),
+     "unannounced spot check not started: never its lab's officer"),
+]
+# Who reassigns each round's labs.
+_REASSIGN = [
+    ("round_college_a", _ASSIGN_A, _FORM_ASSIGN_A, frozenset({"admin", "college_leader"})),
+    ("round_school", _ASSIGN_SCHOOL, _FORM_ASSIGN_SCHOOL, ADMIN),
+]
+
 CASES = [
     Case("GET", "/api/rounds", "/api/rounds", allow=EVERYONE, note="scoped listing"),
     Case("GET", "/api/me/rounds", "/api/me/rounds", allow=EVERYONE, note="one's own work list"),
-    Case("POST", "/api/rounds", "/api/rounds", json=_SCHOOL, allow=ADMIN, note="school-wide round, art. 27"),
-    Case("POST", "/api/rounds", "/api/rounds", json=_COLLEGE_A, allow=frozenset({"admin", "college_leader"}),
-         note="college A's monthly round, art. 28"),
-    Case("POST", "/api/rounds", "/api/rounds", json=_COLLEGE_B, allow=ADMIN, note="another college's round"),
-    Case("POST", "/api/rounds", "/api/rounds", json=_SPECIAL, allow=frozenset({"admin", "dept_officer"}),
-         note="special biosafety round, the lab management office's remit, art. 9(1), 27"),
-    Case("GET", _LABS, "/api/rounds/{round_school}/labs",
-         allow=frozenset({"admin", "school_inspector", "lab_officer", "other_officer"}),
-         note="school round: admin, its inspector, its labs' officers"),
-    Case("GET", _LABS, "/api/rounds/{round_college_a}/labs",
-         allow=frozenset({"admin", "college_leader", "college_head", "college_inspector", "lab_officer"}),
-         note="college A's round"),
-    Case("GET", _LABS, "/api/rounds/{round_college_b}/labs", allow=frozenset({"admin", "other_officer"}),
-         note="college B's round, seen from college A"),
-    Case("GET", _LABS, "/api/rounds/{round_spot}/labs",
-         allow=frozenset({"admin", "school_inspector", "dept_officer"}),
-         note="unannounced spot check not started: never its lab's officer"),
-    Case("PATCH", _ASSIGN, "/api/rounds/{round_college_a}/assignments", json=_ASSIGN_A,
-         allow=frozenset({"admin", "college_leader"})),
-    Case("PATCH", _ASSIGN, "/api/rounds/{round_school}/assignments", json=_ASSIGN_SCHOOL, allow=ADMIN),
     Case("GET", _DRAW, "/api/rounds/{round_spot}/draw", allow=frozenset({"admin", "school_inspector", "dept_officer"}),
          note="the draw of an unannounced round not started"),
     Case("GET", _DRAW, "/api/rounds/{round_school}/draw",
          allow=frozenset({"admin", "school_inspector", "lab_officer", "other_officer"}),
          note="allowed readers get 404: not drawn"),
-    # The pages (app/rounds/views.py): the same rules as the API.
+    *(Case("POST", "/api/rounds", "/api/rounds", json=body, allow=allow, note=note)
+      for body, _f, allow, note in _PLANS),
+    *(Case("GET", _LABS, f"/api/rounds/{{{key}}}/labs", allow=allow, note=note) for key, allow, note in _VIEWERS),
+    *(Case("PATCH", _ASSIGN, f"/api/rounds/{{{key}}}/assignments", json=body, allow=allow)
+      for key, body, _f, allow in _REASSIGN),
+    # The pages (app/rounds/views.py): the same rules.
     Case("GET", "/rounds", "/rounds", allow=EVERYONE, note="scoped listing"),
     Case("GET", "/rounds/new", "/rounds/new", allow=PLANNERS, note="the planning form: those who plan some round"),
-    Case("POST", "/rounds/new", "/rounds/new", data=_FORM_SCHOOL, allow=ADMIN, note="school-wide round, art. 27"),
-    Case("POST", "/rounds/new", "/rounds/new", data=_FORM_COLLEGE_A, allow=frozenset({"admin", "college_leader"}),
-         note="college A's monthly round, art. 28"),
-    Case("POST", "/rounds/new", "/rounds/new", data=_FORM_COLLEGE_B, allow=ADMIN, note="another college's round"),
-    Case("POST", "/rounds/new", "/rounds/new", data=_FORM_SPECIAL, allow=frozenset({"admin", "dept_officer"}),
-         note="special biosafety round, the lab management office's remit, art. 9(1), 27"),
-    Case("GET", _PAGE, "/rounds/{round_school}",
-         allow=frozenset({"admin", "school_inspector", "lab_officer", "other_officer"}),
-         note="school round: admin, its inspector, its labs' officers"),
-    Case("GET", _PAGE, "/rounds/{round_college_a}",
-         allow=frozenset({"admin", "college_leader", "college_head", "college_inspector", "lab_officer"}),
-         note="college A's round"),
-    Case("GET", _PAGE, "/rounds/{round_college_b}", allow=frozenset({"admin", "other_officer"}),
-         note="college B's round, seen from college A"),
-    Case("GET", _PAGE, "/rounds/{round_spot}", allow=frozenset({"admin", "school_inspector", "dept_officer"}),
-         note="unannounced spot check not started: never its lab's officer"),
-    Case("POST", _PAGE_ASSIGN, "/rounds/{round_college_a}/assignments", data=_FORM_ASSIGN_A,
-         allow=frozenset({"admin", "college_leader"})),
-    Case("POST", _PAGE_ASSIGN, "/rounds/{round_school}/assignments", data=_FORM_ASSIGN_SCHOOL, allow=ADMIN),
+    *(Case("POST", "/rounds/new", "/rounds/new", data=form, allow=allow, note=note)
+      for _b, form, allow, note in _PLANS),
+    *(Case("GET", _PAGE, f"/rounds/{{{key}}}", allow=allow, note=note) for key, allow, note in _VIEWERS),
+    *(Case("POST", _PAGE_ASSIGN, f"/rounds/{{{key}}}/assignments", data=form, allow=allow)
+      for key, _b, form, allow in _REASSIGN),
 ]
 
 

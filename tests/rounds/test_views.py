@@ -16,9 +16,9 @@ from app.rounds import nightly, services
 from app.rounds.models import InspectionRound, RoundChange, RoundLab
 from app.rounds.schemas import RoundInSchema
 from app.timeutil import utcnow
-from tests.factories import login, make_checklist_version, make_department, make_lab, make_user
+from tests.factories import login, make_checklist_version, make_lab, make_user
 
-from .helpers import round_body, today, world
+from .helpers import round_body, security_officer, today, world
 
 
 def _form(w, *, labs=None, inspectors=None, **kw) -> dict:
@@ -114,10 +114,7 @@ def test_a_college_leaders_form_is_fixed_to_their_college_and_the_monthly_kind(a
 
 def test_a_department_officer_plans_the_special_checks_of_its_remit(app, client):
     w = world()
-    security = make_department("security")
-    make_department("lab_management")
-    officer = make_user(Role.dept_officer, department=security)
-    special = make_checklist_version("special")
+    security, officer, special = security_officer()
     login(client, officer)
     page = _page(client, "/rounds/new")
     assert '<input type="hidden" name="kind" value="special">' in page

@@ -70,6 +70,7 @@ BLUEPRINT_MODULES = [
     "app.inspections.views",
     "app.inspections.api",
     "app.rounds.api",
+    "app.rounds.views",
     "app.photos.views",
     "app.photos.api",
     "app.tickets.views",

@@ -291,6 +291,8 @@ def _can_plan_round(s: Scope, r: Any) -> bool:
     # committee tasks runs the special checks of its remit; art. 28: a college plans its own.
     if s.admin:
         return True
+    if r is None:  # may this user plan some round at all (the rounds page's button, the planning form)
+        return bool(s.leader_colleges or s.departments)
     kind = getattr(r, "kind", None)
     owner = getattr(r, "owner_college_id", None)
     if owner is None:
@@ -299,6 +301,8 @@ def _can_plan_round(s: Scope, r: Any) -> bool:
 
 
 def _can_view_round(s: Scope, r: Any) -> bool:
+    if r is None:  # the rounds list: open to every signed-in user, its rows are round_clause's
+        return s.user is not None
     if _can_plan_round(s, r):
         return True
     owner = getattr(r, "owner_college_id", None)

@@ -74,7 +74,7 @@ def flag_late(day: date, end: datetime, now: datetime, config: dict) -> dict:
     tonight = _rows().join(RoundLateFlag, and_(RoundLateFlag.round_id == RoundLab.round_id,
                                                 RoundLateFlag.lab_id == RoundLab.lab_id)).where(
         RoundLateFlag.flagged_at == now)
-    owner_link = notices.text_of("/api/rounds/", RoundLab.round_id, "/labs")
+    owner_link = notices.text_of("/rounds/", RoundLab.round_id)  # the round's page
     for rows, to in (
         (tonight.where(InspectionRound.owner_college_id.is_(None)), (notices.school_admins_of, None)),
         (tonight.where(InspectionRound.department_id.is_not(None)),

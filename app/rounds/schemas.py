@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.jsonio import UtcDateTime
+from app.org.closures import DAYS
 from app.org.models import HAZARD_TAGS, RiskLevel
 
 from .models import SPECIAL_TOPICS, RoundKind
@@ -43,8 +44,9 @@ class RoundInSchema(Schema):
     topic = fields.String(allow_none=True, validate=validate.OneOf(tuple(SPECIAL_TOPICS)),
                           metadata={"description": "special rounds: " + ", ".join(SPECIAL_TOPICS)})
     checklist_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    window_from = fields.Date(required=True, metadata={"description": "school-local date, inclusive"})
-    window_to = fields.Date(required=True, metadata={"description": "school-local date, inclusive"})
+    # Dates the school's calendar can hold (a year 9999 window would overflow when turned into UTC).
+    window_from = fields.Date(required=True, validate=DAYS, metadata={"description": "school-local date, inclusive"})
+    window_to = fields.Date(required=True, validate=DAYS, metadata={"description": "school-local date, inclusive"})
     owner_college_id = fields.Integer(allow_none=True, strict=True, validate=ID,
                                       metadata={"description": "a college's round; none: the school's"})
     unannounced = fields.Boolean(load_default=False)

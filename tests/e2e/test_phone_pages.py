@@ -203,8 +203,29 @@ SMALL_TARGETS = """() => {
 }"""
 
 
+def _round_of(w) -> int:
+    """The college's monthly round of its lab (the rounds pages, issue 22), planned once per world."""
+    if "round_id" not in w:
+        from datetime import timedelta
+
+        from flask import current_app
+
+        from app.rounds import services
+        from app.rounds.schemas import RoundInSchema
+        from app.timeutil import school_today
+
+        today = school_today(current_app.config["SCHOOL_TIMEZONE"])
+        data = RoundInSchema().load({
+            "title": "十二月学院月度检查", "kind": "college_monthly", "owner_college_id": w["college"].id,
+            "checklist_key": "full", "window_from": today.isoformat(),
+            "window_to": (today + timedelta(days=6)).isoformat(), "inspector_ids": [w["inspector"].id]})
+        w["round_id"] = services.create_round(w["leader"], data, services.plan_facts(data), current_app.config).id
+    return w["round_id"]
+
+
 def _pages(w, ticket_id):
     lab = w["lab"].id
+    round_id = _round_of(w)
     return {
         None: [("/login", "main form"), ("/offline", "main")],
         "officer": [
@@ -228,8 +249,12 @@ def _pages(w, ticket_id):
             ("/app/tickets?state=", "#ticket-list li"),
             (f"/app/tickets/{ticket_id}", "#ticket-evidence a"),
             ("/reports/monthly", ".report-head"),
+            ("/rounds", "#rounds li"),
+            ("/rounds/new", 'body[data-round-form-ready="1"]'),
+            (f"/rounds/{round_id}", "#changes li"),
         ],
-        "admin": [("/app", "#outbox-total"), ("/reports/monthly", ".report-head"), ("/app/tickets", "#ticket-list li")],
+        "admin": [("/app", "#outbox-total"), ("/reports/monthly", ".report-head"), ("/app/tickets", "#ticket-list li"),
+                  ("/rounds/new", 'body[data-round-form-ready="1"]')],
     }
 
 

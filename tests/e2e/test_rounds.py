@@ -1,9 +1,10 @@
-"""A round on the phone (issue 22): the admin plans a round of three labs for an inspector; the
-inspector's home lists them (saved for offline use), the inspector inspects one offline, and after
-the sync the round shows 1/3 done, counted by the inspection the phone submitted with the round.
-Waits are on state, never on time."""
+"""A round on the phone (issue 22): the admin plans a round of three labs for an inspector on the
+planning page (/rounds/new, in the browser); the inspector's home lists them (saved for offline use),
+the inspector inspects one offline, and after the sync the admin's round page shows 1/3 done with the
+inspection the phone submitted linked. Waits are on state, never on time."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import current_app
@@ -12,10 +13,31 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.extensions import db
 from app.inspections.models import Inspection
+from app.rounds.models import InspectionRound, RoundLab
 from app.timeutil import school_today
-from tests.factories import load_shipped_checklists, login, make_college, make_lab, make_user
+from tests.factories import load_shipped_checklists, make_college, make_lab, make_user
 
 from .test_inspector_flow import _open, _review_and_submit, _until, _wait_offline_ready
+
+
+def _plan_on_the_page(page, admin, title, labs, inspector, window) -> int:
+    """The admin fills the planning form: a school-wide check with the full list, three labs ticked
+    in the list, one inspector, spread evenly. Returns the new round's id (from the page it lands on)."""
+    _open(page, "/rounds/new", admin)
+    page.wait_for_url("**/rounds/new")
+    page.wait_for_selector('body[data-round-form-ready="1"]')
+    page.locator('input[name="title"]').fill(title)
+    page.locator('input[name="kind"][value="school_wide"]').check()
+    page.locator('select[name="checklist_key"]').select_option("full")
+    page.locator('input[name="window_from"]').fill(window[0].isoformat())
+    page.locator('input[name="window_to"]').fill(window[1].isoformat())
+    page.locator('input[name="labs_mode"][value="list"]').check()
+    for lab in labs:
+        page.locator(f'input[name="lab_ids"][value="{lab.id}"]').check()
+    page.locator(f'input[name="inspector_ids"][value="{inspector.id}"]').check()
+    page.locator("#plan-submit").click()
+    page.wait_for_url(re.compile(r".*/rounds/\d+$"))
+    return int(re.search(r"/rounds/(\d+)$", page.url).group(1))
 
 
 def test_the_inspector_works_a_round_offline_and_it_shows_one_of_three_done(phone, live_server, app):
@@ -27,19 +49,18 @@ def test_the_inspector_works_a_round_offline_and_it_shows_one_of_three_done(phon
     db.session.commit()
     admin = make_user(Role.school_admin, name="实验室处")
     inspector = make_user(Role.inspector, name="校检查员")
-    lab_ids = [lab.id for lab in labs]
 
-    # The admin plans the round through the API.
+    # The admin plans the round on the planning page, in the browser.
     today = school_today(current_app.config["SCHOOL_TIMEZONE"])
-    api = app.test_client()
-    login(api, admin)
-    resp = api.post("/api/rounds", json={
-        "title": "秋季校级安全检查", "kind": "school_wide", "checklist_key": "full",
-        "window_from": (today - timedelta(days=1)).isoformat(), "window_to": (today + timedelta(days=6)).isoformat(),
-        "labs": {"mode": "list", "lab_ids": lab_ids}, "inspector_ids": [inspector.id],
-    })
-    assert resp.status_code == 201, resp.get_json()
-    round_id = resp.get_json()["id"]
+    office = phone().new_page()
+    round_id = _plan_on_the_page(office, admin, "秋季校级安全检查", labs, inspector,
+                                 (today - timedelta(days=1), today + timedelta(days=6)))
+    office.wait_for_selector('#round-figures[data-done="0"][data-planned="3"]')
+    db.session.expire_all()
+    planned = db.session.get(InspectionRound, round_id)
+    assert (planned.title, planned.kind.value, planned.checklist_key) == ("秋季校级安全检查", "school_wide", "full")
+    assigned = db.session.execute(select(RoundLab.lab_id, RoundLab.inspector_id).where(RoundLab.round_id == round_id))
+    assert sorted(assigned.all()) == sorted((lab.id, inspector.id) for lab in labs)
 
     # The inspector's home lists the three labs by floor, and keeps them for offline use.
     ctx = phone()
@@ -74,17 +95,25 @@ def test_the_inspector_works_a_round_offline_and_it_shows_one_of_three_done(phon
     db.session.expire_all()
     assert db.session.scalar(select(Inspection.id)) is None
 
-    # Back online: the outbox syncs; the inspection carries the round and the round shows 1/3.
+    # Back online: the outbox syncs; the inspection carries the round.
     ctx.set_offline(False)
     page.wait_for_selector('#outbox-badge[data-count="0"]')
     db.session.expire_all()
     stored = db.session.scalars(select(Inspection)).all()
     assert [(i.lab_id, i.round_id) for i in stored] == [(labs[1].id, round_id)]
-    body = api.get(f"/api/rounds/{round_id}/labs").get_json()
-    assert (body["round"]["done"], body["round"]["planned"]) == (1, 3)
-    assert {lab["lab_id"]: lab["state"] for lab in body["labs"]} == {
-        labs[0].id: "pending", labs[1].id: "done", labs[2].id: "pending"}
     page.goto("/app")
     page.wait_for_selector(f'li[data-round="{round_id}"]')
     _until(page, f"document.querySelector('li[data-round=\"{round_id}\"]').textContent.includes('1/3')")
     assert page.locator(f'li[data-round="{round_id}"] a[data-round-lab]').count() == 2
+
+    # The admin's round page: 1/3 done, the inspected lab linked to its inspection, the others pending.
+    office.reload()
+    office.wait_for_selector('#round-figures[data-done="1"][data-planned="3"]')
+    assert "1/3" in office.locator("#round-figures").inner_text()
+    states = {int(li.get_attribute("data-lab")): li.get_attribute("data-state")
+              for li in office.locator("li[data-lab]").all()}
+    assert states == {labs[0].id: "pending", labs[1].id: "done", labs[2].id: "pending"}
+    link = office.locator(f'li[data-lab="{labs[1].id}"] a[data-inspection]')
+    assert int(link.get_attribute("data-inspection")) == stored[0].id
+    link.click()
+    office.wait_for_url(f"**/inspections/{stored[0].id}")

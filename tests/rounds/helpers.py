@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from app.auth.models import Role
-from tests.factories import make_checklist_version, make_college, make_lab, make_user
+from tests.factories import make_checklist_version, make_college, make_department, make_lab, make_user
 from tests.factories.inspections import applicable_items, iso, new_uuid
 
 
@@ -35,6 +35,14 @@ def world():
     w.other_leader = make_user(Role.college_leader, college=w.other_college)
     w.officer = make_user(Role.lab_officer, lab=w.labs[0])
     return w
+
+
+def security_officer():
+    """An officer of 保卫处 (security: fire and controlled chemicals, art. 9(2)), the lab management
+    office beside it, and a special checklist: who plans which special rounds."""
+    security = make_department("security")
+    make_department("lab_management")
+    return security, make_user(Role.dept_officer, department=security), make_checklist_version("special")
 
 
 def round_body(w, *, start: date, end: date, inspectors=None, **kw) -> dict:

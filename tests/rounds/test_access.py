@@ -7,12 +7,11 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.auth.models import Role
 from app.rounds import services
 from app.rounds.schemas import RoundInSchema
-from tests.factories import login, make_checklist_version, make_department, make_user
+from tests.factories import login
 
-from .helpers import round_body, today, world
+from .helpers import round_body, security_officer, today, world
 
 
 def _plan(w, user=None, **kw):
@@ -59,10 +58,7 @@ def test_listings_and_pages_follow_the_policy(app, client):
 
 def test_a_department_plans_special_rounds_of_its_remit_only(app, client):
     w = world()
-    security = make_department("security")
-    make_department("lab_management")
-    officer = make_user(Role.dept_officer, department=security)
-    special = make_checklist_version("special")
+    _security, officer, special = security_officer()
     login(client, officer)
     body = round_body(w, start=today(), end=today() + timedelta(days=3), kind="special",
                       checklist_key=special.checklist.key)

@@ -132,6 +132,14 @@ def scope_of(user: User | None) -> Scope:
     return cached
 
 
+def own_report_college_id(user: User | None) -> int | None:
+    """The college whose reports a college leader or head reads as "the" report (art. 10(1), (2)):
+    their own; None for anyone else (the school's readers read the school's)."""
+    s = scope_of(user)
+    mine = sorted(s.leader_colleges | s.head_colleges)
+    return mine[0] if mine else None
+
+
 # ---- resolving an object to the lab / college it belongs to -------------------------------
 
 def _no_locator(obj: Any) -> tuple[int | None, int | None]:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.org.services import get_college, get_lab
-from app.policy import Action, authorize, may, scope_of
+from app.policy import Action, authorize, may, own_report_college_id
 from app.security import public_base_url
 from app.timeutil import percent, school_today
 
@@ -27,13 +27,6 @@ def authorize_scope(college_id: int | None):
     return college
 
 
-def _own_college_id() -> int | None:
-    """A college leader or head asking for "the" report gets their own college's (art. 10(1), (2))."""
-    s = scope_of(current_user)
-    mine = sorted(s.leader_colleges | s.head_colleges)
-    return mine[0] if mine else None
-
-
 def _summary(args):
     cfg = current_app.config
     month = args.get("month") or services.default_month(cfg)
@@ -45,7 +38,7 @@ def _summary(args):
 def monthly():
     args = MonthlyQuerySchema().load(request.args)
     if args["college_id"] is None and not may(current_user, Action.VIEW_SCHOOL_REPORT):
-        own = _own_college_id()
+        own = own_report_college_id(current_user)  # a college leader or head: their college's
         if own is None:
             abort(403)
         month = args["month"].strftime("%Y-%m") if args["month"] else None

@@ -18,7 +18,7 @@ from app.org.labels import CATEGORY_LABELS, HAZARD_LABELS
 from app.org.models import HAZARD_TAGS, LabCategory, RiskLevel
 from app.org.risk import FILTER_LABELS as RISK_LABELS
 from app.org.services import lab_filter
-from app.policy import Action, authorize, may
+from app.policy import Action, authorize, may, own_report_college_id
 from app.timeutil import school_today, utcnow
 from app.validation_messages import localize
 
@@ -43,11 +43,31 @@ def index():
     # An unknown value (an old bookmark) lists them all, as "all" does.
     kind = RoundKind(kind) if kind in RoundKind.__members__ else None
     status = status if status in services.STATUS_CLAUSES else None
+    extra = {}
+    figures_of = _figures_scope()
+    if figures_of is not False:  # the programme's figures, month over month, for those who read its reports
+        now = utcnow()
+        month = school_today(current_app.config["SCHOOL_TIMEZONE"], now).replace(day=1)
+        year, index = divmod(month.year * 12 + month.month - 1 - (FIGURE_MONTHS - 1), 12)
+        first = month.replace(year=year, month=index + 1)
+        extra["round_figures"] = services.round_figures(first, month, figures_of, now)
     return render_template(
         "rounds/list.html", rounds=services.list_rounds(current_user, kind=kind, status=status),
         kind=kind.value if kind else "", status=status or "", colleges=pages.college_names(),
-        can_plan=may(current_user, Action.PLAN_ROUND),
+        can_plan=may(current_user, Action.PLAN_ROUND), **extra,
     )
+
+
+FIGURE_MONTHS = 6  # as the monthly summary's table: this month and the five before
+
+
+def _figures_scope():
+    """Whose round figures the list shows: the school's (None) to its readers, a college's to its leader
+    or head (the reports' scope, art. 10, 27, 28); False: none (an inspector, a lab officer)."""
+    if may(current_user, Action.VIEW_SCHOOL_REPORT):
+        return None
+    own = own_report_college_id(current_user)
+    return own if own is not None else False
 
 
 def _refused(err) -> tuple[str, int, dict[str, str]]:

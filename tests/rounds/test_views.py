@@ -402,3 +402,19 @@ def test_a_rounds_labs_filter_by_state_and_page(app, client, monkeypatch):
     assert shown("page=99")[0] == second  # past the end: the last page
     assert shown("state=done")[0] == [] and len(shown("state=late")[0]) == 2
     assert len(shown("state=bogus")[0]) == 2  # an unknown state: all
+
+
+def test_the_list_shows_the_programmes_figures_to_those_who_read_its_reports(app, client):
+    """Issue 22: the school's and a college's dashboard, month over month (the summary's table)."""
+    w = world()
+    _plan(w, start=today(), end=today() + timedelta(days=3))
+    month = today().strftime("%Y-%m")
+    login(client, w.admin)
+    page = _page(client, "/rounds")
+    assert 'id="rounds-by-college"' in page and month in page and w.college.name in page
+    assert w.other_college.name in page
+    login(client, w.leader)
+    page = _page(client, "/rounds")
+    assert 'id="rounds-by-college"' in page and w.college.name in page and w.other_college.name not in page
+    login(client, w.inspector)
+    assert 'id="rounds-by-college"' not in _page(client, "/rounds")

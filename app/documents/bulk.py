@@ -104,7 +104,7 @@ class _Pipe:
         self.offset = 0
 
     def write(self, data) -> int:
-        self.chunks.append(bytes(data))
+        self.chunks.append(data if isinstance(data, bytes) else bytes(data))  # never a buffer zipfile reuses
         self.offset += len(data)
         return len(data)
 
@@ -114,8 +114,8 @@ class _Pipe:
     def flush(self) -> None:
         pass
 
-    def take(self) -> bytes:
-        out, self.chunks = b"".join(self.chunks), []
+    def take(self) -> list[bytes]:
+        out, self.chunks = self.chunks, []
         return out
 
 
@@ -134,8 +134,8 @@ def stream_zip(entries: list[Entry], now: datetime, engine) -> Iterator[bytes]:
     by_id = select(D.pdf).where(D.id == bindparam("id"))
     with engine.connect() as conn, zipfile.ZipFile(pipe, "w") as zf:
         zf.writestr(_info(MANIFEST, now, zipfile.ZIP_DEFLATED), manifest(entries))
-        yield pipe.take()
+        yield from pipe.take()
         for e in entries:
             zf.writestr(_info(e.file, e.issued_at, zipfile.ZIP_STORED), conn.scalar(by_id, {"id": e.id}))
-            yield pipe.take()
-    yield pipe.take()  # the central directory
+            yield from pipe.take()  # the entry's header, its bytes as stored (not copied), its sizes
+    yield from pipe.take()  # the central directory

@@ -74,7 +74,7 @@ def test_month_zip_holds_the_stored_bytes_and_the_manifest_their_hashes(client, 
     assert [r["number"] for r in rows] == [docs[i].number for i in mine]
     assert not {docs[i].number for i in others + february} & {r["number"] for r in rows}
     assert set(files) == {r["file"] for r in rows}
-    for row, doc_id in zip(rows, mine):
+    for row, doc_id in zip(rows, mine, strict=True):
         data = files[row["file"]]
         assert data == stored(doc_id)
         assert hashlib.sha256(data).hexdigest() == row["sha256"] == docs[doc_id].sha256

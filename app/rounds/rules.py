@@ -115,13 +115,14 @@ def cadences(rule: RoundRule) -> tuple[str, ...]:
 
 
 def next_periods(rule: RoundRule, today: date, config) -> list[dict]:
-    """Per cadence, the first period beginning after today and the day its round will be planned."""
+    """Per cadence, the first period beginning after today and the day its round is planned by (the
+    night before that day begins it)."""
     out = []
     for cadence in cadences(rule):
         period = next((p for p in periods_from(cadence, today, config) if p.start > today), None)
         if period is not None:
             out.append({"cadence": cadence, "start": period.start, "end": period.end, "label": period.label,
-                        "plan_on": max(today, period.start - timedelta(days=rule.lead_days + 1))})
+                        "plan_on": max(today, period.start - timedelta(days=rule.lead_days))})
     return out
 
 

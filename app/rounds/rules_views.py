@@ -15,6 +15,7 @@ from app.org.labels import CATEGORY_LABELS, HAZARD_LABELS
 from app.org.models import HAZARD_TAGS, LabCategory
 from app.policy import Action, authorize
 from app.timeutil import school_today
+from app.validation_messages import localize
 
 from . import rules
 from .models import SPECIAL_TOPICS, Recurrence, RoundKind
@@ -97,8 +98,9 @@ def _page(reach, error=None, fields_=None, form=None, status=200):
 def _refused(err):
     db.session.rollback()
     if isinstance(err, ValidationError):
-        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        return _("Some fields are missing or invalid."), 400, {k: str(v) for k, v in messages.items()}
+        messages = localize(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages})
+        return _("Some fields are missing or invalid."), 400, {
+            k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in messages.items()}
     return err.message, err.status, dict(getattr(err, "details", {}).get("fields", {}))
 
 

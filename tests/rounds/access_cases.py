@@ -96,3 +96,15 @@ def extend_world(w):
     _ASSIGN_A.update({"assignments": [{"lab_id": w.lab_a_obj.id, "inspector_id": college_insp.id}]})
     _ASSIGN_SCHOOL.clear()
     _ASSIGN_SCHOOL.update({"assignments": [{"lab_id": w.lab_b_obj.id, "inspector_id": school_insp.id}]})
+
+
+# Recurring round rules: their own module, run after the rounds' world (it uses its checklists).
+from tests.rounds import rules_access_cases as _rules  # noqa: E402
+
+CASES += _rules.CASES
+_extend_rounds = extend_world
+
+
+def extend_world(w):  # noqa: F811
+    _extend_rounds(w)
+    _rules.extend_world(w)

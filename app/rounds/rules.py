@@ -33,10 +33,11 @@ from sqlalchemy import func, select
 
 from app.auth.models import RoleAssignment, User
 from app.checklists import services as checklists
-from app.checklists.models import Checklist
+from app.checklists.models import Checklist, ChecklistKind
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.inspections.daily_checks import lock_days
+from app.language import pick
 from app.org import risk
 from app.org.models import College, Department, Lab
 from app.policy import Action, Role, may
@@ -258,10 +259,12 @@ def inspector_choices(reach: dict) -> list[tuple[int, str, int | None]]:
 
 
 def checklist_choices() -> list[tuple[str, str]]:
-    """(key, title) of the lists a round may use (the full list and the special ones: not the daily)."""
-    return [(k, t) for k, t, kind in db.session.execute(
-        select(Checklist.key, Checklist.title, Checklist.kind).order_by(Checklist.key))
-        if any(level != "daily" for level in checklists.LEVELS_BY_KIND[kind])]
+    """(key, title in the reader's language) of the lists a round may use: the full lists first, then
+    the special ones (never the daily list)."""
+    rows = db.session.execute(select(Checklist.key, Checklist.title, Checklist.title_en, Checklist.kind)).all()
+    usable = [r for r in rows if any(level != "daily" for level in checklists.LEVELS_BY_KIND[r.kind])]
+    return [(r.key, pick(r.title, r.title_en))
+            for r in sorted(usable, key=lambda r: (r.kind != ChecklistKind.full, r.key))]
 
 
 # ---- generation --------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from .schemas import RuleInSchema
 
 bp = Blueprint("round_rules", __name__)
 
-KIND_LABELS = {
-    RoundKind.school_wide.value: _l("School-wide check (art. 27)"),
+KIND_LABELS = {  # the form's order: a college's own check first (most rules are theirs)
     RoundKind.college_monthly.value: _l("College monthly check (art. 28)"),
+    RoundKind.school_wide.value: _l("School-wide check (art. 27)"),
     RoundKind.special.value: _l("Special check (art. 27)"),
 }
 RECURRENCE_LABELS = {
@@ -86,10 +86,11 @@ def _reach():
 
 def _page(reach, error=None, fields_=None, form=None, status=200):
     config = current_app.config
+    checklists = rules.checklist_choices()
     return render_template(
         "rounds/rules.html", rules=rules.list_rules(current_user, school_today(config["SCHOOL_TIMEZONE"]), config),
         reach=reach, colleges={c.id: c for c in reach["colleges"]}, inspectors=rules.inspector_choices(reach),
-        checklists=rules.checklist_choices(), kinds=KIND_LABELS, recurrences=RECURRENCE_LABELS,
+        checklists=checklists, checklist_titles=dict(checklists), kinds=KIND_LABELS, recurrences=RECURRENCE_LABELS,
         cadences=CADENCE_LABELS, topics=TOPIC_LABELS, categories=[(c.value, CATEGORY_LABELS[c]) for c in LabCategory],
         hazards=[(t, HAZARD_LABELS.get(t, t)) for t in HAZARD_TAGS],
         error=error, fields=fields_ or {}, form=form or {}), status

@@ -169,7 +169,7 @@ class NextPeriodSchema(Schema):
     start = fields.Date()
     end = fields.Date()
     label = fields.String()
-    plan_on = fields.Date(metadata={"description": "the day its round is planned by (the nightly job the night before)"})
+    plan_on = fields.Date(metadata={"description": "the day its round is planned by (by the nightly job)"})
 
 
 class RuleSchema(Schema):

@@ -1,7 +1,7 @@
 """rounds: recurring round rules and their changes; a generated round names its rule and period (issue 22)
 
-Plain ADD COLUMN on inspection_rounds (no table rebuilt on SQLite, so no row trigger is lost); the (rule, period, part) unique
-index makes generating a period idempotent.
+Plain ADD COLUMN on inspection_rounds (no table rebuilt on SQLite, so no row trigger is lost); the
+(rule, period, part) unique index makes generating a period idempotent.
 
 Revision ID: 0014
 Revises: 0013

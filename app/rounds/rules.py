@@ -50,7 +50,6 @@ from .models import LEVEL_OF_KIND, InspectionRound, Recurrence, RoundKind, Round
 log = logging.getLogger(__name__)
 
 RISK_CADENCES = ("weekly", "fortnightly", "monthly")  # org.risk.CADENCE_DAYS' keys, shortest first
-ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", None: "–"}
 
 
 # ---- periods ---------------------------------------------------------------------------------
@@ -286,17 +285,20 @@ def _risk_checklist(level, kinds: dict, round_kind: RoundKind) -> str | None:
 def _risk_groups(rule: RoundRule, period: Period, levels: dict, kinds: dict) -> dict[str, tuple[list[int], list]]:
     """The rule's labs whose grade's cadence is the period's, by checklist: {key: (lab ids, grades)}."""
     groups: dict[str, tuple[list[int], list]] = {}
-    window = (period.start, period.end)
-    for lab_id in services.scope_lab_ids(rule.selection, rule.owner_college_id, window):
+    listless = []
+    for lab_id in services.scope_lab_ids(rule.selection, rule.owner_college_id, (period.start, period.end)):
         level = levels.get(lab_id)
         if risk.default_cadence(level).key != period.cadence:
             continue
         key = rule.checklist_key or _risk_checklist(level, kinds, rule.kind)
-        if key is None:
-            continue  # no list of the grade fits a college check: the rules file's problem, logged below
+        if key is None:  # none of the grade's lists (risk_grading.toml) is loaded and fits a college check
+            listless.append(lab_id)
+            continue
         ids, grades = groups.setdefault(key, ([], []))
         ids.append(lab_id)
-        grades.append(getattr(level, "value", level))
+        grades.append(level)
+    if listless:
+        log.warning("round rule %s, %s: no checklist for labs %s", rule.id, period.label, listless)
     return groups
 
 
@@ -353,7 +355,7 @@ def plan_due_rounds(day: date, config) -> dict:
             not_planned += 1
             continue
         for key, (ids, grades) in sorted(groups.items()):
-            shown = "/".join(ROMAN[g] for g in sorted(set(grades), key=lambda g: (g is None, g or "")))
+            shown = "/".join([risk.ROMAN[g] for g in sorted(set(grades) - {None})] + ["–"] * (None in grades))
             selection = {"mode": "list", "lab_ids": ids, "by_risk": {"cadence": period.cadence, "rule": rule.selection}}
             ok = _plan(rule, period, key, selection, f"{rule.title} · {period.label} · {shown}", config)
             planned, not_planned = planned + ok, not_planned + (not ok)

@@ -40,13 +40,14 @@ def seed(n_labs: int) -> None:
         {"id": lab, "code": f"L{lab:05d}", "name": f"实验室{lab}", "building": f"楼{lab % 7}", "floor": str(lab % 6),
          "room": str(lab), "college_id": (lab - 1) % N_COLLEGES + 1, "category": "chemistry", "hazard_tags": [],
          "phone": "", "active": True, "qr_token": f"t{lab}", "created_at": created,
-         "risk_level": GRADES[lab % len(GRADES)]} for lab in range(1, n_labs + 1)])
+         "risk_level": GRADES[(lab // N_COLLEGES) % len(GRADES)]} for lab in range(1, n_labs + 1)])
     admin, school = 1, 2
     db.session.execute(insert(User.__table__), [
         {"id": u, "username": f"u{u}", "name": f"用户{u}", "password_hash": "x", "active": True, "session_version": 1,
          "created_at": created} for u in range(1, 3 + N_COLLEGES)])
     db.session.execute(insert(RoleAssignment.__table__), [
-        {"user_id": admin, "role": "school_admin"}, {"user_id": school, "role": "inspector"}]
+        {"user_id": admin, "role": "school_admin", "college_id": None},
+        {"user_id": school, "role": "inspector", "college_id": None}]
         + [{"user_id": 2 + c, "role": "inspector", "college_id": c} for c in range(1, N_COLLEGES + 1)])
     db.session.execute(insert(Checklist.__table__).values(id=1, key="full", kind="full", title="full"))
     db.session.execute(insert(ChecklistVersion.__table__).values(

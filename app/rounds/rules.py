@@ -298,7 +298,8 @@ def _risk_groups(rule: RoundRule, period: Period, levels: dict, kinds: dict) -> 
         ids.append(lab_id)
         grades.append(level)
     if listless:
-        log.warning("round rule %s, %s: no checklist for labs %s", rule.id, period.label, listless)
+        log.warning("round rule %s, %s: no checklist for %d labs, e.g. %s", rule.id, period.label, len(listless),
+                    listless[:10])
     return groups
 
 
@@ -311,7 +312,7 @@ def _plan(rule: RoundRule, period: Period, key: str, selection: dict, title: str
         services.create_round(_Author(rule.created_by_id), data, rule_facts(rule), config, origin=origin)
     except DomainError as err:
         log.warning("round rule %s, %s %s not planned: %s %s", rule.id, period.cadence, period.label, err.message,
-                    getattr(err, "details", ""))
+                    str(getattr(err, "details", ""))[:200])
         return False
     return True
 

@@ -7,9 +7,7 @@ from datetime import date
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
 from app.timeutil import school_today
 
 from . import rules
@@ -27,17 +25,7 @@ def generate(day):
         on = date.fromisoformat(day) if day else school_today(current_app.config["SCHOOL_TIMEZONE"])
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from None
-    for attempt in (1, 2):
-        try:
-            result = rules.plan_due_rounds(on, current_app.config)
-            db.session.commit()
-            break
-        except IntegrityError:
-            # Another run (SQLite: a nightly between our reads and our first write) planned a period
-            # first: the unique (rule, period, part) refused the twin; once more plans the rest.
-            db.session.rollback()
-            if attempt == 2:
-                raise
+    result = rules.plan_due_rounds_now(on, current_app.config)
     click.echo(json.dumps({"day": on.isoformat(), **result}))
 
 

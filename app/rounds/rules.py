@@ -30,6 +30,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import RoleAssignment, User
 from app.checklists import services as checklists
@@ -362,3 +363,18 @@ def plan_due_rounds(day: date, config) -> dict:
             planned, not_planned = planned + ok, not_planned + (not ok)
     return {"planned": planned, "not_planned": not_planned}
 
+
+def plan_due_rounds_now(day: date, config) -> dict:
+    """``plan_due_rounds`` in a transaction of its own (the CLI's): committed; a twin run that planned a
+    period first (SQLite: between our reads and our first write; PostgreSQL waits on the lock) makes the
+    unique (rule, period, part) refuse ours, and once more plans what is left."""
+    for attempt in (1, 2):
+        try:
+            result = plan_due_rounds(day, config)
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -249,6 +249,34 @@ def test_a_rule_whose_round_cannot_be_planned_is_tried_again(app):
     assert _plan(date(2026, 11, 21)) == {"planned": 1, "not_planned": 0}
 
 
+def test_two_planners_at_once_plan_each_period_once(app):
+    """The nightly job and `flask rounds generate` started together (two connections)."""
+    import threading
+
+    w = _world()
+    rule = _rule(w)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def planner():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results.append(rules.plan_due_rounds_now(date(2026, 11, 24), current_app.config))
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=planner) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sum(r["planned"] for r in results) == 2 and len(_rounds(rule)) == 2
+
+
 def _statements(day: date) -> int:
     n = {"n": 0}
 

@@ -10,12 +10,11 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from app.errors import DomainError
-from app.extensions import db
+from app.org.admin import refused  # the admin forms' way of saying why a form was refused
 from app.org.labels import CATEGORY_LABELS, HAZARD_LABELS
 from app.org.models import HAZARD_TAGS, LabCategory
 from app.policy import Action, authorize
 from app.timeutil import school_today
-from app.validation_messages import localize
 
 from . import rules
 from .models import SPECIAL_TOPICS, Recurrence, RoundKind
@@ -96,15 +95,6 @@ def _page(reach, error=None, fields_=None, form=None, status=200):
         error=error, fields=fields_ or {}, form=form or {}), status
 
 
-def _refused(err):
-    db.session.rollback()
-    if isinstance(err, ValidationError):
-        messages = localize(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages})
-        return _("Some fields are missing or invalid."), 400, {
-            k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in messages.items()}
-    return err.message, err.status, dict(getattr(err, "details", {}).get("fields", {}))
-
-
 @bp.get("/rounds/rules")
 @login_required
 def rules_page():
@@ -121,7 +111,7 @@ def create_rule():
         authorize(current_user, Action.PLAN_ROUND, facts)
         rule = rules.create_rule(current_user, data, facts)
     except (ValidationError, DomainError) as err:
-        error, status, fields_ = _refused(err)
+        error, status, fields_ = refused(err)
         return _page(reach, error, fields_, dict(request.form), status)
     flash(_("Rule “%(title)s” made: its rounds are planned each night, %(n)d days ahead.", title=rule.title,
             n=rule.lead_days))

@@ -300,6 +300,7 @@ def _round_rules() -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     if db.session.scalar(select(Checklist.id).where(Checklist.key == "full")) is None:
         return (0, 0, 0), (0, 0, 0)
     made = set(db.session.scalars(select(RoundRule.title)))
+    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
     created = unchanged = 0
     for title, kind, college, checklist, recurrence, lead, inspector, maker in ROUND_RULES:
         if title in made:
@@ -309,9 +310,9 @@ def _round_rules() -> tuple[tuple[int, int, int], tuple[int, int, int]]:
         data = RuleInSchema().load({"title": title, "kind": kind, "owner_college_id": owner,
                                     "checklist_key": checklist, "recurrence": recurrence, "lead_days": lead,
                                     "inspector_ids": [find_user(inspector).id]})
-        rules.create_rule(find_user(maker), data, rules.plan_facts(data))
+        rules.create_rule(find_user(maker), data, rules.plan_facts(data), today)
         created += 1
-    planned = rules.plan_due_rounds(school_today(current_app.config["SCHOOL_TIMEZONE"]), current_app.config)
+    planned = rules.plan_due_rounds(today, current_app.config)
     db.session.commit()
     return (created, 0, unchanged), (planned["planned"], 0, 0)
 

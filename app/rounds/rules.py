@@ -164,9 +164,11 @@ def _check_inspectors(ids: list[int]) -> list[int]:
     return ids
 
 
-def create_rule(user, data: dict, facts: services.RoundFacts) -> RoundRule:
+def create_rule(user, data: dict, facts: services.RoundFacts, today: date) -> RoundRule:
     """Make a rule (``data``: RuleInSchema-loaded; ``facts``: ``plan_facts(data)``, the policy said yes).
-    Its rounds are planned by the nightly job (or ``flask rounds generate``)."""
+    Its labs are chosen as a round's would be today (a choice that names no lab, or a lab that cannot
+    be in its rounds, is refused now rather than every night). Its rounds are planned by the nightly
+    job (or ``flask rounds generate``)."""
     kind, recurrence = RoundKind(data["kind"]), Recurrence(data["recurrence"])
     if recurrence is Recurrence.by_risk and kind is not RoundKind.college_monthly:
         raise InvalidInput(_("Only a college's monthly check follows its labs' risk grades."),
@@ -177,6 +179,8 @@ def create_rule(user, data: dict, facts: services.RoundFacts) -> RoundRule:
     elif recurrence is not Recurrence.by_risk:
         raise InvalidInput(_("Choose the checklist the rounds use."),
                            {"fields": {"checklist_key": [_("Required unless by risk grade.")]}})
+    if not services.scope_lab_ids(data["labs"], facts.owner_college_id, (today, today)):
+        raise InvalidInput(_("No lab matches this choice."), {"fields": {"labs": [_("No lab matches.")]}})
     rule = RoundRule(
         title=data["title"], kind=kind, topic=data.get("topic") if kind is RoundKind.special else None,
         owner_college_id=facts.owner_college_id, department_id=facts.department_id, checklist_key=key or None,

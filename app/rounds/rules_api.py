@@ -17,9 +17,12 @@ from .schemas import RuleChangeSchema, RuleInSchema, RuleSchema
 bp = Blueprint("round_rules_api", __name__, url_prefix="/api")
 
 
+def _today():
+    return school_today(current_app.config["SCHOOL_TIMEZONE"])
+
+
 def _summary(rule):
-    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
-    return RuleSchema().dump(rules.list_one(rule, today, current_app.config))
+    return RuleSchema().dump(rules.list_one(rule, _today(), current_app.config))
 
 
 @bp.post("/round-rules")
@@ -31,7 +34,7 @@ def create():
     data = RuleInSchema().load(request.get_json(silent=True) or {})
     facts = rules.plan_facts(data)
     authorize(current_user, Action.PLAN_ROUND, facts)
-    return _summary(rules.create_rule(current_user, data, facts)), 201
+    return _summary(rules.create_rule(current_user, data, facts, _today())), 201
 
 
 @bp.get("/round-rules")
@@ -39,8 +42,7 @@ def create():
 @doc("The round rules I may plan, with their rounds planned so far and their next periods",
      response=RuleSchema, many=True)
 def index():
-    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
-    return RuleSchema(many=True).dump(rules.list_rules(current_user, today, current_app.config))
+    return RuleSchema(many=True).dump(rules.list_rules(current_user, _today(), current_app.config))
 
 
 @bp.patch("/round-rules/<int:rule_id>")

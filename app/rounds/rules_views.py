@@ -109,7 +109,7 @@ def create_rule():
         data = RuleInSchema().load(_body(RuleForm().load(request.form), request.form.getlist("inspector_ids")))
         facts = rules.plan_facts(data)
         authorize(current_user, Action.PLAN_ROUND, facts)
-        rule = rules.create_rule(current_user, data, facts)
+        rule = rules.create_rule(current_user, data, facts, school_today(current_app.config["SCHOOL_TIMEZONE"]))
     except (ValidationError, DomainError) as err:
         error, status, fields_ = refused(err)
         return _page(reach, error, fields_, dict(request.form), status)

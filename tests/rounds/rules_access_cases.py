@@ -40,6 +40,8 @@ def _body(w, **kw) -> dict:
 
 def extend_world(w):
     """A school semester rule and college A's monthly rule (after the rounds' world: its checklists)."""
+    from datetime import date
+
     from app.rounds import rules
     from app.rounds.schemas import RuleInSchema
 
@@ -48,7 +50,7 @@ def extend_world(w):
 
     def make(body):
         data = RuleInSchema().load(body)
-        return rules.create_rule(admin, data, rules.plan_facts(data)).id
+        return rules.create_rule(admin, data, rules.plan_facts(data), date.today()).id
 
     w.ids["rule_school"] = make(school)
     w.ids["rule_college_a"] = make(_body(w))

@@ -35,7 +35,7 @@ def _rule(w, user=None, *, created_at=LONG_AGO, **kw):
     body = {"title": "化学学院月度检查", "kind": "college_monthly", "owner_college_id": w.college.id,
             "checklist_key": w.key, "recurrence": "monthly", "inspector_ids": [w.college_inspector.id], **kw}
     data = RuleInSchema().load(body)
-    rule = rules.create_rule(user or w.admin, data, rules.plan_facts(data))
+    rule = rules.create_rule(user or w.admin, data, rules.plan_facts(data), date(2026, 11, 1))
     rule.created_at = created_at  # made long before the nights the tests plan
     db.session.commit()
     return rule
@@ -366,6 +366,10 @@ def test_bad_rules_are_refused_with_a_reason(app, client):
     assert client.post("/api/round-rules", json=_body(w, inspector_ids=[999999])).status_code == 400
     assert client.post("/api/round-rules", json=_body(w, lead_days=400)).status_code == 400
     assert client.post("/api/round-rules", json=_body(w, checklist_key="nope")).status_code == 400
+    assert client.post("/api/round-rules", json=_body(w, labs={"mode": "category", "category": "nope"})
+                       ).status_code == 400
+    nobody = client.post("/api/round-rules", json=_body(w, labs={"mode": "list", "lab_ids": [w.other_lab.id]}))
+    assert nobody.status_code == 400  # another college's lab: never in this college's rounds
     assert db.session.scalar(select(RoundRule.id)) is None
 
 

@@ -39,6 +39,14 @@ class Config:
         "pool_recycle": _env_int("DB_POOL_RECYCLE_SECONDS", 1800),
     }
 
+    # The school as its issued documents name it (app/documents): the heading of every PDF, and the
+    # code that starts each document's number (e.g. HZNU-2026-ZG-00001).
+    SCHOOL_NAME = _env("SCHOOL_NAME", "湖州师范学院")
+    SCHOOL_NAME_EN = _env("SCHOOL_NAME_EN", "Huzhou University")
+    SCHOOL_CODE = _env("SCHOOL_CODE", "HZNU")
+    # `flask issue-documents` issues the notices and written reports due for what happened this many days back.
+    DOCUMENTS_AUTO_ISSUE_DAYS = _env_int("DOCUMENTS_AUTO_ISSUE_DAYS", 7)
+
     # The school's clock: daily checks and the nightly job count days here (art. 29).
     SCHOOL_TIMEZONE = _env("SCHOOL_TIMEZONE", "Asia/Shanghai")
 

@@ -31,6 +31,7 @@ from . import (  # noqa: E402
 from .auth.language import LANG_COOKIE  # noqa: E402
 from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E402
 from .db import transactions  # noqa: E402
+from .documents.issuing import attachment_of  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
 from .inspections.services import (  # noqa: E402
@@ -42,7 +43,7 @@ from .inspections.services import (  # noqa: E402
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
-from .notifications.services import read_ticket_facts_from  # noqa: E402
+from .notifications.services import read_attachments_with, read_ticket_facts_from  # noqa: E402
 from .org.designees import designated_lab_ids  # noqa: E402
 from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
 from .photos.services import attach_with  # noqa: E402
@@ -79,6 +80,9 @@ BLUEPRINT_MODULES = [
     "app.notifications.views",
     "app.notifications.api",
     "app.reports.views",
+    "app.reports.api",
+    "app.documents.views",
+    "app.documents.api",
     "app.pwa.views",
     "app.pwa.api",
 ]
@@ -91,6 +95,7 @@ CLI_MODULES = [
     "app.rounds.cli",
     "app.jobs.cli",
     "app.reports.cli",
+    "app.documents.cli",
     "app.ops.cli",
     "app.photos.cli",
     "app.demo.cli",
@@ -144,8 +149,10 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
     # Art. 29: org keeps who is designated to do a lab's daily check today.
-    policy.designees_with(lambda user_id: designated_lab_ids(user_id, school_today(app.config["SCHOOL_TIMEZONE"])))
+    policy.designees_with(lambda user_id, on_day=None: designated_lab_ids(
+        user_id, on_day or school_today(app.config["SCHOOL_TIMEZONE"])))
     read_ticket_facts_from(TICKET_FACTS)  # tickets title their notices; notifications reads them with the inbox
+    read_attachments_with(attachment_of)  # issued documents ride with the outbox's e-mails as PDFs
     read_evidence_with(answer_photo_uuids)  # a ticket's before-photos are its inspection's
     use_org_rules(check_scope=check_role_scope, labs_left_without_officer=labs_left_without_officer)
     # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import abort
@@ -69,6 +71,13 @@ class Action(str, enum.Enum):
     PLAN_ROUND = "round.plan"  # create a round, change its assignments
     VIEW_ROUND = "round.view"  # a round and its labs' state
     VIEW_WORK_LIST = "round.work_list"  # my rounds and my labs still to do
+    # Issued documents (app/documents; art. 28-30): whoever reads what a document records may
+    # download it, and the first download issues and files it.
+    DOWNLOAD_INSPECTION_DOCUMENT = "document.inspection"  # 检查记录, 整改通知书: readers of the lab
+    DOWNLOAD_TICKET_DOCUMENT = "document.ticket"  # 书面报告 (art. 29): readers of the ticket
+    DOWNLOAD_SCHOOL_SUMMARY = "document.school_summary"  # the school's monthly summary as PDF
+    DOWNLOAD_COLLEGE_SUMMARY = "document.college_summary"  # one college's
+    LIST_LAB_DOCUMENTS = "document.lab_list"  # a lab's documents (written reports: only those one may read)
     # One's own account.
     CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
 
@@ -143,18 +152,28 @@ def _lab_and_college(obj: Any) -> tuple[int | None, int | None]:
     return _locate(obj)
 
 
-def _no_designees(user_id: int) -> set[int]:
+def _no_designees(user_id: int, on_day: date | None = None) -> set[int]:
     return set()
 
 
-_designated_labs: Callable[[int], set[int]] = _no_designees
+_designated_labs: Callable[..., set[int]] = _no_designees
 
 
-def designees_with(designated_labs: Callable[[int], set[int]]) -> None:
-    """Register what tells the labs a user is designated to daily-check today (art. 29; org keeps the
-    designations: create_app registers ``org.designees.designated_lab_ids``)."""
+def designees_with(designated_labs: Callable[..., set[int]]) -> None:
+    """Register what tells the labs a user is designated to daily-check on a school day, today when
+    none is given (art. 29; org keeps the designations: create_app registers a function over
+    ``org.designees.designated_lab_ids``)."""
     global _designated_labs
     _designated_labs = designated_labs
+
+
+@dataclass(frozen=True)
+class CheckedOn:
+    """A lab's daily check as done on a school day (the phone's finishing day): a check done offline
+    by a designee counts if the designation stood that day, whenever it syncs (art. 29)."""
+
+    lab: Any
+    day: date
 
 
 def _can_view_lab(s: Scope, obj: Any) -> bool:
@@ -174,7 +193,13 @@ def _can_inspect(s: Scope, obj: Any) -> bool:
 
 
 def _can_daily_check(s: Scope, obj: Any) -> bool:
-    # Art. 29: the lab's officer, or someone the officer designated (for today).
+    # Art. 29: the lab's officer, or someone the officer designated (for today, or for the day the
+    # check was done: CheckedOn).
+    if isinstance(obj, CheckedOn):
+        lab_id, _ = _lab_and_college(obj.lab)
+        if lab_id is None or lab_id in s.officer_labs:
+            return lab_id is not None
+        return s.user is not None and lab_id in _designated_labs(s.user.id, obj.day)
     lab_id, _ = _lab_and_college(obj)
     return lab_id is not None and (lab_id in s.officer_labs or lab_id in s.designated_labs)
 
@@ -236,6 +261,10 @@ def _can_review_ticket(s: Scope, ticket: Any) -> bool:
         return True
     _, college_id = _lab_and_college(ticket)
     return college_id is not None and college_id in s.leader_colleges
+
+
+def _can_view_school_report(s: Scope, obj: Any) -> bool:
+    return s.admin or bool(s.departments)
 
 
 def _can_view_college_report(s: Scope, obj: Any) -> bool:
@@ -316,12 +345,17 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.FIX_TICKET: _can_fix_ticket,
     Action.REVIEW_TICKET: _can_review_ticket,
     Action.ESCALATE_TICKET: _can_review_ticket,
-    Action.VIEW_SCHOOL_REPORT: lambda s, o: s.admin or bool(s.departments),
+    Action.VIEW_SCHOOL_REPORT: _can_view_school_report,
     Action.VIEW_COLLEGE_REPORT: _can_view_college_report,
     Action.PRINT_NAMEPLATES: _can_print_nameplates,
     Action.PLAN_ROUND: _can_plan_round,
     Action.VIEW_ROUND: _can_view_round,
     Action.VIEW_WORK_LIST: lambda s, o: s.user is not None,  # one's own list; empty for most
+    Action.DOWNLOAD_INSPECTION_DOCUMENT: _can_view_lab,
+    Action.DOWNLOAD_TICKET_DOCUMENT: _can_view_ticket,
+    Action.DOWNLOAD_SCHOOL_SUMMARY: _can_view_school_report,
+    Action.DOWNLOAD_COLLEGE_SUMMARY: _can_view_college_report,
+    Action.LIST_LAB_DOCUMENTS: _can_view_lab,
     Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
 }
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ["photo_pipeline", "write_contention", "sqlite_peak", "checklists", "nightly", "monthly_summary",
-              "page_weight", "login_timing", "weak_signal", "photo_sizing", "rounds", "round_rules"]
+              "page_weight", "login_timing", "weak_signal", "photo_sizing", "rounds", "documents", "round_rules"]
 
 
 def main(argv: list[str]) -> int:

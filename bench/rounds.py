@@ -9,9 +9,11 @@ daily checks on ~90 % of lab-days, and 200 rounds in those 90 days: 10 school-wi
 (spread over the school inspectors), 100 college monthly of their college's labs and 90 special
 spot checks of 50 labs each; ~70 % of round labs inspected inside their window (some twice, some
 by someone not assigned). Then time, and count the SQL statements of: planned / done for all 200
-rounds (``counts``: the dashboards' round figures), the admin's round list (``list_rounds``), an
-inspector's work list (``work_list``) and the nightly round step over windows all ended
-(``nightly.flag_late``). The statement counts must be the same for 500 and 5,000 labs.
+rounds (``counts``), the admin's round list (``list_rounds``), an inspector's work list
+(``work_list``), the nightly round step over windows all ended (``nightly.flag_late``) and the
+dashboards' round figures (``round_figures``: planned / done / late per round and per college, six
+months, as the monthly summary and GET /api/reports/rounds ask them), school-wide and for one
+college. The statement counts must be the same for 500 and 5,000 labs.
 """
 from __future__ import annotations
 
@@ -154,6 +156,8 @@ def measure(uri: str, n_labs: int, is_pg: bool) -> dict:
             ("list_rounds_admin", lambda: services.list_rounds(admin)),
             ("work_list_inspector", lambda: services.work_list(inspector, now)),
             ("nightly_flag_late", lambda: nightly.flag_late(FIRST_DAY + timedelta(days=DAYS), end, end, app.config)),
+            ("figures_school_6_months", lambda: services.round_figures(date(2026, 7, 1), date(2026, 12, 1), None, end)),
+            ("figures_college_6_months", lambda: services.round_figures(date(2026, 7, 1), date(2026, 12, 1), 1, end)),
         ):
             db.session.expire_all()
             statements["n"] = 0
@@ -162,12 +166,20 @@ def measure(uri: str, n_labs: int, is_pg: bool) -> dict:
             seconds = time.perf_counter() - t
             db.session.rollback()  # the nightly step measured, not kept
             detail = (sum(c["done"] for c in result.values()) if isinstance(result, dict) and label.startswith("counts")
-                      else result if isinstance(result, dict) else len(result))
+                      else result if isinstance(result, dict)
+                      else _figures(result) if isinstance(result, services.RoundFigures) else len(result))
             out[label] = {"seconds": round(seconds, 3), "statements": statements["n"], "result": detail}
         event.remove(db.engine, "before_cursor_execute", count)
         db.session.remove()
         db.engine.dispose()
     return out
+
+
+def _figures(f) -> dict:
+    """Rounds, round labs planned / done / late and colleges of the dashboards' figures."""
+    return {"rounds": len(f.rounds), "planned": sum(t.planned for t in f.total.values()),
+            "done": sum(t.done for t in f.total.values()), "late": sum(t.late for t in f.total.values()),
+            "colleges": len(f.colleges)}
 
 
 def main(argv=None):

@@ -83,6 +83,20 @@ def test_migrated_database_refuses_deleting_tickets_and_their_history(migrated_a
         assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 1
 
 
+def test_every_kept_table_has_its_delete_trigger_on_a_migrated_database(migrated_app):
+    """Art. 30: each table app.db.kept guards (tickets, inspections, rounds, risk history, ...) is
+    guarded by the database too once migrations built it, not only by create_all."""
+    from app.db.kept import KEPT_TABLES
+
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            names = set(conn.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+        else:
+            names = set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    assert KEPT_TABLES and {f"{t}_no_delete" for t in KEPT_TABLES} <= names, sorted(
+        {f"{t}_no_delete" for t in KEPT_TABLES} - names)
+
+
 @pytest.fixture
 def app_at_0004(tmp_path):
     """An app on a new database migrated only up to 0004 (before dated lab activity and the reader's

@@ -4,6 +4,7 @@ Other domains (inspections, PWA, tickets) call these functions; keep their names
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -30,7 +31,6 @@ from .loader import (
     article_label,
     article_sort_key,
     item_scoring,
-    parse_article,
     parse_directory,
 )
 from .models import Checklist, ChecklistItem, ChecklistKind, ChecklistVersion, Severity
@@ -378,31 +378,51 @@ def items_for_lab(version: ChecklistVersion, lab: Any) -> list[ChecklistItem]:
     return [i for i in version.items if item_applies(i, lab)]
 
 
-def department_for(item: Any) -> str:
-    """Functional department a failed item routes to (art. 9), as a Department.code.
+# Words that mark a purchase, a controlled chemical and building works in a hazard's text: what a
+# hazard reported by hand has instead of an item's hazard tags and clause (art. 9, 14(2), 16).
+_PURCHASE_WORDS = ("购买", "采购", "purchase", "buy")
+_CONTROLLED_WORDS = ("剧毒", "易制爆", "易制毒", "highly toxic", "explosive precursor", "explosive-precursor",
+                     "precursor")
+_CITED_ARTICLE = re.compile(r"\s*(\d{1,3})(?:\s*\((\d{1,2})\))?")
+_BUILDING_WORDS = ("装修", "施工", "building work", "renovation", "construction")
 
-    An explicit department in the file wins. Otherwise: fire and facilities (art. 22, 23) and
-    the purchase (购买/采购) of highly toxic, drug-precursor or explosive-precursor chemicals go to
-    security (保卫处); water and electricity (art. 21) and building works (art. 14(2): new,
-    extended or refitted lab spaces) to assets (资产与后勤管理处); everything else to
-    lab_management (实验室建设与管理处). Accepts a ChecklistItem or a normalised item dict.
+
+def route_hazard(article: str | None, text: str = "", tags: Iterable[str] = (), explicit: str | None = None) -> str:
+    """The functional department that follows a hazard (art. 9), as a Department.code: the one rule,
+    for checklist items (``department_for``) and hazards reported by hand (tickets.routing).
+
+    An explicit department wins. Otherwise: fire and facilities (art. 22, 23) and the purchase
+    (购买/采购) of highly toxic, drug-precursor or explosive-precursor chemicals (by the item's hazard
+    tags or the text's words) go to security (保卫处); water and electricity (art. 21) and building
+    works (art. 14(2): new, extended or refitted lab spaces; or named in the text: 装修, 施工) to
+    assets (资产与后勤管理处); everything else to lab_management (实验室建设与管理处).
     """
-    if isinstance(item, dict):
-        explicit, article = item.get("department"), item["article"]
-        text, tags = item.get("text") or "", item.get("hazard_tags") or ()
-    else:
-        explicit, article = item.department_code, item.article
-        text, tags = item.text or "", item.hazard_tags or ()
     if explicit:
         return explicit
-    art, sub = parse_article(article)
+    # Read leniently: a hazard reported by hand may cite a clause the checklists' loader would refuse.
+    m = _CITED_ARTICLE.match(article or "")
+    art, sub = (int(m[1]), int(m[2]) if m[2] else None) if m else (None, None)
+    lowered = (text or "").lower()
     if art in (22, 23):
         return "security"
     if art == 21 or (art, sub) == (14, 2):
         return "assets"
-    if art == 16 and set(tags) & CONTROLLED_CHEMICAL_TAGS and ("购买" in text or "采购" in text):
+    controlled = bool(set(tags) & CONTROLLED_CHEMICAL_TAGS) or any(w in lowered for w in _CONTROLLED_WORDS)
+    if controlled and any(w in lowered for w in _PURCHASE_WORDS):
         return "security"
+    if any(w in lowered for w in _BUILDING_WORDS):
+        return "assets"
     return "lab_management"
+
+
+def department_for(item: Any) -> str:
+    """Functional department a failed item routes to (``route_hazard``), as a Department.code.
+    Accepts a ChecklistItem or a normalised item dict."""
+    if isinstance(item, dict):
+        text = " ".join(filter(None, (item.get("text"), item.get("text_en"))))
+        return route_hazard(item["article"], text, item.get("hazard_tags") or (), item.get("department"))
+    text = " ".join(filter(None, (item.text, getattr(item, "text_en", None))))
+    return route_hazard(item.article, text, item.hazard_tags or (), item.department_code)
 
 
 def grouped_by_article(items: Iterable[ChecklistItem]) -> list[tuple[str, str, list[ChecklistItem]]]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.db.kept import keep
 from app.extensions import StrEnum, db
 from app.timeutil import utcnow
 
@@ -133,3 +134,15 @@ class MissedDailyCheck(db.Model):
     flagged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: the miss stands
     cleared_by_inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+
+
+# ---- never deleted (art. 30: inspection records kept on file, art. 28) ------------------------
+
+class InspectionDeletionRefused(RuntimeError):
+    """Raised when anything tries to delete an inspection, its answers or its missed-check flags."""
+
+
+# Answers and their photos are what the inspector found: never changed either. The inspection row
+# itself is re-scored in place (scoring.rescore) and a missed-check flag records when it was cleared.
+keep((Inspection, InspectionAnswer, AnswerPhoto, MissedDailyCheck), unchanged=(InspectionAnswer, AnswerPhoto),
+     refused=InspectionDeletionRefused)

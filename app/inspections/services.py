@@ -29,10 +29,10 @@ from app.org import services as org_services
 from app.org.models import Lab, NamedLab
 from app.photos import services as photo_services
 from app.photos.models import Photo
-from app.policy import Action, may
+from app.policy import Action, CheckedOn, may
 from app.tickets.lifecycle import open_ticket_for_failed_answer
 from app.tickets.models import RectificationTicket
-from app.timeutil import to_utc_naive, utcnow
+from app.timeutil import school_today, to_utc_naive, utcnow
 
 from . import scoring
 from .daily_checks import clear_missed_check
@@ -199,8 +199,13 @@ def _validate(
         raise InvalidInput(_("No such lab."), {"fields": {"lab_id": [_("No such lab.")]}})
     lab, lab_name, lab_name_en = found
     level = InspectionLevel(data["level"])
-    # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily).
-    if not may(user, checklists.ACTION_BY_LEVEL[level.value], lab):
+    started, finished = to_utc_naive(data["started_at"]), to_utc_naive(data["finished_at"])
+    # Who may run which level is the policy's (art. 27 school, art. 28 college, art. 29 daily). A
+    # daily check is judged on the school day the phone finished it: a designee's check done offline
+    # while the designation stood still counts when it syncs after the designation ended.
+    target = (CheckedOn(lab, school_today(config["SCHOOL_TIMEZONE"], finished))
+              if level is InspectionLevel.daily else lab)
+    if not may(user, checklists.ACTION_BY_LEVEL[level.value], target):
         raise Forbidden(_("You may not record this kind of inspection in this lab."))
     if data.get("round_id") is not None:
         _check_round(user, data["round_id"], lab.id)
@@ -219,7 +224,6 @@ def _validate(
             {"fields": {"level": [_("Does not match the checklist.")]}},
         )
 
-    started, finished = to_utc_naive(data["started_at"]), to_utc_naive(data["finished_at"])
     skew = timedelta(seconds=int(config.get("INSPECTION_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW.total_seconds())))
     if started > finished:
         raise InvalidInput(

@@ -51,3 +51,6 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # An issued document sent with the e-mail as a PDF attachment (app.documents; read through the reader
+    # create_app registers, services.read_attachments_with): a plain id, this domain knows nothing of documents.
+    attachment_document_id: Mapped[int | None] = mapped_column(Integer)

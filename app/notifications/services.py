@@ -11,7 +11,7 @@ import functools
 import logging
 import re
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -60,6 +60,7 @@ MISSED_STREAK = "missed_streak"  # a lab of my college missed N days in a row
 MISSED_STREAK_CORRECTED = "missed_streak_corrected"  # a day counted in that run was checked after all (synced late)
 ROUND_DUE = "round_due"  # a lab of my round still to do; the window ends soon (app.rounds.nightly)
 ROUND_LATE = "round_late"  # a lab of a round I own was not done in its window
+DOCUMENT_ISSUED = "document_issued"  # a rectification notice or written report addressed to me (app.documents)
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -75,6 +76,7 @@ KIND_LABELS = {
     MISSED_STREAK_CORRECTED: lazy_gettext("Correction: a day counted as missed was checked (synced late)"),
     ROUND_DUE: lazy_gettext("Round: a lab still to inspect, the window ends soon"),
     ROUND_LATE: lazy_gettext("Round: a lab was not inspected in the window"),
+    DOCUMENT_ISSUED: lazy_gettext("A document was issued to you"),
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.
@@ -218,7 +220,10 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     titles were rendered per reader, whose ``stored`` title is all there is."""
     if params is None:
         return stored
-    if kind in TICKET_KINDS and facts.title is not None:
+    if kind == DOCUMENT_ISSUED:  # params: the document's number, its title in Chinese and English
+        title = " · ".join(p for p in (pick(facts.lab, facts.lab_en, locale), params.get("number"),
+                                        pick(params.get("title") or "", params.get("title_en"), locale)) if p)
+    elif kind in TICKET_KINDS and facts.title is not None:
         title = " · ".join(p for p in (pick(facts.lab, facts.lab_en, locale), facts.article,
                                         pick(facts.title, facts.title_en, locale)) if p)
     elif kind == MISSED_STREAK:
@@ -322,7 +327,7 @@ def notify_lab_officers(lab_id: int, *, kind: str, facts: TitleFacts, config: di
 
 
 def _queue_emails(mailed: list[tuple[int, str, str | None]], *, kind: str, params: dict, facts: TitleFacts,
-                  body: str, link: str | None, config: dict, now) -> None:
+                  body: str, link: str | None, config: dict, now, attachment_document_id: int | None = None) -> None:
     """One outbox e-mail per (notification id, address, language), in the recipient's language, in one
     multi-row INSERT."""
     if not mailed:
@@ -335,7 +340,7 @@ def _queue_emails(mailed: list[tuple[int, str, str | None]], *, kind: str, param
             rendered[locale] = render_email(kind, params, facts, body=body, link=link, config=config, locale=locale)
         subject, text = rendered[locale]
         rows.append({"notification_id": notification_id, "to_address": address, "subject": subject, "body": text,
-                     "created_at": now, "attempts": 0})
+                     "created_at": now, "attempts": 0, "attachment_document_id": attachment_document_id})
     db.session.execute(insert(OutboxEmail.__table__), rows)
 
 
@@ -352,6 +357,7 @@ def notify(
     lab_id: int | None = None,
     dedupe_key: str | None = None,
     exclude_user_id: int | None = None,
+    attachment_document_id: int | None = None,
 ) -> list[int]:
     """One notice per user (and an outbox e-mail, in the user's language, when the user has an address).
     Does not commit. The title is rendered for each reader from ``facts`` and ``params``.
@@ -374,7 +380,8 @@ def notify(
     )
     written = {user_id: notification_id for notification_id, user_id in rows}
     _queue_emails([(written[u.id], u.email, getattr(u, "locale", None)) for u in users if u.id in written and u.email],
-                  kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now)
+                  kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now,
+                  attachment_document_id=attachment_document_id)
     return [written[u.id] for u in users if u.id in written]
 
 
@@ -596,6 +603,20 @@ def outbox_state(user: User) -> dict[int, OutboxEmail]:
 
 # ---- sending the outbox (a separate step) --------------------------------------------------
 
+def _no_attachments(document_id: int):
+    return None
+
+
+# (file name, media type, bytes) of an issued document, or None: create_app registers the documents
+# domain's reader (it sits above this one).
+_read_attachment: Callable[[int], tuple[str, str, bytes] | None] = _no_attachments
+
+
+def read_attachments_with(reader: Callable[[int], tuple[str, str, bytes] | None]) -> None:
+    global _read_attachment
+    _read_attachment = reader
+
+
 def send_outbox(config: dict, *, limit: int = 500) -> dict:
     """Send waiting e-mails through SMTP. Without SMTP_HOST nothing is sent (mail stays in the outbox).
 
@@ -643,6 +664,11 @@ def send_outbox(config: dict, *, limit: int = 500) -> dict:
             msg["To"] = row.to_address
             msg["Subject"] = row.subject
             msg.set_content(row.body)
+            attachment = _read_attachment(row.attachment_document_id) if row.attachment_document_id else None
+            if attachment is not None:
+                name, media_type, data = attachment
+                maintype, _, subtype = media_type.partition("/")
+                msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
             row.attempts += 1
             try:
                 smtp.send_message(msg)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, attributes, mapped_column, relationship
 
+from app.db.kept import keep
 from app.extensions import StrEnum, db
 from app.timeutil import utcnow
 
@@ -198,30 +199,8 @@ class RiskHistoryRefused(RuntimeError):
     """Raised when anything tries to change or delete a recorded risk assessment (art. 30)."""
 
 
-@event.listens_for(Session, "before_flush")
-def _keep_risk_history(session, flush_context, instances):
-    for obj in session.deleted:
-        if isinstance(obj, LabRiskAssessment):
-            raise RiskHistoryRefused("Risk assessments are never deleted (art. 30).")
-    for obj in session.dirty:
-        if isinstance(obj, LabRiskAssessment) and session.is_modified(obj):
-            raise RiskHistoryRefused("A recorded risk assessment is never changed (art. 30).")
-
-
-# The database refuses DELETE too, whatever the client (migration 0011 installs the same triggers).
-_RISK_TABLE = "lab_risk_assessments"
-event.listen(LabRiskAssessment.__table__, "after_create", db.DDL(
-    "CREATE OR REPLACE FUNCTION labsafe_refuse_delete() RETURNS trigger AS $$ BEGIN "
-    "RAISE EXCEPTION 'rows of %% are never deleted (art. 30)', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
-).execute_if(dialect="postgresql"))
-event.listen(LabRiskAssessment.__table__, "after_create", db.DDL(
-    f"CREATE TRIGGER {_RISK_TABLE}_no_delete BEFORE DELETE ON {_RISK_TABLE} "
-    "FOR EACH ROW EXECUTE FUNCTION labsafe_refuse_delete()"
-).execute_if(dialect="postgresql"))
-event.listen(LabRiskAssessment.__table__, "after_create", db.DDL(
-    f"CREATE TRIGGER {_RISK_TABLE}_no_delete BEFORE DELETE ON {_RISK_TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, 'rows of {_RISK_TABLE} are never deleted (art. 30)'); END"
-).execute_if(dialect="sqlite"))
+# Never deleted nor changed, by the ORM and by the database (migration 0011 installs the same triggers).
+keep((LabRiskAssessment,), unchanged=(LabRiskAssessment,), refused=RiskHistoryRefused)
 
 
 class RetiredQrToken(db.Model):

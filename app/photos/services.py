@@ -344,3 +344,15 @@ def urls_for(photo_uuid: str) -> dict:
 def camera_original_url(photo: Photo | None) -> str | None:
     """Where the camera's own file of a photo is served, when it has arrived."""
     return f"/photos/{photo.uuid}/camera-original" if photo is not None and photo.camera_original_key else None
+
+
+def display_copies(photo_uuids, config) -> dict[str, bytes]:
+    """The display-size JPEG of each photo that has arrived among these UUIDs (one query; a file
+    missing from the store is left out): what issued documents print as evidence (app.documents)."""
+    storage = storage_for(config)
+    out = {}
+    for uuid, photo in photos_by_uuid(photo_uuids).items():
+        if photo.display_key and storage.exists(photo.display_key):
+            with storage.open(photo.display_key) as fh:
+                out[uuid] = fh.read()
+    return out

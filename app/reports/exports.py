@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from app.spreadsheet import append_xlsx_row, csv_text
 from app.timeutil import deadline_day, local_day_of, round_half_up
 
-from .services import GRADES, LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary
+from .services import GRADES, LEVELS, SEVERITIES, CollegeRow, Figures, MonthlySummary, RoundFigures
 
 
 @dataclass
@@ -151,6 +151,64 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
     return out
 
 
+# ---- rounds (issue 22): planned / done / late per round and per college, month over month -------------
+
+def round_kind_label(kind: str) -> str:
+    return {
+        "school_wide": _("School-wide round"),
+        "college_monthly": _("College monthly round"),
+        "special": _("Special round"),
+    }.get(kind, kind)
+
+
+def round_status_label(status: str) -> str:
+    return {"upcoming": _("Not started"), "running": _("In its window"), "over": _("Window over")}.get(status, status)
+
+
+def round_owner(r: dict, f: RoundFigures) -> str:
+    if r["owner_college_id"] is None:
+        return _("School")
+    names = {c.college_id: c.name for c in f.colleges}
+    return names.get(r["owner_college_id"], "")
+
+
+def round_scopes(f: RoundFigures) -> list[tuple[str, str, dict]]:
+    """(code, name, month -> Tally) rows of the per-college table: the school's total first (school scope)."""
+    rows = [(c.code, c.name, c.months) for c in f.colleges]
+    return rows if f.college_id is not None else [("", _("Whole school"), f.total)] + rows
+
+
+def round_tables(s: MonthlySummary) -> list[Table]:
+    """The summary's rounds as two tables for the exports (the page draws them from the same figures)."""
+    f = s.rounds
+    if f is None:
+        return []
+    month = s.month.strftime("%Y-%m")
+    listing = Table("rounds", _("Rounds ending in %(month)s (art. 26-28)", month=month), _("Rounds"),
+                    [_("Round"), _("Title"), _("Kind"), _("Planned by"), _("Window from"), _("Window to"),
+                     _("Labs planned"), _("Labs done"), _("Labs late"), _("Status")])
+    for r in f.of_month(s.month):
+        listing.rows.append(([r["id"], r["title"], round_kind_label(r["kind"]), round_owner(r, f),
+                              r["window_from"].isoformat(), r["window_to"].isoformat(), r["planned"], r["done"],
+                              r["late"], round_status_label(r["status"])], []))
+    headers = [_("Code"), _("College")]
+    for m in f.months:
+        label = m.strftime("%Y-%m")
+        headers += [f"{_('Labs planned')} {label}", f"{_('Labs done')} {label}", f"{_('Labs late')} {label}"]
+    by_college = Table("rounds_by_college", _("Round labs by college, month over month"), _("Rounds by college"),
+                       headers)
+    for code, name, months in round_scopes(f):
+        cells = [code, name]
+        for m in f.months:
+            cells += [months[m].planned, months[m].done, months[m].late]
+        by_college.rows.append((cells, []))
+    return [listing, by_college]
+
+
+def export_tables(s: MonthlySummary, tz_name: str) -> list[Table]:
+    return tables(s, tz_name) + round_tables(s)
+
+
 def status_note(s: MonthlySummary) -> str | None:
     """Whether the figures may still change: the month is running, or late daily checks may still sync."""
     if not s.complete:
@@ -194,6 +252,19 @@ def definitions(s: MonthlySummary, tz_name: str) -> list[str]:
           "day before (24:00)."),
         _("Percentages have one decimal, rounded half up (96.25 → 96.3). Median days to rectify: from opening to "
           "verified closing, for tickets closed in the month."),
+        *round_definitions(),
+    ]
+
+
+def round_definitions() -> list[str]:
+    """How the rounds' figures are counted (the summary, its exports and the rounds' partial)."""
+    return [
+        _("Rounds: a round belongs to the month its window ends in. Its labs are planned; a lab is done by the "
+          "first inspection at the round's level, with its checklist, by an inspector assigned in the round, "
+          "finished inside the window, even if the phone synced it later (so these figures can change after the "
+          "month is final); late: not done and the window is over. A lab counts for its own college, a "
+          "school-wide round's labs each for theirs; a college sees only its own labs. An unannounced round "
+          "(spot check, art. 28) is counted from its first day."),
     ]
 
 
@@ -214,7 +285,7 @@ def to_csv(s: MonthlySummary, tz_name: str) -> str:
     if note:
         rows.append([note])
     rows.append([])
-    for t in tables(s, tz_name):
+    for t in export_tables(s, tz_name):
         rows.append([t.title])
         rows.append(t.flat_headers(month, previous))
         rows.extend(t.flat_rows())
@@ -233,7 +304,7 @@ def to_xlsx(s: MonthlySummary, tz_name: str) -> bytes:
     wb.remove(wb.active)
     month, previous = _months(s)
     used: set[str] = set()
-    for t in tables(s, tz_name):
+    for t in export_tables(s, tz_name):
         name = "".join(c for c in t.sheet if c not in '[]:*?/\\')[:31] or t.key
         while name in used:
             name = name[:28] + f"_{len(used)}"

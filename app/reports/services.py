@@ -1,7 +1,7 @@
 """The monthly safety summary (art. 27, 28): per college and school-wide, with the month before.
 
-Every figure comes from set-based SQL: a fixed number of statements (21) whatever the
-number of labs or colleges. Reports are the one place allowed to read other domains' tables,
+Every figure comes from set-based SQL: a fixed number of statements (24: 21, and the rounds' 3)
+whatever the number of labs, colleges and rounds. Reports are the one place allowed to read other domains' tables,
 read-only.
 
 Definitions (shown on the page and in the exports: exports.definitions):
@@ -33,7 +33,12 @@ Definitions (shown on the page and in the exports: exports.definitions):
 - still open: tickets created before the month's end and not closed by then;
 - escalated: tickets (not events) with an escalation event in the month (a level change, or kind
   "escalate(d)");
-- median days to rectify: created -> closed, over tickets closed in the month.
+- median days to rectify: created -> closed, over tickets closed in the month;
+- rounds (issue 22, app.rounds.services.round_figures): a round is the month's its window ends in;
+  its labs planned, done (by the first qualifying inspection finished inside the window, whenever it
+  synced: the round's own rule, so these figures may still change after the month is final) and
+  late (not done, window over), per college (a school round's labs each for its own college), for
+  the month and the ROUND_MONTHS - 1 months before; unannounced rounds from their first day on.
 Percentages are rounded half up from the exact counts (Figures.*_pct).
 """
 from __future__ import annotations
@@ -66,6 +71,7 @@ from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_during, active_throughout, labs_active_during
+from app.rounds.services import RoundFigures, round_figures
 from app.semesters import semester_start as semester_start_on
 from app.tickets.events import deadline_as_of, level_as_of
 from app.tickets.models import RectificationTicket, TicketEvent
@@ -79,6 +85,7 @@ GRADES = ("A", "B", "C", "D")  # app/inspections/scoring.py
 GRADED_LEVELS = ("college", "school", "special")
 ESCALATION_KINDS = ("escalate", "escalated")
 TOP_N = 10
+ROUND_MONTHS = 6  # the rounds' month-over-month table: the month and the five before
 
 
 # ---- periods -------------------------------------------------------------------------------
@@ -289,6 +296,7 @@ class MonthlySummary:
     final: bool = True  # False until the late-sync bound after the month's end has passed
     final_from: date | None = None  # the school-local day from which the figures no longer change
     late_sync_days: int = 0
+    rounds: RoundFigures | None = None  # planned / done / late per round and college, ROUND_MONTHS months
 
     @property
     def articles(self) -> list[str]:
@@ -333,6 +341,7 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         prev_figs = _figures_by_college(prev, college_id)
         top_missed = _top_missed(cur, college_id)
         oldest = _oldest_open(cur, college_id)
+        rounds = round_figures(add_months(month, 1 - ROUND_MONTHS), month, college_id, now)
 
     rows = []
     for c in colleges:
@@ -360,6 +369,7 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         final=cur.final,
         final_from=add_months(month, 1) + timedelta(days=late_sync_days),
         late_sync_days=late_sync_days,
+        rounds=rounds,
     )
 
 

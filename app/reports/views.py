@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.org.services import get_college, get_lab
 from app.policy import Action, authorize, may, scope_of
 from app.security import public_base_url
-from app.timeutil import school_today
+from app.timeutil import percent, school_today
 
 from . import exports, nameplates, services
 from .charts import Bar, bar_chart
@@ -17,7 +17,7 @@ from .schemas import MonthlyQuerySchema, NameplateQuerySchema
 bp = Blueprint("reports", __name__)
 
 
-def _authorize_scope(college_id: int | None):
+def authorize_scope(college_id: int | None):
     """The school's summary needs VIEW_SCHOOL_REPORT; one college's, VIEW_COLLEGE_REPORT on it."""
     if college_id is None:
         authorize(current_user, Action.VIEW_SCHOOL_REPORT)
@@ -50,7 +50,7 @@ def monthly():
             abort(403)
         month = args["month"].strftime("%Y-%m") if args["month"] else None
         return redirect(url_for("reports.college_monthly", college_id=own, month=month))
-    college = _authorize_scope(args["college_id"])
+    college = authorize_scope(args["college_id"])
     return _render_monthly(args, college)
 
 
@@ -59,7 +59,7 @@ def monthly():
 def college_monthly(college_id: int):
     args = MonthlyQuerySchema().load(request.args)
     args["college_id"] = college_id
-    college = _authorize_scope(college_id)
+    college = authorize_scope(college_id)
     return _render_monthly(args, college)
 
 
@@ -91,6 +91,9 @@ def _render_monthly(args, college):
         definitions=exports.definitions(summary, tz),
         scope_name=exports.scope_name,
         level_label=exports.level_label,
+        round_kind_label=exports.round_kind_label,
+        round_owner=exports.round_owner,
+        round_status_label=exports.round_status_label,
     )
 
 
@@ -122,7 +125,8 @@ def _charts(s: services.MonthlySummary) -> dict:
         for a in s.articles
     ]
     legend_prev = _("%(month)s (previous month)", month=prev)
-    return {
+    charts = {"rounds": _rounds_chart(s, legend_prev)} if s.rounds is not None else {}
+    return charts | {
         "compliance": bar_chart(compliance, title=_("Daily-check compliance %(month)s", month=month),
                                 max_value=100, legend=[month], previous_label=legend_prev),
         "coverage": bar_chart(coverage, title=_("Labs with a college check %(month)s", month=month),
@@ -132,11 +136,29 @@ def _charts(s: services.MonthlySummary) -> dict:
     }
 
 
+def _rounds_chart(s: services.MonthlySummary, legend_prev: str):
+    """Per college, the month's round labs done / late / still pending in per cent of those planned, the
+    month before's done below (school scope: the whole school first); None without rounds."""
+    f, month, before = s.rounds, s.month, services.add_months(s.month, -1)
+    bars = []
+    for code, name, months in exports.round_scopes(f):
+        t, p = months[month], months.get(before)
+        if not t.planned and not (p and p.planned):
+            continue
+        bars.append(Bar(code or name, [percent(t.done, t.planned) or 0, percent(t.late, t.planned) or 0,
+                                       percent(t.pending, t.planned) or 0],
+                        percent(p.done, p.planned) if p else None, f"{t.done}/{t.planned}"))
+    if not bars:  # no round this month or the month before: no chart
+        return None
+    return bar_chart(bars, title=_("Round labs done %(month)s", month=month.strftime("%Y-%m")), max_value=100,
+                     legend=[_("Labs done"), _("Labs late"), _("Not yet due")], previous_label=legend_prev)
+
+
 @bp.get("/reports/monthly.<any(csv, xlsx):fmt>")
 @login_required
 def monthly_export(fmt: str):
     args = MonthlyQuerySchema().load(request.args)
-    college = _authorize_scope(args["college_id"])
+    college = authorize_scope(args["college_id"])
     summary = _summary(args)
     tz = current_app.config["SCHOOL_TIMEZONE"]
     name = f"labsafe-monthly-{summary.month:%Y-%m}" + (f"-{college.code}" if college is not None else "")

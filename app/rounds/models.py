@@ -12,9 +12,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.db.kept import keep
 from app.extensions import StrEnum, db
 from app.timeutil import utcnow
 
@@ -163,28 +164,12 @@ class RoundRuleChange(db.Model):
 
 
 # ---- never deleted (art. 30) -------------------------------------------------------------------
-# ORM guards on every session, as tickets have (app/tickets/guards.py); no database trigger yet.
 
 class RoundDeletionRefused(RuntimeError):
     """Raised when anything tries to delete a round's records or rewrite its change log."""
 
 
-_KEPT = (InspectionRound, RoundLab, RoundChange, RoundLateFlag, RoundRule, RoundRuleChange)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_deleting_rounds(session, flush_context, instances):
-    for obj in session.deleted:
-        if isinstance(obj, _KEPT):
-            raise RoundDeletionRefused(f"{type(obj).__name__} rows are never deleted (art. 30).")
-    for obj in session.dirty:
-        if isinstance(obj, (RoundChange, RoundLateFlag, RoundRuleChange)) and session.is_modified(obj):
-            raise RoundDeletionRefused(f"{type(obj).__name__} rows are never changed (art. 30).")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_delete(orm_execute_state):
-    if orm_execute_state.is_delete:
-        target = getattr(orm_execute_state.statement, "table", None)
-        if target is not None and target in {m.__table__ for m in _KEPT}:
-            raise RoundDeletionRefused(f"DELETE on {target.name} is refused (art. 30).")
+# ORM guards and database triggers (app.db.kept; migration 0016 installs the rounds' triggers, 0014 the
+# rules').
+keep((InspectionRound, RoundLab, RoundChange, RoundLateFlag, RoundRule, RoundRuleChange),
+     unchanged=(RoundChange, RoundLateFlag, RoundRuleChange), refused=RoundDeletionRefused)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, insert, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from app.auth.models import User
 from app.checklists import services as checklists
@@ -474,3 +474,119 @@ def check_submit_round(user, round_id: int, lab_id: int) -> None:
     if row.inspector_id != user.id:
         raise Forbidden(_("You are not assigned to this lab in that round."))
 
+
+
+# ---- figures for the dashboards and the monthly summary (issue 22: planned / done / late per round
+# and per college, month over month) ---------------------------------------------------------------
+#
+# A round belongs to the month its window *ends* in (``window_to``, a school-local date): that is
+# when it is judged done or late, so a round running from 25 September to 10 October is October's.
+# A round's lab counts for the lab's college (a school-wide round's labs each for their own college);
+# a college's figures count only its labs, of its own rounds and of the school's. Done is ``is_done``
+# (the one definition), so an inspection finished inside the window and synced after it counts;
+# late is not done with the window over, as ``round_summary`` says. An unannounced round (抽查,
+# art. 28) is left out until its window starts, whoever reads the figures.
+
+@dataclass
+class Tally:
+    planned: int = 0
+    done: int = 0
+    late: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.planned - self.done - self.late
+
+    def add(self, planned: int, done: int, late: int) -> None:
+        self.planned += planned
+        self.done += done
+        self.late += late
+
+
+@dataclass
+class CollegeFigures:
+    college_id: int
+    code: str
+    name: str
+    name_en: str | None
+    months: dict[date, Tally]  # first day of each month -> its rounds' labs in this college
+
+
+@dataclass
+class RoundFigures:
+    months: list[date]  # first days, oldest first
+    college_id: int | None  # None: the whole school
+    rounds: list[dict]  # round_summary(...) of each round in the months, plus "month"; by window end
+    colleges: list[CollegeFigures]  # by code
+    total: dict[date, Tally]  # the scope's labs, per month
+
+    def of_month(self, month: date) -> list[dict]:
+        return [r for r in self.rounds if r["month"] == month]
+
+
+def _month_after(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _figure_rounds(first_month: date, last_month: date, college_id: int | None, now: datetime):
+    """The WHERE clause of the rounds the figures count: window ending in the months, announced or
+    started, with a lab in the college when one is asked for."""
+    where = [InspectionRound.window_to >= first_month, InspectionRound.window_to < _month_after(last_month),
+             or_(InspectionRound.unannounced.is_(False), InspectionRound.starts_at <= now)]
+    if college_id is not None:
+        where.append(InspectionRound.id.in_(
+            select(RoundLab.round_id).join(Lab, Lab.id == RoundLab.lab_id).where(Lab.college_id == college_id)))
+    return where
+
+
+def round_figures(first_month: date, last_month: date, college_id: int | None, now: datetime) -> RoundFigures:
+    """Planned / done / late per round and per college for the months ``first_month`` .. ``last_month``
+    (first days, school-local) of the school (``college_id`` None) or one college, as of ``now``:
+    three statements whatever the number of months, rounds and labs (bench.round_figures)."""
+    first_month, last_month = first_month.replace(day=1), last_month.replace(day=1)
+    months = [first_month]
+    while months[-1] < last_month:
+        months.append(_month_after(months[-1]))
+    where = _figure_rounds(first_month, last_month, college_id, now)
+    rounds = list(db.session.scalars(
+        select(InspectionRound).options(defer(InspectionRound.population), defer(InspectionRound.selection))
+        .where(*where).order_by(InspectionRound.window_to, InspectionRound.id)))
+    # Each round's labs per college, and how many are done: the done ones in a WHERE EXISTS (a
+    # semi-join, as in ``counts``), joined back. Rounds x colleges rows at most.
+    in_scope = [RoundLab.round_id.in_(select(InspectionRound.id).where(*where))]
+    if college_id is not None:
+        in_scope.append(Lab.college_id == college_id)
+    done = (select(RoundLab.id).join(InspectionRound, InspectionRound.id == RoundLab.round_id)
+            .join(Lab, Lab.id == RoundLab.lab_id).where(*in_scope, is_done()).subquery())
+    per_college = db.session.execute(
+        select(RoundLab.round_id, Lab.college_id, func.count(), func.count(done.c.id))
+        .join(Lab, Lab.id == RoundLab.lab_id).outerjoin(done, done.c.id == RoundLab.id)
+        .where(*in_scope).group_by(RoundLab.round_id, Lab.college_id)
+    ).all()
+    college_stmt = select(College.id, College.code, College.name, College.name_en).order_by(College.code)
+    if college_id is not None:
+        college_stmt = college_stmt.where(College.id == college_id)
+    colleges = {c.id: CollegeFigures(c.id, c.code, c.name, c.name_en, {m: Tally() for m in months})
+                for c in db.session.execute(college_stmt)}
+
+    by_id = {r.id: r for r in rounds}
+    per_round: dict[int, Tally] = {r.id: Tally() for r in rounds}
+    total = {m: Tally() for m in months}
+    for round_id, lab_college_id, planned, n_done in per_college:
+        r = by_id.get(round_id)
+        if r is None:  # planned between the two statements
+            continue
+        month = r.window_to.replace(day=1)
+        late = planned - n_done if now >= r.ends_at else 0  # as round_summary: not done, window over
+        per_round[round_id].add(planned, n_done, late)
+        total[month].add(planned, n_done, late)
+        if lab_college_id in colleges:
+            colleges[lab_college_id].months[month].add(planned, n_done, late)
+    out = []
+    for r in rounds:
+        t = per_round[r.id]
+        if t.planned:  # a round of no lab in the scope (moved meanwhile) is not the scope's
+            out.append({**round_summary(r, {"planned": t.planned, "done": t.done}, now),
+                        "month": r.window_to.replace(day=1)})
+    return RoundFigures(months=months, college_id=college_id, rounds=out, colleges=list(colleges.values()),
+                        total=total)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Boolean, Integer, String, bindparam, func, literal_column, select, type_coerce
+from sqlalchemy import Boolean, Integer, String, bindparam, func, literal_column, or_, select, type_coerce
 
+from app.checklists.models import Severity
 from app.extensions import db
 from app.org.models import Department, Lab
 from app.policy import scope_of, ticket_clause
@@ -234,3 +236,23 @@ def counts_in_scope(user) -> dict:
         if is_late:
             by["overdue"] += n
     return by
+
+
+# ---- what the issued documents are due for (app.documents issues them, art. 28, 29) -----------------
+
+def written_reports_due(since: datetime) -> list[RectificationTicket]:
+    """Tickets reported in writing (art. 29): a major hazard, or one its lab declared it cannot fix
+    for now, opened or changed since ``since``. One query."""
+    t = RectificationTicket
+    return list(db.session.scalars(
+        select(t).where(or_(t.severity == Severity.major, t.cannot_fix), t.updated_at >= since).order_by(t.id)
+    ))
+
+
+def inspections_with_tickets_since(since: datetime) -> list[int]:
+    """The inspections that opened tickets since ``since`` (their failed items, art. 28): one query."""
+    t = RectificationTicket
+    return list(db.session.scalars(
+        select(t.inspection_id).where(t.inspection_id.is_not(None), t.created_at >= since).distinct()
+        .order_by(t.inspection_id)
+    ))

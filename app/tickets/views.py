@@ -102,6 +102,18 @@ def ticket_page(ticket_id: int):
     return render_template("tickets/ticket.html", t=ticket_detail(t, current_user), labels=_labels())
 
 
+def _form_uuid(value: str | None) -> uuidlib.UUID | None:
+    try:
+        return uuidlib.UUID(value) if value else None
+    except ValueError:
+        return None  # a form from an older page, or tampered with: the action is simply not replay-safe
+
+
+@bp.app_template_global()
+def new_client_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
 @bp.post("/tickets/<int:ticket_id>/actions")
 # It may store after-photos: as the upload API, the store's lock before SQLite's write lock (never the
 # other way round), and no write lock while photos decode; a stale action is settled by the version.
@@ -119,20 +131,25 @@ def ticket_action(ticket_id: int):
         version = None
     photos = [p for p in request.form.getlist("photos") if p.strip()]
     files = [f for f in request.files.getlist("photo_files") if f and f.filename]
+    # The form's UUID, made once when the page was drawn: a double click or a re-sent form is the
+    # same action (answered as a replay), and its photos get the same UUIDs (stored once).
+    client_uuid = _form_uuid(request.form.get("client_uuid"))
     try:
         if files:
             # Check before storing, so a refused action leaves no stray photo behind.
             if action not in lifecycle.allowed_actions(current_user, t):
                 lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
-                                         photos=photos, version=version)  # raises the precise refusal
+                                         photos=photos, version=version,  # raises the precise refusal
+                                         client_uuid=str(client_uuid) if client_uuid else None)  # or replays
             if action == "submit_fix" and not note.strip():
                 raise InvalidInput(_("Describe what was done to fix the hazard."))
-            for f in files:
-                stored = store_photo(current_user, str(uuidlib.uuid4()), f.read(), current_app.config)
+            for index, f in enumerate(files):
+                photo_uuid = uuidlib.uuid5(client_uuid, str(index)) if client_uuid else uuidlib.uuid4()
+                stored = store_photo(current_user, str(photo_uuid), f.read(), current_app.config)
                 photos.append(stored.photo.uuid)
         lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
                                  photos=photos, interim_measures=request.form.get("interim_measures", ""),
-                                 version=version)
+                                 version=version, client_uuid=str(client_uuid) if client_uuid else None)
     except DomainError as err:
         db.session.rollback()
         if err.status == 403:

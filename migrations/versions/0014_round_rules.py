@@ -1,7 +1,8 @@
 """rounds: recurring round rules and their changes; a generated round names its rule and period (issue 22)
 
 Plain ADD COLUMN on inspection_rounds (no table rebuilt on SQLite, so no row trigger is lost); the
-(rule, period, part) unique index makes generating a period idempotent.
+(rule, period, part) unique index makes generating a period idempotent. Rules and their changes are
+kept for ever: a row trigger refuses DELETE (as app.db.kept installs with create_all, written out here).
 
 Revision ID: 0014
 Revises: 0013
@@ -15,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 KIND = sa.Enum("school_wide", "college_monthly", "special", name="roundkind", native_enum=False, length=15)
+KEPT = ("round_rules", "round_rule_changes")
 RECURRENCE = sa.Enum("monthly", "semester", "by_risk", name="recurrence", native_enum=False, length=8)
 
 
@@ -58,9 +60,24 @@ def upgrade():
     op.add_column("inspection_rounds", sa.Column("rule_part", sa.String(80), nullable=True))
     op.create_index("ux_inspection_rounds_rule_period", "inspection_rounds", ["rule_id", "period_start", "rule_part"],
                     unique=True)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE OR REPLACE FUNCTION labsafe_refuse_delete() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'rows of % are never deleted (art. 30)', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
+        )
+        for table in KEPT:
+            op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION labsafe_refuse_delete()")
+    else:
+        for table in KEPT:
+            op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, 'rows of {table} are never deleted (art. 30)'); END")
 
 
 def downgrade():
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in KEPT:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete" + (f" ON {table}" if postgres else ""))
     op.drop_index("ux_inspection_rounds_rule_period", "inspection_rounds")
     if op.get_bind().dialect.name != "sqlite":  # SQLite's is unnamed: it goes with its column
         op.drop_constraint("fk_inspection_rounds_rule_id_round_rules", "inspection_rounds", type_="foreignkey")

@@ -2,7 +2,8 @@
 lab's officer, recorded, revocable; the designee may do the daily check, an unrelated user may not."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -110,3 +111,30 @@ def test_the_lab_page_form_and_closed_until_on_the_card(client, w):
     assert bundle["labs"][0]["closed_until"] == card["closed_until"]
     assert "关闭至" in client.get(f"/labs/{w.lab_a.id}").get_data(as_text=True)
     assert date.fromisoformat(card["closed_until"]) > today
+
+
+def test_a_check_done_while_designated_counts_when_it_syncs_after_the_designation_ended(client, w, app):
+    """Art. 29: judged on the school day the phone finished the check, not the day it synced."""
+    tz = current_app.config["SCHOOL_TIMEZONE"]
+    today = school_today(tz)
+    login(client, w.officer_a)
+    yesterday_only = {"user_id": w.student.id, "from": (today - timedelta(days=3)).isoformat(),
+                      "to": (today - timedelta(days=1)).isoformat()}
+    assert client.post(f"/api/labs/{w.lab_a.id}/designate", json=yesterday_only).status_code == 201
+    designee = app.test_client()
+    login(designee, w.student)
+
+    # Finished yesterday (school time) while offline, synced today: stored.
+    finished = datetime.combine(today, datetime.min.time()) - timedelta(hours=12)  # naive school-local noon
+    finished_utc = finished.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    late = inspection_payload(w.lab_a, w.daily, level="daily")
+    late["finished_at"] = finished_utc.isoformat().replace("+00:00", "Z")
+    late["started_at"] = (finished_utc - timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    resp = designee.post("/api/inspections", json=late)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+
+    # Finished today, after the designation ended: refused, with a message.
+    resp = daily(designee, w)
+    assert resp.status_code == 403
+    # The lab's own officer is never judged by a designation.
+    assert daily(client, w).status_code == 201

@@ -17,6 +17,7 @@ COLLEGE_MONTHLY = "/colleges/<int:college_id>/reports/monthly"
 EXPORT = "/reports/monthly.<any(csv, xlsx):fmt>"
 PLATE = "/labs/<int:lab_id>/nameplate"
 PLATES = "/colleges/<int:college_id>/nameplates"
+ROUND_FIGURES = "/api/reports/rounds"
 
 CASES = [
     Case("GET", MONTHLY, "/reports/monthly", allow=SCHOOL_OR_OWN_COLLEGE),
@@ -31,6 +32,12 @@ CASES = [
     Case("GET", EXPORT, "/reports/monthly.csv?college_id={college_a}", allow=COLLEGE_A_REPORT),
     Case("GET", EXPORT, "/reports/monthly.xlsx?college_id={college_b}", allow=COLLEGE_B_REPORT,
          note="another college's export"),
+    # The rounds' figures (issue 22): the summary's scope; a college leader names their college.
+    Case("GET", ROUND_FIGURES, "/api/reports/rounds", allow=SCHOOL_REPORT),
+    Case("GET", ROUND_FIGURES, "/api/reports/rounds?from=2026-05&to=2026-10&college_id={college_a}",
+         allow=COLLEGE_A_REPORT),
+    Case("GET", ROUND_FIGURES, "/api/reports/rounds?college_id={college_b}", allow=COLLEGE_B_REPORT,
+         note="another college's figures"),
     Case("GET", PLATE, "/labs/{lab_a}/nameplate", allow=PLATES_A),
     Case("GET", PLATE, "/labs/{lab_b}/nameplate", allow=PLATES_B, note="another college's lab"),
     Case("GET", PLATES, "/colleges/{college_a}/nameplates", allow=PLATES_A),

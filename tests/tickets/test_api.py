@@ -5,7 +5,7 @@ import io
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.tickets import lifecycle
@@ -162,6 +162,29 @@ def test_lab_officer_submits_a_fix_with_a_photo_from_the_form(client, w):
     client.post("/api/logout")
     login(client, w.leader)
     assert client.get(f"/photos/{uuid}/thumb").status_code == 200  # the reviewer sees the proof
+
+
+def test_a_form_sent_twice_is_one_fix_with_one_photo(client, w):
+    """A double tap or a browser re-sending the form: the page's client_uuid makes it one action."""
+    from app.photos.models import Photo
+    from app.tickets.models import TicketEvent
+
+    t = make_ticket(w.lab)
+    lifecycle.perform_action(w.officer, t.id, "start_fix", config=current_app.config)
+    login(client, w.officer)
+    page = client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    client_uuid = page.split('name="client_uuid" value="', 1)[1].split('"', 1)[0]
+    events = db.session.scalar(select(func.count()).select_from(TicketEvent))
+    for _ in range(2):
+        resp = client.post(
+            f"/tickets/{t.id}/actions",
+            data={"action": "submit_fix", "note": "换了新的", "version": str(t.version), "client_uuid": client_uuid,
+                  "photo_files": (io.BytesIO(photo_bytes()), "after.jpg")},
+            content_type="multipart/form-data", follow_redirects=True,
+        )
+        assert resp.status_code == 200 and "已完成：" in resp.get_data(as_text=True)  # the replay says done too
+    assert db.session.scalar(select(func.count()).select_from(TicketEvent)) == events + 1
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
 
 
 def test_a_refused_form_with_a_photo_stores_no_photo(client, w):

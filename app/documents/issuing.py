@@ -1,0 +1,90 @@
+"""Issuing the notices and written reports that are due, and sending them (art. 28, 29): a
+rectification notice for each inspection that found hazards, a written report for each major or
+cannot-fix hazard, filed by the system in the school's language and sent to whom they are addressed,
+in-app and by e-mail with the PDF attached (the notifications outbox). `flask issue-documents` runs it
+(e.g. every 10 minutes, beside send-mail); running it again issues and sends nothing twice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from app.extensions import db
+from app.inspections.services import get_inspection
+from app.language import locale_object
+from app.notifications import services as notices
+from app.org.services import get_lab
+from app.tickets.listing import inspections_with_tickets_since, written_reports_due
+from app.timeutil import utcnow
+
+from . import services
+from .models import DocumentKind, IssuedDocument
+
+K = DocumentKind
+
+
+def _issued(kind: DocumentKind, column, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(column).where(IssuedDocument.kind == kind, column.in_(ids))))
+
+
+def _send(doc: IssuedDocument, recipients, lab, config) -> int:
+    with force_locale(locale_object("zh_CN")):
+        zh = str(services.KIND_TITLES[doc.kind])
+    with force_locale(locale_object("en")):
+        en = str(services.KIND_TITLES[doc.kind])
+    facts = notices.TitleFacts(lab=lab.name, lab_en=lab.name_en)
+    return len(notices.notify(
+        recipients, kind=notices.DOCUMENT_ISSUED, facts=facts, config=config, link=f"/documents/{doc.id}",
+        params={"number": doc.number, "title": zh, "title_en": en},
+        lab_id=lab.id, ticket_id=doc.ticket_id, dedupe_key=f"document:{doc.id}", attachment_document_id=doc.id,
+    ))
+
+
+def issue_due(config, *, days: int | None = None) -> dict:
+    """Issue and send what is due from the last ``days`` (DOCUMENTS_AUTO_ISSUE_DAYS): returns counts.
+    Needs a request context (templates); the CLI gives it one."""
+    since = utcnow() - timedelta(days=days if days is not None else config["DOCUMENTS_AUTO_ISSUE_DAYS"])
+    language = services.language_of(config.get("BABEL_DEFAULT_LOCALE"))
+    out = {"notices": 0, "written_reports": 0, "recipients": 0}
+
+    inspection_ids = inspections_with_tickets_since(since)
+    done = _issued(K.rectification_notice, IssuedDocument.inspection_id, inspection_ids)
+    for inspection_id in inspection_ids:
+        if inspection_id in done:
+            continue
+        inspection = get_inspection(inspection_id)
+        doc = services.issue(services.notice_subject(inspection), language, None, config,
+                             services.render_notice(inspection, None, config, language), own_transaction=False)
+        lab = get_lab(inspection.lab_id)
+        # To the lab's safety officers, a copy to the college's leaders (art. 10(2), (3); 28).
+        out["recipients"] += _send(doc, notices.lab_officers(lab.id) + notices.college_leaders(lab.college_id),
+                                   lab, config)
+        out["notices"] += 1
+        db.session.commit()
+
+    tickets = written_reports_due(since)
+    done = _issued(K.written_report, IssuedDocument.ticket_id, [t.id for t in tickets])
+    for ticket in tickets:
+        if ticket.id in done:
+            continue
+        doc = services.issue(services.written_report_subject(ticket), language, None, config,
+                             services.render_written_report(ticket, None, config, language), own_transaction=False)
+        lab = get_lab(ticket.lab_id)
+        # Art. 29: in writing to the college (its leaders and head) and the department it is routed to (art. 9).
+        out["recipients"] += _send(doc, notices.college_oversight(lab.college_id)
+                                   + notices.department_officers(ticket.department_id), lab, config)
+        out["written_reports"] += 1
+        db.session.commit()
+    return out
+
+
+def attachment_of(document_id: int):
+    """(file name, media type, bytes) of a document, for the outbox (notifications.read_attachments_with)."""
+    doc = db.session.get(IssuedDocument, document_id)
+    if doc is None:
+        return None
+    return f"{doc.number}.pdf", "application/pdf", services.pdf_of(doc)
+

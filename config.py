@@ -158,7 +158,11 @@ class Config:
     # every client looks like the proxy, and the per-address login throttle would lock everyone.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
-    # School inspections are counted per semester (art. 27): the months semesters start in.
+    # The school's semesters (art. 27: school-wide checks once or twice a semester), read by
+    # app/semesters.py for the rounds' semester rules and the summary's per-semester counts:
+    # LABSAFE_SEMESTERS="2026-09-07:2027-01-17,2027-03-01:2027-07-04" (first:last day, school-local).
+    # Where it names no semester, semesters begin on the 1st of these months and run to the next.
+    SEMESTERS = _env("SEMESTERS", "")
     REPORT_SEMESTER_START_MONTHS = tuple(
         int(m) for m in (_env("REPORT_SEMESTER_START_MONTHS") or "3,9").split(",") if m.strip()
     )

@@ -246,9 +246,20 @@ class InspectionSummarySchema(Schema):
     url = fields.String()
 
 
+class SignatureOutSchema(Schema):
+    role = fields.String(metadata={"enum": [r.value for r in SignatureRole]})
+    name = fields.String()
+    signed_at = fields.DateTime(allow_none=True, metadata={"description": "on the phone; null for a refusal"})
+    refused = fields.Boolean()
+    reason = fields.String(metadata={"description": "why the signer refused to sign"})
+
+
 class InspectionOutSchema(InspectionSummarySchema):
     lab_name = fields.String()
     answers = fields.List(fields.Nested(InspectionAnswerSchema))
+    signatures = fields.List(fields.Nested(SignatureOutSchema), metadata={
+        "description": "given on the phone (the images are in the inspection record's PDF); a role that "
+                       "did not sign is absent"})
 
 
 class LabInspectionsQuery(Schema):

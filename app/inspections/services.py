@@ -695,6 +695,13 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     body = _summary(inspection, version, version.checklist, inspector, counts, inspection_status(inspection))
     body["lab_name"] = lab.name
     body["answers"] = out_answers
+    body["signatures"] = [
+        {"role": role.value, "name": name, "signed_at": _utc(signed_at), "refused": refused, "reason": reason}
+        for role, name, signed_at, refused, reason in db.session.execute(
+            select(InspectionSignature.role, InspectionSignature.name, InspectionSignature.signed_at,
+                   InspectionSignature.refused, InspectionSignature.reason)
+            .where(InspectionSignature.inspection_id == inspection.id).order_by(InspectionSignature.role))
+    ]
     return body
 
 

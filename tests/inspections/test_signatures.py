@@ -58,6 +58,14 @@ def test_a_refusal_is_stored_with_its_reason(client, w):
     assert rep.refused and rep.reason == "不同意检查结论" and rep.png is None
 
 
+def test_the_inspection_says_who_signed_and_who_refused(client, w):
+    _body, r = submit(client, w, signatures_payload(refusal="不同意"))
+    got = client.get(f"/api/inspections/{r.get_json()['id']}").get_json()["signatures"]
+    assert [(s["role"], s["name"], s["refused"], s["reason"]) for s in got] == [
+        ("inspector", "王检查", False, ""), ("lab_representative", "李代表", True, "不同意")]
+    assert got[0]["signed_at"] and got[1]["signed_at"] is None
+
+
 def test_signatures_are_optional(client, w):
     _body, r = submit(client, w, None)
     assert r.status_code == 201 and stored() == 0

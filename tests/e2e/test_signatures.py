@@ -17,14 +17,7 @@ from app.notifications.services import inbox
 from tests.documents.helpers import pdf_text
 from tests.factories import login
 
-from .test_inspector_flow import (
-    _answer_all_pass_but_first,
-    _open,
-    _start_checklist,
-    _until,
-    _wait_offline_ready,
-    _world,
-)
+from .test_inspector_flow import _inspect_offline, _world
 
 
 def _sign(page, role: str, seed: int = 0):
@@ -45,13 +38,7 @@ def test_signed_offline_the_record_and_the_notice_carry_both_signatures(phone, l
     w = _world()
     ctx = phone()
     page = ctx.new_page()
-    _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
-    page.wait_for_selector("#lab-card:not([hidden])")
-    _wait_offline_ready(page)
-    ctx.set_offline(True)
-    _until(page, "navigator.onLine === false")
-    _start_checklist(page)
-    _answer_all_pass_but_first(page)
+    _inspect_offline(ctx, page, w)
     page.locator("#to-review").click()
 
     inspector_name = page.locator('.signer[data-role="inspector"] .signer-name')

@@ -392,7 +392,7 @@ def signature_png(image: str) -> bytes:
         with Image.open(io.BytesIO(raw)) as img:
             img.load()
             out = io.BytesIO()
-            img.convert("RGBA").save(out, format="PNG", optimize=True)
+            img.convert("RGBA").save(out, format="PNG")
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise ValueError(_("The signature image is not a readable PNG.")) from None
     return out.getvalue()

@@ -121,14 +121,11 @@ class Config:
         zip("ABC", (float(v) for v in (_env("GRADE_BANDS") or "90,75,60").split(",")), strict=True)
     )
 
-    # Daily checks may still arrive (offline phones syncing late) this many days after their day; a
-    # month's summary is final once this bound has passed after the month's end.
-    LATE_SYNC_DAYS = _env_int("LATE_SYNC_DAYS", 7)
     # Consecutive missed daily checks before the college hears of it (art. 29).
     MISSED_CHECKS_NOTIFY_COLLEGE_AFTER = _env_int("MISSED_CHECKS_NOTIFY_COLLEGE_AFTER", 3)
     # Days after a school day ends during which a daily check of that day, synced late from an
     # offline phone, still clears the nightly job's flag (art. 29; README "Late daily checks").
-    # After that a day's figures are final.
+    # After that a day's figures are final, and a month's summary once it has passed after the month's end.
     LATE_SYNC_DAYS = _env_int("LATE_SYNC_DAYS", 7)
 
     # Mail: when no SMTP host is configured, mail stays in the outbox and shows in-app.
@@ -158,7 +155,11 @@ class Config:
     # every client looks like the proxy, and the per-address login throttle would lock everyone.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
-    # School inspections are counted per semester (art. 27): the months semesters start in.
+    # The school's semesters (art. 27: school-wide checks once or twice a semester), read by
+    # app/semesters.py for the rounds' semester rules and the summary's per-semester counts:
+    # LABSAFE_SEMESTERS="2026-09-07:2027-01-17,2027-03-01:2027-07-04" (first:last day, school-local).
+    # Where it names no semester, semesters begin on the 1st of these months and run to the next.
+    SEMESTERS = _env("SEMESTERS", "")
     REPORT_SEMESTER_START_MONTHS = tuple(
         int(m) for m in (_env("REPORT_SEMESTER_START_MONTHS") or "3,9").split(",") if m.strip()
     )

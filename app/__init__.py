@@ -26,6 +26,7 @@ from flask_wtf.csrf import generate_csrf  # noqa: E402
 from . import (  # noqa: E402
     models,  # noqa: E402,F401  (register every table on the metadata)
     policy,
+    semesters,
 )
 from .auth.language import LANG_COOKIE  # noqa: E402
 from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E402
@@ -71,6 +72,8 @@ BLUEPRINT_MODULES = [
     "app.inspections.api",
     "app.rounds.api",
     "app.rounds.views",
+    "app.rounds.rules_api",
+    "app.rounds.rules_views",
     "app.photos.views",
     "app.photos.api",
     "app.tickets.views",
@@ -90,6 +93,7 @@ CLI_MODULES = [
     "app.org.cli",
     "app.checklists.cli",
     "app.inspections.cli",
+    "app.rounds.cli",
     "app.jobs.cli",
     "app.reports.cli",
     "app.documents.cli",
@@ -142,6 +146,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     if not app.config.get("PHOTO_STORE"):
         app.config["PHOTO_STORE"] = str(instance / "photos")
 
+    semesters.configured(app.config)  # a LABSAFE_SEMESTERS that cannot be read stops the start, saying why
     _init_extensions(app)
     policy.locate_with(lab_and_college)  # org places labs and colleges; the policy judges
     # Art. 29: org keeps who is designated to do a lab's daily check today.

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 BENCHMARKS = ["photo_pipeline", "write_contention", "sqlite_peak", "checklists", "nightly", "monthly_summary",
-              "page_weight", "login_timing", "weak_signal", "photo_sizing", "rounds", "documents", "round_pages"]
+              "page_weight", "login_timing", "weak_signal", "photo_sizing", "rounds", "documents", "round_pages",
+              "round_rules"]
 
 
 def main(argv: list[str]) -> int:

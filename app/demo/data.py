@@ -8,12 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth.services import find_user
+from app.checklists.models import Checklist
 from app.extensions import db
 from app.org import csv_import, services
 from app.org.models import HAZARD_TAGS, College, CollegeKind, Department, Lab, LabCategory, LabClosure
+from app.rounds import rules
+from app.rounds.models import RoundRule
+from app.rounds.schemas import RuleInSchema
+from app.timeutil import school_today
 
 DEMO_PASSWORD = "labsafe-demo"
 
@@ -274,7 +280,41 @@ def load() -> DemoResult:
     admin = find_user("admin")
     assert admin is not None
     _grade_risk(admin.id)
+    counts["round rules"], counts["rounds planned"] = _round_rules()
     return DemoResult(counts)
+
+
+# Recurring rounds (issue 22): (title, kind, college code or None, checklist, recurrence, lead days,
+# inspector, maker). Made once (found again by title); their rounds due now are planned at once, as
+# tonight's nightly job would, so the rounds list is not empty on the first `make run`.
+ROUND_RULES = [
+    ("化学与材料工程学院月度检查", "college_monthly", "CHEM", "full", "monthly", 7, "chem.inspector", "chem.leader"),
+    ("生命科学学院按风险等级检查", "college_monthly", "LIFE", None, "by_risk", 3, "life.inspector", "life.leader"),
+    ("学校学期实验室安全检查", "school_wide", None, "full", "semester", 14, "inspector", "admin"),
+]
+
+
+def _round_rules() -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The demo's recurring rules, through the rounds' services (after `flask checklists load`: without
+    the full list there is nothing to plan with, and the demo makes none)."""
+    if db.session.scalar(select(Checklist.id).where(Checklist.key == "full")) is None:
+        return (0, 0, 0), (0, 0, 0)
+    made = set(db.session.scalars(select(RoundRule.title)))
+    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
+    created = unchanged = 0
+    for title, kind, college, checklist, recurrence, lead, inspector, maker in ROUND_RULES:
+        if title in made:
+            unchanged += 1
+            continue
+        owner = db.session.scalar(select(College.id).where(College.code == college)) if college else None
+        data = RuleInSchema().load({"title": title, "kind": kind, "owner_college_id": owner,
+                                    "checklist_key": checklist, "recurrence": recurrence, "lead_days": lead,
+                                    "inspector_ids": [find_user(inspector).id]})
+        rules.create_rule(find_user(maker), data, rules.plan_facts(data), today)
+        created += 1
+    planned = rules.plan_due_rounds(today, current_app.config)
+    db.session.commit()
+    return (created, 0, unchanged), (planned["planned"], 0, 0)
 
 
 def _grade_risk(admin_id: int) -> None:

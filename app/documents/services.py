@@ -269,6 +269,15 @@ def inspection_facts(inspection, user) -> dict:
     return inspections.inspection_detail(inspection, user)
 
 
+def signatures_of(inspection) -> dict[str, dict]:
+    """The inspection's signatures by role, as the signature areas draw them: the image (a data: URI),
+    the name and time, or the refusal and its reason. A role that did not sign is absent (left blank)."""
+    return {s.role.value: {
+        "name": s.name, "signed_at": s.signed_at, "refused": s.refused, "reason": s.reason,
+        "image": rendering.data_uri(s.png, "image/png") if s.png else None,
+    } for s in inspections.signatures_of(inspection.id)}
+
+
 def failures_of(detail: dict) -> list[dict]:
     return [a for a in detail["answers"] if a["result"] == "fail"]
 
@@ -287,7 +296,7 @@ def render_inspection_report(inspection, user, config, language: str) -> Callabl
             lab = get_lab(inspection.lab_id)
             uuids = [p["uuid"] for a in detail["answers"] for p in a["photos"] if p["arrived"]]
             ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.inspection_report]))
-        ctx.update(d=detail, photos=_with_photos(uuids, config))
+        ctx.update(d=detail, photos=_with_photos(uuids, config), signatures=signatures_of(inspection))
         return _pdf("documents/inspection_report.html", ctx, language, config)
     return render
 
@@ -312,7 +321,7 @@ def render_notice(inspection, user, config, language: str) -> Callable[[str, dat
             uuids = [p["uuid"] for h in hazards for p in h["answer"]["photos"] if p["arrived"]]
             ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.rectification_notice]))
         ctx.update(
-            d=detail, hazards=hazards, photos=_with_photos(uuids, config),
+            d=detail, hazards=hazards, photos=_with_photos(uuids, config), signatures=signatures_of(inspection),
             officers=[r.name for r in notices.lab_officers(lab.id)],
             leaders=[r.name for r in notices.college_leaders(lab.college_id)],
         )

@@ -52,7 +52,7 @@ def _json_body() -> dict:
 @write_lock_at_first_write  # a twin submit is settled by the unique UUID, not by the lock
 @login_required
 @doc(
-    "Submit a whole inspection (idempotent by the client's UUID)",
+    "Submit a whole inspection (idempotent by the client's UUID), with the signatures given on the phone",
     request=InspectionInSchema,
     response=SubmitResultSchema,
     status=201,

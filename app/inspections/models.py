@@ -5,7 +5,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.kept import keep
@@ -118,6 +118,28 @@ class AnswerPhoto(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SignatureRole(str, enum.Enum):
+    inspector = "inspector"
+    lab_representative = "lab_representative"
+
+
+class InspectionSignature(db.Model):
+    """A signature drawn on the phone at the end of an inspection, or a refusal to sign with its reason
+    (as the paper record allows). Sent with the inspection itself; never changed or deleted (art. 30)."""
+
+    __tablename__ = "inspection_signatures"
+    __table_args__ = (UniqueConstraint("inspection_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    role: Mapped[SignatureRole] = mapped_column(StrEnum(SignatureRole))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # re-encoded by the server; None: refused
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)  # on the device
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
 class MissedDailyCheck(db.Model):
     """A school-local day on which an active, open lab recorded no daily check.
 
@@ -146,3 +168,5 @@ class InspectionDeletionRefused(RuntimeError):
 # itself is re-scored in place (scoring.rescore) and a missed-check flag records when it was cleared.
 keep((Inspection, InspectionAnswer, AnswerPhoto, MissedDailyCheck), unchanged=(InspectionAnswer, AnswerPhoto),
      refused=InspectionDeletionRefused)
+# A signature is what was signed: never changed either, in the ORM and the database (migration 0017).
+keep((InspectionSignature,), refused=InspectionDeletionRefused, frozen=True)

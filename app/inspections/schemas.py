@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.jsonio import UtcDateTime
 
-from .models import AnswerResult, InspectionLevel
+from .models import AnswerResult, InspectionLevel, SignatureRole
 
 NOTE_MAX = 4000
 PHOTOS_MAX = 20  # per answer
@@ -104,6 +104,45 @@ class InspectionAnswerList(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+SIGNATURE_NAME_MAX = 100
+REFUSAL_REASON_MAX = 200
+SIGNATURE_PNG_MAX = 150 * 1024  # decoded bytes; a hand-drawn signature is a few kB
+# The data URL's base64 text of the largest PNG allowed, and its prefix.
+SIGNATURE_DATA_URL_MAX = len("data:image/png;base64,") + 4 * (SIGNATURE_PNG_MAX // 3 + 1)
+
+
+class SignatureInSchema(Schema):
+    """One signer's signature (a PNG drawn on the phone), or their refusal to sign with a reason."""
+
+    role = fields.Enum(SignatureRole, by_value=True, required=True)
+    name = fields.String(load_default="", validate=[validate.Length(max=SIGNATURE_NAME_MAX), _no_nul])
+    image = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=SIGNATURE_DATA_URL_MAX),
+                          metadata={"description": "data:image/png;base64,... (at most 150 KB of PNG)"})
+    signed_at = fields.AwareDateTime(load_default=None, allow_none=True, validate=_sane_time)
+    refused = fields.Boolean(load_default=False, metadata={"description": "the signer refused to sign"})
+    reason = fields.String(load_default="", validate=[validate.Length(max=REFUSAL_REASON_MAX), _no_nul],
+                           metadata={"description": "why the signer refused (required with refused)"})
+
+    @validates_schema
+    def _signed_or_refused(self, data, **kwargs):
+        if data.get("refused"):
+            if not (data.get("reason") or "").strip():
+                raise ValidationError(_("A refusal to sign needs a reason."), "reason")
+            if data.get("image"):
+                raise ValidationError(_("A refusal to sign carries no signature image."), "image")
+        else:
+            if not data.get("image"):
+                raise ValidationError(_("A signature needs its image (or a refusal with a reason)."), "image")
+            if not (data.get("name") or "").strip():
+                raise ValidationError(_("A signature needs the signer's name."), "name")
+
+
+def _one_per_role(signatures) -> None:
+    roles = [s["role"] for s in signatures or []]
+    if len(roles) != len(set(roles)):
+        raise ValidationError(_("Each role signs once."))
+
+
 class InspectionInSchema(Schema):
     uuid = fields.UUID(required=True, metadata={"description": "named by the client; a replay sends the same"})
     lab_id = fields.Integer(required=True, strict=True, validate=ID)
@@ -119,6 +158,11 @@ class InspectionInSchema(Schema):
     round_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID, metadata={
         "description": "the round (GET /api/me/rounds) this inspection is done for; the user must be assigned "
                        "the lab in it. It counts for the round if finished inside the round's window."})
+    signatures = fields.List(
+        fields.Nested(SignatureInSchema), load_default=None, allow_none=True,
+        validate=[validate.Length(max=len(SignatureRole)), _one_per_role],
+        metadata={"description": "optional: the inspector's and the lab representative's signatures, "
+                                 "signed on the phone at the end of the inspection (or refused with a reason)"})
 
 
 def _score_field(**kwargs):
@@ -202,9 +246,20 @@ class InspectionSummarySchema(Schema):
     url = fields.String()
 
 
+class SignatureOutSchema(Schema):
+    role = fields.String(metadata={"enum": [r.value for r in SignatureRole]})
+    name = fields.String()
+    signed_at = fields.DateTime(allow_none=True, metadata={"description": "on the phone; null for a refusal"})
+    refused = fields.Boolean()
+    reason = fields.String(metadata={"description": "why the signer refused to sign"})
+
+
 class InspectionOutSchema(InspectionSummarySchema):
     lab_name = fields.String()
     answers = fields.List(fields.Nested(InspectionAnswerSchema))
+    signatures = fields.List(fields.Nested(SignatureOutSchema), metadata={
+        "description": "given on the phone (the images are in the inspection record's PDF); a role that "
+                       "did not sign is absent"})
 
 
 class LabInspectionsQuery(Schema):

@@ -6,8 +6,11 @@ other content is refused. Plain arguments only: no Flask request here.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,9 +19,10 @@ from operator import itemgetter
 
 import orjson
 from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ARRAY, Integer, String, Text, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from app.auth.models import User
 from app.checklists import services as checklists
@@ -44,7 +48,10 @@ from .models import (
     InspectionAnswer,
     InspectionLevel,
     InspectionRow,
+    InspectionSignature,
+    SignatureRole,
 )
+from .schemas import SIGNATURE_PNG_MAX
 
 # A phone's clock may run a little ahead of the server's.
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
@@ -91,6 +98,18 @@ def _result(value) -> AnswerResult:
     return result if result is not None else AnswerResult(value)
 
 
+def _canonical_signatures(signatures: list[dict]) -> list[dict]:
+    """The signatures as submitted (they are part of the inspection): the image by its text's SHA-256."""
+    return sorted(({
+        "role": SignatureRole(s["role"]).value,
+        "name": s.get("name") or "",
+        "refused": bool(s.get("refused")),
+        "reason": s.get("reason") or "",
+        "signed_at": _iso_utc(s["signed_at"]) if s.get("signed_at") else None,
+        "image": hashlib.sha256(s["image"].encode("utf-8")).hexdigest() if s.get("image") else None,
+    } for s in signatures), key=itemgetter("role"))
+
+
 def payload_hash(data: dict) -> str:
     """SHA-256 of the submission's content, normalised: times in UTC, answers by item id.
 
@@ -106,6 +125,7 @@ def payload_hash(data: dict) -> str:
         "finished_at": _iso_utc(data["finished_at"]),
         "note": data.get("note") or "",
         **({"round_id": data["round_id"]} if data.get("round_id") is not None else {}),  # absent: hashes as before
+        **({"signatures": _canonical_signatures(data["signatures"])} if data.get("signatures") else {}),  # idem
         "answers": sorted(
             (
                 {
@@ -347,6 +367,66 @@ def _insert_answers(answers: list[dict]) -> list:
     return connection.execute(_ANSWERS_INSERT, answers).all()
 
 
+# ---- signatures ------------------------------------------------------------------------------
+
+PNG_DATA_URL = "data:image/png;base64,"
+SIGNATURE_MAX_PIXELS = 2000 * 2000  # a phone's canvas at 3x; more is not a signature
+
+
+def signature_png(image: str) -> bytes:
+    """The PNG of a signature's data URL, decoded, checked to be a real PNG of sane size and
+    re-encoded by Pillow (nothing the phone sent is stored as it came). ValueError says why not."""
+    if not image.startswith(PNG_DATA_URL):
+        raise ValueError(_("A signature must be a PNG image (data:image/png;base64,...)."))
+    try:
+        raw = base64.b64decode(image[len(PNG_DATA_URL):], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(_("The signature image is not valid base64.")) from None
+    if len(raw) > SIGNATURE_PNG_MAX:
+        raise ValueError(_("The signature image is too large (at most %(kb)d KB).", kb=SIGNATURE_PNG_MAX // 1024))
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            if probe.format != "PNG" or probe.width * probe.height > SIGNATURE_MAX_PIXELS:
+                raise ValueError(_("The signature image is not a PNG of a sane size."))
+            probe.verify()
+        with Image.open(io.BytesIO(raw)) as img:
+            img.load()
+            out = io.BytesIO()
+            img.convert("RGBA").save(out, format="PNG")
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValueError(_("The signature image is not a readable PNG.")) from None
+    return out.getvalue()
+
+
+def _signature_rows(signatures: list[dict] | None) -> list[dict]:
+    """The rows to store for the submitted signatures (the inspection id added at insert);
+    InvalidInput, before anything is written, for an image that is not a signature's PNG."""
+    rows = []
+    for index, s in enumerate(signatures or []):
+        png = None
+        if not s.get("refused"):
+            try:
+                png = signature_png(s["image"])
+            except ValueError as error:
+                raise InvalidInput(str(error), {"signatures": {str(index): {"image": [str(error)]}}}) from None
+        rows.append({
+            "role": SignatureRole(s["role"]), "name": (s.get("name") or "").strip(), "png": png,
+            "signed_at": to_utc_naive(s["signed_at"]) if s.get("signed_at") else None,
+            "refused": bool(s.get("refused")), "reason": (s.get("reason") or "").strip() if s.get("refused") else "",
+        })
+    return rows
+
+
+def signatures_of(inspection_id: int) -> list[InspectionSignature]:
+    """An inspection's signatures (with their PNGs), the inspector's first."""
+    rows = db.session.scalars(
+        select(InspectionSignature).where(InspectionSignature.inspection_id == inspection_id)
+        .options(undefer(InspectionSignature.png))
+    ).all()
+    order = list(SignatureRole)
+    return sorted(rows, key=lambda r: order.index(r.role))
+
+
 def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
     """Store one inspection and open a ticket for each failed item, in one transaction; a daily
     check also clears the nightly job's flag of its day, if it arrived late (daily_checks.clear_missed_check).
@@ -362,6 +442,7 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         return _replay_or_conflict(existing, digest, user)
 
     lab, version, items, arrived = _validate(user, data, config)
+    signatures = _signature_rows(data.get("signatures"))
     user_id = user.id  # read now: the commit expires the user
     # Scored with the version answered (its weights and red lines), stored with the inspection.
     scored = scoring.score_answers(items, ((a["item_id"], a["result"]) for a in data["answers"]), config)
@@ -406,6 +487,9 @@ def submit_inspection(user: User, data: dict, config) -> SubmitOutcome:
         ]
         if photos:
             connection.execute(_PHOTOS_INSERT, photos)
+        if signatures:
+            connection.execute(insert(InspectionSignature.__table__),
+                               [{"inspection_id": inspection.id, **row} for row in signatures])
         # Every failed item becomes a rectification ticket for the lab's officers (art. 29).
         for answer in answers:
             if answer["result"] is AnswerResult.failed:
@@ -611,6 +695,13 @@ def inspection_detail(inspection: Inspection, user: User) -> dict:
     body = _summary(inspection, version, version.checklist, inspector, counts, inspection_status(inspection))
     body["lab_name"] = lab.name
     body["answers"] = out_answers
+    body["signatures"] = [
+        {"role": role.value, "name": name, "signed_at": _utc(signed_at), "refused": refused, "reason": reason}
+        for role, name, signed_at, refused, reason in db.session.execute(
+            select(InspectionSignature.role, InspectionSignature.name, InspectionSignature.signed_at,
+                   InspectionSignature.refused, InspectionSignature.reason)
+            .where(InspectionSignature.inspection_id == inspection.id).order_by(InspectionSignature.role))
+    ]
     return body
 
 

@@ -15,7 +15,9 @@ time zone), oldest first, each day in its own transaction:
    gives exactly the result of one run per night;
 4. flag the rounds' labs not done when their window ended, remind the assigned inspectors before
    it ends and tell the rounds' owners after (rounds.nightly.flag_late);
-5. queue the e-mails of the notices written (notifications.queue_emails_written_at).
+5. plan the rounds the recurring rules have due by the next day (rounds.rules.plan_due_rounds; a
+   catch-up plans what one run a night would have: each period once, by its unique key);
+6. queue the e-mails of the notices written (notifications.queue_emails_written_at).
 
 Set-based: a fixed number of SQL statements per day whatever the number of labs or tickets. This
 module writes only nightly_runs.
@@ -40,6 +42,7 @@ from app.extensions import db
 from app.inspections import daily_checks
 from app.notifications import services as notices
 from app.rounds import nightly as rounds_nightly
+from app.rounds import rules as round_rules
 from app.tickets import escalation
 from app.timeutil import day_bounds_utc, school_today, utcnow
 
@@ -83,8 +86,8 @@ def run_nightly(up_to_day: date | None, config: dict, *, send_mail: bool = True)
     """Process every unprocessed day up to ``up_to_day``; then send the outbox (when SMTP is set)."""
     up_to_day = up_to_day or day_just_ended(config)
     refuse_unfinished_day(up_to_day, config)
-    summary = {"days": [], "skipped": [], "missed": 0, "escalated": 0, "round_late": 0, "notifications": 0,
-               "emails": 0}
+    summary = {"days": [], "skipped": [], "missed": 0, "escalated": 0, "round_late": 0, "rounds_planned": 0,
+               "notifications": 0, "emails": 0}
     days = days_to_process(up_to_day)
     db.session.commit()  # end the read transaction; each day gets its own
     for day in days:
@@ -93,7 +96,7 @@ def run_nightly(up_to_day: date | None, config: dict, *, send_mail: bool = True)
             summary["skipped"].append(day.isoformat())
             continue
         summary["days"].append(day.isoformat())
-        for k in ("missed", "escalated", "round_late", "notifications", "emails"):
+        for k in ("missed", "escalated", "round_late", "rounds_planned", "notifications", "emails"):
             summary[k] += result[k]
     if send_mail:
         summary["mail"] = notices.send_outbox(config)
@@ -117,7 +120,9 @@ def process_day(day: date, config: dict) -> dict | None:
         flagged = daily_checks.flag_missed(day, now, config)
         climbed = escalation.escalate_overdue(day, end, now, config)
         late = rounds_nightly.flag_late(day, end, now, config)
+        planned = round_rules.plan_due_rounds(day, config)
         counts = {"missed": flagged["missed"], "escalated": climbed["escalated"], "round_late": late["late"],
+                  "rounds_planned": planned["planned"],
                   "notifications": flagged["notifications"] + climbed["notifications"] + late["notifications"],
                   "emails": notices.queue_emails_written_at(now, config)}
         session.execute(update(NightlyRun.__table__).where(NightlyRun.day == day).values(finished_at=utcnow()))

@@ -18,6 +18,7 @@ bp = Blueprint("pwa_api", __name__, url_prefix="/api")
 class BundleSchema(Schema):
     generated_at = fields.String(metadata={"description": "ISO 8601, UTC"})
     user_id = fields.Integer()
+    user_name = fields.String(metadata={"description": "the user's name (prefills the inspector's signature)"})
     labs = fields.List(fields.Dict(), metadata={
         "description": "Labs the user may inspect or daily-check: nameplate (art. 24(1)), risk_level (I-IV or "
                        "null), qr_token, officers, open_tickets, daily_done_today (null unless the user is the lab's "

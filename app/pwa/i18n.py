@@ -67,6 +67,9 @@ def js_strings() -> dict[str, str]:
         "submit": _("Submit"),
         "unanswered": _("Unanswered items"),
         "failed_items": _("Failed items"),
+        # The signatures at the end of an inspection (static/js/signature.js).
+        "signature_needs_name": _("Write the name of whoever signed."),
+        "refusal_needs_reason": _("Write why the lab's representative refuses to sign."),
         "major": _("Major"),
         "article": _("Art."),
         "item_of": _("Item {n} of {total}"),

@@ -125,6 +125,7 @@ def offline_bundle(user, config) -> dict:
     return {
         "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "user_id": user.id,
+        "user_name": user.name,
         "labs": lab_bodies,
         "checklist_versions": version_bodies,
         # My rounds not over yet with my labs still to do (app.rounds: the phone's "my rounds").

@@ -36,6 +36,7 @@ SHELL_STATIC = [
     "js/outbox.js",
     "js/sync.js",
     "js/photo.js",
+    "js/signature.js",
     "js/upload.js",
     "js/bundle.js",
     "js/ui.js",

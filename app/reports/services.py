@@ -72,6 +72,7 @@ from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
 from app.org.models import College, Lab, LabClosure
 from app.org.services import active_during, active_throughout, labs_active_during
 from app.rounds.services import RoundFigures, round_figures
+from app.semesters import semester_start as semester_start_on
 from app.tickets.events import deadline_as_of, level_as_of
 from app.tickets.models import RectificationTicket, TicketEvent
 from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, utcnow
@@ -85,8 +86,6 @@ GRADED_LEVELS = ("college", "school", "special")
 ESCALATION_KINDS = ("escalate", "escalated")
 TOP_N = 10
 ROUND_MONTHS = 6  # the rounds' month-over-month table: the month and the five before
-# Semesters begin in these months (spring, autumn); a setting, since the calendar is the school's.
-DEFAULT_SEMESTER_START_MONTHS = (3, 9)
 
 
 # ---- periods -------------------------------------------------------------------------------
@@ -110,9 +109,10 @@ def default_month(config) -> date:
 
 
 def semester_start(month: date, config) -> date:
-    starts = sorted(config.get("REPORT_SEMESTER_START_MONTHS") or DEFAULT_SEMESTER_START_MONTHS)
-    candidates = [date(month.year + dy, m, 1) for dy in (-1, 0) for m in starts]
-    return max(c for c in candidates if c <= month)
+    """The first day of the semester the month belongs to (app.semesters: LABSAFE_SEMESTERS, else the
+    start months): the one begun by the month's last day, so a semester starting on 7 September
+    counts from September's summary on."""
+    return semester_start_on(add_months(month.replace(day=1), 1) - timedelta(days=1), config)
 
 
 @dataclass

@@ -67,8 +67,16 @@ class InspectionRound(db.Model):
     draw_n: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[list[int] | None] = mapped_column(JSON)  # the scope's lab ids, in id order
     selection: Mapped[dict] = mapped_column(JSON, default=dict)  # how the labs were chosen, as asked
+    # A round a recurring rule generated (rules.py): the rule, its period's first day and the part of
+    # the rule it plans ("<cadence>:<checklist>": a rule by risk grade plans one round per cadence
+    # and list). Unique: generating a period twice, or twice at once, plans it once.
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("round_rules.id"))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    rule_part: Mapped[str | None] = mapped_column(String(80))
 
     labs: Mapped[list[RoundLab]] = relationship(back_populates="round", order_by="RoundLab.id")
+
+    __table_args__ = (Index("ux_inspection_rounds_rule_period", "rule_id", "period_start", "rule_part", unique=True),)
 
 
 class RoundLab(db.Model):
@@ -114,12 +122,54 @@ class RoundLateFlag(db.Model):
     flagged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Recurrence(str, enum.Enum):
+    monthly = "monthly"  # each calendar month, school-local (art. 28)
+    semester = "semester"  # each semester (art. 27; app/semesters.py)
+    by_risk = "by_risk"  # each lab as often as its risk grade says (org.risk.default_cadence)
+
+
+class RoundRule(db.Model):
+    """A recurring round (rules.py): what to plan each period, for whom, by whom. Never deleted (a paused
+    rule plans nothing); every change is a RoundRuleChange row (art. 30)."""
+
+    __tablename__ = "round_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[RoundKind] = mapped_column(StrEnum(RoundKind))
+    topic: Mapped[str | None] = mapped_column(String(32))  # special rules: a SPECIAL_TOPICS key
+    owner_college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)  # None: the school
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))  # a special rule's department
+    checklist_key: Mapped[str | None] = mapped_column(String(64))  # None: by risk grade (org.risk.checklist_keys)
+    selection: Mapped[dict] = mapped_column(JSON, default=dict)  # the labs, as RoundInSchema's ``labs``
+    inspector_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # spread evenly over each round's labs
+    recurrence: Mapped[Recurrence] = mapped_column(StrEnum(Recurrence))
+    lead_days: Mapped[int] = mapped_column(Integer, default=7)  # a period's round is planned this many days before
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RoundRuleChange(db.Model):
+    """What was done to a rule, by whom and when: created, paused, resumed, changed (art. 30)."""
+
+    __tablename__ = "round_rule_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("round_rules.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    what: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
 # ---- never deleted (art. 30) -------------------------------------------------------------------
 
 class RoundDeletionRefused(RuntimeError):
     """Raised when anything tries to delete a round's records or rewrite its change log."""
 
 
-# ORM guards and database triggers (app.db.kept; migration 0014 installs the triggers).
-keep((InspectionRound, RoundLab, RoundChange, RoundLateFlag), unchanged=(RoundChange, RoundLateFlag),
-     refused=RoundDeletionRefused)
+# ORM guards and database triggers (app.db.kept; migration 0016 installs the rounds' triggers, 0014 the
+# rules').
+keep((InspectionRound, RoundLab, RoundChange, RoundLateFlag, RoundRule, RoundRuleChange),
+     unchanged=(RoundChange, RoundLateFlag, RoundRuleChange), refused=RoundDeletionRefused)

@@ -8,7 +8,7 @@ from app.jsonio import UtcDateTime
 from app.org.closures import DAYS
 from app.org.models import HAZARD_TAGS, RiskLevel
 
-from .models import SPECIAL_TOPICS, RoundKind
+from .models import SPECIAL_TOPICS, Recurrence, RoundKind
 
 ID = validate.Range(min=1, max=2**31 - 1)
 
@@ -128,3 +128,67 @@ class DrawSchema(Schema):
 
 class AssignedSchema(Schema):
     changed = fields.Integer()
+
+
+# ---- recurring round rules (/api/round-rules; app/rounds/rules.py) --------------------------------
+
+class RuleInSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=160),
+                          metadata={"description": "each round's title is this and its period, e.g. “… · 2026-12”"})
+    kind = fields.Enum(RoundKind, by_value=True, required=True)
+    topic = fields.String(allow_none=True, validate=validate.OneOf(tuple(SPECIAL_TOPICS)),
+                          metadata={"description": "special rules: " + ", ".join(SPECIAL_TOPICS)})
+    owner_college_id = fields.Integer(allow_none=True, strict=True, validate=ID,
+                                      metadata={"description": "a college's rule; none: the school's"})
+    checklist_key = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=64),
+                                  metadata={"description": "none: by risk grade, each grade's list (org.risk)"})
+    labs = fields.Nested(LabSelectionSchema, load_default=lambda: {"mode": "all"})
+    inspector_ids = fields.List(fields.Integer(strict=True, validate=ID), load_default=list,
+                                validate=validate.Length(max=500),
+                                metadata={"description": "spread evenly over each round's labs"})
+    recurrence = fields.Enum(Recurrence, by_value=True, required=True,
+                             metadata={"description": "monthly (calendar months), semester (LABSAFE_SEMESTERS), "
+                                                      "by_risk (each lab by its grade: I weekly, II fortnightly, "
+                                                      "III/IV monthly; a college monthly rule)"})
+    lead_days = fields.Integer(load_default=7, strict=True, validate=validate.Range(min=0, max=60),
+                               metadata={"description": "a period's round is planned this many days before it"})
+
+
+class RuleChangeSchema(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=160))
+    paused = fields.Boolean()
+    inspector_ids = fields.List(fields.Integer(strict=True, validate=ID), validate=validate.Length(max=500),
+                                metadata={"description": "for the rounds planned from now on"})
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError(_("Say what to change: title, paused or inspector_ids."), "_schema")
+
+
+class NextPeriodSchema(Schema):
+    cadence = fields.String(metadata={"description": "weekly, fortnightly, monthly, semester"})
+    start = fields.Date()
+    end = fields.Date()
+    label = fields.String()
+    plan_on = fields.Date(metadata={"description": "the day its round is planned by (by the nightly job)"})
+
+
+class RuleSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    kind = fields.String()
+    topic = fields.String(allow_none=True)
+    owner_college_id = fields.Integer(allow_none=True)
+    department_id = fields.Integer(allow_none=True)
+    checklist_key = fields.String(allow_none=True)
+    labs = fields.Dict()
+    inspector_ids = fields.List(fields.Integer())
+    recurrence = fields.String()
+    lead_days = fields.Integer()
+    paused = fields.Boolean()
+    created_by_id = fields.Integer()
+    created_at = UtcDateTime()
+    rounds_planned = fields.Integer()
+    last_period_start = fields.Date(allow_none=True)
+    next_periods = fields.List(fields.Nested(NextPeriodSchema))

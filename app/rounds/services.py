@@ -207,8 +207,21 @@ def plan_facts(data: dict) -> RoundFacts:
                       department_id=_department_of(kind, data.get("topic"), owner))
 
 
-def create_round(user: User, data: dict, facts: RoundFacts, config) -> InspectionRound:
-    """Plan a round (``data``: RoundInSchema-loaded; ``facts``: ``plan_facts(data)``, the policy said yes)."""
+@dataclass(frozen=True)
+class RuleOrigin:
+    """A round a recurring rule plans (rules.py): the rule, its period's first day and the rule's part."""
+
+    rule_id: int
+    period_start: date
+    part: str
+
+
+def create_round(user: User, data: dict, facts: RoundFacts, config, *,
+                 origin: RuleOrigin | None = None) -> InspectionRound:
+    """Plan a round (``data``: RoundInSchema-loaded; ``facts``: ``plan_facts(data)``, the policy said yes).
+
+    ``origin``: a rule's period (rules.py): the round names it, its change log says the rule made it
+    (``by_id`` None, the rule in the detail), and the caller's transaction (the nightly's) commits."""
     kind = RoundKind(data["kind"])
     _check_checklist(data["checklist_key"], kind)
     starts_at, ends_at = _window(data["window_from"], data["window_to"], config)
@@ -245,14 +258,20 @@ def create_round(user: User, data: dict, facts: RoundFacts, config) -> Inspectio
         seed=seed, draw_n=draw_n, population=population if draw_n is not None else None,
         selection=dict(selection),
     )
+    if origin is not None:
+        r.rule_id, r.period_start, r.rule_part = origin.rule_id, origin.period_start, origin.part
     db.session.add(r)
     db.session.flush()
-    # One executemany (an ORM bulk INSERT, no RETURNING): a round of 5,000 labs is one statement, not 5,000.
+    # One executemany (no RETURNING per row): a fixed number of statements whatever the number of labs,
+    # which the nightly's planning from rules (rules.py) needs.
     db.session.execute(insert(RoundLab), [{"round_id": r.id, "lab_id": lab.id, "inspector_id": assignments[lab.id]}
                                           for lab in labs])
-    _record(r.id, user.id, "created", {"labs": len(labs), "inspectors": sorted(set(inspector_ids)),
-                                       "selection": dict(selection), "seed": seed, "draw_n": draw_n})
-    db.session.commit()
+    made_by = {"rule_id": origin.rule_id, "period_start": origin.period_start.isoformat()} if origin else {}
+    _record(r.id, None if origin else user.id, "created", {
+        "labs": len(labs), "inspectors": sorted(set(inspector_ids)), "selection": dict(selection), "seed": seed,
+        "draw_n": draw_n, **made_by})
+    if origin is None:
+        db.session.commit()
     return r
 
 

@@ -5,13 +5,13 @@ app/documents/guards.py attaches to create_all. outbox_emails gains attachment_d
 no foreign key: notifications know nothing of documents; plain ADD COLUMN, no table rebuilt).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -2,10 +2,11 @@
 // failures; every change is saved to an IndexedDB draft at once (closing the app loses nothing);
 // submit moves the draft into the outbox and syncs.
 import { get } from './api.js';
-import { checklistFromBundle, labFromBundle } from './bundle.js';
+import { cachedBundle, checklistFromBundle, labFromBundle } from './bundle.js';
 import { get as dbGet, put as dbPut, del as dbDel } from './db.js';
 import { enqueueInspection, photoStates } from './outbox.js';
 import { cameraFile, downscale, uuid } from './photo.js';
+import { setupSignatures, signaturesBody } from './signature.js';
 import { receipts, syncNow } from './sync.js';
 import { $, el, fmtTime, localized, levelLabel, status, t } from './ui.js';
 
@@ -217,8 +218,14 @@ function showItems() {
 
 async function submit() {
   const button = $('#submit-inspection');
-  button.disabled = true;
   draft.note = $('#inspection-note').value;
+  // Checked here, not by the server: a refused body would sit in the outbox as an error.
+  const { signatures, problem } = signaturesBody(draft);
+  const warn = $('#signature-problem');
+  warn.hidden = !problem;
+  warn.textContent = problem ? t(problem) : '';
+  if (problem) return;
+  button.disabled = true;
   const body = {
     uuid: draft.uuid,
     lab_id: labId,
@@ -228,6 +235,7 @@ async function submit() {
     finished_at: new Date().toISOString(),
     note: draft.note,
     ...(draft.round_id ? { round_id: draft.round_id } : {}), // the round it is done for (home's "my rounds")
+    ...(signatures.length ? { signatures } : {}), // optional: the record can be signed on paper instead
     answers: draft.checklist.items.map((i) => {
       const a = draft.answers[i.id];
       return { item_id: i.id, result: a.result, note: a.note || '', photos: a.photos || [] };
@@ -326,6 +334,9 @@ async function init() {
   $('#items').replaceChildren(...draft.checklist.items.map(buildItem));
   await Promise.all(draft.checklist.items.map(paintItem));
   layout();
+  // The inspector's own name, from the offline bundle (the shell page carries no user data).
+  const bundle = await cachedBundle().catch(() => null);
+  setupSignatures($('#signatures'), draft, save, bundle && bundle.user_name);
   document.body.dataset.inspectReady = '1';
 }
 

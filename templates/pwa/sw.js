@@ -37,12 +37,13 @@ self.addEventListener('activate', (event) => {
 // Shell pages are cached only when the user is logged in (a redirect to /login is not a shell).
 // Only the pages this version's cache lacks are fetched.
 async function warmPages() {
+  const fetchedIn = generation;
   const cache = await caches.open(PAGES_CACHE);
   await Promise.all(PAGE_URLS.map(async (url) => {
     if (await cache.match(url)) return;
     try {
       const resp = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
-      if (resp.ok && !resp.redirected) await cache.put(url, resp);
+      if (resp.ok && !resp.redirected && fetchedIn === generation) await (await caches.open(PAGES_CACHE)).put(url, resp);
     } catch (e) { /* offline: try again next time */ }
   }));
 }
@@ -50,10 +51,14 @@ async function warmPages() {
 // Pages being dropped (a login or a change of language was just submitted): no navigation is
 // answered from them meanwhile.
 let dropping = null;
+// Counts the drops: a page fetched before one (in the old language, or for the user who left) is
+// not put in the cache after it.
+let generation = 0;
 
 self.addEventListener('message', (event) => {
   const type = event.data && event.data.type;
   if (type === 'warm') event.waitUntil(warmPages());
+  if (type === 'drop-pages' || type === 'logout') generation += 1;
   if (type === 'drop-pages') event.waitUntil(dropping = caches.delete(PAGES_CACHE));
   if (type === 'logout') event.waitUntil(Promise.all([dropping = caches.delete(PAGES_CACHE), caches.delete(DATA_CACHE)]));
 });
@@ -90,8 +95,9 @@ async function navigate(request) {
     if (cached) return cached;
   }
   try {
+    const fetchedIn = generation;
     const resp = await fetch(request);
-    if (shell && resp.ok && !resp.redirected) {
+    if (shell && resp.ok && !resp.redirected && fetchedIn === generation) {
       const cache = await caches.open(PAGES_CACHE);
       await cache.put(shell, resp.clone());
     }

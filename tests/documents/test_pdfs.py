@@ -38,7 +38,7 @@ def test_inspection_report_lists_every_answer_with_its_article(client, w, failed
         assert _flat(item.text) in text and _flat(article_label(item.article)) in text
     assert "不合格" in text and "合格" in text and w.inspector_a.name in text
     assert f"{failed.score:.1f}" in text and failed.grade in text
-    assert "检查人签字" in text and "实验室代表签字" in text  # the signature areas, left empty for now
+    assert "检查人签字" in text and "实验室代表签字" in text  # the signature areas, empty: not signed on the phone
     assert "第1页，共" in text  # the page counters
     assert not is_blank(first_page_png(resp.data))
 

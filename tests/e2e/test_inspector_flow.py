@@ -105,9 +105,9 @@ def _review_and_submit(page):
     page.wait_for_selector("#done:not([hidden])")
 
 
-def _queue_offline_inspection(ctx, page, w, note="插线板串接", photo=None):
-    """The inspector opens the lab online (the worker keeps the shell), goes offline, inspects with
-    one failure and its photo, and submits: queued on the phone."""
+def _inspect_offline(ctx, page, w, note="插线板串接", photo=None):
+    """The inspector opens the lab online (the worker keeps the shell), goes offline and inspects
+    with one failure and its photo, up to the submit."""
     _open(page, f"/l/{w['lab'].qr_token}", w["inspector"])
     page.wait_for_selector("#lab-card:not([hidden])")
     _wait_offline_ready(page)
@@ -115,6 +115,11 @@ def _queue_offline_inspection(ctx, page, w, note="插线板串接", photo=None):
     _until(page, "navigator.onLine === false")
     _start_checklist(page)
     _answer_all_pass_but_first(page, note=note, photo=photo)
+
+
+def _queue_offline_inspection(ctx, page, w, note="插线板串接", photo=None):
+    """As _inspect_offline, then submits: queued on the phone."""
+    _inspect_offline(ctx, page, w, note=note, photo=photo)
     _review_and_submit(page)
     page.wait_for_selector('#done[data-state="queued"]')
 

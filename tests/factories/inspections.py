@@ -3,12 +3,13 @@ tests do not depend on the checklist files), real image bytes made with Pillow, 
 submitted through the service as the API would."""
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import uuid as _uuid
 from datetime import UTC, datetime, timedelta
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from app.checklists.models import Checklist, ChecklistItem, ChecklistKind, ChecklistVersion, Severity
 from app.extensions import db
@@ -179,3 +180,27 @@ def make_small_world():
     w.full = make_checklist_version("full")
     w.daily = make_checklist_version("daily", items=DEFAULT_ITEMS[:3])
     return w
+
+
+def signature_data_url(size=(300, 120), fmt: str = "PNG", seed: int = 0) -> str:
+    """A drawn signature as the phone's canvas gives it: a data URL of a PNG with a stroke on it."""
+    im = Image.new("RGBA", size, (255, 255, 255, 0))
+    ImageDraw.Draw(im).line([(10, size[1] - 20), (size[0] // 2, 15 + seed), (size[0] - 10, size[1] // 2)],
+                            fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    im.convert("RGB" if fmt == "JPEG" else "RGBA").save(out, format=fmt)
+    media = "png" if fmt == "PNG" else fmt.lower()
+    return f"data:image/{media};base64,{base64.b64encode(out.getvalue()).decode('ascii')}"
+
+
+def signatures_payload(inspector: str = "王检查", representative: str | None = "李代表",
+                       refusal: str | None = None) -> list[dict]:
+    """The inspector's signature and the lab representative's (or their refusal with ``refusal``)."""
+    signed_at = iso(datetime.now(UTC) - timedelta(minutes=1))
+    out = [{"role": "inspector", "name": inspector, "image": signature_data_url(), "signed_at": signed_at}]
+    if refusal is not None:
+        out.append({"role": "lab_representative", "refused": True, "reason": refusal, "name": representative or ""})
+    elif representative is not None:
+        out.append({"role": "lab_representative", "name": representative, "image": signature_data_url(seed=9),
+                     "signed_at": signed_at})
+    return out

@@ -144,3 +144,15 @@ def extend_world(w):
     _FORM_ASSIGN_A.update({"lab_ids": [str(w.lab_a_obj.id)], "inspector_id": ""})  # unassign
     _FORM_ASSIGN_SCHOOL.clear()
     _FORM_ASSIGN_SCHOOL.update({"lab_ids": [str(w.lab_b_obj.id)], "inspector_id": ""})
+
+
+# Recurring round rules: their own module, run after the rounds' world (it uses its checklists).
+from tests.rounds import rules_access_cases as _rules  # noqa: E402
+
+CASES += _rules.CASES
+_extend_rounds = extend_world
+
+
+def extend_world(w):  # noqa: F811
+    _extend_rounds(w)
+    _rules.extend_world(w)

@@ -78,6 +78,10 @@ class Action(str, enum.Enum):
     DOWNLOAD_SCHOOL_SUMMARY = "document.school_summary"  # the school's monthly summary as PDF
     DOWNLOAD_COLLEGE_SUMMARY = "document.college_summary"  # one college's
     LIST_LAB_DOCUMENTS = "document.lab_list"  # a lab's documents (written reports: only those one may read)
+    # Every document of a month or a round as one ZIP (object: a college, or a round's facts): the school
+    # office all, a college leader their college's labs' (art. 10(2)), from school rounds too.
+    DOWNLOAD_DOCUMENTS_BULK = "document.bulk"
+    REISSUE_DOCUMENT = "document.reissue"  # a new document naming the one it replaces (art. 30)
     # One's own account.
     CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
 
@@ -333,6 +337,28 @@ def _can_assess_risk(s: Scope, obj: Any) -> bool:
     return college_id is not None and college_id in s.leader_colleges
 
 
+def _can_download_bulk(s: Scope, obj: Any) -> bool:
+    # A college's month: the school office, the college's leader (art. 9(1), 10(2)). A round: its owner
+    # college's leader, or any college leader for a school round (they get their own labs' part:
+    # lab_clause below); another college's round is refused.
+    if s.admin:
+        return True
+    if hasattr(obj, "owner_college_id") and hasattr(obj, "kind"):
+        owner = obj.owner_college_id
+        return owner in s.leader_colleges if owner is not None else bool(s.leader_colleges)
+    _, college_id = _lab_and_college(obj)
+    return college_id is not None and college_id in s.leader_colleges
+
+
+def _can_reissue(s: Scope, doc: Any) -> bool:
+    # The school office any document; a college leader (art. 10(2)) their college's: its labs' records
+    # and its own monthly summary. The school's summary is the office's.
+    if s.admin:
+        return True
+    _, college_id = _lab_and_college(doc)
+    return college_id is not None and college_id in s.leader_colleges
+
+
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.ADMIN_ORG: lambda s, o: s.admin,
     Action.MANAGE_CHECKLISTS: lambda s, o: s.admin,
@@ -368,6 +394,8 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.DOWNLOAD_SCHOOL_SUMMARY: _can_view_school_report,
     Action.DOWNLOAD_COLLEGE_SUMMARY: _can_view_college_report,
     Action.LIST_LAB_DOCUMENTS: _can_view_lab,
+    Action.DOWNLOAD_DOCUMENTS_BULK: _can_download_bulk,
+    Action.REISSUE_DOCUMENT: _can_reissue,
     Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
 }
 
@@ -405,7 +433,8 @@ def lab_clause(user: User | None, action: Action, *, lab_id, college_id):
     if action == Action.DAILY_CHECK:  # _can_daily_check: the lab's own officers and designees (art. 10(3), 29)
         labs = s.officer_labs | s.designated_labs
         return lab_id.in_(labs) if labs else false()
-    if action == Action.CLOSE_LABS:  # _can_close_labs: the school office any, a leader the college's
+    if action in (Action.CLOSE_LABS, Action.DOWNLOAD_DOCUMENTS_BULK):
+        # _can_close_labs, _can_download_bulk: the school office any lab, a college leader the college's
         if s.admin:
             return true()
         return college_id.in_(s.leader_colleges) if s.leader_colleges else false()

@@ -1,7 +1,9 @@
-"""Benchmark: issuing documents (app/documents) — a 95-item inspection record with 10 evidence photos.
+"""Benchmark: issuing documents (app/documents) — a 95-item inspection record with 10 evidence photos;
+the monthly ZIP of a college of 50 labs.
 
-    .venv/bin/python -m bench.documents            # 5 runs per document
-    .venv/bin/python -m bench.documents --runs 10
+    .venv/bin/python -m bench.documents            # 5 runs per document, then the ZIP of 50 labs
+    .venv/bin/python -m bench.documents --runs 10 --zip-labs 50
+    .venv/bin/python -m bench.documents --zip-only # the ZIP alone (renders the record and notice once)
 
 Builds a school on a temporary SQLite file: one lab, a checklist of 95 items, an inspection answering
 all 95, 10 of them failed with one photo each (2048 px phone JPEGs as the PWA sends them, ~220 KB,
@@ -9,12 +11,19 @@ through the real photo pipeline, so the record prints the 1600 px display copies
 Then times rendering (HTML to PDF with WeasyPrint, nothing filed) of the inspection record and of the
 rectification notice: wall and CPU time (median of N runs after one warm-up), pages and bytes, and
 memory: tracemalloc's peak (Python allocations) and the process's peak RSS growth (ru_maxrss; Pango,
-cairo and the decoded images are C allocations tracemalloc cannot see). Prints JSON;
-docs/PERFORMANCE.md records the figures.
+cairo and the decoded images are C allocations tracemalloc cannot see).
+
+The ZIP: N more labs of the college, each with that record and that notice filed (the rendered bytes,
+each copy made distinct by a trailing PDF comment, so 2N documents of real size), then
+`GET /colleges/<id>/documents.zip?month=` as the college's leader, read chunk by chunk as a server
+sends it: time to the first chunk and to the last, CPU, bytes, tracemalloc's peak and RSS growth
+while downloading, against the documents' total; and, for contrast, the same archive built in memory
+(io.BytesIO). Prints JSON; docs/PERFORMANCE.md records the figures.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import random
@@ -30,6 +39,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 ITEMS = 95
 PHOTOS = 10
+PASSWORD = "bench leader password"
 
 
 def phone_jpeg(seed: int) -> bytes:
@@ -130,9 +140,101 @@ def measure(render, runs: int, keep: str | None = None) -> dict:
             "rss_peak_mb": round(rss_after / 1024, 1)}
 
 
+def file_college(app, inspection, inspector, labs: int) -> tuple[int, object, int, int]:
+    """``labs`` labs of the inspection's college, each with the record and the notice filed (real bytes).
+    Returns (college id, its leader's id, documents, their bytes)."""
+    from sqlalchemy import insert
+
+    from app.auth.models import Role, RoleAssignment, User, hash_password
+    from app.documents import services
+    from app.documents.models import IssuedDocument
+    from app.extensions import db
+    from app.org.models import Lab
+    from app.org.services import get_lab
+    from app.timeutil import utcnow
+
+    college_id = get_lab(inspection.lab_id).college_id
+    report = services.render_inspection_report(inspection, inspector, app.config, "zh_CN")("BENCH-R", utcnow())
+    notice = services.render_notice(inspection, inspector, app.config, "zh_CN")("BENCH-N", utcnow())
+    leader = User(username="leader", name="李院长", email="l@example.edu.cn", password_hash=hash_password(PASSWORD))
+    db.session.add(leader)
+    db.session.flush()
+    db.session.add(RoleAssignment(user_id=leader.id, role=Role.college_leader, college_id=college_id))
+    count = size = 0
+    now = utcnow().replace(microsecond=0)
+    for n in range(labs):
+        lab = Lab(code=f"CHEM-{200 + n}", name=f"实验室{n}", building="化学楼", room=str(200 + n),
+                  college_id=college_id, category="chemistry", hazard_tags=[])
+        db.session.add(lab)
+        db.session.flush()
+        for kind, code, pdf in (("inspection_report", "JC", report), ("rectification_notice", "ZG", notice)):
+            data = pdf + f"\n% lab {lab.code}\n".encode()
+            db.session.execute(insert(IssuedDocument), dict(
+                number=f"HZNU-2026-{code}-{n + 1:05d}", kind=kind, issue_key=f"{kind}:bench{n}:zh_CN:1",
+                language="zh_CN", lab_id=lab.id, issued_at=now, sha256=hashlib.sha256(data).hexdigest(),
+                byte_size=len(data), pdf=data))
+            count, size = count + 1, size + len(data)
+        db.session.commit()
+    return college_id, leader.id, count, size
+
+
+def measure_zip(app, college_id: int, leader_id: int, documents: int, total: int) -> dict:
+    """The leader's download, read as a server sends it; then the same archive built in memory."""
+    import zipfile
+
+    from app.auth.models import User
+    from app.documents import bulk
+    from app.extensions import db
+    from app.timeutil import utcnow
+
+    leader = db.session.get(User, leader_id)
+    client = app.test_client()
+    with app.app_context():  # each request in an app context of its own, as in production
+        token = client.get("/api/csrf").get_json()["csrf_token"]
+    with app.app_context():
+        login = client.post("/api/login", json={"username": leader.username, "password": PASSWORD},
+                            headers={"X-CSRFToken": token})
+        assert login.status_code == 200, login.get_data(as_text=True)
+    month = f"{utcnow():%Y-%m}"
+    url = f"/colleges/{college_id}/documents.zip?month={month}"
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    t0, c0 = time.perf_counter(), time.process_time()
+    with app.app_context():
+        resp = client.get(url, buffered=False)
+    first = None
+    chunks = sent = 0
+    for chunk in resp.response:
+        first = first if first is not None else time.perf_counter() - t0
+        chunks, sent = chunks + 1, sent + len(chunk)
+    resp.close()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = {"labs": documents // 2, "documents": documents, "documents_mb": round(total / 2**20, 1),
+           "zip_mb": round(sent / 2**20, 1), "chunks": chunks, "first_chunk_s": round(first or 0, 3),
+           "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "tracemalloc_peak_mb": round(peak / 2**20, 1),
+           "rss_growth_mb": round((rss_after - rss_before) / 1024, 1), "status": resp.status_code}
+    # For contrast: the same entries zipped into memory, as a non-streamed download would.
+    with app.test_request_context("/"):
+        entries = bulk.month_entries(leader, college_id, utcnow().date().replace(day=1), app.config)
+        tracemalloc.start()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for e in entries:
+                zf.writestr(e.file, db.session.scalar(bulk.select(bulk.D.pdf).where(bulk.D.id == e.id)))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    out["in_memory_tracemalloc_peak_mb"] = round(peak / 2**20, 1)
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--zip-labs", type=int, default=50, help="labs in the college whose monthly ZIP is timed")
+    ap.add_argument("--zip-only", action="store_true", help="time the ZIP only")
     args = ap.parse_args(argv)
     from app import create_app
     from app.documents import services
@@ -145,11 +247,17 @@ def main(argv=None) -> None:
         db.create_all()
         inspection, inspector = build(app)
         out = {"items": ITEMS, "photos": PHOTOS}
-        out["inspection_report"] = measure(
-            services.render_inspection_report(inspection, inspector, app.config, "zh_CN"), args.runs,
-            "documents-report.pdf")
-        out["rectification_notice"] = measure(
-            services.render_notice(inspection, inspector, app.config, "zh_CN"), args.runs, "documents-notice.pdf")
+        if not args.zip_only:
+            out["inspection_report"] = measure(
+                services.render_inspection_report(inspection, inspector, app.config, "zh_CN"), args.runs,
+                "documents-report.pdf")
+            out["rectification_notice"] = measure(
+                services.render_notice(inspection, inspector, app.config, "zh_CN"), args.runs, "documents-notice.pdf")
+        if args.zip_labs:
+            filed = file_college(app, inspection, inspector, args.zip_labs)
+    if args.zip_labs:
+        with app.app_context():
+            out["college_zip"] = measure_zip(app, *filed)
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from app.checklists.models import Severity
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.inspections import services as inspections
 from app.language import is_chinese, locale_object, pick
@@ -188,6 +188,49 @@ def issue(subject: Subject, language: str, user_id: int | None, config,
         if found is not None:
             return found
     raise RuntimeError("could not file the document after 5 attempts")  # pragma: no cover
+
+
+def subject_of(doc: IssuedDocument) -> Subject:
+    return Subject(doc.kind, lab_id=doc.lab_id, inspection_id=doc.inspection_id, ticket_id=doc.ticket_id,
+                   college_id=doc.college_id, month=doc.month)
+
+
+def reissue(doc: IssuedDocument, user_id: int, config, render: Callable[[str, datetime], bytes]) -> IssuedDocument:
+    """A re-issue is a new document, rendered from today's data (e.g. photos that arrived after the first
+    issue) with its own number, that names the one it replaces; the old one stays as filed, byte for
+    byte (art. 30). Only the document in force is re-issued: ``replaces_id`` is unique, so two re-issues
+    of one document at once file one, and the other is told which."""
+    newer = replaced_by(doc)
+    if newer is not None:
+        raise Conflict(_("This document was already replaced by %(number)s; re-issue that one.", number=newer.number),
+                       {"replaced_by": newer.id})
+    subject = subject_of(doc)
+    generation = 1 + db.session.scalar(
+        select(func.count()).where(*subject.clause(), IssuedDocument.language == doc.language))
+    for _attempt in range(5):
+        issued_at = utcnow().replace(microsecond=0)
+        number = _number(doc.kind, issued_at, config)
+        pdf = render(number, issued_at)
+        key = subject.key(doc.language, generation)
+        values = dict(
+            number=number, kind=doc.kind, issue_key=key, language=doc.language, lab_id=doc.lab_id,
+            inspection_id=doc.inspection_id, ticket_id=doc.ticket_id, college_id=doc.college_id, month=doc.month,
+            replaces_id=doc.id, issued_by_id=user_id, issued_at=issued_at, sha256=hashlib.sha256(pdf).hexdigest(),
+            byte_size=len(pdf), pdf=pdf,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(IssuedDocument), values)
+        except IntegrityError:
+            newer = replaced_by(doc)
+            if newer is not None:
+                raise Conflict(_("This document was already replaced by %(number)s; re-issue that one.",
+                                 number=newer.number), {"replaced_by": newer.id}) from None
+            continue  # the number went to another document of this kind meanwhile: draw again
+        new = db.session.scalar(select(IssuedDocument).where(IssuedDocument.issue_key == key))
+        db.session.commit()
+        return new
+    raise RuntimeError("could not file the re-issue after 5 attempts")  # pragma: no cover
 
 
 # ---- what each document says ---------------------------------------------------------------------

@@ -2,21 +2,24 @@
 the stored bytes (art. 28-30); a document's page shows its hash so a printed copy can be checked."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import get_user
 from app.errors import Conflict, NotFound
+from app.extensions import db
 from app.inspections.services import get_inspection
 from app.language import reader_locale
 from app.org.services import get_college
 from app.policy import Action, authorize, may, scope_of
 from app.reports import services as reports
 from app.reports.schemas import MonthlyQuerySchema
+from app.rounds import services as rounds
 from app.tickets.lifecycle import get_ticket
+from app.timeutil import utcnow
 
-from . import services
+from . import bulk, services
 from .models import DocumentKind, IssuedDocument
 
 bp = Blueprint("documents", __name__)
@@ -144,6 +147,73 @@ def document_pdf(document_id: int):
     doc = services.get_document(document_id)
     authorize_document(doc)
     return pdf_response(doc)
+
+
+@bp.post("/documents/<int:document_id>/reissue")
+@login_required
+def reissue(document_id: int):
+    """Render the document again from today's data and file it as a new document naming this one; this one
+    stays as filed (art. 30)."""
+    doc = services.get_document(document_id)
+    authorize(current_user, Action.REISSUE_DOCUMENT, doc)
+    new = services.reissue(doc, current_user.id, current_app.config, _renderer_of(doc))
+    flash(_("Re-issued as %(number)s; %(old)s stays on file as it was issued.", number=new.number, old=doc.number))
+    return redirect(url_for(".document_page", document_id=new.id))
+
+
+def _renderer_of(doc: IssuedDocument):
+    cfg, language = current_app.config, doc.language
+    if doc.kind == DocumentKind.inspection_report:
+        return services.render_inspection_report(get_inspection(doc.inspection_id), current_user, cfg, language)
+    if doc.kind == DocumentKind.rectification_notice:
+        return services.render_notice(get_inspection(doc.inspection_id), current_user, cfg, language)
+    if doc.kind == DocumentKind.written_report:
+        return services.render_written_report(get_ticket(doc.ticket_id), current_user, cfg, language)
+    # A summary is filed only once its month is final (monthly_summary above): its figures no longer change.
+    raise Conflict(_("A monthly summary is filed once its month is final, and its figures do not change after "
+                     "that: there is nothing to re-issue."))
+
+
+# ---- every document of a month or a round, as one ZIP (streamed) ------------------------------------------
+
+def _zip_response(entries: list[bulk.Entry], filename: str) -> Response:
+    """Streamed: each document's bytes are read and sent in turn (bulk.stream_zip). No documents: a ZIP with
+    the manifest alone."""
+    return Response(bulk.stream_zip(entries, utcnow(), db.engine), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{bulk.safe_name(filename)}"',
+        "X-Document-Count": str(len(entries)),
+    })
+
+
+@bp.get("/colleges/<int:college_id>/documents.zip")
+@login_required
+def college_documents_zip(college_id: int):
+    college = get_college(college_id)
+    authorize(current_user, Action.DOWNLOAD_DOCUMENTS_BULK, college)
+    month = reports.parse_month(request.args.get("month"))
+    entries = bulk.month_entries(current_user, college.id, month, current_app.config)
+    return _zip_response(entries, f"{college.code}-{month:%Y-%m}-documents.zip")
+
+
+@bp.get("/rounds/<int:round_id>/documents.zip")
+@login_required
+def round_documents_zip(round_id: int):
+    r = rounds.get_round(round_id)
+    authorize(current_user, Action.DOWNLOAD_DOCUMENTS_BULK, rounds.facts_of(r))
+    return _zip_response(bulk.round_entries(current_user, r.id), f"round-{r.id}-documents.zip")
+
+
+@bp.app_template_global("documents_zip_url")
+def documents_zip_url(college=None, month: str | None = None, round_id: int | None = None) -> str | None:
+    """For the college's monthly summary page and the round page: the ZIP of their documents, if this user
+    may download it."""
+    if round_id is not None:
+        if may(current_user, Action.DOWNLOAD_DOCUMENTS_BULK, rounds.facts_of(rounds.get_round(round_id))):
+            return url_for("documents.round_documents_zip", round_id=round_id)
+        return None
+    if college is not None and month and may(current_user, Action.DOWNLOAD_DOCUMENTS_BULK, college):
+        return url_for("documents.college_documents_zip", college_id=college.id, month=month)
+    return None
 
 
 # ---- the documents on the lab, inspection and ticket pages --------------------------------------------

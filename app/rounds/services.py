@@ -333,6 +333,13 @@ def is_done(rl=RoundLab, r=InspectionRound):
     return _qualifying(rl, r).exists()
 
 
+def counted_inspections(round_id: int):
+    """A SELECT of the ids of every inspection that counts in a round: each of its labs' qualifying ones
+    (``_qualifying``), not only the first; for the documents filed of the round (documents' ZIP)."""
+    return (_qualifying(RoundLab, InspectionRound).correlate(None)
+            .where(RoundLab.round_id == round_id, InspectionRound.id == round_id))
+
+
 def _state(done: bool, ends_at: datetime, now: datetime) -> str:
     return "done" if done else ("late" if now >= ends_at else "pending")
 

@@ -1,6 +1,6 @@
 """Access matrix for issued documents: who reads what a document records may download it (app/policy.py
 DOWNLOAD_*); the first download issues it, so these cases file real PDFs."""
-from tests.access.matrix import LAB_A_READERS, LAB_B_READERS, Case
+from tests.access.matrix import ADMIN, LAB_A_READERS, LAB_B_READERS, Case
 from tests.reports.access_cases import COLLEGE_A_REPORT, COLLEGE_B_REPORT, SCHOOL_OR_OWN_COLLEGE
 
 REPORT = "/inspections/<int:inspection_id>/report.pdf"
@@ -10,6 +10,10 @@ MONTHLY = "/reports/monthly.pdf"
 PAGE = "/documents/<int:document_id>"
 PDF = "/documents/<int:document_id>.pdf"
 LIST = "/api/labs/<int:lab_id>/documents"
+COLLEGE_ZIP = "/colleges/<int:college_id>/documents.zip"
+ROUND_ZIP = "/rounds/<int:round_id>/documents.zip"
+REISSUE = "/documents/<int:document_id>/reissue"
+A_LEADER = frozenset({"admin", "college_leader"})  # the school office, college A's leader (art. 9(1), 10(2))
 FINAL_MONTH = "2026-01"  # long final: its summary may be filed
 
 
@@ -79,4 +83,18 @@ CASES = [
     Case("GET", PDF, "/documents/{doc_wr_b}.pdf", allow=LAB_B_READERS),
     Case("GET", LIST, "/api/labs/{lab_a}/documents", allow=LAB_A_READERS),
     Case("GET", LIST, "/api/labs/{lab_b}/documents", allow=LAB_B_READERS),
+    # Every document of a month or a round as one ZIP: the school office all, a college leader their
+    # college's (from school rounds too: their labs' part); everyone else 403.
+    Case("GET", COLLEGE_ZIP, f"/colleges/{{college_a}}/documents.zip?month={FINAL_MONTH}", allow=A_LEADER),
+    Case("GET", COLLEGE_ZIP, f"/colleges/{{college_b}}/documents.zip?month={FINAL_MONTH}", allow=ADMIN,
+         note="another college's month"),
+    Case("GET", ROUND_ZIP, "/rounds/{round_college_a}/documents.zip", allow=A_LEADER),
+    Case("GET", ROUND_ZIP, "/rounds/{round_school}/documents.zip", allow=A_LEADER,
+         note="a school round: a college leader gets their labs' part"),
+    Case("GET", ROUND_ZIP, "/rounds/{round_college_b}/documents.zip", allow=ADMIN, note="another college's round"),
+    # Re-issue: the school office, or the leader of the document's college. A summary answers 409 to them
+    # (filed once final: nothing to re-issue), which proves the policy let them through without rendering.
+    Case("POST", REISSUE, "/documents/{doc_month_1}/reissue", allow=A_LEADER),
+    Case("POST", REISSUE, "/documents/{doc_month_0}/reissue", allow=ADMIN, note="the school's summary"),
+    Case("POST", REISSUE, "/documents/{doc_b}/reissue", allow=ADMIN, note="another college's notice"),
 ]

@@ -3,9 +3,10 @@ round and per college, month over month); the same scope as the monthly summary.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.apidoc import doc
+from app.policy import Action, may, own_report_college_id
 from app.rounds.services import round_figures
 from app.timeutil import school_today, utcnow
 
@@ -40,6 +41,9 @@ def _tallies(months, by_month) -> list[dict]:
                                              403: "Not your college's figures", 404: "No such college"})
 def rounds():
     data = RoundFiguresQuerySchema().load(request.args)
+    if data["college_id"] is None and not may(current_user, Action.VIEW_SCHOOL_REPORT):
+        # A college leader or head asking for "the" figures gets their college's, as the summary does.
+        data["college_id"] = own_report_college_id(current_user)
     authorize_scope(data["college_id"])
     now = utcnow()
     first, last = _months(data, school_today(current_app.config["SCHOOL_TIMEZONE"], now))

@@ -32,8 +32,9 @@ CASES = [
     Case("GET", EXPORT, "/reports/monthly.csv?college_id={college_a}", allow=COLLEGE_A_REPORT),
     Case("GET", EXPORT, "/reports/monthly.xlsx?college_id={college_b}", allow=COLLEGE_B_REPORT,
          note="another college's export"),
-    # The rounds' figures (issue 22): the summary's scope; a college leader names their college.
-    Case("GET", ROUND_FIGURES, "/api/reports/rounds", allow=SCHOOL_REPORT),
+    # The rounds' figures (issue 22): the summary's scope; a college leader or head asking for "the"
+    # figures gets their own college's.
+    Case("GET", ROUND_FIGURES, "/api/reports/rounds", allow=SCHOOL_OR_OWN_COLLEGE),
     Case("GET", ROUND_FIGURES, "/api/reports/rounds?from=2026-05&to=2026-10&college_id={college_a}",
          allow=COLLEGE_A_REPORT),
     Case("GET", ROUND_FIGURES, "/api/reports/rounds?college_id={college_b}", allow=COLLEGE_B_REPORT,

@@ -93,6 +93,8 @@ def test_the_json_figures(app, client):
     assert [c["college_id"] for c in mine["colleges"]] == [w.college.id]
     assert mine["total"] == [{"month": "2026-10", "planned": 3, "done": 2, "late": 1}]
     assert client.get(f"/api/reports/rounds?college_id={w.other_college.id}").status_code == 403
+    # Asked without a college, a leader gets their own (as the summary page redirects them).
+    assert client.get("/api/reports/rounds?from=2026-10&to=2026-10").get_json()["college_id"] == w.college.id
     # Without months: this month and the five before.
     assert len(client.get(f"/api/reports/rounds?college_id={w.college.id}").get_json()["months"]) == 6
 

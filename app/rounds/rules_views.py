@@ -17,7 +17,8 @@ from app.policy import Action, authorize
 from app.timeutil import school_today
 
 from . import rules
-from .models import SPECIAL_TOPICS, Recurrence, RoundKind
+from .labels import TOPIC_LABELS
+from .models import Recurrence, RoundKind
 from .schemas import RuleInSchema
 
 bp = Blueprint("round_rules", __name__)
@@ -32,12 +33,6 @@ RECURRENCE_LABELS = {
     Recurrence.semester.value: _l("Each semester"),
     Recurrence.by_risk.value: _l("By each lab's risk grade (I weekly, II fortnightly, III–IV monthly)"),
 }
-TOPIC_LABELS = {  # SPECIAL_TOPICS (art. 27 专项检查)
-    "hazchem": _l("Hazardous chemicals"), "biosafety": _l("Biosafety"), "equipment": _l("Instruments and equipment"),
-    "waste": _l("Lab waste"), "radiation": _l("Radiation"), "controlled_chemicals": _l("Controlled chemicals"),
-    "fire": _l("Fire safety"), "utilities": _l("Water and electricity"), "premises": _l("Premises"),
-}
-assert set(TOPIC_LABELS) == set(SPECIAL_TOPICS)
 CADENCE_LABELS = {"weekly": _l("Week"), "fortnightly": _l("Half-month"), "monthly": _l("Month"),
                   "semester": _l("Semester")}
 

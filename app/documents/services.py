@@ -151,26 +151,22 @@ def _number(kind: DocumentKind, issued_at: datetime, config) -> str:
     return f"{prefix}{count + 1:05d}"
 
 
-def issue(subject: Subject, language: str, user_id: int | None, config,
-          render: Callable[[str, datetime], bytes], *, own_transaction: bool) -> IssuedDocument:
-    """The document in force for ``subject`` in ``language``; the first time, render it (with its
-    number and date) and file it. ``own_transaction``: the caller reads only (a GET), so the one
-    INSERT commits on a connection of its own; otherwise it joins the caller's transaction.
-
-    Two first downloads at once file one document: the issue key is unique, and the loser serves
-    the winner's. A number taken meanwhile is drawn again."""
-    found = latest(subject, language)
-    if found is not None:
-        return found
+def _file(subject: Subject, language: str, generation: int, *, replaces_id: int | None, user_id: int | None,
+          config, render: Callable[[str, datetime], bytes], own_transaction: bool,
+          lost: Callable[[], bool]) -> str | None:
+    """Draw the next number, render with it and INSERT: the issue key filed, or None when another
+    request filed this document first (``lost`` says so after a refused INSERT). A number taken by
+    another document of the kind meanwhile is drawn again (the number is printed: render again)."""
+    key = subject.key(language, generation)
     for _attempt in range(5):
         issued_at = utcnow().replace(microsecond=0)
         number = _number(subject.kind, issued_at, config)
         pdf = render(number, issued_at)
         values = dict(
-            number=number, kind=subject.kind, issue_key=subject.key(language, 1), language=language,
-            lab_id=subject.lab_id, inspection_id=subject.inspection_id, ticket_id=subject.ticket_id,
-            college_id=subject.college_id, month=subject.month, replaces_id=None, issued_by_id=user_id,
-            issued_at=issued_at, sha256=hashlib.sha256(pdf).hexdigest(), byte_size=len(pdf), pdf=pdf,
+            number=number, kind=subject.kind, issue_key=key, language=language, lab_id=subject.lab_id,
+            inspection_id=subject.inspection_id, ticket_id=subject.ticket_id, college_id=subject.college_id,
+            month=subject.month, replaces_id=replaces_id, issued_by_id=user_id, issued_at=issued_at,
+            sha256=hashlib.sha256(pdf).hexdigest(), byte_size=len(pdf), pdf=pdf,
         )
         try:
             if own_transaction:
@@ -180,19 +176,37 @@ def issue(subject: Subject, language: str, user_id: int | None, config,
                 with db.session.begin_nested():
                     db.session.execute(insert(IssuedDocument), values)
         except IntegrityError:
-            found = latest(subject, language)
-            if found is not None:
-                return found
-            continue  # the number went to another document of this kind meanwhile: draw again
-        found = latest(subject, language)
-        if found is not None:
-            return found
+            if lost():
+                return None
+            continue
+        return key
     raise RuntimeError("could not file the document after 5 attempts")  # pragma: no cover
+
+
+def issue(subject: Subject, language: str, user_id: int | None, config,
+          render: Callable[[str, datetime], bytes], *, own_transaction: bool) -> IssuedDocument:
+    """The document in force for ``subject`` in ``language``; the first time, render it (with its
+    number and date) and file it. ``own_transaction``: the caller reads only (a GET), so the one
+    INSERT commits on a connection of its own; otherwise it joins the caller's transaction.
+
+    Two first downloads at once file one document: the issue key is unique, and the loser serves
+    the winner's."""
+    found = latest(subject, language)
+    if found is not None:
+        return found
+    _file(subject, language, 1, replaces_id=None, user_id=user_id, config=config, render=render,
+          own_transaction=own_transaction, lost=lambda: latest(subject, language) is not None)
+    return latest(subject, language)
 
 
 def subject_of(doc: IssuedDocument) -> Subject:
     return Subject(doc.kind, lab_id=doc.lab_id, inspection_id=doc.inspection_id, ticket_id=doc.ticket_id,
                    college_id=doc.college_id, month=doc.month)
+
+
+def _already_replaced(newer: IssuedDocument) -> Conflict:
+    return Conflict(_("This document was already replaced by %(number)s; re-issue that one.", number=newer.number),
+                    {"replaced_by": newer.id})
 
 
 def reissue(doc: IssuedDocument, user_id: int, config, render: Callable[[str, datetime], bytes]) -> IssuedDocument:
@@ -202,35 +216,17 @@ def reissue(doc: IssuedDocument, user_id: int, config, render: Callable[[str, da
     of one document at once file one, and the other is told which."""
     newer = replaced_by(doc)
     if newer is not None:
-        raise Conflict(_("This document was already replaced by %(number)s; re-issue that one.", number=newer.number),
-                       {"replaced_by": newer.id})
+        raise _already_replaced(newer)
     subject = subject_of(doc)
     generation = 1 + db.session.scalar(
         select(func.count()).where(*subject.clause(), IssuedDocument.language == doc.language))
-    for _attempt in range(5):
-        issued_at = utcnow().replace(microsecond=0)
-        number = _number(doc.kind, issued_at, config)
-        pdf = render(number, issued_at)
-        key = subject.key(doc.language, generation)
-        values = dict(
-            number=number, kind=doc.kind, issue_key=key, language=doc.language, lab_id=doc.lab_id,
-            inspection_id=doc.inspection_id, ticket_id=doc.ticket_id, college_id=doc.college_id, month=doc.month,
-            replaces_id=doc.id, issued_by_id=user_id, issued_at=issued_at, sha256=hashlib.sha256(pdf).hexdigest(),
-            byte_size=len(pdf), pdf=pdf,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(IssuedDocument), values)
-        except IntegrityError:
-            newer = replaced_by(doc)
-            if newer is not None:
-                raise Conflict(_("This document was already replaced by %(number)s; re-issue that one.",
-                                 number=newer.number), {"replaced_by": newer.id}) from None
-            continue  # the number went to another document of this kind meanwhile: draw again
-        new = db.session.scalar(select(IssuedDocument).where(IssuedDocument.issue_key == key))
-        db.session.commit()
-        return new
-    raise RuntimeError("could not file the re-issue after 5 attempts")  # pragma: no cover
+    key = _file(subject, doc.language, generation, replaces_id=doc.id, user_id=user_id, config=config,
+                render=render, own_transaction=False, lost=lambda: replaced_by(doc) is not None)
+    if key is None:
+        raise _already_replaced(replaced_by(doc))
+    new = db.session.scalar(select(IssuedDocument).where(IssuedDocument.issue_key == key))
+    db.session.commit()
+    return new
 
 
 # ---- what each document says ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from app.reports import services as reports
 from app.reports.schemas import MonthlyQuerySchema
 from app.rounds import services as rounds
 from app.tickets.lifecycle import get_ticket
+from app.tickets.listing import visible_ticket_ids
 from app.timeutil import utcnow
 
 from . import bulk, services
@@ -221,9 +222,9 @@ def documents_zip_url(college=None, month: str | None = None, round_id: int | No
 def readable_lab_documents(lab) -> list[IssuedDocument]:
     """A lab's documents this user may read: all of them for a reader of the lab, but a written report
     only to readers of its ticket (a department follows its own remit's tickets, art. 9)."""
-    return [d for d in services.lab_documents(lab.id)
-            if d.kind != DocumentKind.written_report
-            or may(current_user, Action.DOWNLOAD_TICKET_DOCUMENT, get_ticket(d.ticket_id))]
+    docs = services.lab_documents(lab.id)
+    readable = visible_ticket_ids(current_user, [d.ticket_id for d in docs if d.kind == DocumentKind.written_report])
+    return [d for d in docs if d.kind != DocumentKind.written_report or d.ticket_id in readable]
 
 
 @bp.app_template_global("lab_documents_section")

@@ -38,6 +38,16 @@ def ticket_filter(user):
                          department_id=RectificationTicket.department_id)
 
 
+def visible_ticket_ids(user, ticket_ids) -> set[int]:
+    """Which of these tickets the user may see (the policy's ticket rule in SQL): one query for a list
+    that names many tickets, instead of asking the policy ticket by ticket."""
+    ids = set(ticket_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(RectificationTicket.id).join(Lab, Lab.id == RectificationTicket.lab_id)
+                                  .where(RectificationTicket.id.in_(ids), ticket_filter(user))))
+
+
 def _lab_sized(user, filters: dict) -> bool:
     """Whether the listing is narrowed to a few labs (a lab_id filter, or a lab officer's own labs only)."""
     if filters.get("lab_id") is not None:

@@ -27,7 +27,7 @@ from app.notifications import services as notices
 from app.org.services import get_department, get_lab
 from app.photos.services import display_copies
 from app.tickets import labels
-from app.tickets.lifecycle import get_ticket
+from app.tickets.lifecycle import get_tickets
 from app.tickets.serialize import ticket_detail
 from app.timeutil import utcnow
 
@@ -300,12 +300,9 @@ def render_inspection_report(inspection, user, config, language: str) -> Callabl
 def notice_hazards(inspection, user) -> list[dict]:
     """Each failed answer with its ticket: the hazard, its article, its deadline (the tickets
     domain set it by severity and level when it opened the ticket, art. 29)."""
-    detail = inspection_facts(inspection, user)
-    out = []
-    for a in failures_of(detail):
-        ticket = get_ticket(a["ticket_id"]) if a["ticket_id"] else None
-        out.append({"answer": a, "ticket": ticket})
-    return out
+    failures = failures_of(inspection_facts(inspection, user))
+    tickets = get_tickets(a["ticket_id"] for a in failures)
+    return [{"answer": a, "ticket": tickets.get(a["ticket_id"])} for a in failures]
 
 
 def render_notice(inspection, user, config, language: str) -> Callable[[str, datetime], bytes]:

@@ -172,6 +172,14 @@ def get_ticket(ticket_id: int) -> RectificationTicket:
     return ticket
 
 
+def get_tickets(ticket_ids) -> dict[int, RectificationTicket]:
+    """Tickets by id, in one query (a document listing an inspection's hazards)."""
+    ids = {i for i in ticket_ids if i}
+    if not ids:
+        return {}
+    return {t.id: t for t in db.session.scalars(select(RectificationTicket).where(RectificationTicket.id.in_(ids)))}
+
+
 def _why_not(user, ticket: RectificationTicket, name: str) -> tuple[int, str] | None:
     """(status, message) when ``user`` may not do ``name`` now; None when they may."""
     t = TRANSITIONS.get(name)

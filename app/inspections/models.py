@@ -125,7 +125,8 @@ class SignatureRole(str, enum.Enum):
 
 class InspectionSignature(db.Model):
     """A signature drawn on the phone at the end of an inspection, or a refusal to sign with its reason
-    (as the paper record allows). Sent with the inspection itself; never changed or deleted (art. 30)."""
+    (as the paper record allows): part of the record kept on file (art. 28). Sent with the inspection
+    itself; never changed or deleted (art. 30)."""
 
     __tablename__ = "inspection_signatures"
     __table_args__ = (UniqueConstraint("inspection_id", "role"),)

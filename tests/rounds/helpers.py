@@ -63,3 +63,23 @@ def submission(w, lab, *, finished: datetime, round_id=None, level="school") -> 
     if round_id is not None:
         body["round_id"] = round_id
     return body
+
+
+def rewind(kept: tuple, others: tuple = ()) -> None:
+    """Empty these tables, past the ORM's art. 30 guard and the database's delete triggers (put back
+    after): a test rewinds its world to replay the nights; the app never does."""
+    from sqlalchemy import text
+
+    from app.db.kept import trigger_sql
+    from app.extensions import db
+
+    db.session.commit()
+    dialect = db.engine.dialect.name
+    with db.engine.begin() as conn:
+        for model in kept:
+            name = model.__table__.name
+            conn.execute(text(f"DROP TRIGGER {name}_no_delete" + (f" ON {name}" if dialect == "postgresql" else "")))
+        for model in (*kept, *others):
+            conn.execute(model.__table__.delete())
+        for model in kept:
+            conn.execute(text(trigger_sql(model.__table__.name, dialect)))

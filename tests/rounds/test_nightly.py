@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
-from app.db.kept import trigger_sql
 from app.extensions import db
 from app.jobs.services import run_nightly
 from app.notifications.models import Notification
@@ -16,7 +15,7 @@ from app.rounds.models import RoundLateFlag
 from app.rounds.schemas import RoundInSchema
 from tests.factories import make_lab
 
-from .helpers import local_noon, round_body, today, world
+from .helpers import local_noon, rewind, round_body, today, world
 
 
 def _plan(w, **kw):
@@ -76,15 +75,7 @@ def test_catching_up_gives_what_one_run_a_night_gives(app):
     from app.jobs.models import NightlyRun
     from app.notifications.models import OutboxEmail
 
-    db.session.commit()
-    # Past the ORM's art. 30 guard and the database's trigger: the test rewinds the world, the app never does.
-    flags = RoundLateFlag.__table__.name
-    with db.engine.begin() as conn:
-        postgres = db.engine.dialect.name == "postgresql"
-        conn.execute(text(f"DROP TRIGGER {flags}_no_delete" + (f" ON {flags}" if postgres else "")))
-        for table in (RoundLateFlag, OutboxEmail, Notification, NightlyRun):
-            conn.execute(table.__table__.delete())
-        conn.execute(text(trigger_sql(flags, db.engine.dialect.name)))
+    rewind((RoundLateFlag,), (OutboxEmail, Notification, NightlyRun))
     run_nightly(t - timedelta(days=8), current_app.config, send_mail=False)
     run_nightly(t - timedelta(days=1), current_app.config, send_mail=False)
     assert (_flags(), _notices("round_late"), _notices("round_due")) == nightly

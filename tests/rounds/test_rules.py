@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role
@@ -20,7 +20,7 @@ from app.rounds.schemas import RuleInSchema
 from tests.factories import login, make_checklist_version, make_lab, make_user
 from tests.factories.reports import add_closure
 
-from .helpers import today, world
+from .helpers import rewind, today, world
 
 LONG_AGO = datetime(2020, 1, 1)
 
@@ -112,23 +112,11 @@ def test_catching_up_missed_nights_plans_what_one_run_a_night_plans(app):
         run_nightly(t - timedelta(days=n), current_app.config, send_mail=False)
     nightly = _shape(_rounds())
     assert len({r[2].split(":")[0] for r in nightly}) >= 2  # monthly and weekly rounds both planned
-    from app.db.kept import trigger_sql
     from app.jobs.models import NightlyRun
     from app.notifications.models import Notification, OutboxEmail
     from app.rounds.models import RoundLateFlag
 
-    db.session.commit()
-    kept = (RoundLateFlag, RoundChange, RoundLab, InspectionRound)
-    # Past the ORM's art. 30 guard and the database's triggers: the test rewinds the world, the app never does.
-    with db.engine.begin() as conn:
-        dialect = db.engine.dialect.name
-        for model in kept:
-            name = model.__table__.name
-            conn.execute(text(f"DROP TRIGGER {name}_no_delete" + (f" ON {name}" if dialect == "postgresql" else "")))
-        for table in (*kept, OutboxEmail, Notification, NightlyRun):
-            conn.execute(table.__table__.delete())
-        for model in kept:
-            conn.execute(text(trigger_sql(model.__table__.name, dialect)))
+    rewind((RoundLateFlag, RoundChange, RoundLab, InspectionRound), (OutboxEmail, Notification, NightlyRun))
     run_nightly(t - timedelta(days=20), current_app.config, send_mail=False)
     summary = run_nightly(t - timedelta(days=1), current_app.config, send_mail=False)  # 19 nights at once
     assert len(summary["days"]) == 19 and _shape(_rounds()) == nightly

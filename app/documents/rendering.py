@@ -13,9 +13,9 @@ from flask import current_app
 from PIL import ImageFile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-# Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process, which would let the
-# photo pipeline accept a truncated upload (app/photos refuses it: evidence is whole or refused).
-# The documents embed only display copies the pipeline made, so Pillow's default is put back.
+# Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process. The documents embed
+# only display copies the photo pipeline made, so Pillow's default is put back here too; the pipeline
+# itself insists on it before it decodes an upload (app/photos/pipeline.py).
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # WeasyPrint reports each step of each document at INFO: noise in a server's log.

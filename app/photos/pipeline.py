@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from app.errors import Busy, InvalidInput, TooLarge, UnsupportedMedia
 
@@ -276,6 +276,9 @@ def _decode(im: Image.Image, max_pixels: int, display_size: int, thumb_size: int
         # portrait photo stored sideways asks for more than it needs and decodes at full size.
         box = _fit((raw_w, raw_h), display_size)
         im.draft("RGB", box)
+    # Evidence is whole or refused: a truncated file must fail here, whatever another library (WeasyPrint
+    # sets it when imported) made of this process-wide Pillow setting.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

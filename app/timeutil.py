@@ -17,6 +17,12 @@ def to_utc_naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
+def add_months(month: date, n: int) -> date:
+    """The first day of the month ``n`` months after (before, n < 0) ``month``'s."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def school_tz(tz_name: str) -> ZoneInfo:
     return ZoneInfo(tz_name)
 

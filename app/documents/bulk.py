@@ -19,10 +19,9 @@ from sqlalchemy import bindparam, select
 from app.extensions import db
 from app.org import services as org
 from app.policy import Action
-from app.reports.services import add_months
 from app.rounds import services as rounds
 from app.spreadsheet import csv_text
-from app.timeutil import day_bounds_utc
+from app.timeutil import add_months, day_bounds_utc
 
 from .models import IssuedDocument
 

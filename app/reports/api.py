@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.apidoc import doc
 from app.policy import Action, may, own_report_college_id
 from app.rounds.services import round_figures
-from app.timeutil import school_today, utcnow
+from app.timeutil import add_months, school_today, utcnow
 
 from . import services
 from .schemas import RoundFiguresQuerySchema, RoundFiguresSchema
@@ -22,9 +22,9 @@ def _months(data, today):
     span = services.ROUND_MONTHS - 1
     first, last = data["first"], data["last"]
     if last is None:
-        last = services.add_months(first, span) if first is not None else today.replace(day=1)
+        last = add_months(first, span) if first is not None else today.replace(day=1)
     if first is None:
-        first = services.add_months(last, -span)
+        first = add_months(last, -span)
     return first, last
 
 

@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from app.errors import InvalidInput
 from app.rounds.schemas import RoundSchema
+from app.timeutil import add_months
 
 from . import services
 
@@ -68,7 +69,7 @@ class RoundFiguresQuerySchema(Schema):
             if first > last:
                 msg = _("The first month (from) is after the last (to).")
                 raise InvalidInput(msg, {"fields": {"from": [msg]}})
-            if services.add_months(first, ROUND_FIGURES_MAX_MONTHS - 1) < last:
+            if add_months(first, ROUND_FIGURES_MAX_MONTHS - 1) < last:
                 msg = _("Ask for at most %(n)d months at a time.", n=ROUND_FIGURES_MAX_MONTHS)
                 raise InvalidInput(msg, {"fields": {"to": [msg]}})
         return data

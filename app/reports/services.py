@@ -75,7 +75,7 @@ from app.rounds.services import RoundFigures, round_figures
 from app.semesters import semester_start as semester_start_on
 from app.tickets.events import deadline_as_of, level_as_of
 from app.tickets.models import RectificationTicket, TicketEvent
-from app.timeutil import day_bounds_utc, percent, round_half_up, school_today, utcnow
+from app.timeutil import add_months, day_bounds_utc, percent, round_half_up, school_today, utcnow
 
 LEVELS = tuple(level.value for level in InspectionLevel)  # daily, college, school, special
 SEVERITIES = ("general", "major")
@@ -96,11 +96,6 @@ def parse_month(value: str | None) -> date:
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
         raise InvalidInput(_("Give the month as YYYY-MM, for example 2026-10."), {"month": value})
     return date(int(m.group(1)), int(m.group(2)), 1)
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def default_month(config) -> date:

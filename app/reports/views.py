@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.org.services import get_college, get_lab
 from app.policy import Action, authorize, may, own_report_college_id
 from app.security import public_base_url
-from app.timeutil import percent, school_today
+from app.timeutil import add_months, percent, school_today
 
 from . import exports, nameplates, services
 from .charts import Bar, bar_chart
@@ -61,7 +61,7 @@ def _render_monthly(args, college):
     tz = current_app.config["SCHOOL_TIMEZONE"]
     month = summary.month.strftime("%Y-%m")
     prev = summary.previous_month.strftime("%Y-%m")
-    nxt = services.add_months(summary.month, 1)
+    nxt = add_months(summary.month, 1)
     this_month = school_today(tz).replace(day=1)
     link_args = dict(request.view_args or {})
     export_args = {"month": month}
@@ -132,7 +132,7 @@ def _charts(s: services.MonthlySummary) -> dict:
 def _rounds_chart(s: services.MonthlySummary, legend_prev: str):
     """Per college, the month's round labs done / late / still pending in per cent of those planned, the
     month before's done below (school scope: the whole school first); None without rounds."""
-    f, month, before = s.rounds, s.month, services.add_months(s.month, -1)
+    f, month, before = s.rounds, s.month, add_months(s.month, -1)
     bars = []
     for code, name, months in exports.round_scopes(f):
         t, p = months[month], months.get(before)

@@ -43,7 +43,7 @@ from app.org import risk
 from app.org.models import College, Department, Lab
 from app.policy import Action, Role, may
 from app.semesters import semesters_from
-from app.timeutil import day_bounds_utc, utcnow
+from app.timeutil import add_months, day_bounds_utc, utcnow
 
 from . import services
 from .models import LEVEL_OF_KIND, InspectionRound, Recurrence, RoundKind, RoundRule, RoundRuleChange
@@ -74,10 +74,6 @@ class Period:
         return f"{self.start.isoformat()}–{self.end.isoformat()}"
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def periods_from(cadence: str, day: date, config) -> Iterator[Period]:
     """The periods of a cadence that end on or after ``day``, in order (weeks Monday to Sunday)."""
     if cadence == "semester":
@@ -90,7 +86,7 @@ def periods_from(cadence: str, day: date, config) -> Iterator[Period]:
             start += timedelta(days=7)
     start = day.replace(day=1)
     while True:
-        nxt = _next_month(start)
+        nxt = add_months(start, 1)
         if cadence == "fortnightly":
             middle = start.replace(day=16)
             if middle > day:

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.inspections.models import Inspection
 from app.org.models import College, Department, Lab, LabCategory, LabClosure, LabRef, RiskLevel
 from app.policy import may, round_clause
-from app.timeutil import day_bounds_utc, utcnow
+from app.timeutil import add_months, day_bounds_utc, utcnow
 
 from .models import LEVEL_OF_KIND, SPECIAL_TOPICS, InspectionRound, RoundChange, RoundKind, RoundLab
 
@@ -548,14 +548,10 @@ class RoundFigures:
         return [r for r in self.rounds if r["month"] == month]
 
 
-def _month_after(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 def _figure_rounds(first_month: date, last_month: date, college_id: int | None, now: datetime):
     """The WHERE clause of the rounds the figures count: window ending in the months, announced or
     started, with a lab in the college when one is asked for."""
-    where = [InspectionRound.window_to >= first_month, InspectionRound.window_to < _month_after(last_month),
+    where = [InspectionRound.window_to >= first_month, InspectionRound.window_to < add_months(last_month, 1),
              or_(InspectionRound.unannounced.is_(False), InspectionRound.starts_at <= now)]
     if college_id is not None:
         where.append(InspectionRound.id.in_(
@@ -570,7 +566,7 @@ def round_figures(first_month: date, last_month: date, college_id: int | None, n
     first_month, last_month = first_month.replace(day=1), last_month.replace(day=1)
     months = [first_month]
     while months[-1] < last_month:
-        months.append(_month_after(months[-1]))
+        months.append(add_months(months[-1], 1))
     where = _figure_rounds(first_month, last_month, college_id, now)
     rounds = list(db.session.scalars(
         select(InspectionRound).options(defer(InspectionRound.population), defer(InspectionRound.selection))

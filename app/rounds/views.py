@@ -19,7 +19,7 @@ from app.org.models import HAZARD_TAGS, LabCategory, RiskLevel
 from app.org.risk import FILTER_LABELS as RISK_LABELS
 from app.org.services import lab_filter
 from app.policy import Action, authorize, may, own_report_college_id
-from app.timeutil import school_today, utcnow
+from app.timeutil import add_months, school_today, utcnow
 from app.validation_messages import localize
 
 from . import labels, pages, services
@@ -48,8 +48,7 @@ def index():
     if figures_of is not False:  # the programme's figures, month over month, for those who read its reports
         now = utcnow()
         month = school_today(current_app.config["SCHOOL_TIMEZONE"], now).replace(day=1)
-        year, index = divmod(month.year * 12 + month.month - 1 - (FIGURE_MONTHS - 1), 12)
-        first = month.replace(year=year, month=index + 1)
+        first = add_months(month, 1 - FIGURE_MONTHS)
         extra["round_figures"] = services.round_figures(first, month, figures_of, now)
     return render_template(
         "rounds/list.html", rounds=services.list_rounds(current_user, kind=kind, status=status),

@@ -340,6 +340,11 @@ def counted_inspections(round_id: int):
             .where(RoundLab.round_id == round_id, InspectionRound.id == round_id))
 
 
+def _late(planned: int, done: int, ends_at: datetime, now: datetime) -> int:
+    """A round's late labs: those not done once its window is over (before that, none is late)."""
+    return planned - done if now >= ends_at else 0
+
+
 def _state(done: bool, ends_at: datetime, now: datetime) -> str:
     return "done" if done else ("late" if now >= ends_at else "pending")
 
@@ -442,7 +447,7 @@ def round_summary(r: InspectionRound, figures: dict | None, now: datetime) -> di
         "window_from": r.window_from, "window_to": r.window_to, "owner_college_id": r.owner_college_id,
         "department_id": r.department_id, "unannounced": r.unannounced, "seed": r.seed, "draw_n": r.draw_n,
         "planned": figures["planned"], "done": figures["done"],
-        "late": figures["planned"] - figures["done"] if over else 0,
+        "late": _late(figures["planned"], figures["done"], r.ends_at, now),
         "status": "over" if over else ("running" if now >= r.starts_at else "upcoming"),
     }
 
@@ -597,7 +602,7 @@ def round_figures(first_month: date, last_month: date, college_id: int | None, n
         if r is None:  # planned between the two statements
             continue
         month = r.window_to.replace(day=1)
-        late = planned - n_done if now >= r.ends_at else 0  # as round_summary: not done, window over
+        late = _late(planned, n_done, r.ends_at, now)
         per_round[round_id].add(planned, n_done, late)
         total[month].add(planned, n_done, late)
         if lab_college_id in colleges:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.language import translated
+from app.language import N_, translated
 from app.org.models import College
 from app.timeutil import utcnow
 
@@ -33,8 +33,8 @@ def save_channels(user_id: int, *, follow_site: bool, chosen: list[str], wecom_u
 
 def college_robots() -> list[tuple[College, CollegeRobot | None]]:
     """Every college with its robots (None: none), by code: one statement."""
-    rows = db.session.execute(select(College, CollegeRobot).outerjoin(CollegeRobot, CollegeRobot.college_id == College.id)
-                              .order_by(College.code))
+    rows = db.session.execute(select(College, CollegeRobot)
+                              .outerjoin(CollegeRobot, CollegeRobot.college_id == College.id).order_by(College.code))
     return [(college, robot) for college, robot in rows]
 
 
@@ -70,13 +70,13 @@ def send_test(channel: str, admin_id: int, config: dict, *, college_id: int | No
     """One test message to the admin through ``channel``, written to the outbox and sent at once, so the
     channel's last success or last error on the page is this one. Returns where it went; raises TestFailed."""
     admin = db.session.get(User, admin_id)
-    text = translated("LabSafe test message: if you read this, notices reach you through this channel.", locale)
+    text = translated(N_("LabSafe test message: if you read this, notices reach you through this channel."), locale)
     now = utcnow()
     if channel == "email":
         if not admin.email:
-            raise TestFailed(translated("Your account has no e-mail address.", locale))
+            raise TestFailed(translated(N_("Your account has no e-mail address."), locale))
         if not config.get("SMTP_HOST"):
-            raise TestFailed(translated("LABSAFE_SMTP_HOST is not set.", locale))
+            raise TestFailed(translated(N_("LABSAFE_SMTP_HOST is not set."), locale))
         row = OutboxEmail(to_address=admin.email, subject="[LabSafe] " + text[:200], body=text, created_at=now,
                           attempts=0)
         db.session.add(row)
@@ -93,8 +93,8 @@ def send_test(channel: str, admin_id: int, config: dict, *, college_id: int | No
     if channel in (WECOM_APP, DINGTALK_WORK):
         userid = admin.wecom_userid if channel == WECOM_APP else admin.dingtalk_userid
         if not userid:
-            raise TestFailed(translated("Your account has no user id for this messenger (set it on your channels page).",
-                                        locale))
+            raise TestFailed(translated(
+                N_("Your account has no user id for this messenger (set it on your channels page)."), locale))
         row = OutboxMessage(channel=channel, to_userid=userid, text=text, created_at=now, attempts=0)
         where = userid
     elif channel in (WECOM_ROBOT, DINGTALK_ROBOT):
@@ -102,7 +102,7 @@ def send_test(channel: str, admin_id: int, config: dict, *, college_id: int | No
                             attempts=0)
         where = f"college #{college_id}" if college_id else "site"
     else:
-        raise TestFailed(translated("Unknown channel.", locale))
+        raise TestFailed(translated(N_("Unknown channel."), locale))
     db.session.add(row)
     db.session.flush()
     robots = {}

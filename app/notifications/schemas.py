@@ -50,7 +50,8 @@ class CollegeRobotForm(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    wecom_key = fields.String(load_default="", validate=[validate.Length(max=200), validate.Regexp(r"^[A-Za-z0-9_-]*$")])
+    wecom_key = fields.String(load_default="", validate=[validate.Length(max=200),
+                                                          validate.Regexp(r"^[A-Za-z0-9_-]*$")])
     dingtalk_token = fields.String(load_default="", validate=[validate.Length(max=200),
                                                                validate.Regexp(r"^[A-Za-z0-9_-]*$")])
     dingtalk_secret = fields.String(load_default="", validate=[validate.Length(max=200),

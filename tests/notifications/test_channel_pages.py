@@ -14,7 +14,6 @@ from tests.factories import login, make_college, make_lab, make_ticket, make_use
 from .servers import DT_ROBOT_SECRET, DT_ROBOT_TOKEN, ROBOT_KEY, MessengerAPI, free_port
 
 
-
 def test_a_user_chooses_their_channels(app, client):
     user = make_user(Role.inspector, college=make_college())
     login(client, user)

@@ -14,7 +14,7 @@ from app.org.models import College
 from app.timeutil import utcnow
 
 from . import channels, mail, messengers
-from .mail import record_failure
+from .mail import record_failure, record_success
 from .models import DINGTALK_ROBOT, DINGTALK_WORK, WECOM_APP, WECOM_ROBOT, CollegeRobot, OutboxEmail, OutboxMessage
 
 
@@ -117,8 +117,7 @@ def send_test(channel: str, admin_id: int, config: dict, *, college_id: int | No
 
 
 def _sent(row, where: str) -> str:
-    row.attempts += 1
-    row.sent_at = utcnow()
+    record_success(row)
     db.session.commit()
     return where
 

@@ -57,10 +57,25 @@ def due(model, config: dict, now: datetime):
             or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now))
 
 
+def claim(model, config: dict, now: datetime, limit: int) -> list:
+    """The rows of an outbox table due now, oldest first; FOR UPDATE SKIP LOCKED on PostgreSQL, so two
+    senders never send the same row."""
+    return list(db.session.scalars(select(model).where(*due(model, config, now)).order_by(model.id).limit(limit)
+                                   .with_for_update(skip_locked=True)))
+
+
 def record_failure(row, error: str, config: dict, now: datetime) -> None:
     row.attempts += 1
     row.last_error = error[:2000]
     row.next_attempt_at = next_attempt_at(row.attempts, config, now)
+
+
+def record_success(row) -> None:
+    """Recorded once: ``sent_at`` set, the row leaves the outbox."""
+    row.attempts += 1
+    row.sent_at = utcnow()
+    row.last_error = None
+    row.next_attempt_at = None
 
 
 def connect(config: dict) -> smtplib.SMTP:
@@ -131,9 +146,7 @@ def send(config: dict, read_attachment: Callable[[int], tuple[str, str, bytes] |
             select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))) or 0
         return result
     now = utcnow()
-    rows = list(db.session.scalars(
-        select(OutboxEmail).where(*due(OutboxEmail, config, now)).order_by(OutboxEmail.id).limit(limit)
-        .with_for_update(skip_locked=True)))
+    rows = claim(OutboxEmail, config, now, limit)
     if not rows:
         db.session.commit()
         return result
@@ -165,10 +178,7 @@ def send(config: dict, read_attachment: Callable[[int], tuple[str, str, bytes] |
                 record_failure(row, f"{type(exc).__name__}: {exc}", config, now)
                 result["failed"] += 1
                 continue
-            row.attempts += 1
-            row.sent_at = utcnow()
-            row.last_error = None
-            row.next_attempt_at = None
+            record_success(row)
             result["sent"] += 1
     finally:
         try:

@@ -34,7 +34,7 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 from . import channels
-from .mail import due, record_failure
+from .mail import claim, record_failure, record_success
 from .models import (
     DINGTALK_WORK,
     WECOM_APP,
@@ -200,9 +200,7 @@ def send(config: dict, *, limit: int = 500) -> dict:
     recorded once (its row's sent_at). Claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, as e-mails are."""
     now = utcnow()
     result = {"sent": 0, "failed": 0, "deferred": 0}
-    rows = list(db.session.scalars(
-        select(OutboxMessage).where(*due(OutboxMessage, config, now)).order_by(OutboxMessage.id).limit(limit)
-        .with_for_update(skip_locked=True)))
+    rows = claim(OutboxMessage, config, now, limit)
     if not rows:
         db.session.commit()
         return result
@@ -224,10 +222,7 @@ def send(config: dict, *, limit: int = 500) -> dict:
                     limited.add(row.channel)
                 log.warning("outbox: %s message %s not sent: %s", row.channel, row.id, exc)
                 continue
-            row.attempts += 1
-            row.sent_at = utcnow()
-            row.last_error = None
-            row.next_attempt_at = None
+            record_success(row)
             result["sent"] += 1
     finally:
         db.session.commit()

@@ -122,3 +122,25 @@ def test_admin_page_statements_do_not_grow_with_the_outbox(app, client):
     for _ in range(5):
         make_ticket(lab)
     assert count() == small
+
+
+def test_admin_test_mail_goes_through_the_mail_server(app, client, tmp_path):
+    from .servers import PASSWORD, USER, SMTPServer, self_signed_cert
+
+    cert = self_signed_cert(tmp_path)
+    server = SMTPServer("starttls", cert)
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_SECURITY="starttls", SMTP_USER=USER,
+                          SMTP_PASSWORD=PASSWORD, SMTP_CA_FILE=str(cert[0]))
+        admin = make_user(Role.school_admin, email="admin@example.edu.cn")
+        login(client, admin)
+        assert client.post("/admin/messengers/test", data={"channel": "email"}).status_code == 303
+        [got] = server.messages
+        assert got["rcpt"] == ["admin@example.edu.cn"] and got["tls"] and got["authenticated"]
+        # A password that would travel in clear: refused, said on the page, recorded as the channel's last error.
+        app.config.update(SMTP_SECURITY="none")
+        client.post("/admin/messengers/test", data={"channel": "email"})
+        page = client.get("/admin/messengers").get_data(as_text=True)
+        assert "without TLS" in page and len(server.messages) == 1
+    finally:
+        server.stop()

@@ -23,7 +23,15 @@ from app.notifications.models import (
     OutboxMessage,
 )
 from app.timeutil import utcnow
-from tests.factories import backdate_lab, make_college, make_lab, make_ticket, make_user
+from tests.factories import (
+    backdate_lab,
+    make_college,
+    make_college_robot,
+    make_lab,
+    make_ticket,
+    make_user,
+    set_channels,
+)
 
 from .servers import DT_ROBOT_SECRET, DT_ROBOT_TOKEN, ROBOT_KEY, MessengerAPI
 
@@ -51,15 +59,10 @@ def _messages(channel=None):
     return db.session.scalars(stmt).all()
 
 
-def _set_ids(user, wecom=None, dingtalk=None, channels=None):
-    user.wecom_userid, user.dingtalk_userid, user.notify_channels = wecom, dingtalk, channels
-    db.session.commit()
-
-
 def test_wecom_and_dingtalk_app_messages_through_the_outbox(app, runner, api):
     lab = make_lab(make_college())
     officer = _officer(lab)
-    _set_ids(officer, wecom="zhangsan", dingtalk="manager4220")
+    set_channels(officer, wecom="zhangsan", dingtalk="manager4220")
     ticket = make_ticket(lab)
     # Written with the notice, nothing sent yet.
     assert api.sent == []
@@ -85,7 +88,7 @@ def test_wecom_and_dingtalk_app_messages_through_the_outbox(app, runner, api):
 
 def test_an_expired_token_is_renewed_and_the_message_sent(app, api):
     lab = make_lab(make_college())
-    _set_ids(_officer(lab), wecom="zhangsan", dingtalk="lisi")
+    set_channels(_officer(lab), wecom="zhangsan", dingtalk="lisi")
     make_ticket(lab)
     assert services.send_outbox(app.config)["messengers"]["sent"] == 2
     api.expire()  # both APIs now answer 42001 / 40014 to the kept tokens
@@ -100,7 +103,7 @@ def test_a_rate_limit_is_recorded_retried_after_the_backoff_and_holds_the_channe
     lab = make_lab(make_college())
     officers = [_officer(lab) for _ in range(3)]
     for n, o in enumerate(officers):
-        _set_ids(o, wecom=f"user{n}")
+        set_channels(o, wecom=f"user{n}")
     make_ticket(lab)
     app.config.update(OUTBOX_RETRY_SECONDS=60)
     api.fail[WECOM_SEND] = [45009]
@@ -122,7 +125,7 @@ def test_a_rate_limit_is_recorded_retried_after_the_backoff_and_holds_the_channe
 
 def test_a_token_refused_twice_is_recorded(app, api):
     lab = make_lab(make_college())
-    _set_ids(_officer(lab), dingtalk="lisi")
+    set_channels(_officer(lab), dingtalk="lisi")
     make_ticket(lab)
     api.fail[DING_SEND] = [40014, 40014]
     assert services.send_outbox(app.config)["messengers"]["failed"] == 1
@@ -136,9 +139,7 @@ def test_group_robots_site_and_college_signed(app, api):
     college = make_college()
     lab = make_lab(college)
     _officer(lab), _officer(lab)
-    db.session.add(CollegeRobot(college_id=college.id, wecom_key=ROBOT_KEY, dingtalk_token=DT_ROBOT_TOKEN,
-                                dingtalk_secret=DT_ROBOT_SECRET))
-    db.session.commit()
+    make_college_robot(college, wecom_key=ROBOT_KEY, dingtalk_token=DT_ROBOT_TOKEN, dingtalk_secret=DT_ROBOT_SECRET)
     app.config.update(WECOM_ROBOT_KEY=ROBOT_KEY, DINGTALK_ROBOT_TOKEN=DT_ROBOT_TOKEN,
                       DINGTALK_ROBOT_SECRET=DT_ROBOT_SECRET, COLLEGE_ROBOTS=True)
     ticket = make_ticket(lab)
@@ -161,8 +162,7 @@ def test_without_college_robots_setting_no_statement_and_no_college_row(app, api
     college = make_college()
     lab = make_lab(college)
     _officer(lab)
-    db.session.add(CollegeRobot(college_id=college.id, wecom_key=ROBOT_KEY))
-    db.session.commit()
+    make_college_robot(college, wecom_key=ROBOT_KEY)
     make_ticket(lab)
     assert _messages() == []
 
@@ -183,11 +183,11 @@ def test_dingtalk_robot_signature():
 def test_each_user_chooses_their_channels_default_follows_the_site(app, api):
     lab = make_lab(make_college())
     follows = _officer(lab)
-    _set_ids(follows, wecom="a", dingtalk="b")  # NULL: the site's NOTIFY_CHANNELS
+    set_channels(follows, wecom="a", dingtalk="b")  # NULL: the site's NOTIFY_CHANNELS
     only_wecom = _officer(lab)
-    _set_ids(only_wecom, wecom="c", dingtalk="d", channels="wecom")
+    set_channels(only_wecom, wecom="c", dingtalk="d", channels="wecom")
     in_app_only = _officer(lab)
-    _set_ids(in_app_only, wecom="e", dingtalk="f", channels="")
+    set_channels(in_app_only, wecom="e", dingtalk="f", channels="")
     app.config.update(NOTIFY_CHANNELS="email,dingtalk")
     make_ticket(lab)
     got = {(r.channel, r.to_userid) for r in _messages()}
@@ -201,7 +201,7 @@ def test_the_nightly_job_queues_messages_with_its_notices(app, runner, api):
     lab = make_lab(college)
     backdate_lab(lab, datetime(2020, 1, 1))
     officer = _officer(lab)
-    _set_ids(officer, wecom="zhangsan", dingtalk="lisi")
+    set_channels(officer, wecom="zhangsan", dingtalk="lisi")
     app.config.update(WECOM_ROBOT_KEY=ROBOT_KEY)
     result = runner.invoke(args=["nightly", "--date", "2026-05-04", "--no-mail"])
     assert result.exit_code == 0, result.output
@@ -219,7 +219,7 @@ def test_unreachable_api_is_recorded(app):
     app.config.update(WECOM_API_BASE=f"http://127.0.0.1:{free_port()}", WECOM_CORP_ID="c", WECOM_CORP_SECRET="s",
                       WECOM_AGENT_ID="1", MESSENGER_TIMEOUT=2)
     lab = make_lab(make_college())
-    _set_ids(_officer(lab), wecom="zhangsan")
+    set_channels(_officer(lab), wecom="zhangsan")
     make_ticket(lab)
     assert services.send_outbox(app.config)["messengers"]["failed"] == 1
     row = _messages()[0]

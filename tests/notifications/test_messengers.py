@@ -224,3 +224,31 @@ def test_unreachable_api_is_recorded(app):
     assert services.send_outbox(app.config)["messengers"]["failed"] == 1
     row = _messages()[0]
     assert row.attempts == 1 and row.last_error and row.next_attempt_at
+
+
+def test_the_nightly_outbox_is_set_based_with_messengers_on(app, api):
+    """With WeCom, DingTalk, site and college robots on, the night's statements do not grow with the labs."""
+    from app.auth.models import User
+    from tests.jobs.test_nightly import D, _bulk_labs, _count_statements, cfg
+
+    config = {**cfg(), **api.config(), "WECOM_ROBOT_KEY": ROBOT_KEY, "COLLEGE_ROBOTS": True}
+    small, large = make_college(), make_college()
+    for college in (small, large):
+        make_college_robot(college, wecom_key=ROBOT_KEY)
+
+    def with_ids():
+        db.session.execute(update(User).values(wecom_userid=User.username, dingtalk_userid=User.username))
+        db.session.commit()
+
+    _bulk_labs(small, 10)
+    with_ids()
+    n_small, _ = _count_statements(D("2026-03-01"), config)
+    _bulk_labs(large, 90)
+    with_ids()
+    n_large, _ = _count_statements(D("2026-03-02"), config)
+    assert n_small == n_large
+    sent_to = db.session.scalars(select(OutboxMessage.to_userid).where(OutboxMessage.channel == WECOM_APP)).all()
+    assert len(sent_to) >= 100
+    robots = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.channel == WECOM_ROBOT, OutboxMessage.college_id == large.id))
+    assert robots >= 90  # one per event (each lab's miss, each ticket's escalation), not per recipient

@@ -130,10 +130,39 @@ class Config:
 
     # Mail: when no SMTP host is configured, mail stays in the outbox and shows in-app.
     SMTP_HOST = _env("SMTP_HOST")
-    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_PORT = _env("SMTP_PORT")
     SMTP_USER = _env("SMTP_USER")
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     MAIL_FROM = _env("MAIL_FROM", "labsafe@localhost")
+    # Messengers and mail (app.notifications, issue 25; README "Mail, WeCom and DingTalk").
+    # ssl (implicit TLS, 465), starttls or none. Unset: ssl on port 465, starttls when a user is set (AUTH
+    # only ever goes over TLS), else none. SMTP_PORT unset: 465 / 587 / 25 by the security.
+    SMTP_SECURITY = _env("SMTP_SECURITY")
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 10)
+    # A CA bundle to verify the mail server's certificate with (a campus CA); default: the system's.
+    SMTP_CA_FILE = _env("SMTP_CA_FILE")
+    # Failed sends are tried again after OUTBOX_RETRY_SECONDS, doubling, at most 6 h apart, OUTBOX_MAX_ATTEMPTS times.
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_RETRY_SECONDS = _env_int("OUTBOX_RETRY_SECONDS", 60)
+    # The channels a user who has not chosen gets notices through (in-app always): email, wecom, dingtalk.
+    NOTIFY_CHANNELS = _env("NOTIFY_CHANNELS", "email,wecom,dingtalk")
+    MESSENGER_TIMEOUT = _env_int("MESSENGER_TIMEOUT", 10)
+    # 1: notices about a lab are also posted to its college's group robots (edited on /admin/messengers).
+    COLLEGE_ROBOTS = _env("COLLEGE_ROBOTS", "0") in ("1", "true", "yes")
+    # WeCom (企业微信): an app's messages to users (corp id, the app's secret and agent id) and a site group robot.
+    WECOM_API_BASE = _env("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    WECOM_CORP_ID = _env("WECOM_CORP_ID")
+    WECOM_CORP_SECRET = _env("WECOM_CORP_SECRET")
+    WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
+    WECOM_ROBOT_KEY = _env("WECOM_ROBOT_KEY")
+    # DingTalk: an internal app's work notices (app key, secret, agent id) and a site group robot (access
+    # token of its webhook, and its signing secret: 加签).
+    DINGTALK_API_BASE = _env("DINGTALK_API_BASE", "https://oapi.dingtalk.com")
+    DINGTALK_APP_KEY = _env("DINGTALK_APP_KEY")
+    DINGTALK_APP_SECRET = _env("DINGTALK_APP_SECRET")
+    DINGTALK_AGENT_ID = _env("DINGTALK_AGENT_ID")
+    DINGTALK_ROBOT_TOKEN = _env("DINGTALK_ROBOT_TOKEN")
+    DINGTALK_ROBOT_SECRET = _env("DINGTALK_ROBOT_SECRET")
 
     # Login throttling (app/auth/throttle.py) and rate-limit storage.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")

@@ -80,6 +80,7 @@ BLUEPRINT_MODULES = [
     "app.tickets.api",
     "app.notifications.views",
     "app.notifications.api",
+    "app.notifications.admin",
     "app.reports.views",
     "app.reports.api",
     "app.documents.views",

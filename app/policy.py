@@ -84,6 +84,9 @@ class Action(str, enum.Enum):
     REISSUE_DOCUMENT = "document.reissue"  # a new document naming the one it replaces (art. 30)
     # One's own account.
     CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
+    # ---- notifications: mail and messengers (issue 25) ----
+    CHOOSE_CHANNELS = "account.channels"  # one's own notice channels and WeCom / DingTalk ids only
+    MANAGE_MESSENGERS = "admin.messengers"  # the channels' state, test messages, the outbox, college robots
 
 
 class Scope:
@@ -397,6 +400,9 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.DOWNLOAD_DOCUMENTS_BULK: _can_download_bulk,
     Action.REISSUE_DOCUMENT: _can_reissue,
     Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
+    # ---- notifications: mail and messengers (issue 25) ----
+    Action.CHOOSE_CHANNELS: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
+    Action.MANAGE_MESSENGERS: lambda s, o: s.admin,  # the lab management office runs the system (art. 9(1))
 }
 
 

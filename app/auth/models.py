@@ -40,6 +40,12 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Messengers (app.notifications, issue 25): the user's WeCom (企业微信) and DingTalk user ids, and the
+    # channels they chose for notices ("email,wecom,dingtalk" or a part of it; NULL follows the site's
+    # NOTIFY_CHANNELS). In-app notices are always on.
+    wecom_userid: Mapped[str | None] = mapped_column(String(64))
+    dingtalk_userid: Mapped[str | None] = mapped_column(String(64))
+    notify_channels: Mapped[str | None] = mapped_column(String(64))
     # Bumped on logout and password change: any session carrying an older value is dead.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,6 +51,64 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # After a failed send: not tried again before this (backoff doubling per attempt, services.next_attempt_at).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     # An issued document sent with the e-mail as a PDF attachment (app.documents; read through the reader
     # create_app registers, services.read_attachments_with): a plain id, this domain knows nothing of documents.
     attachment_document_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# ---- messengers (issue 25): WeCom (企业微信) and DingTalk, through the same outbox pattern ------------------
+
+# What a message goes through: an app message to one user's id, or a group robot's webhook.
+WECOM_APP = "wecom_app"
+WECOM_ROBOT = "wecom_robot"
+DINGTALK_WORK = "dingtalk_work"  # a work notice (工作通知) to one user's DingTalk userid
+DINGTALK_ROBOT = "dingtalk_robot"
+MESSENGER_CHANNELS = (WECOM_APP, WECOM_ROBOT, DINGTALK_WORK, DINGTALK_ROBOT)
+
+
+class OutboxMessage(db.Model):
+    """A message to WeCom or DingTalk, written in the notice's transaction and sent later by the same
+    step as the e-mails (``flask send-mail``, the nightly job): sent at least once, recorded once."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_waiting", "sent_at", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # The user's WeCom / DingTalk id for an app message; empty for a robot.
+    to_userid: Mapped[str] = mapped_column(String(64), default="")
+    # A robot's college (its webhook is read when sending, so an edited webhook applies); NULL: the site's robot.
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CollegeRobot(db.Model):
+    """A college's group robots (admin-edited): its WeCom group robot's webhook key and its DingTalk group
+    robot's access token and signing secret. A college without a row has no robot."""
+
+    __tablename__ = "college_robots"
+
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), primary_key=True)
+    wecom_key: Mapped[str | None] = mapped_column(String(200))
+    dingtalk_token: Mapped[str | None] = mapped_column(String(200))
+    dingtalk_secret: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MessengerToken(db.Model):
+    """The access token of WeCom's or DingTalk's API (gettoken), kept until it expires or the API calls it
+    invalid (40014, 42001): asked for again then, not for every message."""
+
+    __tablename__ = "messenger_tokens"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    access_token: Mapped[str] = mapped_column(String(512))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,4 +1,4 @@
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.jsonio import UtcDateTime
 
@@ -27,3 +27,41 @@ class NotificationQuerySchema(Schema):
         unknown = EXCLUDE
 
     unread = fields.Boolean(load_default=False, truthy={"1", "true", "yes"}, falsy={"0", "false", "no", ""})
+
+
+# ---- channels and messengers (issue 25) -------------------------------------------------------
+
+_ID = r"^[A-Za-z0-9_.@-]*$"  # WeCom and DingTalk user ids: letters, digits, _ . @ -
+
+
+class ChannelsForm(Schema):
+    """A user's choice: follow the site's default, or these channels (none: in-app only), and their ids."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    follow_site = fields.Boolean(load_default=False, truthy={"1", "on", "true"}, falsy={"0", "", "false"})
+    channels = fields.List(fields.String(validate=validate.OneOf(["email", "wecom", "dingtalk"])), load_default=list)
+    wecom_userid = fields.String(load_default="", validate=[validate.Length(max=64), validate.Regexp(_ID)])
+    dingtalk_userid = fields.String(load_default="", validate=[validate.Length(max=64), validate.Regexp(_ID)])
+
+
+class CollegeRobotForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    wecom_key = fields.String(load_default="", validate=[validate.Length(max=200),
+                                                          validate.Regexp(r"^[A-Za-z0-9_-]*$")])
+    dingtalk_token = fields.String(load_default="", validate=[validate.Length(max=200),
+                                                               validate.Regexp(r"^[A-Za-z0-9_-]*$")])
+    dingtalk_secret = fields.String(load_default="", validate=[validate.Length(max=200),
+                                                                validate.Regexp(r"^[A-Za-z0-9_-]*$")])
+
+
+class TestMessageForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    channel = fields.String(required=True, validate=validate.OneOf(
+        ["email", "wecom_app", "wecom_robot", "dingtalk_work", "dingtalk_robot"]))
+    college_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1))

@@ -10,12 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from flask_babel import force_locale, lazy_gettext
 from sqlalchemy import (
@@ -42,7 +40,8 @@ from app.language import N_, default_locale, locale_object, pick, translated, us
 from app.org.models import Lab
 from app.timeutil import utcnow
 
-from .models import Notification, OutboxEmail
+from . import channels, mail, messengers
+from .models import CollegeRobot, Notification, OutboxEmail, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +85,6 @@ TICKET_KINDS = frozenset({NEW_TICKET, ESCALATED, FIX_SUBMITTED, FIX_REJECTED, TI
 STREAK_TITLE = N_("%(lab)s · %(days)s days in a row without a daily check, up to %(day)s")
 # params: lab, day (checked after all), streak_day (the run's last day, as its notice said).
 STREAK_CORRECTED_TITLE = N_("%(lab)s · %(day)s was checked after all (counted in the run up to %(streak_day)s)")
-
-MAX_SEND_ATTEMPTS = 5
-
 
 def kind_label(kind: str) -> str:
     label = KIND_LABELS.get(kind)
@@ -288,13 +284,17 @@ def _notice_insert(dedupe: bool, to_lab_officers: bool = False):
     values = {name: bindparam(name, type_=table.c[name].type) for name in _NOTICE_COLUMNS[1:]}
     recipients = _notices_of(select().select_from(User).where(*who), User.id, values, dedupe=dedupe)
     returning = [table.c.id, table.c.user_id]
+    # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
+    user_id = literal_column(f"{table.name}.user_id")
+    # Each addressee's messenger ids and chosen channels (app.notifications.channels), and with
+    # ``to_lab_officers`` their e-mail address and language too: read here, not by a statement of their own.
+    columns = (User.wecom_userid, User.dingtalk_userid, User.notify_channels)
     if to_lab_officers:
-        # The inserted row's user_id, named in full: the compilers render RETURNING's own columns bare.
-        user_id = literal_column(f"{table.name}.user_id")
-        for column in (User.email, User.locale):
-            addressee = aliased(User)
-            returning.append(select(getattr(addressee, column.key)).where(addressee.id == user_id).scalar_subquery())
+        columns = (User.email, User.locale, *columns)
         recipients = recipients.order_by(User.id)
+    for column in columns:
+        addressee = aliased(User)
+        returning.append(select(getattr(addressee, column.key)).where(addressee.id == user_id).scalar_subquery())
     return insert(table).from_select(list(_NOTICE_COLUMNS), recipients).returning(*returning)
 
 
@@ -321,27 +321,53 @@ def notify_lab_officers(lab_id: int, *, kind: str, facts: TitleFacts, config: di
          "lab_id": lab_id, "created_at": now},
     ).all()
     rows.sort(key=lambda row: row[1])  # by user id, as lab_officers lists them (RETURNING has no order)
-    _queue_emails([(notification_id, email, locale) for notification_id, _user_id, email, locale in rows if email],
-                  kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now)
-    return [notification_id for notification_id, _user_id, _email, _locale in rows]
+    _queue_emails([Addressee(nid, email, locale, *messengers) for nid, _user_id, email, locale, *messengers in rows],
+                  kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now, lab_id=lab_id)
+    return [row[0] for row in rows]
 
 
-def _queue_emails(mailed: list[tuple[int, str, str | None]], *, kind: str, params: dict, facts: TitleFacts,
-                  body: str, link: str | None, config: dict, now, attachment_document_id: int | None = None) -> None:
-    """One outbox e-mail per (notification id, address, language), in the recipient's language, in one
-    multi-row INSERT."""
-    if not mailed:
+class Addressee(NamedTuple):
+    """A written notice's addressee as the outbox needs them (channels.py)."""
+
+    notification_id: int
+    email: str | None
+    locale: str | None
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    notify_channels: str | None = None
+
+
+def _queue_emails(addressees: list[Addressee], *, kind: str, params: dict, facts: TitleFacts,
+                  body: str, link: str | None, config: dict, now, attachment_document_id: int | None = None,
+                  lab_id: int | None = None) -> None:
+    """The outbox of one event's notices: an e-mail per addressee with an address who takes e-mail, an app
+    message per WeCom / DingTalk id where chosen and configured (each in the recipient's language), and the
+    group robots' messages (the school's language). One multi-row INSERT per table, none when empty."""
+    if not addressees:
         return
     rendered: dict[str, tuple[str, str]] = {}
-    rows = []
-    for notification_id, address, chosen in mailed:
-        locale = user_locale(chosen, config)
+
+    def render(locale: str) -> tuple[str, str]:
         if locale not in rendered:
             rendered[locale] = render_email(kind, params, facts, body=body, link=link, config=config, locale=locale)
-        subject, text = rendered[locale]
-        rows.append({"notification_id": notification_id, "to_address": address, "subject": subject, "body": text,
-                     "created_at": now, "attempts": 0, "attachment_document_id": attachment_document_id})
-    db.session.execute(insert(OutboxEmail.__table__), rows)
+        return rendered[locale]
+
+    mails, messages = [], []
+    for a in addressees:
+        subject, text = render(user_locale(a.locale, config))
+        if a.email and channels.wants_email(a.notify_channels, config):
+            mails.append({"notification_id": a.notification_id, "to_address": a.email, "subject": subject,
+                          "body": text, "created_at": now, "attempts": 0,
+                          "attachment_document_id": attachment_document_id})
+        messages += channels.messenger_rows(a.notification_id, wecom_userid=a.wecom_userid,
+                                            dingtalk_userid=a.dingtalk_userid, stored_choice=a.notify_channels,
+                                            text=channels.message_text(subject, text), config=config, now=now)
+    robots = channels.college_robots_of_lab(lab_id, config)
+    messages += channels.robot_rows(addressees[0].notification_id, robots,
+                                    channels.message_text(*render(default_locale())), config, now)
+    if mails:
+        db.session.execute(insert(OutboxEmail.__table__), mails)
+    channels.insert_messages(messages)
 
 
 def notify(
@@ -378,11 +404,12 @@ def notify(
          "title": _stored_title(kind, params, facts), "params": params, "body": body,
          "link": link, "dedupe_key": dedupe_key, "ticket_id": ticket_id, "lab_id": lab_id, "created_at": now},
     )
-    written = {user_id: notification_id for notification_id, user_id in rows}
-    _queue_emails([(written[u.id], u.email, getattr(u, "locale", None)) for u in users if u.id in written and u.email],
+    written = {user_id: (notification_id, *messengers) for notification_id, user_id, *messengers in rows}
+    _queue_emails([Addressee(written[u.id][0], u.email, getattr(u, "locale", None), *written[u.id][1:])
+                   for u in users if u.id in written],
                   kind=kind, params=params, facts=facts, body=body, link=link, config=config, now=now,
-                  attachment_document_id=attachment_document_id)
-    return [written[u.id] for u in users if u.id in written]
+                  attachment_document_id=attachment_document_id, lab_id=lab_id)
+    return [written[u.id][0] for u in users if u.id in written]
 
 
 def text_of(*parts):
@@ -506,28 +533,53 @@ def _facts(lab_name, article, title, title_en, lab_name_en=None) -> TitleFacts:
 
 
 def queue_emails_written_at(now: datetime, config: dict) -> int:
-    """An outbox e-mail for each notice written at ``now`` without one yet, to users with an address,
-    each in its recipient's language (the nightly job's notices, written set-based). Two statements
-    whatever the number: one SELECT of the notices with their facts, one multi-row INSERT."""
-    rows = db.session.execute(
+    """The outbox of the notices written at ``now`` without one yet (the nightly job's notices, written
+    set-based): an e-mail for each addressee with an address who takes e-mail, their WeCom / DingTalk app
+    messages (``channels``), each in its recipient's language, and one group-robot message per event (kind,
+    lab, ticket, facts). At most three statements whatever the number: one SELECT of the notices with their
+    facts, one multi-row INSERT per outbox table. Returns the e-mails queued."""
+    robots = channels.college_robot_columns(config)
+    stmt = (
         _with_facts(Notification.id, Notification.kind, Notification.params, Notification.title, Notification.body,
-                    Notification.link, User.email, User.locale)
+                    Notification.link, Notification.lab_id, Notification.ticket_id, User.email, User.locale,
+                    User.wecom_userid, User.dingtalk_userid, User.notify_channels,
+                    *(robots or ()))
         .join(User, User.id == Notification.user_id)
-        .where(Notification.created_at == now, User.email.is_not(None), User.email != "",
-               ~exists().where(OutboxEmail.notification_id == Notification.id))
+        .where(Notification.created_at == now,
+               ~exists().where(OutboxEmail.notification_id == Notification.id),
+               ~exists().where(OutboxMessage.notification_id == Notification.id))
         .order_by(Notification.id)
-    ).all()
-    if not rows:
-        return 0
-    outbox = []
-    for nid, kind, params, stored, body, link, email, chosen, lab_name, article, title, title_en, lab_en in rows:
-        subject, text = render_email(kind, params, _facts(lab_name, article, title, title_en, lab_en), body=body or "",
-                                     link=link, config=config, locale=user_locale(chosen, config),
-                                     stored_title=stored)
-        outbox.append({"notification_id": nid, "to_address": email, "subject": subject, "body": text,
-                       "created_at": now, "attempts": 0})
-    db.session.execute(insert(OutboxEmail.__table__), outbox)
-    return len(outbox)
+    )
+    if robots is not None:
+        stmt = stmt.outerjoin(CollegeRobot, CollegeRobot.college_id == Lab.college_id)
+    rows = db.session.execute(stmt).all()
+    mails, messages, events = [], [], set()
+    default = default_locale()
+    for row in rows:
+        (nid, kind, params, stored, body, link, lab_id, ticket_id, email, chosen, wecom, dingtalk, choice) = row[:13]
+        robot = tuple(row[13:16]) if robots is not None else None
+        lab_name, article, title, title_en, lab_en = row[-5:]
+        facts = _facts(lab_name, article, title, title_en, lab_en)
+
+        def render(locale, kind=kind, params=params, facts=facts, body=body, link=link, stored=stored):
+            return render_email(kind, params, facts, body=body or "", link=link, config=config, locale=locale,
+                                stored_title=stored)
+
+        subject, text = render(user_locale(chosen, config))
+        if email and channels.wants_email(choice, config):
+            mails.append({"notification_id": nid, "to_address": email, "subject": subject, "body": text,
+                          "created_at": now, "attempts": 0})
+        messages += channels.messenger_rows(nid, wecom_userid=wecom, dingtalk_userid=dingtalk, stored_choice=choice,
+                                            text=channels.message_text(subject, text), config=config, now=now)
+        event = (kind, lab_id, ticket_id, repr(sorted((params or {}).items())))
+        if event not in events:  # one robot message per event, however many heard of it
+            events.add(event)
+            messages += channels.robot_rows(nid, robot if robot and robot[0] is not None else None,
+                                            channels.message_text(*render(default)), config, now)
+    if mails:
+        db.session.execute(insert(OutboxEmail.__table__), mails)
+    channels.insert_messages(messages)
+    return len(mails)
 
 
 # ---- reading the inbox ---------------------------------------------------------------------
@@ -618,73 +670,10 @@ def read_attachments_with(reader: Callable[[int], tuple[str, str, bytes] | None]
 
 
 def send_outbox(config: dict, *, limit: int = 500) -> dict:
-    """Send waiting e-mails through SMTP. Without SMTP_HOST nothing is sent (mail stays in the outbox).
-
-    Each failure is recorded on its row (attempts, last_error); a row is retried up to
-    MAX_SEND_ATTEMPTS times. On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED so two
-    senders never send the same e-mail.
-    """
-    host = config.get("SMTP_HOST")
-    result = {"sent": 0, "failed": 0, "waiting": 0, "configured": bool(host)}
-    if not host:
-        result["waiting"] = db.session.scalar(
-            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None))
-        ) or 0
-        return result
-    rows = list(
-        db.session.scalars(
-            select(OutboxEmail)
-            .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_SEND_ATTEMPTS)
-            .order_by(OutboxEmail.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not rows:
-        db.session.commit()
-        return result
-    smtp = None
-    try:
-        smtp = smtplib.SMTP(host, int(config.get("SMTP_PORT") or 25), timeout=int(config.get("SMTP_TIMEOUT", 10)))
-        if config.get("SMTP_USER"):
-            smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
-    except (OSError, smtplib.SMTPException) as exc:
-        # The server is down: record it on every row we claimed, try again next time.
-        for row in rows:
-            row.attempts += 1
-            row.last_error = f"connect: {exc}"[:2000]
-        result["failed"] = len(rows)
-        db.session.commit()
-        log.warning("outbox: SMTP %s unreachable: %s", host, exc)
-        return result
-    try:
-        for row in rows:
-            msg = EmailMessage()
-            msg["From"] = config.get("MAIL_FROM") or "labsafe@localhost"
-            msg["To"] = row.to_address
-            msg["Subject"] = row.subject
-            msg.set_content(row.body)
-            attachment = _read_attachment(row.attachment_document_id) if row.attachment_document_id else None
-            if attachment is not None:
-                name, media_type, data = attachment
-                maintype, _, subtype = media_type.partition("/")
-                msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-            row.attempts += 1
-            try:
-                smtp.send_message(msg)
-            except (OSError, smtplib.SMTPException) as exc:
-                row.last_error = str(exc)[:2000]
-                result["failed"] += 1
-                continue
-            row.sent_at = utcnow()
-            row.last_error = None
-            result["sent"] += 1
-    finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
-        db.session.commit()
+    """Send what waits in the outbox: the e-mails through SMTP (``mail.send``: without SMTP_HOST they stay
+    and show in-app), then the WeCom and DingTalk messages (``messengers.send``), under "messengers"."""
+    result = mail.send(config, lambda document_id: _read_attachment(document_id), limit=limit)
+    result["messengers"] = messengers.send(config, limit=limit)
     return result
 
 

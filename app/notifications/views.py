@@ -1,11 +1,20 @@
-"""The inbox page."""
+"""The inbox page and one's own notice channels."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
-from . import services
+from app.auth.models import User
+from app.extensions import db
+from app.policy import Action, authorize
+from app.validation_messages import localize
+
+from . import channel_admin, channels, services
 from .api import email_state
+from .models import DINGTALK_WORK, WECOM_APP
+from .schemas import ChannelsForm
 
 bp = Blueprint("notifications", __name__)
 
@@ -31,3 +40,31 @@ def read(notification_id: int):
 def read_all():
     services.mark_all_read(current_user)
     return redirect(url_for("notifications.inbox"))
+
+
+# ---- a user's channels (issue 25) -------------------------------------------------------------
+
+@bp.route("/account/channels", methods=["GET", "POST"])
+@login_required
+def my_channels():
+    """One's own channels for notices (in-app always; e-mail, WeCom, DingTalk) and messenger ids."""
+    authorize(current_user, Action.CHOOSE_CHANNELS, current_user)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            form = ChannelsForm().load({**request.form, "channels": request.form.getlist("channels")})
+            channel_admin.save_channels(current_user.id, follow_site=form["follow_site"], chosen=form["channels"],
+                                        wecom_userid=form["wecom_userid"], dingtalk_userid=form["dingtalk_userid"])
+        except ValidationError as err:
+            error, status = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in localize(err.messages).items()), 400
+        else:
+            flash(_("Your notice channels are saved."))
+            return redirect(url_for("notifications.my_channels"), 303)
+    user = db.session.get(User, current_user.id)
+    config = current_app.config
+    return render_template("notifications/channels.html", user=user, error=error,
+                           chosen=channels.chosen(user.notify_channels, config),
+                           site=channels.chosen(None, config),
+                           available={"email": channels.configured(config, "email"),
+                                      "wecom": channels.configured(config, WECOM_APP),
+                                      "dingtalk": channels.configured(config, DINGTALK_WORK)}), status

@@ -20,8 +20,10 @@ def _serve(photo_uuid, variant: str):
     storage = storage_for(current_app.config)
     if not key or not storage.exists(key):  # a camera original that has not arrived (yet)
         abort(404)
+    # A local file is streamed from its path; an object is read from the store (at most 25 MB).
+    source = storage.path_of(key) if hasattr(storage, "path_of") else storage.open(key)
     resp = send_file(
-        storage.path_of(key),
+        source,
         mimetype=media_type,  # the type we decided by decoding; always an image, never HTML
         as_attachment=False,
         download_name=f"{photo.uuid}-{variant.replace('_', '-')}.{_EXT.get(media_type, 'bin')}",

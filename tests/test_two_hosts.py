@@ -9,6 +9,7 @@ PostgreSQL only: a SQLite database is one file on one host, so two hosts cannot 
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import subprocess
@@ -110,6 +111,14 @@ def at_once(*calls):
     return out
 
 
+def statuses(results) -> list:
+    return [getattr(r, "status_code", r) for r in results]
+
+
+def texts(results) -> list:
+    return [getattr(r, "text", r) for r in results]
+
+
 def test_a_session_started_on_one_host_works_on_the_other(hosts, app):
     w = make_small_world()
     phone = Browser(w.inspector_a).login(hosts[0])
@@ -123,10 +132,9 @@ def test_the_same_submission_to_both_hosts_is_one_inspection(hosts, app):
     payload = inspection_payload(w.lab_a, w.full)
     for _ in range(3):  # a few rounds: the race is won by either host
         payload = {**payload, "uuid": new_uuid()}
-        results = at_once(*(lambda base=base: phone.send(base, "POST", "/api/inspections", json=payload)
+        results = at_once(*(functools.partial(phone.send, base, "POST", "/api/inspections", json=payload)
                             for base in hosts))
-        statuses = sorted(getattr(r, "status_code", r) for r in results)
-        assert statuses == [200, 201], [getattr(r, "text", r) for r in results]
+        assert sorted(statuses(results)) == [200, 201], texts(results)
         bodies = [r.json() for r in results]
         assert bodies[0]["uuid"] == bodies[1]["uuid"] == payload["uuid"]
         db.session.expire_all()
@@ -145,13 +153,15 @@ def test_the_same_photo_to_both_hosts_is_one_row_and_one_object_per_file(hosts, 
     store = storage_for(app.config)
     for seed in range(3):
         data, photo_uuid = photo_bytes(seed=40 + seed), new_uuid()
-        results = at_once(lambda: _put(phone, hosts[0], photo_uuid, data), lambda: _put(phone, hosts[1], photo_uuid, data))
-        assert sorted(getattr(r, "status_code", r) for r in results) == [200, 201], [getattr(r, "text", r) for r in results]
+        results = at_once(functools.partial(_put, phone, hosts[0], photo_uuid, data),
+                          functools.partial(_put, phone, hosts[1], photo_uuid, data))
+        assert sorted(statuses(results)) == [200, 201], texts(results)
         # The same bytes under two UUIDs from two phones at once: two rows sharing one object per file.
         a, b = new_uuid(), new_uuid()
         same = photo_bytes(seed=60 + seed)
-        results = at_once(lambda: _put(phone, hosts[0], a, same), lambda: _put(other, hosts[1], b, same))
-        assert [getattr(r, "status_code", r) for r in results] == [201, 201], [getattr(r, "text", r) for r in results]
+        results = at_once(functools.partial(_put, phone, hosts[0], a, same),
+                          functools.partial(_put, other, hosts[1], b, same))
+        assert statuses(results) == [201, 201], texts(results)
     db.session.expire_all()
     photos = db.session.scalars(select(Photo)).all()
     assert len(photos) == 9
@@ -172,14 +182,17 @@ def test_two_people_on_two_hosts_act_on_one_ticket_once(hosts, app):
                                  photos=[make_photo_row(w.officer_a).uuid])
         db.session.expire_all()
         version = db.session.get(RectificationTicket, ticket.id).version
-        events = db.session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+        events = _events(ticket.id)
         a, b = Browser(w.leader_a).login(hosts[0]), Browser(leader2).login(hosts[1])
-        results = at_once(
-            lambda: a.send(hosts[0], "POST", f"/api/tickets/{ticket.id}/actions",
-                           json={"action": "verify", "note": "checked", "version": version}),
-            lambda: b.send(hosts[1], "POST", f"/api/tickets/{ticket.id}/actions",
-                           json={"action": "reject", "note": "not fixed", "version": version}))
-        assert sorted(getattr(r, "status_code", r) for r in results) == [200, 409], [getattr(r, "text", r) for r in results]
+        path = f"/api/tickets/{ticket.id}/actions"
+        verify = {"action": "verify", "note": "checked", "version": version}
+        reject = {"action": "reject", "note": "not fixed", "version": version}
+        results = at_once(functools.partial(a.send, hosts[0], "POST", path, json=verify),
+                          functools.partial(b.send, hosts[1], "POST", path, json=reject))
+        assert sorted(statuses(results)) == [200, 409], texts(results)
         db.session.expire_all()
-        after = db.session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
-        assert after == events + 1
+        assert _events(ticket.id) == events + 1
+
+
+def _events(ticket_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.ticket_id == ticket_id))

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.org.models import Lab
 from app.policy import Action, may
@@ -21,7 +21,7 @@ from app.timeutil import utcnow
 
 from . import locks, pipeline
 from .models import Photo
-from .storage import staging_for, storage_for
+from .storage import StoreUnavailable, staging_for, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,17 @@ def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
     # The files, the row and (when the row does not land) the cleanup as one step per file, on
     # every host: see app/photos/locks.py. The decoding above, the slow part, runs outside it.
     keys = [sha256, hashlib.sha256(processed.display).hexdigest(), hashlib.sha256(processed.thumb).hexdigest()]
-    with locks.holding(config, keys):
-        return _write_and_commit(storage, user, photo_uuid, sha256, data, processed)
+    try:
+        with locks.holding(config, keys):
+            return _write_and_commit(storage, user, photo_uuid, sha256, data, processed)
+    except StoreUnavailable as err:
+        raise store_unavailable(err) from err
+
+
+def store_unavailable(err: StoreUnavailable) -> Busy:
+    """503: the object store did not answer; nothing was saved, the phone's outbox sends it again."""
+    log.error("photo store unavailable: %s", err)
+    return Busy(_("The photo store cannot be reached right now; nothing was saved. Try again in a moment."))
 
 
 def _write_and_commit(storage, user, photo_uuid: str, sha256: str, data: bytes, processed) -> StoredPhoto:
@@ -210,6 +219,13 @@ def store_camera_original(user, photo_uuid: str, data: bytes, config) -> StoredP
         return _camera_original_replay(photo, sha256)
     media_type = pipeline.identify(data, max_pixels=config["PHOTO_MAX_PIXELS"],
                                    min_bytes_per_megapixel=config["PHOTO_MIN_BYTES_PER_MEGAPIXEL"])
+    try:
+        return _store_camera_original(photo, sha256, data, media_type, config)
+    except StoreUnavailable as err:
+        raise store_unavailable(err) from err
+
+
+def _store_camera_original(photo: Photo, sha256: str, data: bytes, media_type: str, config) -> StoredPhoto:
     storage = storage_for(config)
     with locks.holding(config, [sha256]):
         written = [] if storage.exists(sha256) else [sha256]

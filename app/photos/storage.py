@@ -38,6 +38,21 @@ class PhotoStorage(Protocol):
     def remove_leftovers(self, seconds: float) -> int: ...
 
 
+class StoreUnavailable(OSError):
+    """The object store did not answer or refused (network, credentials, a missing bucket): nothing
+    the user sent is wrong, and the same request later may work (services answer 503)."""
+
+
+@contextlib.contextmanager
+def _service_errors() -> Iterator[None]:
+    from botocore.exceptions import BotoCoreError, ClientError  # import here: only an S3 store loads boto3
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as err:
+        raise StoreUnavailable(f"object store: {err}") from err
+
+
 def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -154,33 +169,41 @@ class S3Storage:
         if self.exists(key):
             return key  # identical bytes are stored once
         digest = hashlib.md5(data, usedforsecurity=False).digest()  # the service checks what it received
-        self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data,
-                               ContentMD5=_b64(digest), ContentType="application/octet-stream")
+        with _service_errors():
+            self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data,
+                                   ContentMD5=_b64(digest), ContentType="application/octet-stream")
         return key
 
     def open(self, key: str) -> BinaryIO:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"]
-        except self.client.exceptions.NoSuchKey:
-            raise FileNotFoundError(key) from None
-        with contextlib.closing(body):
-            return io.BytesIO(body.read())
+        with _service_errors():
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"]
+            except self.client.exceptions.NoSuchKey:
+                raise FileNotFoundError(key) from None
+            with contextlib.closing(body):
+                return io.BytesIO(body.read())
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError  # import here: boto3 is loaded only for an S3 store
 
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+        with _service_errors():
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
         return True
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+        with _service_errors():
+            self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
 
     def _objects(self) -> Iterator[dict]:
+        with _service_errors():
+            yield from self._listed()
+
+    def _listed(self) -> Iterator[dict]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else "")
         for page in pages:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.extensions import db
 from app.photos import services
 from app.photos.models import Photo
@@ -71,6 +72,26 @@ def _wait_for(proc, word):
     assert line == word, (line, proc.poll())
 
 
+def _waits_for_the_other(app, proc, work, what: str, then: str | None = None) -> None:
+    """Start `work` (in a thread, in its own app context); it must still wait half a second later,
+    while the other process holds the locks; then let the other process go and wait for both."""
+    def run():
+        with app.app_context():
+            work()
+            db.session.remove()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive(), f"the {what} did not wait for the other process's locks"
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    if then:
+        _wait_for(proc, then)
+    assert proc.wait(60) == 0
+    worker.join(60)
+
+
 def test_the_sweep_waits_for_another_process_referencing_an_old_file(app, tmp_path):
     store = storage_for(app.config)
     key = store.put(b"same bytes as a crashed upload")
@@ -81,17 +102,9 @@ def test_the_sweep_waits_for_another_process_referencing_an_old_file(app, tmp_pa
         _wait_for(proc, "holding")
 
         def sweep():
-            with app.app_context():
-                result["report"] = services.prune_orphans(app.config, DAY)
+            result["report"] = services.prune_orphans(app.config, DAY)
 
-        worker = threading.Thread(target=sweep)
-        worker.start()
-        worker.join(0.5)
-        assert worker.is_alive(), "the sweep did not wait for the other process's lock"
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        assert proc.wait(60) == 0
-        worker.join(60)
+        _waits_for_the_other(app, proc, sweep, "sweep")
     finally:
         proc.kill()
     assert result["report"].orphans == [] and store.exists(key)
@@ -108,22 +121,10 @@ def test_a_failed_upload_in_another_process_never_removes_files_this_one_referen
         _wait_for(proc, "at-commit")  # its three files are in the store, its row not committed
 
         def upload():
-            with app.app_context():
-                from app.auth.models import User  # in the thread's own session
+            result["stored"] = services.store_photo(db.session.get(User, user.id), str(uuid.uuid4()), data,
+                                                    app.config).photo.uuid
 
-                result["stored"] = services.store_photo(db.session.get(User, user.id), str(uuid.uuid4()), data,
-                                                        app.config).photo.uuid
-                db.session.remove()
-
-        worker = threading.Thread(target=upload)
-        worker.start()
-        worker.join(0.5)
-        assert worker.is_alive(), "the upload did not wait for the other process's locks"
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        _wait_for(proc, "cleaned-up")
-        assert proc.wait(60) == 0
-        worker.join(60)
+        _waits_for_the_other(app, proc, upload, "upload", then="cleaned-up")
     finally:
         proc.kill()
     db.session.expire_all()

@@ -64,7 +64,15 @@ class Config:
     PHOTO_DECODE_WAIT_SECONDS = float(_env("PHOTO_DECODE_WAIT_SECONDS") or 10)
     PHOTO_DISPLAY_SIZE = 1600
     PHOTO_THUMB_SIZE = 320
-    PHOTO_STORE = _env("PHOTO_STORE")  # defaults to <instance>/photos
+    PHOTO_STORE = _env("PHOTO_STORE")  # defaults to <instance>/photos; s3://bucket/prefix: object storage
+    # An S3-compatible object store (PHOTO_STORE=s3://bucket/prefix; README "Photos in object
+    # storage"): the service's URL (empty: AWS), region, credentials (empty: boto3's own chain, e.g.
+    # an instance role), and path-style addressing (http://host/bucket/key), which MinIO needs.
+    PHOTO_S3_ENDPOINT_URL = _env("PHOTO_S3_ENDPOINT_URL")
+    PHOTO_S3_REGION = _env("PHOTO_S3_REGION")
+    PHOTO_S3_ACCESS_KEY_ID = _env("PHOTO_S3_ACCESS_KEY_ID")
+    PHOTO_S3_SECRET_ACCESS_KEY = _env("PHOTO_S3_SECRET_ACCESS_KEY")
+    PHOTO_S3_PATH_STYLE = _env("PHOTO_S3_PATH_STYLE", "0") in ("1", "true", "yes")
     # Resumable uploads (PATCH /api/photos/<uuid>/upload) still arriving, one file per user and
     # UUID; defaults to <PHOTO_STORE>-uploads. `flask prune-photos` removes abandoned ones.
     PHOTO_UPLOAD_STAGING = _env("PHOTO_UPLOAD_STAGING")

@@ -146,6 +146,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
     if not app.config.get("PHOTO_STORE"):
         app.config["PHOTO_STORE"] = str(instance / "photos")
+    if str(app.config["PHOTO_STORE"]).startswith("s3://") and not app.config.get("PHOTO_UPLOAD_STAGING"):
+        app.config["PHOTO_UPLOAD_STAGING"] = str(instance / "photo-uploads")  # parts in flight stay local
 
     semesters.configured(app.config)  # a LABSAFE_SEMESTERS that cannot be read stops the start, saying why
     _init_extensions(app)

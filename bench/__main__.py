@@ -10,7 +10,7 @@ import sys
 
 BENCHMARKS = ["photo_pipeline", "write_contention", "sqlite_peak", "checklists", "nightly", "monthly_summary",
               "page_weight", "login_timing", "weak_signal", "photo_sizing", "rounds", "documents", "round_pages",
-              "round_rules"]
+              "round_rules", "photo_store"]
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 
 from app.errors import DomainError
 from app.extensions import db
+from app.photos.storage import storage_for
 
 from . import services
 
@@ -17,9 +18,9 @@ def register(app: Flask) -> None:
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
                   help="Directory to write the backup under (default: <instance>/backups).")
     def backup_command(out_dir):
-        """Back up the database and the photo store into a new directory."""
+        """Back up the database and the photo store (a directory or an S3 bucket) into a new directory."""
         out = Path(out_dir) if out_dir else Path(current_app.instance_path) / "backups"
-        path = services.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["PHOTO_STORE"], out)
+        path = services.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], storage_for(current_app.config), out)
         db.engine.dispose()
         manifest = services.read_manifest(path)
         rows = sum(manifest["counts"].values())
@@ -36,7 +37,7 @@ def register(app: Flask) -> None:
         db.engine.dispose()  # no pooled connection holds the database we are about to replace
         try:
             manifest = services.restore(backup_dir, current_app.config["SQLALCHEMY_DATABASE_URI"],
-                                        current_app.config["PHOTO_STORE"], force=force)
+                                        storage_for(current_app.config), force=force)
         except DomainError as err:
             raise click.ClickException(err.message) from err
         click.echo(f"Restored the backup of {manifest['created_at']}: "

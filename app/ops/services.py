@@ -3,7 +3,8 @@
 A backup is a directory:
 
     db.sqlite3 | db.dump     the database: SQLite's online backup API / ``pg_dump -Fc``
-    photos/ab/cd/<sha256>    the photo store (content-addressed, so a plain file copy)
+    photos/ab/cd/<sha256>    the photo store (content-addressed, so a plain file copy), from a local
+                             directory or from the S3 bucket (PHOTO_STORE=s3://...) alike
     manifest.json            when, which database, row counts, SHA-256 of every file
 
 Consistency: the database copy is one snapshot (SQLite's backup API copies a single read
@@ -14,7 +15,8 @@ snapshot's photo rows reference are copied: an upload that crashed between its f
 leaves orphans (`flask prune-photos` removes them), and files uploaded during the copy belong to
 rows the snapshot does not have.
 
-No Flask request here: the functions take the database URL and the photo store path.
+No Flask request here: the functions take the database URL and the photo store (a path, or a
+store from app.photos.storage: a local directory or an S3 bucket).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from app.errors import Conflict, InvalidInput
 from app.photos.services import referenced_keys
+from app.photos.storage import LocalFileStorage, content_key
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -102,7 +105,12 @@ def _user_tables(conn) -> list[str]:
 
 # ---- backup ---------------------------------------------------------------------------------
 
-def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+def _store(photo_store):
+    """A store (app.photos.storage) as given, or the local directory at a path."""
+    return photo_store if hasattr(photo_store, "put") else LocalFileStorage(photo_store)
+
+
+def backup(database_url: str, photo_store, out_dir: str | os.PathLike) -> Path:
     """Write a backup directory under out_dir and answer its path."""
     kind = _kind(database_url)
     started = datetime.now(UTC)
@@ -113,7 +121,7 @@ def backup(database_url: str, photo_store: str | os.PathLike, out_dir: str | os.
             db_file, counts, keys = _backup_sqlite(database_url, target)
         else:
             db_file, counts, keys = _backup_postgres(database_url, target)
-        photos = _copy_photos(Path(photo_store), target / "photos", keys)
+        photos = _copy_photos(_store(photo_store), target / "photos", keys)
         manifest = {
             "format": FORMAT,
             "created_at": started.isoformat().replace("+00:00", "Z"),
@@ -199,25 +207,22 @@ def _backup_postgres(url: str, target: Path) -> tuple[str, dict, set[str]]:
     return "db.dump", counts, keys
 
 
-def _photo_files(root: Path):
-    if not root.is_dir():
-        return
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_file() and not rel.parts[0].startswith("."):  # skip .tmp (uploads in flight)
-            yield path, rel
-
-
-def _copy_photos(src: Path, dest: Path, keys: set[str]) -> dict[str, dict]:
+def _copy_photos(store, dest: Path, keys: set[str]) -> dict[str, dict]:
+    """Copy the files of these keys out of the store (a local directory or a bucket); a key the
+    store does not have is left out (the manifest lists what the backup holds)."""
     dest.mkdir(parents=True, exist_ok=True)
     files = {}
-    for path, rel in _photo_files(src):
-        if rel.name not in keys:
-            continue  # an orphan: no row of the snapshot references it
+    for key in sorted(keys):
+        rel = f"{key[:2]}/{key[2:4]}/{key}"
+        try:
+            src = store.open(key)
+        except FileNotFoundError:
+            continue
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, out)
-        files[rel.as_posix()] = {"sha256": _sha256(out), "size": out.stat().st_size}
+        with src, open(out, "wb") as fh:
+            shutil.copyfileobj(src, fh, 1 << 20)
+        files[rel] = {"sha256": _sha256(out), "size": out.stat().st_size}
     return files
 
 
@@ -260,8 +265,7 @@ def _database_rows(url: str) -> int:
         eng.dispose()
 
 
-def restore(backup_dir: str | os.PathLike, database_url: str, photo_store: str | os.PathLike,
-            *, force: bool = False) -> dict:
+def restore(backup_dir: str | os.PathLike, database_url: str, photo_store, *, force: bool = False) -> dict:
     """Bring a backup back into an empty database and photo store; answer the manifest.
 
     Refuses (Conflict) when the database has rows or the photo store has files, unless force.
@@ -273,14 +277,15 @@ def restore(backup_dir: str | os.PathLike, database_url: str, photo_store: str |
         raise InvalidInput(
             f"This backup is of a {manifest['database']['kind']} database; the target is {kind}."
         )
-    store = Path(photo_store)
+    store = _store(photo_store)
     if not force:
         if kind == "postgresql" or _sqlite_path(database_url).exists():
             rows = _database_rows(database_url)
             if rows:
                 raise Conflict(f"The target database is not empty ({rows} rows); use --force to overwrite it.")
-        if any(True for _ in _photo_files(store)):
-            raise Conflict(f"The photo store {store} is not empty; use --force to overwrite it.")
+        if any(True for _ in store.keys()):
+            where = getattr(store, "location", None) or getattr(store, "root", "")
+            raise Conflict(f"The photo store {where} is not empty; use --force to overwrite it.")
     if kind == "sqlite":
         _restore_sqlite(root / manifest["database"]["file"], database_url)
     else:
@@ -313,10 +318,17 @@ def _restore_postgres(dump: Path, url: str) -> None:
         raise RuntimeError(f"pg_restore failed ({proc.returncode}): {proc.stderr.strip()}")
 
 
-def _restore_photos(src: Path, store: Path, files: dict[str, dict]) -> None:
-    store.mkdir(parents=True, exist_ok=True)
+def _restore_photos(src: Path, store, files: dict[str, dict]) -> None:
+    if not isinstance(store, LocalFileStorage):
+        for rel in files:  # an object store: a PUT is atomic, and the key is the content's hash
+            data = (src / rel).read_bytes()
+            if store.put(data) != rel.rsplit("/", 1)[-1] or content_key(data) != files[rel]["sha256"]:
+                raise RuntimeError(f"photo {rel} changed while restoring")
+        return
+    root = store.root
+    root.mkdir(parents=True, exist_ok=True)
     for rel, info in files.items():
-        out = store / rel
+        out = root / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         # Temp file then rename: a crash never leaves half a photo under its key.
         fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".restore-")

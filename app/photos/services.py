@@ -13,15 +13,15 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.org.models import Lab
 from app.policy import Action, may
 from app.timeutil import utcnow
 
-from . import pipeline
+from . import locks, pipeline
 from .models import Photo
-from .storage import staging_for, storage_for
+from .storage import StoreUnavailable, staging_for, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,20 @@ def store_photo(user, photo_uuid: str, data: bytes, config) -> StoredPhoto:
         tz_name=config["SCHOOL_TIMEZONE"],
     )
     storage = storage_for(config)
-    # The files, the row and (when the row does not land) the cleanup as one step per store: see
-    # LocalFileStorage.exclusive. The decoding above, the slow part, runs outside it.
-    with storage.exclusive():
-        return _write_and_commit(storage, user, photo_uuid, sha256, data, processed)
+    # The files, the row and (when the row does not land) the cleanup as one step per file, on
+    # every host: see app/photos/locks.py. The decoding above, the slow part, runs outside it.
+    keys = [sha256, hashlib.sha256(processed.display).hexdigest(), hashlib.sha256(processed.thumb).hexdigest()]
+    try:
+        with locks.holding(config, keys):
+            return _write_and_commit(storage, user, photo_uuid, sha256, data, processed)
+    except StoreUnavailable as err:
+        raise store_unavailable(err) from err
+
+
+def store_unavailable(err: StoreUnavailable) -> Busy:
+    """503: the object store did not answer; nothing was saved, the phone's outbox sends it again."""
+    log.error("photo store unavailable: %s", err)
+    return Busy(_("The photo store cannot be reached right now; nothing was saved. Try again in a moment."))
 
 
 def _write_and_commit(storage, user, photo_uuid: str, sha256: str, data: bytes, processed) -> StoredPhoto:
@@ -209,8 +219,15 @@ def store_camera_original(user, photo_uuid: str, data: bytes, config) -> StoredP
         return _camera_original_replay(photo, sha256)
     media_type = pipeline.identify(data, max_pixels=config["PHOTO_MAX_PIXELS"],
                                    min_bytes_per_megapixel=config["PHOTO_MIN_BYTES_PER_MEGAPIXEL"])
+    try:
+        return _store_camera_original(photo, sha256, data, media_type, config)
+    except StoreUnavailable as err:
+        raise store_unavailable(err) from err
+
+
+def _store_camera_original(photo: Photo, sha256: str, data: bytes, media_type: str, config) -> StoredPhoto:
     storage = storage_for(config)
-    with storage.exclusive():
+    with locks.holding(config, [sha256]):
         written = [] if storage.exists(sha256) else [sha256]
         try:
             key = storage.put(data)
@@ -258,35 +275,41 @@ class PruneReport:
     staged: int = 0  # unfinished uploads nothing arrived for in the grace period (removed, or would be)
 
 
+_PRUNE_CHUNK = 200  # keys locked at once by the sweep (PostgreSQL's lock table is shared and bounded)
+
+
 def prune_orphans(config, grace_seconds: float, *, dry_run: bool = False) -> PruneReport:
     """Remove the stored files that no photo row references and that are older than the grace
     period: what an upload leaves when its process dies between writing its files and committing
     its row. A file a row references is never removed.
 
-    The store is listed first, without its lock; then, holding the lock, the rows are read and
-    the unreferenced files removed. An upload holds the same lock from its first file to its
-    commit (LocalFileStorage.exclusive), so no upload is between the two while the rows are read:
-    an upload that found an old orphan present and was about to reference it has committed its
-    row by then, or has not yet looked and will write the file again. The grace period spares
-    files of writers that do not take the lock.
+    The store is listed first, without any lock; then, a chunk at a time, holding the candidates'
+    locks (app/photos/locks.py), the rows are read and the unreferenced files removed. An upload
+    holds the locks of its files from before it looks for them to its commit, on whichever host it
+    runs, so no upload is between the two while the rows are read: an upload that found an old
+    orphan present and was about to reference it has committed its row by then, or has not yet
+    looked and will write the file again. The grace period spares files of writers that do not
+    take the locks.
 
     Resumable uploads nothing was appended to for the grace period are abandoned: their staging
     files go too (``staged`` in the report; one a request is appending to right now stays)."""
     storage = storage_for(config)
-    candidates = list(storage.keys_older_than(grace_seconds))
+    candidates = sorted(storage.keys_older_than(grace_seconds))
     orphans: list[str] = []
-    leftovers = 0
-    with storage.exclusive():
-        db.session.rollback()  # read in a transaction that starts now, under the lock
-        try:
-            used = referenced_keys(db.session, candidates)
-        finally:
-            db.session.rollback()
-        orphans = [key for key in candidates if key not in used]
-        if not dry_run:
-            for key in orphans:
-                storage.delete(key)
-            leftovers = storage.remove_leftovers(grace_seconds)
+    for i in range(0, len(candidates), _PRUNE_CHUNK):
+        chunk = candidates[i:i + _PRUNE_CHUNK]
+        with locks.holding(config, chunk):
+            db.session.rollback()  # read in a transaction that starts now, under the locks
+            try:
+                used = referenced_keys(db.session, chunk)
+            finally:
+                db.session.rollback()
+            gone = [key for key in chunk if key not in used]
+            if not dry_run:
+                for key in gone:
+                    storage.delete(key)
+        orphans.extend(gone)
+    leftovers = 0 if dry_run else storage.remove_leftovers(grace_seconds)
     staged = staging_for(config).remove_older_than(grace_seconds, dry_run=dry_run)
     return PruneReport(orphans, leftovers, staged)
 

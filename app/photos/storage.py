@@ -1,18 +1,23 @@
-"""Photo storage behind a small interface, so object storage can replace local files later.
+"""Photo storage behind a small interface: files on a local disk (the default) or objects in an
+S3-compatible service (MinIO, Aliyun OSS, Tencent COS, AWS), chosen by PHOTO_STORE.
 
 Content-addressed: the key is the SHA-256 of the bytes, so identical photos are stored once and a
-stored file can never change under its key (evidence, art. 30).
+stored file can never change under its key (evidence, art. 30). Who may delete a stored file while
+another upload is about to reference it is decided in the database, not here (app/photos/locks.py).
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -28,7 +33,24 @@ class PhotoStorage(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def exclusive(self) -> contextlib.AbstractContextManager: ...
+    def keys_older_than(self, seconds: float) -> Iterator[str]: ...
+
+    def remove_leftovers(self, seconds: float) -> int: ...
+
+
+class StoreUnavailable(OSError):
+    """The object store did not answer or refused (network, credentials, a missing bucket): nothing
+    the user sent is wrong, and the same request later may work (services answer 503)."""
+
+
+@contextlib.contextmanager
+def _service_errors() -> Iterator[None]:
+    from botocore.exceptions import BotoCoreError, ClientError  # import here: only an S3 store loads boto3
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as err:
+        raise StoreUnavailable(f"object store: {err}") from err
 
 
 def content_key(data: bytes) -> str:
@@ -86,28 +108,15 @@ class LocalFileStorage:
         except FileNotFoundError:
             pass
 
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Held by one writer at a time, in every process and thread of this machine: an upload holds
-        it from its first ``put`` until its row is committed, or its files are cleaned up again.
-
-        The store is content-addressed, so two uploads of the same bytes share files. Without this,
-        upload A (its commit failed) could delete a file that upload B, under another UUID, had just
-        found present and was about to commit a row for: B's evidence would point at nothing. Under
-        the lock a cleanup sees every row that refers to its files. An advisory lock on a file (flock),
-        so a crashed process releases it with its descriptor. Taken before SQLite's write lock, as the
-        upload does: the other way round the holder of this lock would wait out busy_timeout and fail."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o640)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
+    def keys(self) -> Iterator[str]:
+        """Every stored file's key."""
+        return self.keys_older_than(-1e12)
 
     def keys_older_than(self, seconds: float) -> Iterator[str]:
         """The keys of the stored files last written more than `seconds` ago."""
         cutoff = time.time() - seconds
+        if not self.root.is_dir():
+            return
         for a in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
             for b in sorted(a.glob("[0-9a-f][0-9a-f]")):
                 for path in sorted(b.iterdir()):
@@ -134,8 +143,139 @@ class LocalFileStorage:
         return self._path(key)
 
 
-def storage_for(config) -> LocalFileStorage:
-    return LocalFileStorage(config["PHOTO_STORE"])
+class S3Storage:
+    """Objects ``<prefix>/ab/cd/<sha256>`` in one bucket of an S3-compatible service.
+
+    A PUT of an object is atomic (a reader sees the whole object or none), so no temp objects are
+    written and a crashed upload leaves at most whole orphans, which `flask prune-photos` removes
+    after the grace period (their age is the object's LastModified, the service's clock).
+    ``open`` reads the object into memory: photos are bounded by MAX_CONTENT_LENGTH (25 MB)."""
+
+    def __init__(self, bucket: str, prefix: str, client):
+        self.bucket, self.prefix, self.client = bucket, prefix.strip("/"), client
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+    def _name(self, key: str) -> str:
+        if not _KEY.match(key or ""):
+            raise ValueError(f"not a storage key: {key!r}")
+        rel = f"{key[:2]}/{key[2:4]}/{key}"
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def put(self, data: bytes) -> str:
+        key = content_key(data)
+        if self.exists(key):
+            return key  # identical bytes are stored once
+        digest = hashlib.md5(data, usedforsecurity=False).digest()  # the service checks what it received
+        with _service_errors():
+            self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data,
+                                   ContentMD5=_b64(digest), ContentType="application/octet-stream")
+        return key
+
+    def open(self, key: str) -> BinaryIO:
+        with _service_errors():
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"]
+            except self.client.exceptions.NoSuchKey:
+                raise FileNotFoundError(key) from None
+            with contextlib.closing(body):
+                return io.BytesIO(body.read())
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError  # import here: boto3 is loaded only for an S3 store
+
+        with _service_errors():
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+        return True
+
+    def delete(self, key: str) -> None:
+        with _service_errors():
+            self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+
+    def _objects(self) -> Iterator[dict]:
+        with _service_errors():
+            yield from self._listed()
+
+    def _listed(self) -> Iterator[dict]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else "")
+        for page in pages:
+            for obj in page.get("Contents", ()):
+                name = obj["Key"][len(self.prefix) + 1:] if self.prefix else obj["Key"]
+                parts = name.split("/")
+                if len(parts) == 3 and _KEY.match(parts[2]) and parts[0] == parts[2][:2] and parts[1] == parts[2][2:4]:
+                    yield {"key": parts[2], "modified": obj["LastModified"], "size": obj["Size"]}
+
+    def keys(self) -> Iterator[str]:
+        for obj in self._objects():
+            yield obj["key"]
+
+    def keys_older_than(self, seconds: float) -> Iterator[str]:
+        cutoff = datetime.fromtimestamp(time.time() - seconds, UTC)
+        for obj in self._objects():
+            if obj["modified"] < cutoff:
+                yield obj["key"]
+
+    def remove_leftovers(self, seconds: float) -> int:
+        return 0  # a PUT is atomic: nothing half-written is ever left under a name
+
+
+def _b64(raw: bytes) -> str:
+    import base64  # only S3 uploads need it
+
+    return base64.b64encode(raw).decode("ascii")
+
+
+_CLIENTS: dict[tuple, object] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _s3_client(config):
+    """One client per process and settings: boto3 clients are thread-safe and costly to make."""
+    settings = (config.get("PHOTO_S3_ENDPOINT_URL") or None, config.get("PHOTO_S3_REGION") or None,
+                config.get("PHOTO_S3_ACCESS_KEY_ID") or None, config.get("PHOTO_S3_SECRET_ACCESS_KEY") or None,
+                bool(config.get("PHOTO_S3_PATH_STYLE")))
+    with _CLIENTS_LOCK:
+        if settings not in _CLIENTS:
+            # Imported here: boto3 takes ~0.3 s to load, and a local store never needs it.
+            import boto3
+            from botocore.config import Config as BotoConfig
+
+            endpoint, region, key_id, secret, path_style = settings
+            _CLIENTS[settings] = boto3.session.Session().client(
+                "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+                aws_secret_access_key=secret,
+                config=BotoConfig(s3={"addressing_style": "path" if path_style else "auto"},
+                                  retries={"mode": "standard", "max_attempts": 4},
+                                  connect_timeout=5, read_timeout=30,
+                                  max_pool_connections=int(config.get("PHOTO_S3_MAX_CONNECTIONS") or 20)))
+        return _CLIENTS[settings]
+
+
+def is_object_store(location) -> bool:
+    return str(location or "").startswith("s3://")
+
+
+def storage_at(location, config) -> LocalFileStorage | S3Storage:
+    """The store at `location`: ``s3://bucket/prefix`` (the S3 settings in `config`) or a directory."""
+    location = str(location)
+    if is_object_store(location):
+        bucket, _, prefix = location[len("s3://"):].partition("/")
+        if not bucket:
+            raise ValueError(f"PHOTO_STORE {location!r} names no bucket (s3://bucket/prefix)")
+        return S3Storage(bucket, prefix, _s3_client(config))
+    return LocalFileStorage(location)
+
+
+def storage_for(config) -> LocalFileStorage | S3Storage:
+    return storage_at(config["PHOTO_STORE"], config)
 
 
 # ---- uploads that arrive in parts (PATCH /api/photos/<uuid>/upload) -----------------------------
@@ -269,6 +409,7 @@ def _lock_until(fd: int, deadline: float) -> None:
 
 
 def staging_for(config) -> UploadStaging:
-    """``PHOTO_UPLOAD_STAGING``, or a folder beside the photo store (``<store>-uploads``)."""
+    """``PHOTO_UPLOAD_STAGING``, or a folder beside a local photo store (``<store>-uploads``); with
+    an object store, create_app sets it to ``<instance>/photo-uploads``."""
     root = config.get("PHOTO_UPLOAD_STAGING") or f"{str(config['PHOTO_STORE']).rstrip('/')}-uploads"
     return UploadStaging(root)

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user, login_required
 
 from . import services
-from .storage import storage_for
+from .storage import StoreUnavailable, storage_for
 
 bp = Blueprint("photos", __name__)
 
@@ -18,10 +18,15 @@ def _serve(photo_uuid, variant: str):
         abort(403)
     key, media_type = services.key_and_type(photo, variant)
     storage = storage_for(current_app.config)
-    if not key or not storage.exists(key):  # a camera original that has not arrived (yet)
-        abort(404)
+    try:
+        if not key or not storage.exists(key):  # a camera original that has not arrived (yet)
+            abort(404)
+        # A local file is streamed from its path; an object is read from the store (at most 25 MB).
+        source = storage.path_of(key) if hasattr(storage, "path_of") else storage.open(key)
+    except StoreUnavailable as err:
+        raise services.store_unavailable(err) from err
     resp = send_file(
-        storage.path_of(key),
+        source,
         mimetype=media_type,  # the type we decided by decoding; always an image, never HTML
         as_attachment=False,
         download_name=f"{photo.uuid}-{variant.replace('_', '-')}.{_EXT.get(media_type, 'bin')}",

@@ -4,18 +4,17 @@ counted by the orphan pruning, served as GET /photos/<uuid>/camera-original to t
 from __future__ import annotations
 
 import hashlib
-import os
-import time
 
 import pytest
 
 from app.extensions import db
 from app.photos import services
 from app.photos.models import Photo
-from app.photos.storage import LocalFileStorage
+from app.photos.storage import storage_for
 from tests.factories import login, photo_bytes
 from tests.factories.inspections import make_inspection, make_small_world, new_uuid
 
+from .conftest import age
 from .test_resumable_upload import staged_files
 
 DAY = 24 * 3600
@@ -63,7 +62,7 @@ def test_in_parts_it_is_kept_byte_for_byte_on_the_photo_row(app, client, w, came
     db.session.refresh(photo)
     assert photo.camera_original_sha256 == hashlib.sha256(camera).hexdigest()
     assert photo.camera_original_type == "image/jpeg" and photo.camera_original_at is not None
-    with LocalFileStorage(app.config["PHOTO_STORE"]).open(photo.camera_original_key) as fh:
+    with storage_for(app.config).open(photo.camera_original_key) as fh:
         assert fh.read() == camera
     assert staged_files(app) == []
     # The photo's own upload and its camera original are staged apart: the photo is untouched.
@@ -136,11 +135,10 @@ def test_too_large_is_413(app, client, w, camera):
 def test_pruning_keeps_it(app, w, camera):
     photo = stored_photo(app, w.inspector_a)
     services.store_camera_original(w.inspector_a, photo.uuid, camera, app.config)
-    store = LocalFileStorage(app.config["PHOTO_STORE"])
+    store = storage_for(app.config)
     orphan = store.put(b"a crashed upload")
-    then = time.time() - 2 * DAY
     for key in (photo.original_key, photo.display_key, photo.thumb_key, photo.camera_original_key, orphan):
-        os.utime(store.path_of(key), (then, then))
+        age(app, key, 2 * DAY)
     assert services.prune_orphans(app.config, DAY).orphans == [orphan]
     assert store.exists(photo.camera_original_key)
     assert photo.camera_original_key in services.referenced_keys(db.session)

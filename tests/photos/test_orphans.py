@@ -8,20 +8,17 @@ import time
 import uuid
 
 from app.extensions import db
-from app.photos import services
+from app.photos import locks, services
 from app.photos.models import Photo
-from app.photos.storage import LocalFileStorage
+from app.photos.storage import LocalFileStorage, storage_for
+
+from .conftest import age, s3_env
 
 DAY = 24 * 3600
 
 
-def _store(app) -> LocalFileStorage:
-    return LocalFileStorage(app.config["PHOTO_STORE"])
-
-
-def _age(store: LocalFileStorage, key: str, seconds: float) -> None:
-    then = time.time() - seconds
-    os.utime(store.path_of(key), (then, then))
+def _store(app):
+    return storage_for(app.config)
 
 
 def _row(original: str, display: str | None = None, thumb: str | None = None) -> Photo:
@@ -38,39 +35,41 @@ def test_old_orphans_go_referenced_and_recent_files_stay(app):
     original, display, thumb = store.put(b"original"), store.put(b"display"), store.put(b"thumb")
     _row(original, display, thumb)
     for key in (orphan, original, display, thumb):
-        _age(store, key, 2 * DAY)
-    tmp = store.root / ".tmp" / "put-crashed"
-    tmp.write_bytes(b"half a photo")
-    os.utime(tmp, (time.time() - 2 * DAY,) * 2)
+        age(app, key, 2 * DAY)
+    local = isinstance(store, LocalFileStorage)  # only a local store writes temp files (S3: atomic PUTs)
+    if local:
+        tmp = store.root / ".tmp" / "put-crashed"
+        tmp.write_bytes(b"half a photo")
+        os.utime(tmp, (time.time() - 2 * DAY,) * 2)
 
     dry = services.prune_orphans(app.config, DAY, dry_run=True)
-    assert dry.orphans == [orphan] and store.exists(orphan) and tmp.exists()
+    assert dry.orphans == [orphan] and store.exists(orphan) and (not local or tmp.exists())
 
     report = services.prune_orphans(app.config, DAY)
-    assert report.orphans == [orphan] and report.leftovers == 1
-    assert not store.exists(orphan) and not tmp.exists()
+    assert report.orphans == [orphan] and report.leftovers == (1 if local else 0)
+    assert not store.exists(orphan) and not (local and tmp.exists())
     assert all(store.exists(k) for k in (recent, original, display, thumb))
     assert services.prune_orphans(app.config, DAY).orphans == []  # twice: nothing more
 
 
-def test_the_cleanup_waits_for_an_upload_holding_the_store_lock(app):
+def test_the_cleanup_waits_for_an_upload_holding_the_files_lock(app):
     """An upload of bytes an old orphan already holds finds the file present and commits a row for it,
-    all under the store's lock; the cleanup listed the file before and must see that row."""
+    all under the file's lock; the cleanup listed the file before and must see that row."""
     store = _store(app)
     key = store.put(b"same bytes as a crashed upload")
-    _age(store, key, 2 * DAY)
+    age(app, key, 2 * DAY)
     result = {}
 
     def cleanup():
         with app.app_context():
             result["report"] = services.prune_orphans(app.config, DAY)
 
-    with store.exclusive():  # the upload: from its first file to its commit
+    with locks.holding(app.config, [key]):  # the upload: from its first file to its commit
         assert store.exists(key)  # so the upload writes nothing and will not clean this file up
         worker = threading.Thread(target=cleanup)
         worker.start()
         worker.join(0.5)
-        assert worker.is_alive(), "the cleanup did not wait for the store's lock"
+        assert worker.is_alive(), "the cleanup did not wait for the file's lock"
         _row(key)
     worker.join(30)
     assert result["report"].orphans == []
@@ -80,7 +79,7 @@ def test_the_cleanup_waits_for_an_upload_holding_the_store_lock(app):
 def test_cli(app, runner):
     store = _store(app)
     orphan = store.put(b"orphan")
-    _age(store, orphan, 3 * DAY)
+    age(app, orphan, 3 * DAY)
     result = runner.invoke(args=["prune-photos", "--dry-run"])
     assert result.exit_code == 0 and orphan in result.output and store.exists(orphan)
     result = runner.invoke(args=["prune-photos", "--grace-hours", "48"])
@@ -123,13 +122,13 @@ def test_a_worker_killed_mid_upload_leaves_orphans_the_cleanup_removes(app, tmp_
     proc = subprocess.run(
         [sys.executable, "-c", _CRASHING_UPLOAD, app.config["SQLALCHEMY_DATABASE_URI"], app.config["PHOTO_STORE"],
          str(tmp_path / "crash-instance"), str(user.id), str(uuid.uuid4()), str(image)],
-        cwd=root, capture_output=True, text=True, timeout=120)
+        cwd=root, capture_output=True, text=True, timeout=120, env={**os.environ, **s3_env(app.config)})
     assert proc.returncode == 9, proc.stderr
     store = _store(app)
     left = list(store.keys_older_than(-60))
     assert len(left) == 3 and db.session.scalar(select(func.count(Photo.id))) == 0  # original, display, thumb
     assert services.prune_orphans(app.config, DAY).orphans == []  # inside the grace period
     for key in left:
-        _age(store, key, 2 * DAY)
+        age(app, key, 2 * DAY)
     assert sorted(services.prune_orphans(app.config, DAY).orphans) == sorted(left)
     assert not [f for f in files() if "/.tmp/" not in f]

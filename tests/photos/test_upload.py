@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.photos.models import Photo
+from app.photos.storage import storage_for
 from tests.factories import login, photo_bytes
 from tests.factories.inspections import inspection_payload, make_small_world, new_uuid
 
@@ -49,8 +50,8 @@ def test_upload_stores_original_unchanged_and_replay_returns_it(app, client, w, 
     stored = files()
     assert len(stored) == 3
     photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
-    orig = [f for f in stored if os.path.basename(f) == photo.original_key][0]
-    with open(orig, "rb") as fh:
+    assert [f for f in stored if os.path.basename(f) == photo.original_key]
+    with storage_for(app.config).open(photo.original_key) as fh:
         assert fh.read() == data  # evidence kept byte for byte
 
     again = put(client, uuid, data)
@@ -217,13 +218,11 @@ def test_unknown_photo_is_404(client, w):
 def test_a_failed_upload_never_removes_files_another_upload_is_committing(app, w, monkeypatch):
     """The store is content-addressed: the same bytes under two UUIDs share their files. Upload A
     writes them, then its row fails to commit; upload B of the same bytes, which found the files
-    present, must not be left with a row pointing at files A's cleanup removed (the store's lock,
-    LocalFileStorage.exclusive, makes A's write-commit-cleanup one step)."""
+    present, must not be left with a row pointing at files A's cleanup removed (the files' locks,
+    app/photos/locks.py, make A's write-commit-cleanup one step)."""
     import threading
 
     from sqlalchemy.orm import Session
-
-    from app.photos.storage import storage_for
 
     data = photo_bytes(seed=11)
     uuid_a, uuid_b = new_uuid(), new_uuid()
@@ -255,7 +254,7 @@ def test_a_failed_upload_never_removes_files_another_upload_is_committing(app, w
     a.start()
     assert a_at_commit.wait(30)
     b.start()
-    b_at_commit.wait(1.0)  # without the store's lock B gets here while A still waits; with it, it cannot
+    b_at_commit.wait(1.0)  # without the files' locks B gets here while A still waits; with it, it cannot
     release_a.set()
     a.join(30)
     a_done.set()

@@ -58,7 +58,7 @@ def _act(report_id: int, schema, act):
     authorize(current_user, Action.VIEW_HAZARD_REPORT, report)
     authorize(current_user, Action.TRIAGE_HAZARD_REPORT, report)
     try:
-        act(schema.load(request.form.to_dict()))
+        act(schema.load({k: v for k, v in request.form.items() if k != "csrf_token"}))
     except ValidationError as err:
         flash(_("Check the form: %(fields)s", fields=", ".join(sorted(err.messages))))
     except DomainError as err:

@@ -16,7 +16,8 @@ from .services import report_link
 def report_body(report: HazardReport, lab: Lab, user) -> dict:
     return {
         "id": report.id, "lab_id": report.lab_id, "lab_name": pick(lab.name, lab.name_en),
-        "reporter_id": report.reporter_id, "mine": getattr(user, "id", None) == report.reporter_id is not None,
+        "reporter_id": report.reporter_id,
+        "mine": report.reporter_id is not None and report.reporter_id == getattr(user, "id", None),
         "text": report.text, "state": report.state, "state_label": labels.state_label(report.state),
         "ticket_id": report.ticket_id, "ticket_url": f"/tickets/{report.ticket_id}" if report.ticket_id else None,
         "close_reason": report.close_reason or "", "created_at": report.created_at, "handled_at": report.handled_at,

@@ -34,10 +34,8 @@ from app.timeutil import utcnow
 
 from .models import HazardReport, HazardReportEvent, HazardReportPhoto, ReportState
 
-# Notice kinds (app.notifications stores the kind as text; the title is the report's lab and text).
-REPORTED = "hazard_reported"  # a hazard was reported in my lab / my college
-REPORT_TICKETED = "hazard_ticketed"  # my report became a rectification ticket
-REPORT_CLOSED = "hazard_closed"  # my report was closed, with the reason
+# Notice kinds (app.notifications names them; the title is the report's lab and text).
+REPORTED, REPORT_TICKETED, REPORT_CLOSED = notices.HAZARD_REPORTED, notices.HAZARD_TICKETED, notices.HAZARD_CLOSED
 
 MAX_ID = 2**31 - 1
 LIST_LIMIT = 200

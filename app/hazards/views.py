@@ -2,6 +2,7 @@
 their own), and the door's public pages for reports without an account (when the school allows them)."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -21,6 +22,7 @@ from .schemas import CloseReportSchema, OpenTicketSchema, ReportQuerySchema
 from .serialize import report_detail, reports_list
 
 bp = Blueprint("hazards", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.app_template_global("hazard_origin")
@@ -103,9 +105,15 @@ def _rate_limited() -> int | None:
     counters = current_app.extensions["labsafe_api_rate_limits"]
     item = parse(current_app.config["HAZARD_ANONYMOUS_RATE_LIMIT"])
     key = f"ip:{request.remote_addr}"
-    if counters.hit(item, "labsafe-hazard-anonymous", key):
+    try:
+        if counters.hit(item, "labsafe-hazard-anonymous", key):
+            return None
+        reset = counters.get_window_stats(item, "labsafe-hazard-anonymous", key).reset_time
+    except Exception:  # noqa: BLE001  (the storage's own errors: redis down...)
+        # As the API limit does (app.security): a brake on abuse, not an access rule; the report is
+        # still bounded in size, and a hazard is not left unreported because Redis is down.
+        log.exception("hazard report rate limit storage unavailable; report taken without counting")
         return None
-    reset = counters.get_window_stats(item, "labsafe-hazard-anonymous", key).reset_time
     return max(1, math.ceil(reset - time.time()))
 
 

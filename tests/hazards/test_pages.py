@@ -50,3 +50,12 @@ def test_the_list_is_one_statement_whatever_the_number_of_reports(app, client, w
     assert len(client.get("/api/hazard-reports").get_json()) == 13
     assert statements_for(client, app, "/api/hazard-reports") == few
     assert db.session.scalar(select(Lab.id).where(Lab.id == labs[0].id))
+
+
+def test_openapi_documents_the_hazard_report_routes(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert {"get", "post"} <= set(spec["paths"]["/api/hazard-reports"])
+    assert "get" in spec["paths"]["/api/hazard-reports/{report_id}"]
+    one = "/api/hazard-reports/{report_id}"
+    assert {"200", "403", "409"} <= set(spec["paths"][f"{one}/open-ticket"]["post"]["responses"])
+    assert {"400", "403", "409"} <= set(spec["paths"][f"{one}/close"]["post"]["responses"])

@@ -80,6 +80,15 @@ class Config:
     # The phone sends each photo downscaled (2048 px); on, it also keeps the camera's own file and
     # sends it after the report and its photos, on Wi-Fi or when charging (issue 21): evidence.
     PHOTO_CAMERA_ORIGINALS = _env("PHOTO_CAMERA_ORIGINALS", "0") in ("1", "true", "yes")
+    # Hazard reports from the door QR (issue 24, art. 30). Anyone signed in may report; with
+    # LABSAFE_HAZARD_ANONYMOUS_REPORTS=1 so may someone at the door without an account, bounded per
+    # address (HAZARD_ANONYMOUS_RATE_LIMIT, in the API rate limit's storage) and in size.
+    HAZARD_ANONYMOUS_REPORTS = _env("HAZARD_ANONYMOUS_REPORTS", "0") in ("1", "true", "yes")
+    HAZARD_ANONYMOUS_RATE_LIMIT = _env("HAZARD_ANONYMOUS_RATE_LIMIT", "5 per hour")
+    HAZARD_TEXT_MAX = _env_int("HAZARD_TEXT_MAX", 2000)  # characters
+    HAZARD_MAX_PHOTOS = _env_int("HAZARD_MAX_PHOTOS", 6)
+    HAZARD_ANONYMOUS_MAX_PHOTOS = _env_int("HAZARD_ANONYMOUS_MAX_PHOTOS", 3)
+    HAZARD_ANONYMOUS_PHOTO_BYTES = _env_int("HAZARD_ANONYMOUS_PHOTO_BYTES", 3 * 1024 * 1024)  # each
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True

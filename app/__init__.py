@@ -34,6 +34,7 @@ from .db import transactions  # noqa: E402
 from .documents.issuing import attachment_of  # noqa: E402
 from .errors import error_response, register_error_handlers, wants_json  # noqa: E402
 from .extensions import babel, csrf, db, login_manager, migrate, rate_limits  # noqa: E402
+from .hazards.services import labs_of_report_photo, reporters_of_photo  # noqa: E402
 from .inspections.services import (  # noqa: E402
     answer_photo_uuids,
     check_rounds_with,
@@ -87,6 +88,8 @@ BLUEPRINT_MODULES = [
     "app.documents.api",
     "app.pwa.views",
     "app.pwa.api",
+    "app.hazards.api",
+    "app.hazards.views",
 ]
 
 # Each domain's cli.py exposes register(app).
@@ -162,6 +165,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     # Inspections and tickets attach photos: they tell photos which labs a photo is evidence for.
     attach_with("inspections", labs_of_answer_photo, inspectors_of_answer_photo)
     attach_with("tickets", labs_of_event_photo, actors_of_event_photo)
+    attach_with("hazards", labs_of_report_photo, reporters_of_photo)  # hazard reports' photos (issue 24)
     check_rounds_with(check_submit_round)  # a submit's round_id is the rounds domain's to check
     transactions.init_app(app)
     _register_blueprints(app)

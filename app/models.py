@@ -3,6 +3,7 @@ from app.auth.models import LoginAttempt, RoleAssignment, User  # noqa: F401
 from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion  # noqa: F401
 from app.documents import guards as _document_guards  # noqa: F401  (issued documents never change: guards, triggers)
 from app.documents.models import IssuedDocument  # noqa: F401
+from app.hazards.models import HazardReport, HazardReportEvent, HazardReportPhoto  # noqa: F401
 from app.inspections.models import AnswerPhoto, Inspection, InspectionAnswer, MissedDailyCheck  # noqa: F401
 from app.jobs.models import NightlyRun  # noqa: F401
 from app.notifications.models import Notification, OutboxEmail  # noqa: F401

@@ -87,6 +87,10 @@ class Action(str, enum.Enum):
     # ---- notifications: mail and messengers (issue 25) ----
     CHOOSE_CHANNELS = "account.channels"  # one's own notice channels and WeCom / DingTalk ids only
     MANAGE_MESSENGERS = "admin.messengers"  # the channels' state, test messages, the outbox, college robots
+    # hazard reports (issue 24, art. 30): anyone signed in reports; the lab's officers and the college triage
+    REPORT_HAZARD = "hazard.report"
+    VIEW_HAZARD_REPORT = "hazard.view"  # its reporter, the lab's officers, the college's oversight, the school
+    TRIAGE_HAZARD_REPORT = "hazard.triage"  # open a ticket from it or close it with a reason
 
 
 class Scope:
@@ -362,6 +366,31 @@ def _can_reissue(s: Scope, doc: Any) -> bool:
     return college_id is not None and college_id in s.leader_colleges
 
 
+# ---- hazard reports (issue 24, art. 30) ----
+# A report as the policy reads it: ``lab_id`` and ``reporter_id`` (None: reported without an account).
+# Nobody hides a hazard: any signed-in user reports one, from any lab's door. Its reporter follows their
+# own report; the lab's officers and the college (its leaders triage, its head and inspectors read) and
+# the school (the office triages, its inspectors read) see it; another college's people never do.
+
+def _can_view_hazard_report(s: Scope, report: Any) -> bool:
+    if s.user is not None and getattr(report, "reporter_id", None) == s.user.id:
+        return True
+    if s.admin or s.school_inspector:
+        return True
+    lab_id, college_id = _lab_and_college(report)
+    return lab_id in s.officer_labs or (college_id is not None and college_id in s.oversight_colleges)
+
+
+def _can_triage_hazard_report(s: Scope, report: Any) -> bool:
+    # With no report: may this user triage some reports at all (the menu, the page's filters).
+    if s.admin:
+        return True
+    if report is None:
+        return bool(s.officer_labs or s.leader_colleges)
+    lab_id, college_id = _lab_and_college(report)
+    return lab_id in s.officer_labs or (college_id is not None and college_id in s.leader_colleges)
+
+
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.ADMIN_ORG: lambda s, o: s.admin,
     Action.MANAGE_CHECKLISTS: lambda s, o: s.admin,
@@ -378,10 +407,10 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.VIEW_INSPECTION: _can_view_lab,
     Action.VIEW_PHOTO: _can_view_lab,
     Action.VIEW_ORIGINAL_PHOTO: _can_view_original,
-    # Anyone who records evidence uploads photos; what they are attached to is checked there.
-    Action.UPLOAD_PHOTO: lambda s, o: bool(
-        s.admin or s.school_inspector or s.inspector_colleges or s.leader_colleges or s.officer_labs
-    ),
+    # Anyone who records evidence uploads photos; what they are attached to is checked there. Anyone
+    # signed in may report a hazard with photos (art. 30, issue 24); a photo attached to nothing is
+    # seen by its uploader alone and pruned (photos.services.prune_orphans).
+    Action.UPLOAD_PHOTO: lambda s, o: s.user is not None,
     Action.VIEW_TICKET: _can_view_ticket,
     Action.FIX_TICKET: _can_fix_ticket,
     Action.REVIEW_TICKET: _can_review_ticket,
@@ -403,6 +432,10 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     # ---- notifications: mail and messengers (issue 25) ----
     Action.CHOOSE_CHANNELS: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
     Action.MANAGE_MESSENGERS: lambda s, o: s.admin,  # the lab management office runs the system (art. 9(1))
+    # hazard reports (issue 24, art. 30)
+    Action.REPORT_HAZARD: lambda s, o: s.user is not None,
+    Action.VIEW_HAZARD_REPORT: _can_view_hazard_report,
+    Action.TRIAGE_HAZARD_REPORT: _can_triage_hazard_report,
 }
 
 
@@ -493,4 +526,22 @@ def round_clause(user: User | None, *, owner_college_id, department_id, is_schoo
         clauses.append(owner_college_id.in_(s.head_colleges))
     if s.officer_labs:
         clauses.append(has_lab_in(s.officer_labs) & (~unannounced | started))
+    return or_(*clauses)
+
+
+# ---- hazard reports (issue 24, art. 30) ----
+
+def hazard_report_clause(user: User | None, *, reporter_id, lab_id, college_id):
+    """A WHERE clause selecting the hazard reports a user may see (``_can_view_hazard_report`` in SQL),
+    over the columns holding a report's reporter, its lab and its lab's college."""
+    s = scope_of(user)
+    if user is None or s.user is None:
+        return false()
+    if s.admin or s.school_inspector:
+        return true()
+    clauses = [reporter_id == s.user.id]
+    if s.oversight_colleges:
+        clauses.append(college_id.in_(s.oversight_colleges))
+    if s.officer_labs:
+        clauses.append(lab_id.in_(s.officer_labs))
     return or_(*clauses)

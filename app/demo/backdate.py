@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 
 from app.extensions import db
+from app.hazards.models import HazardReport, HazardReportEvent
 from app.inspections.models import Inspection, MissedDailyCheck
 from app.jobs.models import NightlyRun
 from app.notifications.models import Notification, OutboxEmail
@@ -94,6 +95,19 @@ def shift_since(m: Mark, when: datetime, service_now: datetime | None = None) ->
             db.session.execute(update(_T).where(_T.c.id == ticket_id).values(**changed))
     db.session.commit()
     db.session.expire_all()
+
+
+def hazard_report_at(report_id: int, m: Mark, service_now: datetime, when: datetime) -> None:
+    """After a hazard report's service call (report, open a ticket, close): what it wrote happened at
+    ``when``: the report's times it set, its new events, and the tickets, events and notices since ``m``."""
+    H, HE = HazardReport.__table__, HazardReportEvent.__table__
+    delta = when - service_now
+    for column in ("created_at", "handled_at"):
+        rows = db.session.execute(select(H.c.id, H.c[column]).where(H.c.id == report_id, H.c[column] >= service_now))
+        _shift_rows(H, H.c.id, rows.all(), delta, column=column)
+    rows = db.session.execute(select(HE.c.id, HE.c.at).where(HE.c.report_id == report_id, HE.c.at >= service_now))
+    _shift_rows(HE, HE.c.id, rows.all(), delta, column="at")
+    shift_since(m, when, service_now)
 
 
 def nightly_ran(day, m: Mark, when: datetime) -> None:

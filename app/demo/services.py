@@ -35,6 +35,7 @@ from app.checklists import services as checklists
 from app.checklists.models import ChecklistItem
 from app.errors import DomainError
 from app.extensions import db
+from app.hazards import services as hazards
 from app.inspections.models import Inspection, InspectionAnswer, MissedDailyCheck
 from app.inspections.services import submit_inspection
 from app.jobs.models import NightlyRun
@@ -522,6 +523,39 @@ class Generator:
             if day < self.today:
                 self.nightly(day)
             day += timedelta(days=1)
+        self.hazard_reports()
+
+    # -- hazard reports from the door QR (issue 24, art. 30) --
+
+    HAZARDS = ("走廊尽头的灭火器压力表指针在红区", "通风橱风机异响，排风明显变弱", "门口堆放了两个未固定的气瓶")
+
+    def hazard_reports(self) -> None:
+        """Three reports from the first labs' doors by their college's inspector, yesterday: one waits, one
+        became a ticket, one was closed with a reason. The same UUIDs every run: a second run records nothing.
+        The services stamp "now": what each call wrote is moved back to its simulated moment (backdate)."""
+        day = max(self.first_day, self.today - timedelta(days=1))
+        outcomes = ("open", "ticket", "closed")
+        for n, (li, text, outcome) in enumerate(zip(self.labs, self.HAZARDS, outcomes, strict=False)):
+            reporter = self.users[f"{li.college.lower()}.inspector"]
+            m, service_now = backdate.mark(), utcnow()
+            recorded = hazards.create_report(reporter, lab_id=li.lab_id, text=text, client_uuid=_uuid("hazard", n),
+                                             config=self.config)
+            if not recorded.created:
+                self.c["already reported hazards"] += 1
+                continue
+            self.c["hazard reports"] += 1
+            backdate.hazard_report_at(recorded.report.id, m, service_now, self._utc(day, 9 * 60 + 20 * n))
+            if outcome == "open":
+                continue
+            officer = li.officers[0]
+            m, service_now = backdate.mark(), utcnow()
+            if outcome == "ticket":
+                hazards.open_ticket(officer, recorded.report.id, article="22", severity="general", title=None,
+                                    config=self.config)
+            else:
+                hazards.close_report(officer, recorded.report.id, reason="已当场整改：气瓶已固定并移入气瓶柜",
+                                     config=self.config)
+            backdate.hazard_report_at(recorded.report.id, m, service_now, self._utc(day, 11 * 60 + 20 * n))
 
 
 def _sqlite_normal_sync(dbapi_connection, connection_record, connection_proxy):

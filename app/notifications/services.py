@@ -60,6 +60,10 @@ MISSED_STREAK_CORRECTED = "missed_streak_corrected"  # a day counted in that run
 ROUND_DUE = "round_due"  # a lab of my round still to do; the window ends soon (app.rounds.nightly)
 ROUND_LATE = "round_late"  # a lab of a round I own was not done in its window
 DOCUMENT_ISSUED = "document_issued"  # a rectification notice or written report addressed to me (app.documents)
+# Hazard reports from the door QR (app.hazards, issue 24, art. 30); titled by the report's lab and text.
+HAZARD_REPORTED = "hazard_reported"  # a hazard was reported in my lab / my college
+HAZARD_TICKETED = "hazard_ticketed"  # my report became a rectification ticket
+HAZARD_CLOSED = "hazard_closed"  # my report was closed, with the reason
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -76,6 +80,9 @@ KIND_LABELS = {
     ROUND_DUE: lazy_gettext("Round: a lab still to inspect, the window ends soon"),
     ROUND_LATE: lazy_gettext("Round: a lab was not inspected in the window"),
     DOCUMENT_ISSUED: lazy_gettext("A document was issued to you"),
+    HAZARD_REPORTED: lazy_gettext("Hazard reported"),
+    HAZARD_TICKETED: lazy_gettext("Your hazard report became a rectification ticket"),
+    HAZARD_CLOSED: lazy_gettext("Your hazard report was closed"),
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.

@@ -49,13 +49,18 @@ def lab_by_qr(token: str):
         lab = services.lab_ref_by_token(token)  # a row, not the entity: every door scan lands here
     except DomainError as err:
         return render_template("org/qr_invalid.html", message=err.message, status=err.status), err.status
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=url_for("org.lab_by_qr", token=token)))
-    authorize(current_user, Action.VIEW_LAB, lab)
     # The phone's own camera app opens this URL: land in the PWA's lab card when it exists.
     from flask import current_app
 
+    if not current_user.is_authenticated:
+        # Without an account: the hazard report form at the door, where the school allows it (issue 24).
+        if current_app.config.get("HAZARD_ANONYMOUS_REPORTS") and "hazards.door_report" in current_app.view_functions:
+            return redirect(url_for("hazards.door_report", token=token))
+        return redirect(url_for("auth.login", next=url_for("org.lab_by_qr", token=token)))
     endpoint = "pwa.lab_card" if "pwa.lab_card" in current_app.view_functions else "org.lab_page"
+    # Anyone signed in may report a hazard from the lab's card (art. 30, issue 24), who may not see the lab too.
+    if not (endpoint == "pwa.lab_card" and may(current_user, Action.REPORT_HAZARD, lab)):
+        authorize(current_user, Action.VIEW_LAB, lab)
     return redirect(url_for(endpoint, lab_id=lab.id))
 
 

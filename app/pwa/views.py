@@ -45,6 +45,7 @@ SHELL_STATIC = [
     "js/lab.js",
     "js/inspect.js",
     "js/tickets.js",
+    "js/hazard.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-192.png",
@@ -166,7 +167,9 @@ def scan():
 @login_required
 def lab_card(lab_id: int):
     lab = get_lab(lab_id)
-    authorize(current_user, Action.VIEW_LAB, lab)
+    # The door QR's page: its readers see the card; anyone signed in may report a hazard there (art. 30).
+    if not may(current_user, Action.REPORT_HAZARD, lab):
+        authorize(current_user, Action.VIEW_LAB, lab)
     return render_template("pwa/lab.html")
 
 

@@ -1,6 +1,7 @@
 // The outbox: what waits for the server, each item named by its client UUID. Kinds:
 //   inspection    POST /api/inspections (body); refers to its photos by UUID
 //   ticket_action POST /api/tickets/<ticket_id>/actions (body, with client_uuid and the version seen)
+//   hazard_report POST /api/hazard-reports (body, with client_uuid; issue 24); refers to its photos by UUID
 //   photo         the photo's bytes (blob), uploaded resumably; `offset` is what the server has
 //   camera_original  the camera's own file of a photo (id `${photo_uuid}:camera`), when the school
 //                 keeps them (PHOTO_CAMERA_ORIGINALS); sent last, on Wi-Fi or when charging (sync.js)
@@ -87,6 +88,25 @@ export async function enqueueTicketAction({ userId, ticketId, body, photos = [],
     }));
     for (const p of photos) {
       if (await wrap(outbox.get(p.uuid))) continue; // already queued by the action this one redoes
+      const opts = { userId, label, parent: body.client_uuid, now };
+      await wrap(outbox.put(photoItem(p.uuid, p.blob, opts)));
+      if (p.camera) await wrap(outbox.put(cameraItem(p.uuid, p.camera, opts)));
+    }
+  });
+  changed();
+}
+
+// Queues a hazard report from a lab's door page (art. 30) with its photos, atomically.
+// body = {lab_id, text, photos: [uuid], client_uuid}; photos = [{uuid, blob, camera?}].
+export async function enqueueHazardReport({ userId, body, photos = [], label = '' }) {
+  await transaction(['outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const now = new Date().toISOString();
+    await wrap(outbox.put({
+      id: body.client_uuid, kind: 'hazard_report', seq: nextSeq(), user_id: userId, created_at: now,
+      status: 'pending', attempts: 0, error: null, body, deps: body.photos || [], label, lab_id: body.lab_id,
+    }));
+    for (const p of photos) {
       const opts = { userId, label, parent: body.client_uuid, now };
       await wrap(outbox.put(photoItem(p.uuid, p.blob, opts)));
       if (p.camera) await wrap(outbox.put(cameraItem(p.uuid, p.camera, opts)));

@@ -71,6 +71,7 @@ async function sendPhoto(item) {
 
 function sendReport(item) {
   if (item.kind === 'ticket_action') return request('POST', `/api/tickets/${item.ticket_id}/actions`, { json: item.body });
+  if (item.kind === 'hazard_report') return request('POST', '/api/hazard-reports', { json: item.body });
   return request('POST', '/api/inspections', { json: item.body });
 }
 

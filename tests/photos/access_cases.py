@@ -5,11 +5,10 @@ college inspector; lab B1: by the school inspector).
 """
 from __future__ import annotations
 
-from tests.access.matrix import LAB_A_READERS, LAB_B_READERS, Case
+from tests.access.matrix import EVERYONE, LAB_A_READERS, LAB_B_READERS, Case
 
-UPLOADERS = frozenset(
-    {"admin", "school_inspector", "college_inspector", "college_leader", "lab_officer", "other_officer"}
-)
+# Anyone signed in: a hazard report may carry photos (art. 30, issue 24).
+UPLOADERS = EVERYONE
 # Evidence originals: those who judge evidence (policy._can_view_original), not every reader.
 ORIGINAL_A = frozenset(
     {"admin", "school_inspector", "dept_officer", "college_inspector", "college_leader", "college_head"}

@@ -33,8 +33,10 @@ CASES = [
     Case("GET", "/app/shell/inspect", "/app/shell/inspect", allow=EVERYONE, note="inspection shell, no data"),
     Case("GET", "/app/shell/ticket", "/app/shell/ticket", allow=EVERYONE, note="ticket shell, no data"),
     Case("GET", "/app/tickets", "/app/tickets", allow=EVERYONE),
-    Case("GET", "/app/labs/<int:lab_id>", "/app/labs/{lab_a}", allow=LAB_A_READERS),
-    Case("GET", "/app/labs/<int:lab_id>", "/app/labs/{lab_b}", allow=LAB_B_READERS, note="another college's lab"),
+    # The door QR's page: anyone signed in may report a hazard there (art. 30, issue 24); the card's
+    # data (/api/labs/<id>/card) stays the lab's readers'.
+    Case("GET", "/app/labs/<int:lab_id>", "/app/labs/{lab_a}", allow=EVERYONE),
+    Case("GET", "/app/labs/<int:lab_id>", "/app/labs/{lab_b}", allow=EVERYONE, note="another college's lab"),
     Case("GET", "/app/labs/<int:lab_id>/inspect/<key>", "/app/labs/{lab_a}/inspect/full",
          allow=LAB_A_INSPECTORS | {"lab_officer"}, note="inspectors, or the lab's officer (daily)"),
     Case("GET", "/app/labs/<int:lab_id>/inspect/<key>", "/app/labs/{lab_b}/inspect/full",

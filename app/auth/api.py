@@ -12,7 +12,8 @@ from app.errors import DomainError
 from app.jsonio import JsonLimit
 from app.policy import Action, authorize
 
-from . import language, services, throttle
+from . import language, services, sso, throttle
+from .audit import audit
 from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
 from .sessions import start_session
 
@@ -45,6 +46,9 @@ def login():
     data, config = LoginSchema().load(request.get_json(silent=True) or {}), current_app.config
     user = throttle.authenticate(data["username"], data["password"], request.remote_addr, config,
                                  device=throttle.known_device(request.cookies, data["username"], config))
+    if user is not None and not sso.local_login_allowed(user, config):  # as the login page (views.login)
+        audit("login_refused", user_id=user.id, reason="local_login_off")
+        user = None
     if user is None:
         raise LoginFailed(_("Wrong username or password."))
     start_session(user)

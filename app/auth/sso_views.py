@@ -223,8 +223,16 @@ def oidc_login():
         return _unreachable("oidc", err)
 
 
+_CLAIM_REASONS = {"aud": "wrong_audience", "azp": "wrong_audience", "iss": "wrong_issuer", "nonce": "bad_nonce",
+                  "exp": "expired_token"}
+
+
 def _oidc_reason(err: Exception) -> str:
+    """What the audit log records for a refused OIDC callback."""
     name = type(err).__name__
+    claim = getattr(err, "claim_name", None)  # Authlib's InvalidClaimError
+    if claim in _CLAIM_REASONS:
+        return _CLAIM_REASONS[claim]
     text = str(err).lower()
     if "state" in text or name == "MismatchingStateError":
         return "bad_state"
@@ -250,7 +258,14 @@ def oidc_callback():
     if request.args.get("error"):
         return _refuse("oidc", "provider_error", status=400, error=request.args.get("error", "")[:64])
     try:
-        token = _oidc().authorize_access_token()  # state, code + verifier, ID token: signature, iss, aud, exp, nonce
+        client = _oidc()
+        # Authlib checks the state, sends the PKCE verifier, and checks the ID token's signature
+        # (the JWKS), expiry and nonce; the issuer and the audience (this client) are named here:
+        # by default it checks the audience only through `azp`.
+        issuer = client.load_server_metadata().get("issuer")
+        token = client.authorize_access_token(claims_options={
+            "iss": {"essential": True, "values": [issuer]},
+            "aud": {"essential": True, "values": [current_app.config["OIDC_CLIENT_ID"]]}})
     except requests.RequestException as err:
         return _unreachable("oidc", err)
     except (AuthlibBaseError, JoseError, ValueError) as err:

@@ -198,7 +198,8 @@ class OidcProvider:
         with self.lock:
             self.codes[code] = {"redirect_uri": redirect_uri, "challenge": a["code_challenge"],
                                 "nonce": a.get("nonce"), "claims": dict(self.claims), "used": False}
-        return Response(status=302, headers={"Location": _with_query(redirect_uri, code=code, state=a.get("state", ""))})
+        back = _with_query(redirect_uri, code=code, state=a.get("state", ""))
+        return Response(status=302, headers={"Location": back})
 
     def _client_ok(self, req) -> bool:
         auth = req.authorization
@@ -226,7 +227,7 @@ class OidcProvider:
                   "nonce": c["nonce"], "sid": secrets.token_hex(8), **c["claims"]}
         key, tamper, self.tamper = self.key, self.tamper, None
         if tamper == "aud":
-            claims["aud"] = "another-client"
+            claims["aud"], claims["azp"] = "another-client", self.client_id  # azp alone must not pass
         elif tamper == "exp":
             claims["iat"], claims["exp"] = now - 3600, now - 1800
         elif tamper == "nonce":

@@ -25,6 +25,10 @@ def audit_log(caplog):
     return caplog
 
 
+def _api_login(client, user):
+    return client.post("/api/login", json={"username": user.username, "password": DEFAULT_PASSWORD})
+
+
 def _me(client):
     return client.get("/api/me")
 
@@ -169,13 +173,13 @@ def test_passwords_can_be_switched_off_for_all_but_the_school_admin(app, client,
     admin = make_user(Role.school_admin)
     resp = client.post("/login", data={"username": inspector.username, "password": DEFAULT_PASSWORD})
     assert resp.status_code == 401
-    assert client.post("/api/login", json={"username": inspector.username, "password": DEFAULT_PASSWORD}).status_code == 401
+    assert _api_login(client, inspector).status_code == 401
     assert "login_refused" in [getattr(r, "audit_event", "") for r in audit_log.records]
-    assert client.post("/api/login", json={"username": admin.username, "password": DEFAULT_PASSWORD}).status_code == 200
+    assert _api_login(client, admin).status_code == 200
     # Without a campus login configured, the setting cannot lock everyone out.
     app.config["CAS_SERVER_URL"] = ""
     client.post("/api/logout")
-    assert client.post("/api/login", json={"username": inspector.username, "password": DEFAULT_PASSWORD}).status_code == 200
+    assert _api_login(client, inspector).status_code == 200
 
 
 def test_logout_ends_the_cas_session_too(app, client, cas_server):
@@ -186,7 +190,8 @@ def test_logout_ends_the_cas_session_too(app, client, cas_server):
     resp = client.post("/logout")
     assert resp.status_code == 302
     location = resp.headers["Location"]
-    assert location.startswith(f"{cas_server.base}/cas/logout?service=") and query_of(location)["service"].endswith("/login")
+    assert location.startswith(f"{cas_server.base}/cas/logout?service=")
+    assert query_of(location)["service"].endswith("/login")
     assert provider_step(location).endswith("/login")
     assert cas_server.logouts and db.session.scalar(select(SsoSession.end_reason)) == "logout"
     assert _me(client).status_code == 401

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -315,8 +315,37 @@ def _end_revoked_sessions():
     return None
 
 
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _provider_origins(config) -> list[str]:
+    """The origins the campus login's forms are redirected to (the login button, the logout)."""
+    urls = [config.get("CAS_SERVER_URL"), config.get("OIDC_DISCOVERY_URL")]
+    for client in current_app.extensions.get("labsafe_oidc", {}).values():
+        metadata = getattr(client, "server_metadata", None) or {}
+        urls += [metadata.get("authorization_endpoint"), metadata.get("end_session_endpoint")]
+    return list(dict.fromkeys(o for o in map(_origin, urls) if o))
+
+
+def _allow_provider_forms(response):
+    """CSP form-action also binds the redirects after a form (Chromium): the campus login button and
+    the logout form end at the provider, whose origin is added to the page's form-action."""
+    policy = response.headers.get("Content-Security-Policy")
+    if not policy or "form-action 'self'" not in policy or not sso.enabled_protocols(current_app.config):
+        return response
+    origins = _provider_origins(current_app.config)
+    if origins:
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(origins), 1)
+    return response
+
+
 @bp.record_once
 def _install(state):
     sso.check_settings(state.app.config)
+    # Registered before app.security's headers (blueprints come first), so run after them.
+    state.app.after_request(_allow_provider_forms)
     # First, with the timeouts (sessions.init_app): nothing may load current_user before.
     state.app.before_request_funcs.setdefault(None, []).insert(0, _end_revoked_sessions)

@@ -241,3 +241,11 @@ def test_an_unreachable_cas_server_is_a_clear_page(app, client, cas_server):
     app.config["CAS_SERVER_URL"] = "http://127.0.0.1:9/cas/"  # nothing listens there
     resp = client.get(back)
     assert resp.status_code == 503 and 'data-reason="unreachable"' in resp.get_data(as_text=True)
+
+
+def test_the_pages_let_forms_end_at_the_cas_server(app, client, cas_server):
+    # CSP form-action binds a form's redirects too: the campus button and the logout end at CAS.
+    assert "form-action 'self';" in client.get("/login").headers["Content-Security-Policy"] + ";"
+    use_cas(app, cas_server)
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {cas_server.base}" in csp

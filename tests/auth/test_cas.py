@@ -249,3 +249,12 @@ def test_the_pages_let_forms_end_at_the_cas_server(app, client, cas_server):
     use_cas(app, cas_server)
     csp = client.get("/login").headers["Content-Security-Policy"]
     assert f"form-action 'self' {cas_server.base}" in csp
+
+
+@pytest.mark.parametrize("setting", [{"SSO_MATCH_BY": "phone"}, {"LOCAL_LOGIN": "none"}, {"CAS_VERSION": "1"}])
+def test_a_setting_that_cannot_be_read_stops_the_start(tmp_path, setting):
+    from app import create_app
+
+    with pytest.raises(RuntimeError, match="LABSAFE_"):
+        create_app("testing", INSTANCE_PATH=str(tmp_path), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db",
+                   **setting)

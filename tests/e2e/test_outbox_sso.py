@@ -90,3 +90,11 @@ def test_a_queued_inspection_survives_the_cas_logout_and_is_sent_after_the_campu
     db.session.expire_all()
     assert [r.end_reason for r in db.session.scalars(select(SsoSession).order_by(SsoSession.id))] == [
         "cas_back_channel", None]
+
+    # LabSafe's logout ends the campus session too: the form ends at CAS /logout, which sends the
+    # browser back to LabSafe's login page.
+    page.locator("#logout-form button").click()
+    page.wait_for_url("**/login")
+    assert cas_server.logouts and cas_server.logouts[-1].endswith("/login")
+    db.session.expire_all()
+    assert db.session.scalar(select(SsoSession.end_reason).order_by(SsoSession.id.desc()).limit(1)) == "logout"

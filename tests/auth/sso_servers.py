@@ -42,7 +42,7 @@ def _serve(wsgi):
     for port in PORTS:
         try:
             server = make_server("127.0.0.1", port, wsgi, threaded=True)
-        except OSError as err:
+        except (OSError, SystemExit) as err:  # werkzeug exits on a port in use (another test worker's)
             last = err
             continue
         thread = threading.Thread(target=server.serve_forever, daemon=True, name=f"sso-test-{port}")

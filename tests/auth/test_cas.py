@@ -2,27 +2,15 @@
 validates each service ticket over HTTP; refusals are clear pages, logged; single logout both ways."""
 from __future__ import annotations
 
-import logging
-
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Role, SsoSession, User
 from app.extensions import db
 from tests.factories.auth import DEFAULT_PASSWORD, make_user
-from tests.factories.sso import cas_round_trip, make_staff, provider_step, use_cas
+from tests.factories.sso import cas_round_trip, make_staff, provider_step, refusals, use_cas
 
 from .sso_servers import query_of
-
-
-def _refusals(caplog) -> list[str]:
-    return [r.audit_fields.get("reason") for r in caplog.records if getattr(r, "audit_event", "") == "sso_refused"]
-
-
-@pytest.fixture
-def audit_log(caplog):
-    caplog.set_level(logging.INFO, logger="labsafe.audit")
-    return caplog
 
 
 def _api_login(client, user):
@@ -79,7 +67,7 @@ def test_an_unknown_account_gets_a_clear_page_and_nothing_is_created(app, client
     assert resp.status_code == 403
     assert "请向实验室管理部门申请" in resp.get_data(as_text=True)  # zh-CN by default
     assert db.session.scalar(select(func.count()).select_from(User)) == users
-    assert _refusals(audit_log) == ["unknown_account"]
+    assert refusals(audit_log) == ["unknown_account"]
     assert _me(client).status_code == 401
 
     client.set_cookie("labsafe_lang", "en")
@@ -99,21 +87,16 @@ def test_provisioning_creates_a_user_with_no_roles(app, client, cas_server, audi
     assert "sso_user_provisioned" in [getattr(r, "audit_event", "") for r in audit_log.records]
 
 
-def test_a_forged_ticket_is_refused_and_logged(app, client, cas_server, audit_log):
-    use_cas(app, cas_server)
-    make_staff(Role.inspector, staff_no="20190001")
+def test_a_forged_ticket_is_refused_and_logged(app, client, cas_server, cas_staff, audit_log):
     start = client.get("/login/cas")
     service = query_of(start.headers["Location"])["service"]
     resp = client.get(service + "&ticket=ST-forged-by-someone")
     assert resp.status_code == 400 and 'data-reason="ticket_invalid"' in resp.get_data(as_text=True)
-    assert _refusals(audit_log) == ["ticket_invalid"]
+    assert refusals(audit_log) == ["ticket_invalid"]
     assert _me(client).status_code == 401
 
 
-def test_a_replayed_ticket_is_refused_and_logged(app, client, cas_server, audit_log):
-    use_cas(app, cas_server)
-    make_staff(Role.inspector, staff_no="20190001")
-    cas_server.user = ("20190001", {})
+def test_a_replayed_ticket_is_refused_and_logged(app, client, cas_server, cas_staff, audit_log):
     resp, back = cas_round_trip(client)
     assert resp.status_code == 302
     ticket = query_of(back)["ticket"]
@@ -124,35 +107,29 @@ def test_a_replayed_ticket_is_refused_and_logged(app, client, cas_server, audit_
     service = query_of(other.get("/login/cas").headers["Location"])["service"]
     resp = other.get(f"{service}&ticket={ticket}")
     assert resp.status_code == 400
-    assert _refusals(audit_log) == ["bad_state", "ticket_invalid"]
+    assert refusals(audit_log) == ["bad_state", "ticket_invalid"]
     assert other.get("/api/me").status_code == 401
 
 
-def test_a_ticket_for_another_service_is_refused(app, client, cas_server, audit_log):
-    use_cas(app, cas_server)
-    make_staff(Role.inspector, staff_no="20190001")
-    cas_server.user = ("20190001", {})
+def test_a_ticket_for_another_service_is_refused(app, client, cas_server, cas_staff, audit_log):
     # A ticket the CAS server issued to another application (its service URL).
     stolen = query_of(provider_step(f"{cas_server.base}/cas/login?service=https://other.example/app"))["ticket"]
     service = query_of(client.get("/login/cas").headers["Location"])["service"]
     resp = client.get(f"{service}&ticket={stolen}")
-    assert resp.status_code == 400 and _refusals(audit_log) == ["ticket_invalid"]
+    assert resp.status_code == 400 and refusals(audit_log) == ["ticket_invalid"]
 
 
 def test_a_callback_without_the_login_state_is_refused(app, client, cas_server, audit_log):
     use_cas(app, cas_server)
     resp = client.get("/login/cas/callback?s=guess&ticket=ST-1")
-    assert resp.status_code == 400 and _refusals(audit_log) == ["bad_state"]
+    assert resp.status_code == 400 and refusals(audit_log) == ["bad_state"]
 
 
-def test_an_inactive_user_is_refused(app, client, cas_server, audit_log):
-    use_cas(app, cas_server)
-    user = make_staff(Role.inspector, staff_no="20190001")
-    user.active = False
+def test_an_inactive_user_is_refused(client, cas_staff, audit_log):
+    cas_staff.active = False
     db.session.commit()
-    cas_server.user = ("20190001", {})
     resp, _ = cas_round_trip(client)
-    assert resp.status_code == 403 and _refusals(audit_log) == ["inactive"]
+    assert resp.status_code == 403 and refusals(audit_log) == ["inactive"]
 
 
 def test_campus_login_is_off_until_configured(client):
@@ -182,10 +159,7 @@ def test_passwords_can_be_switched_off_for_all_but_the_school_admin(app, client,
     assert _api_login(client, inspector).status_code == 200
 
 
-def test_logout_ends_the_cas_session_too(app, client, cas_server):
-    use_cas(app, cas_server)
-    make_staff(Role.inspector, staff_no="20190001")
-    cas_server.user = ("20190001", {})
+def test_logout_ends_the_cas_session_too(app, client, cas_server, cas_staff):
     cas_round_trip(client)
     resp = client.post("/logout")
     assert resp.status_code == 302
@@ -197,10 +171,7 @@ def test_logout_ends_the_cas_session_too(app, client, cas_server):
     assert _me(client).status_code == 401
 
 
-def test_a_cas_back_channel_logout_ends_that_session_only(app, client, cas_server, audit_log):
-    use_cas(app, cas_server)
-    make_staff(Role.inspector, staff_no="20190001")
-    cas_server.user = ("20190001", {})
+def test_a_cas_back_channel_logout_ends_that_session_only(app, client, cas_server, cas_staff, audit_log):
     _, back_phone = cas_round_trip(client)
     pc = app.test_client()
     cas_round_trip(pc)
@@ -232,10 +203,7 @@ def test_a_malformed_or_foreign_logout_request_is_refused(app, client, cas_serve
     assert resp.status_code == 403
 
 
-def test_an_unreachable_cas_server_is_a_clear_page(app, client, cas_server):
-    use_cas(app, cas_server)
-    make_staff(Role.inspector, staff_no="20190001")
-    cas_server.user = ("20190001", {})
+def test_an_unreachable_cas_server_is_a_clear_page(app, client, cas_server, cas_staff):
     start = client.get("/login/cas")
     back = provider_step(start.headers["Location"])
     app.config["CAS_SERVER_URL"] = "http://127.0.0.1:9/cas/"  # nothing listens there

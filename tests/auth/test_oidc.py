@@ -3,32 +3,18 @@ client: code flow with PKCE (S256), the ID token's signature, issuer, audience, 
 checked; refusals are clear pages, logged; LabSafe's logout ends the provider's session."""
 from __future__ import annotations
 
-import logging
-
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Role, SsoSession, User
 from app.extensions import db
-from tests.factories.sso import make_staff, oidc_round_trip, provider_step, use_oidc
+from tests.factories.sso import make_staff, oidc_round_trip, provider_step, refusals, use_oidc
 
 from .sso_servers import query_of
 
 
-@pytest.fixture
-def audit_log(caplog):
-    caplog.set_level(logging.INFO, logger="labsafe.audit")
-    return caplog
-
-
-def _refusals(caplog) -> list[str]:
-    return [r.audit_fields.get("reason") for r in caplog.records if getattr(r, "audit_event", "") == "sso_refused"]
-
-
-def test_code_flow_with_pkce_logs_a_known_staff_number_in(app, client, oidc_provider, audit_log):
-    use_oidc(app, oidc_provider)
-    user = make_staff(Role.inspector, staff_no="20190001")
-    oidc_provider.claims = {"sub": "u-1", "preferred_username": "20190001", "email": "wang@example.edu.cn"}
+def test_code_flow_with_pkce_logs_a_known_staff_number_in(client, oidc_provider, oidc_staff, audit_log):
+    user = oidc_staff
     start = client.get("/login/oidc", query_string={"next": "/app/tickets"})
     params = query_of(start.headers["Location"])
     assert params["code_challenge_method"] == "S256" and params["code_challenge"]
@@ -57,23 +43,17 @@ def test_email_matching(app, client, oidc_provider):
     ("signature", "bad_signature"),
     ("iss", "wrong_issuer"),
 ])
-def test_a_bad_id_token_is_refused_and_logged(app, client, oidc_provider, audit_log, tamper, reason):
-    use_oidc(app, oidc_provider)
-    make_staff(Role.inspector, staff_no="20190001")
-    oidc_provider.claims = {"sub": "u-1", "preferred_username": "20190001"}
+def test_a_bad_id_token_is_refused_and_logged(app, client, oidc_provider, oidc_staff, audit_log, tamper, reason):
     oidc_provider.tamper = tamper
     resp, _ = oidc_round_trip(client)
     assert resp.status_code == 400, resp.get_data(as_text=True)
     assert f'data-reason="{reason}"' in resp.get_data(as_text=True)
-    assert _refusals(audit_log) == [reason]
+    assert refusals(audit_log) == [reason]
     assert client.get("/api/me").status_code == 401
     assert db.session.scalar(select(func.count()).select_from(SsoSession)) == 0
 
 
-def test_a_forged_state_and_a_replayed_code_are_refused(app, client, oidc_provider, audit_log):
-    use_oidc(app, oidc_provider)
-    make_staff(Role.inspector, staff_no="20190001")
-    oidc_provider.claims = {"sub": "u-1", "preferred_username": "20190001"}
+def test_a_forged_state_and_a_replayed_code_are_refused(app, client, oidc_provider, oidc_staff, audit_log):
     resp, back = oidc_round_trip(client)
     assert resp.status_code == 302
     client.post("/api/logout")
@@ -83,18 +63,18 @@ def test_a_forged_state_and_a_replayed_code_are_refused(app, client, oidc_provid
     other = app.test_client()
     other.get("/login/oidc")
     assert other.get(back).status_code == 400
-    assert _refusals(audit_log) == ["bad_state", "bad_state"]
+    assert refusals(audit_log) == ["bad_state", "bad_state"]
     # A callback that brings a spent code with the right state: the provider refuses the code.
     start = other.get("/login/oidc")
     state = query_of(start.headers["Location"])["state"]
     resp = other.get(f"/login/oidc/callback?code={query_of(back)['code']}&state={state}")
-    assert resp.status_code == 400 and _refusals(audit_log)[-1].startswith("oidc_error")
+    assert resp.status_code == 400 and refusals(audit_log)[-1].startswith("oidc_error")
 
 
 def test_the_providers_error_answer_is_a_clear_page(app, client, oidc_provider, audit_log):
     use_oidc(app, oidc_provider)
     resp = client.get("/login/oidc/callback?error=access_denied&state=x")
-    assert resp.status_code == 400 and _refusals(audit_log) == ["provider_error"]
+    assert resp.status_code == 400 and refusals(audit_log) == ["provider_error"]
 
 
 def test_an_unknown_account_is_refused_and_nothing_created(app, client, oidc_provider, audit_log):
@@ -104,13 +84,10 @@ def test_an_unknown_account_is_refused_and_nothing_created(app, client, oidc_pro
     resp, _ = oidc_round_trip(client)
     assert resp.status_code == 403 and "请向实验室管理部门申请" in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(User)) == n
-    assert _refusals(audit_log) == ["unknown_account"]
+    assert refusals(audit_log) == ["unknown_account"]
 
 
-def test_logout_ends_the_providers_session_with_the_id_token_hint(app, client, oidc_provider):
-    use_oidc(app, oidc_provider)
-    make_staff(Role.inspector, staff_no="20190001")
-    oidc_provider.claims = {"sub": "u-1", "preferred_username": "20190001"}
+def test_logout_ends_the_providers_session_with_the_id_token_hint(app, client, oidc_provider, oidc_staff):
     oidc_round_trip(client)
     id_token = db.session.scalar(select(SsoSession.id_token))
     resp = client.post("/logout")

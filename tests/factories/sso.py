@@ -44,3 +44,8 @@ def oidc_round_trip(client, next_path: str | None = None):
     assert start.status_code == 302, start.get_data(as_text=True)
     back = provider_step(start.headers["Location"])
     return client.get(back), back
+
+
+def refusals(caplog) -> list[str]:
+    """The reasons of the refused campus logins in the audit log, in order."""
+    return [r.audit_fields.get("reason") for r in caplog.records if getattr(r, "audit_event", "") == "sso_refused"]

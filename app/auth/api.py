@@ -16,6 +16,7 @@ from . import language, services, sso, throttle
 from .audit import audit
 from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
 from .sessions import start_session
+from .sso import SSO_KEY
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
 
@@ -64,6 +65,7 @@ def login():
 @login_required
 @doc("Log out and end every session of this user", responses={204: "Logged out"}, status=204)
 def logout():
+    sso.end_session(session.get(SSO_KEY), "logout")  # a campus login's record too (the provider's stays: see README)
     services.end_all_sessions(services.get_user(current_user.id))  # the ORM user: this changes it
     logout_user()
     session.clear()

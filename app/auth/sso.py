@@ -19,6 +19,7 @@ from app.timeutil import utcnow
 from .models import NO_PASSWORD, Role, SsoSession, User
 
 MATCH_BY = ("staff_no", "email")
+SSO_KEY = "_ls_sso"  # in the Flask session: the SsoSession id of this device's campus login
 LOCAL_LOGIN = ("all", "admin")
 
 
@@ -147,8 +148,11 @@ def record_session(user_id: int, protocol: str, ticket: str, *, id_token: str | 
     return row.id
 
 
-def end_session(session_id: int, reason: str) -> SsoSession | None:
-    """End one SSO session (LabSafe's logout); answers it, or None when it was not live."""
+def end_session(session_id, reason: str) -> SsoSession | None:
+    """End one SSO session (LabSafe's logout); answers it, or None when it was not live (or the
+    session came through no campus login: ``session_id`` None)."""
+    if not isinstance(session_id, int):
+        return None
     row = db.session.get(SsoSession, session_id)
     if row is None or row.ended_at is not None:
         return None

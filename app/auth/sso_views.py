@@ -31,7 +31,7 @@ from .views import landing_url, safe_next
 
 bp = Blueprint("auth_sso", __name__)
 
-SSO_KEY = "_ls_sso"  # the SsoSession id of this device's login
+SSO_KEY = sso.SSO_KEY
 _CAS_STATE, _NEXT = "_ls_cas_state", "_ls_sso_next"
 _SAML_NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
 # The back-channel logout body: a small SAML document; anything larger is not CAS's.
@@ -306,7 +306,7 @@ def _end_revoked_sessions():
     """A session whose SSO session was ended by the provider (back channel) is cleared before the
     view runs: one primary-key read, only for sessions that came through SSO."""
     sso_id = session.get(SSO_KEY)
-    if sso_id is None or "_user_id" not in session:
+    if sso_id is None or "_user_id" not in session or request.endpoint == "static":
         return None
     if sso.session_ended(sso_id):
         user_id = str(session.get("_user_id", "")).split(":", 1)[0]

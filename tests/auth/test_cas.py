@@ -226,3 +226,10 @@ def test_a_setting_that_cannot_be_read_stops_the_start(tmp_path, setting):
     with pytest.raises(RuntimeError, match="LABSAFE_"):
         create_app("testing", INSTANCE_PATH=str(tmp_path), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db",
                    **setting)
+
+
+def test_the_json_logout_ends_the_campus_session_record_too(client, cas_staff):
+    cas_round_trip(client)
+    assert client.post("/api/logout").status_code == 204
+    assert db.session.scalar(select(SsoSession.end_reason)) == "logout"
+    assert _me(client).status_code == 401

@@ -105,7 +105,9 @@ def find_user(who: CampusIdentity, match_by: str) -> User | None:
     if not who.email:
         return None
     found = db.session.scalars(select(User).where(func.lower(User.email) == who.email.lower()).limit(2)).all()
-    return found[0] if len(found) == 1 else None  # two users with one address: neither is sure
+    if len(found) > 1:  # two users with one address: neither is sure, and provisioning must not add a third
+        raise SsoRefused("", "ambiguous_email")
+    return found[0] if found else None
 
 
 def _free_username(base: str) -> str:

@@ -87,7 +87,7 @@ def _refuse(protocol: str, reason: str, status: int = 403, message: str | None =
     """The clear page for a refused campus login, logged."""
     audit("sso_refused", level=logging.WARNING, protocol=protocol, reason=reason, **fields)
     db.session.rollback()
-    unknown = reason in ("unknown_account", "no_match_attribute", "inactive")
+    unknown = reason in ("unknown_account", "no_match_attribute", "ambiguous_email", "inactive")
     if message is None:
         message = (_("Your campus account has no access to LabSafe yet. Ask your lab-management office for access.")
                    if unknown else _("The campus login could not be completed. Please try again."))
@@ -108,7 +108,10 @@ def _remember_next() -> None:
 def _log_in(who: sso.CampusIdentity, ticket: str, id_token: str | None = None):
     """Match the campus account, record the SSO session, start LabSafe's session; or the refusal."""
     config = current_app.config
-    user = sso.find_user(who, config["SSO_MATCH_BY"])
+    try:
+        user = sso.find_user(who, config["SSO_MATCH_BY"])
+    except sso.SsoRefused as err:
+        return _refuse(who.protocol, err.reason, subject=who.subject)
     if user is None and config["SSO_PROVISION"]:
         try:
             user = sso.provision(who, config["SSO_MATCH_BY"])

@@ -97,3 +97,14 @@ def test_logout_ends_the_providers_session_with_the_id_token_hint(app, client, o
     assert params["id_token_hint"] == id_token and params["post_logout_redirect_uri"].endswith("/login")
     assert provider_step(location).split("?")[0].endswith("/login")
     assert oidc_provider.end_sessions and client.get("/api/me").status_code == 401
+
+
+def test_an_address_two_users_share_matches_neither_and_provisions_nobody(app, client, oidc_provider, audit_log):
+    use_oidc(app, oidc_provider, SSO_MATCH_BY="email", SSO_PROVISION=True)
+    make_staff(Role.inspector, staff_no="A", email="lab@example.edu.cn")
+    make_staff(Role.inspector, staff_no="B", email="LAB@example.edu.cn")
+    n = db.session.scalar(select(func.count()).select_from(User))
+    oidc_provider.claims = {"sub": "u-3", "email": "lab@example.edu.cn"}
+    resp, _ = oidc_round_trip(client)
+    assert resp.status_code == 403 and refusals(audit_log) == ["ambiguous_email"]
+    assert db.session.scalar(select(func.count()).select_from(User)) == n

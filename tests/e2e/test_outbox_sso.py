@@ -11,7 +11,7 @@ from app.auth.models import SsoSession
 from app.extensions import db
 from app.inspections.models import Inspection
 from app.photos.models import Photo
-from tests.auth.sso_servers import CasServer, running
+from tests.auth.sso_servers import CasServer, OidcProvider, running
 
 from .test_inspector_flow import (
     _answer_all_pass_but_first,
@@ -98,3 +98,22 @@ def test_a_queued_inspection_survives_the_cas_logout_and_is_sent_after_the_campu
     assert cas_server.logouts and cas_server.logouts[-1].endswith("/login")
     db.session.expire_all()
     assert db.session.scalar(select(SsoSession.end_reason).order_by(SsoSession.id.desc()).limit(1)) == "logout"
+
+
+def test_the_openid_connect_login_and_logout_in_the_browser(app, phone, live_server):
+    with running(OidcProvider()) as op:
+        app.config.update(OIDC_DISCOVERY_URL=f"{op.base}/.well-known/openid-configuration",
+                          OIDC_CLIENT_ID=op.client_id, OIDC_CLIENT_SECRET=op.client_secret)
+        w = _world()
+        w["inspector"].staff_no = "20190001"
+        db.session.commit()
+        op.claims = {"sub": "u-1", "preferred_username": "20190001"}
+        page = phone().new_page()
+        page.goto(f"/l/{w['lab'].qr_token}")
+        page.wait_for_url("**/login**")
+        page.locator("#campus-login-oidc").click()
+        page.wait_for_url(f"**/app/labs/{w['lab'].id}")
+        page.wait_for_selector("#lab-card:not([hidden])")
+        page.locator("#logout-form button").click()
+        page.wait_for_url("**/login?state=*")  # back from the provider's end_session
+        assert op.end_sessions and op.end_sessions[-1]["id_token_hint"]

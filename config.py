@@ -218,6 +218,37 @@ class Config:
     # How long a set-password link of a user imported without a password works.
     SET_PASSWORD_LINK_DAYS = _env_int("SET_PASSWORD_LINK_DAYS", 14)
 
+    # Single sign-on with the campus account (issue 25; app/auth/sso.py, README "Campus login").
+    # CAS is on when CAS_SERVER_URL is set (e.g. https://cas.example.edu.cn/cas/), OpenID Connect
+    # when OIDC_DISCOVERY_URL is (the provider's /.well-known/openid-configuration).
+    CAS_SERVER_URL = _env("CAS_SERVER_URL", "")
+    CAS_VERSION = _env("CAS_VERSION", "3")  # 2 (/serviceValidate) or 3 (/p3/serviceValidate)
+    # The CAS attributes holding the staff number (empty: the CAS user name is the staff number),
+    # the e-mail and the name.
+    CAS_ATTRIBUTE_STAFF_NO = _env("CAS_ATTRIBUTE_STAFF_NO", "")
+    CAS_ATTRIBUTE_EMAIL = _env("CAS_ATTRIBUTE_EMAIL", "mail")
+    CAS_ATTRIBUTE_NAME = _env("CAS_ATTRIBUTE_NAME", "cn")
+    # Address ranges (comma-separated, e.g. 10.0.8.15/32) from which CAS may POST a back-channel
+    # logout; empty: any address (the session index is the service ticket, a secret either way).
+    CAS_LOGOUT_FROM = _env("CAS_LOGOUT_FROM", "")
+    OIDC_DISCOVERY_URL = _env("OIDC_DISCOVERY_URL", "")
+    OIDC_CLIENT_ID = _env("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = _env("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPE = _env("OIDC_SCOPE", "openid profile email")
+    OIDC_CLAIM_STAFF_NO = _env("OIDC_CLAIM_STAFF_NO", "preferred_username")
+    OIDC_CLAIM_EMAIL = _env("OIDC_CLAIM_EMAIL", "email")
+    OIDC_CLAIM_NAME = _env("OIDC_CLAIM_NAME", "name")
+    # Seconds LabSafe waits for the CAS server or the OIDC provider on each call it makes to them.
+    SSO_TIMEOUT_SECONDS = float(_env("SSO_TIMEOUT_SECONDS") or 10)
+    # How a campus account finds its LabSafe user: "staff_no" (工号, users.staff_no) or "email".
+    SSO_MATCH_BY = _env("SSO_MATCH_BY", "staff_no")
+    # 1: an unknown campus account becomes a LabSafe user with no roles (the office then grants
+    # them); 0 (default): it is refused with a page telling the person whom to ask.
+    SSO_PROVISION = _env("SSO_PROVISION", "0") in ("1", "true", "yes")
+    # Who may log in with a LabSafe password: "all" (default) or "admin" (school admins only; every
+    # one else uses the campus login). "admin" is ignored while no campus login is configured.
+    LOCAL_LOGIN = _env("LOCAL_LOGIN", "all")
+
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False
 

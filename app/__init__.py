@@ -61,6 +61,7 @@ BLUEPRINT_MODULES = [
     "app.apidoc",
     "app.auth.views",
     "app.auth.api",
+    "app.auth.sso_views",
     "app.org.views",
     "app.org.api",
     "app.org.admin",

@@ -12,9 +12,11 @@ from app.errors import DomainError
 from app.jsonio import JsonLimit
 from app.policy import Action, authorize
 
-from . import language, services, throttle
+from . import language, services, sso, throttle
+from .audit import audit
 from .schemas import CsrfSchema, LoginSchema, PasswordChangeSchema, UserSchema
 from .sessions import start_session
+from .sso import SSO_KEY
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
 
@@ -45,6 +47,9 @@ def login():
     data, config = LoginSchema().load(request.get_json(silent=True) or {}), current_app.config
     user = throttle.authenticate(data["username"], data["password"], request.remote_addr, config,
                                  device=throttle.known_device(request.cookies, data["username"], config))
+    if user is not None and not sso.local_login_allowed(user, config):  # as the login page (views.login)
+        audit("login_refused", user_id=user.id, reason="local_login_off")
+        user = None
     if user is None:
         raise LoginFailed(_("Wrong username or password."))
     start_session(user)
@@ -60,6 +65,7 @@ def login():
 @login_required
 @doc("Log out and end every session of this user", responses={204: "Logged out"}, status=204)
 def logout():
+    sso.end_session(session.get(SSO_KEY), "logout")  # a campus login's record too (the provider's stays: see README)
     services.end_all_sessions(services.get_user(current_user.id))  # the ORM user: this changes it
     logout_user()
     session.clear()

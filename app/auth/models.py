@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # 工号: the staff number the campus login (CAS/OIDC) names the person by (app/auth/sso.py).
+    staff_no: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
@@ -170,3 +172,22 @@ class LoginAttempt(db.Model):
     username: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased; may name nobody
     address: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class SsoSession(db.Model):
+    """A login through the campus identity service (app/auth/sso.py): the device's session cookie
+    names this row, so the provider's back-channel logout (CAS: the service ticket as session index)
+    and LabSafe's own logout end exactly that session. ``ticket_hash`` is the SHA-256 of the CAS
+    service ticket or of the OIDC ``sid``/ID token: unique, so a ticket is accepted only once."""
+
+    __tablename__ = "sso_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    protocol: Mapped[str] = mapped_column(String(8))  # "cas" or "oidc"
+    ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The ID token, sent back as id_token_hint when LabSafe's logout ends the provider's session.
+    id_token: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))

@@ -46,6 +46,7 @@ class UserEditForm(_Form):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     email = fields.String(load_default="", validate=validate.Length(max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
+    staff_no = fields.String(load_default="", validate=validate.Length(max=64))  # 工号 (campus login)
 
 
 class UserCreateForm(UserEditForm):

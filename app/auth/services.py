@@ -97,7 +97,8 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
 
 
 def create_user(
-    username: str, name: str, password: str, *, email: str | None = None, phone: str | None = None
+    username: str, name: str, password: str, *, email: str | None = None, phone: str | None = None,
+    staff_no: str | None = None,
 ) -> User:
     username = (username or "").strip()
     check_username(username)
@@ -106,7 +107,8 @@ def create_user(
     check_password_strength(password)
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(_("The username %(username)s is taken.", username=username))
-    user = User(username=username, name=name.strip(), email=email or None, phone=phone or None)
+    user = User(username=username, name=name.strip(), email=email or None, phone=phone or None,
+                staff_no=_free_staff_no(staff_no, None))
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -284,9 +286,20 @@ def list_users(search: str | None = None, limit: int = 500) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
-def update_user(user: User, *, name: str, email: str | None, phone: str | None, commit: bool = True) -> User:
+def _free_staff_no(staff_no: str | None, user_id: int | None) -> str | None:
+    """The staff number (工号) cleaned, or a Conflict when another user has it (the campus login
+    finds users by it: app/auth/sso.py)."""
+    staff_no = (staff_no or "").strip() or None
+    if staff_no and db.session.scalar(select(User.id).where(User.staff_no == staff_no, User.id != (user_id or 0))):
+        raise Conflict(_("The staff number %(no)s belongs to another user.", no=staff_no))
+    return staff_no
+
+
+def update_user(user: User, *, name: str, email: str | None, phone: str | None, staff_no: str | None = None,
+                commit: bool = True) -> User:
     if not (name or "").strip():
         raise InvalidInput(_("A user needs a name."))
+    user.staff_no = _free_staff_no(staff_no, user.id)
     user.name = name.strip()
     user.email = (email or "").strip() or None
     user.phone = (phone or "").strip() or None

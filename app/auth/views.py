@@ -13,7 +13,8 @@ from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.policy import Action, authorize
 
-from . import labels, language, services, throttle
+from . import labels, language, services, sso, throttle
+from .audit import audit
 from .schemas import FirstPasswordForm, OwnPasswordForm
 from .sessions import start_session
 
@@ -62,6 +63,9 @@ def login():
         config, username = current_app.config, request.form.get("username", "")
         user = throttle.authenticate(username, request.form.get("password", ""), request.remote_addr, config,
                                      device=throttle.known_device(request.cookies, username, config))
+        if user is not None and not sso.local_login_allowed(user, config):
+            audit("login_refused", user_id=user.id, reason="local_login_off")
+            user = None  # answered as a wrong password: the page says who logs in how
         if user is None:
             error = _("Wrong username or password.")
         else:
@@ -71,17 +75,24 @@ def login():
             throttle.remember_device(response, request.cookies, user.username, config)
             language.remember_at_login(user, response)
             return response
-    return render_template("auth/login.html", error=error, next=request.args.get("next", "")), (401 if error else 200)
+    config = current_app.config
+    return render_template("auth/login.html", error=error, next=request.args.get("next", ""),
+                           campus_logins=sso.enabled_protocols(config),
+                           local_restricted=sso.local_login_restricted(config)), (401 if error else 200)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    # The campus login's logout module imports this one (landing_url, safe_next): imported here.
+    from .sso_views import SSO_KEY, provider_logout_url
+
+    provider = provider_logout_url(session.get(SSO_KEY))  # ends the SSO session; the provider's too, if it can
     services.end_all_sessions(services.get_user(current_user.id))  # the ORM user: this changes it
     logout_user()
     session.clear()
     flash(_("You have logged out."))
-    return redirect(url_for("auth.login"))
+    return redirect(provider or url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -56,9 +56,21 @@ def write_lock_at_first_write(view):
     return view
 
 
+def writes_on_get(view):
+    """Mark a GET view that must write (a protocol's redirect back, e.g. the campus login's callback
+    with its ticket, app/auth/sso_views.py): its GET runs as a writing request. Combine with
+    ``write_lock_at_first_write`` so SQLite's lock waits until the first write."""
+    setattr(view, _WRITES_ON_GET, True)
+    return view
+
+
+_WRITES_ON_GET = "labsafe_writes_on_get"  # on a view function
+
+
 def _mark_request_kind():
-    setattr(g, _READ_REQUEST, request.method in READ_METHODS)
-    setattr(g, _LOCK_AT_FIRST_WRITE, getattr(current_app.view_functions.get(request.endpoint), _MARK, False))
+    view = current_app.view_functions.get(request.endpoint)
+    setattr(g, _READ_REQUEST, request.method in READ_METHODS and not getattr(view, _WRITES_ON_GET, False))
+    setattr(g, _LOCK_AT_FIRST_WRITE, getattr(view, _MARK, False))
 
 
 @event.listens_for(Engine, "connect")

@@ -37,7 +37,7 @@ MAX_NEW_PASSWORDS = 50
 LAB_COLUMNS = ("code", "name", "college", "category", "phone", "officers")
 LAB_OPTIONAL = ("name_en", "building", "floor", "room", "hazard_tags", "active")
 USER_COLUMNS = ("username", "name")
-USER_OPTIONAL = ("email", "phone", "password", "roles")
+USER_OPTIONAL = ("email", "phone", "password", "roles", "staff_no")  # staff_no: 工号, the campus login's key
 
 _TRUE = {"1", "yes", "y", "true", "是", "启用", "在用"}
 _FALSE = {"0", "no", "n", "false", "否", "停用", "关闭"}
@@ -319,6 +319,9 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
     first_row: dict[str, int] = {}
     plan = []
     new_passwords = 0
+    # 工号 (the campus login finds users by it, app/auth/sso.py): unique among users and in the file.
+    staff_owner = {no: u.username.lower() for u in existing.values() if (no := u.staff_no)}
+    staff_row: dict[str, int] = {}
     for row, r in rows:
         username = r.get("username", "")
         key = username.lower()
@@ -351,12 +354,24 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
                     "at most %(n)d new users with a password per file (storing each one safely takes a "
                     "moment). Leave the password column empty: those users get set-password links.",
                     n=MAX_NEW_PASSWORDS))
+        staff_no = (r.get("staff_no") or "").strip()
+        if len(staff_no) > 64:
+            errors.add(row, "staff_no", _("At most %(n)d characters.", n=64))
+        elif staff_no and staff_no in staff_row:
+            errors.add(row, "staff_no", _("the staff number %(no)s already appears in row %(first)d.",
+                                          no=staff_no, first=staff_row[staff_no]))
+        elif staff_no and staff_owner.get(staff_no, key) != key:
+            errors.add(row, "staff_no", _("the staff number %(no)s belongs to another user.", no=staff_no))
+        if staff_no:
+            staff_row.setdefault(staff_no, row)
         roles, problems = parse_roles(r.get("roles", ""), colleges, labs, departments)
         for problem in problems:
             errors.add(row, "roles", problem)
         # password_hash: only demo data passes one (a CSV column of that name is refused as unknown).
-        plan.append((username, user, {"name": name, "email": email or None, "phone": r.get("phone") or None},
-                     (password, r.get("password_hash")), roles))
+        fields = {"name": name, "email": email or None, "phone": r.get("phone") or None}
+        if "staff_no" in r:  # a file without the column leaves the staff numbers as they are
+            fields["staff_no"] = staff_no or None
+        plan.append((username, user, fields, (password, r.get("password_hash")), roles))
     errors.raise_if_any()
     # The new users' password hashes (~130 ms each, at most MAX_NEW_PASSWORDS) before anything is
     # written: on SQLite the import view takes the database's write lock at its first write.

@@ -52,7 +52,7 @@ def user_new():
         try:
             data = UserCreateForm().load(form_data())
             user = auth_services.create_user(data["username"], data["name"], data["password"],
-                                        email=data["email"], phone=data["phone"])
+                                        email=data["email"], phone=data["phone"], staff_no=data["staff_no"])
 
             db.session.commit()
             flash(_("Created user %(username)s. Now give them a role.", username=user.username))

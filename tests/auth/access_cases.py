@@ -20,5 +20,11 @@ CASES = [
     Case("POST", "/set-password/<token>", "/set-password/not-a-link", allow=PUBLIC,
          data={"new_password": "y" * 8, "confirm_password": "y" * 8}),
     Case("GET", "/api/openapi.json", "/api/openapi.json", allow=PUBLIC),
+    # Campus login (issue 25): public; off until configured (404), a callback without its login's state is a 400,
+    # a back-channel logout without a SAML LogoutRequest a 400 (it comes from the CAS server, no session).
+    Case("GET", "/login/cas", "/login/cas", allow=PUBLIC),
+    Case("GET", "/login/cas/callback", "/login/cas/callback?s=x&ticket=ST-1", allow=PUBLIC),
+    Case("POST", "/login/cas/callback", "/login/cas/callback", allow=PUBLIC, data={"logoutRequest": "x"}),
+    Case("GET", "/login/oidc", "/login/oidc", allow=PUBLIC),
+    Case("GET", "/login/oidc/callback", "/login/oidc/callback?code=x&state=y", allow=PUBLIC),
 ]
-

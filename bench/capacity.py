@@ -165,8 +165,8 @@ def measure_all(url: str, dbname: str, admin, instance: Path, info: dict, n: int
     photo = _photo_bytes()
 
     def photo_fn(i):
-        # A new image each time (one changed byte in the comment would do): the store is content-addressed.
-        data = photo[:-2] + os.urandom(8) + photo[-2:]
+        # New bytes each time (a JPEG comment segment after SOI): the store is content-addressed.
+        data = photo[:2] + b"\xff\xfe\x00\x12" + os.urandom(16) + photo[2:]
         r = inspector.put(f"/api/photos/{uuid.uuid4()}", data={"file": (io.BytesIO(data), "p.jpg", "image/jpeg")},
                           headers={"X-CSRFToken": insp_token, "Referer": "https://localhost/"}, **KW)
         assert r.status_code in (200, 201), r.get_data(as_text=True)[:300]

@@ -174,7 +174,7 @@ def measure_all(url: str, dbname: str, admin, instance: Path, info: dict, n: int
     out["photo"]["bytes"] = len(photo)
     out["tickets"] = timed(get(leader, ["/api/tickets"]), n // 2)
     anon = app.test_client()
-    if "monitoring.metrics" in app.view_functions:
+    if "monitoring.scrape" in app.view_functions:
         out["metrics"] = timed(get(anon, ["/metrics"]), max(10, n // 3))
     with app.app_context():
         db.engine.dispose()

@@ -45,6 +45,29 @@ def observe(endpoint: str, method: str, status: int, seconds: float) -> None:
     LATENCY.labels(*labels).observe(seconds)
 
 
+# (name, help, the gauge values' key): one sample each.
+_SINGLE = (
+    ("labsafe_outbox_emails", "E-mails waiting in the outbox (not sent yet).", "outbox_pending"),
+    ("labsafe_outbox_emails_failing", "Waiting e-mails whose sending failed at least once.", "outbox_failing"),
+    ("labsafe_outbox_oldest_age_seconds", "Age of the oldest e-mail waiting in the outbox (0 when empty).",
+     "outbox_oldest_age_seconds"),
+    ("labsafe_nightly_last_success_timestamp_seconds",
+     "When the nightly job last finished a day (Unix time; 0: never).",
+     "nightly_last_success"),
+    ("labsafe_nightly_days_behind", "School days that are over and the nightly job has not processed (0: up to date).",
+     "nightly_days_behind"),
+    ("labsafe_photos", "Photos stored (rows).", "photos"),
+)
+# (name, help, label, {label value: the gauge values' key} or the key of a {label value: value} dict).
+_LABELLED = (
+    ("labsafe_photo_store_bytes", "Bytes of the photos' files as recorded: the uploaded photos and the camera "
+     "originals (the display copies and thumbnails not counted).", "kind",
+     {"photo": "photo_bytes", "camera_original": "camera_original_bytes"}),
+    ("labsafe_open_tickets", "Rectification tickets not closed, by level.", "level", "open_tickets"),
+    ("labsafe_overdue_tickets", "Open tickets past their deadline, by level.", "level", "overdue_tickets"),
+)
+
+
 class _Gauges:
     """A collector that yields the gauges computed for one scrape (probes.gauges)."""
 
@@ -53,42 +76,16 @@ class _Gauges:
 
     def collect(self):
         v = self.values
-        g = GaugeMetricFamily("labsafe_outbox_emails", "E-mails waiting in the outbox (not sent yet).")
-        g.add_metric([], v["outbox_pending"])
-        yield g
-        g = GaugeMetricFamily("labsafe_outbox_emails_failing", "Waiting e-mails whose sending failed at least once.")
-        g.add_metric([], v["outbox_failing"])
-        yield g
-        g = GaugeMetricFamily("labsafe_outbox_oldest_age_seconds",
-                              "Age of the oldest e-mail waiting in the outbox (0 when empty).")
-        g.add_metric([], v["outbox_oldest_age_seconds"])
-        yield g
-        g = GaugeMetricFamily("labsafe_nightly_last_success_timestamp_seconds",
-                              "When the nightly job last finished a day (Unix time; 0: never).")
-        g.add_metric([], v["nightly_last_success"])
-        yield g
-        g = GaugeMetricFamily("labsafe_nightly_days_behind",
-                              "School days that are over and the nightly job has not processed (0: up to date).")
-        g.add_metric([], v["nightly_days_behind"])
-        yield g
-        g = GaugeMetricFamily("labsafe_photos", "Photos stored (rows).")
-        g.add_metric([], v["photos"])
-        yield g
-        g = GaugeMetricFamily("labsafe_photo_store_bytes",
-                              "Bytes of the photos' files as recorded: the uploaded photos and the camera originals "
-                              "(the display copies and thumbnails add about a fifth).", labels=["kind"])
-        g.add_metric(["photo"], v["photo_bytes"])
-        g.add_metric(["camera_original"], v["camera_original_bytes"])
-        yield g
-        g = GaugeMetricFamily("labsafe_open_tickets", "Rectification tickets not closed, by level.", labels=["level"])
-        for level, count in v["open_tickets"].items():
-            g.add_metric([level], count)
-        yield g
-        g = GaugeMetricFamily("labsafe_overdue_tickets", "Open tickets past their deadline, by level.",
-                              labels=["level"])
-        for level, count in v["overdue_tickets"].items():
-            g.add_metric([level], count)
-        yield g
+        for name, help_text, key in _SINGLE:
+            g = GaugeMetricFamily(name, help_text)
+            g.add_metric([], v[key])
+            yield g
+        for name, help_text, label, keys in _LABELLED:
+            g = GaugeMetricFamily(name, help_text, labels=[label])
+            samples = {lv: v[k] for lv, k in keys.items()} if isinstance(keys, dict) else v[keys]
+            for label_value, count in samples.items():
+                g.add_metric([label_value], count)
+            yield g
 
 
 def exposition(gauge_values: dict) -> bytes:

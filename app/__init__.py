@@ -168,9 +168,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     register_error_handlers(app)
     _register_request_hooks(app)
+    monitoring.init_app(app)  # request ids, metrics, JSON logs (its middleware inside ProxyFix: real addresses)
     init_security(app)  # headers, session timeouts, throttle errors, audit
     init_json_bodies(app)  # JSON bodies bounded before anything reads them (after init_security: first hook)
-    monitoring.init_app(app)  # request ids, metrics, JSON logs: the outermost middleware (after ProxyFix)
     logging.basicConfig(level=logging.INFO)
     return app
 

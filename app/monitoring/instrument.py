@@ -48,32 +48,71 @@ class RequestMetrics:
             headers.append(("X-Request-ID", rid))
             return start_response(status, headers, exc_info)
 
-        try:
-            body = self.wsgi_app(environ, _start_response)
-            try:
-                for chunk in body:
-                    seen["bytes"] += len(chunk)
-                    yield chunk
-            finally:
-                close = getattr(body, "close", None)
-                if close is not None:
-                    close()
-        finally:
-            seconds = time.perf_counter() - started
-            endpoint = environ.get(ENDPOINT_KEY) or "none"
-            method = environ.get("REQUEST_METHOD", "")
-            metrics.observe(endpoint, method, seen["status"], seconds)
-            if self.log_requests:
-                # The route, not the path: paths carry QR tokens and set-password links.
-                log.info("%s %s %s", method, environ.get(RULE_KEY) or "-", seen["status"], extra={
-                    "method": method, "endpoint": endpoint, "route": environ.get(RULE_KEY),
-                    "status": seen["status"], "duration_ms": round(seconds * 1000, 2), "bytes": seen["bytes"],
-                    "remote_addr": environ.get("REMOTE_ADDR"),
-                })
+        def finish():
+            self._record(environ, seen, time.perf_counter() - started)
             try:
                 request_id.reset(token)
             except ValueError:  # closed from another context (a server's cleanup): nothing to restore
                 pass
+
+        try:
+            body = self.wsgi_app(environ, _start_response)
+        except BaseException:
+            finish()
+            raise
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
+            # A file (a photo, a static file): handed back as it is, so the server can sendfile() it;
+            # counted when the server closes it, after the last byte.
+            close = getattr(body, "close", None)
+
+            def close_and_finish():
+                try:
+                    if close is not None:
+                        close()
+                finally:
+                    finish()
+
+            body.close = close_and_finish
+            return body
+        return _Counted(body, seen, finish)
+
+    def _record(self, environ, seen, seconds: float) -> None:
+        endpoint = environ.get(ENDPOINT_KEY) or "none"
+        method = environ.get("REQUEST_METHOD", "")
+        metrics.observe(endpoint, method, seen["status"], seconds)
+        if self.log_requests:
+            # The route, not the path: paths carry QR tokens and set-password links.
+            log.info("%s %s %s", method, environ.get(RULE_KEY) or "-", seen["status"], extra={
+                "method": method, "endpoint": endpoint, "route": environ.get(RULE_KEY),
+                "status": seen["status"], "duration_ms": round(seconds * 1000, 2), "bytes": seen["bytes"],
+                "remote_addr": environ.get("REMOTE_ADDR"),
+            })
+
+
+class _Counted:
+    """The answer's body, its bytes counted; closing it (the server always does, WSGI) records the request
+    once, whether it was read to the end, in part or not at all."""
+
+    def __init__(self, body, seen: dict, finish):
+        self.body, self.seen, self.finish, self.done = body, seen, finish, False
+
+    def __iter__(self):
+        for chunk in self.body:
+            self.seen["bytes"] += len(chunk)
+            yield chunk
+        self.close()  # the last byte is out: recorded now (a test client may never close it)
+
+    def close(self):
+        if self.done:
+            return
+        self.done = True
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.finish()
 
 
 def init_app(app: Flask) -> None:

@@ -33,10 +33,11 @@ def value(samples, name, **labels):
 def test_the_scrape_parses_and_counts_requests_by_endpoint_and_status(app, client):
     lab = make_lab()
     before = scrape(client)
+    # A request is recorded once its answer's last byte is out (a server reads every body to its end).
     for _ in range(3):
-        client.get("/healthz")
-    client.get(f"/l/no-such-token-{lab.id}")  # a path with a token: labelled by its endpoint
-    client.get("/no/such/page")
+        client.get("/healthz").get_data()
+    client.get(f"/l/no-such-token-{lab.id}").get_data()  # a path with a token: labelled by its endpoint
+    client.get("/no/such/page").get_data()
     after = scrape(client)
     key = dict(endpoint="monitoring.healthz", method="GET", status="200")
     assert value(after, "labsafe_http_requests_total", **key) - value(before, "labsafe_http_requests_total", **key) == 3
@@ -138,3 +139,66 @@ def test_a_wrong_network_setting_stops_the_start():
     with pytest.raises(RuntimeError, match="not an address or network"):
         parse_networks("10.0.0.0/8, campus-monitoring")
     assert [str(n) for n in parse_networks(" 10.1.2.3 , ::1/128,")] == ["10.1.2.3/32", "::1/128"]
+
+
+def _wsgi_call(app_fn, environ_extra=None):
+    from werkzeug.test import EnvironBuilder
+
+    from app.monitoring.instrument import ENDPOINT_KEY, RequestMetrics
+
+    environ = EnvironBuilder(path="/x").get_environ()
+    environ.update(environ_extra or {})
+    environ[ENDPOINT_KEY] = "test.endpoint"
+    started = []
+    body = RequestMetrics(app_fn, log_requests=False)(
+        environ, lambda status, headers, exc=None: started.append(headers))
+    return body, started
+
+
+def _count(status="200"):
+    from app.monitoring.metrics import REQUESTS
+
+    return REQUESTS.labels("test.endpoint", "GET", status)._value.get()
+
+
+def test_a_file_answer_stays_a_file_for_sendfile_and_is_counted_when_closed(tmp_path):
+    import io
+
+    from werkzeug.wsgi import FileWrapper
+
+    def file_app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "image/jpeg")])
+        return environ["wsgi.file_wrapper"](io.BytesIO(b"jpeg bytes"))
+
+    before = _count()
+    body, started = _wsgi_call(file_app, {"wsgi.file_wrapper": FileWrapper})
+    assert isinstance(body, FileWrapper)  # the server may still sendfile() it
+    assert ("X-Request-ID", started[0][-1][1]) in started[0]
+    assert _count() == before
+    body.close()
+    assert _count() == before + 1
+
+
+def test_an_answer_never_read_is_counted_when_the_server_closes_it():
+    def streaming_app(environ, start_response):
+        start_response("206 Partial Content", [])
+        return iter([b"a", b"b"])
+
+    before = _count("206")
+    body, _ = _wsgi_call(streaming_app)
+    body.close()
+    body.close()
+    assert _count("206") == before + 1
+
+
+def test_behind_the_proxy_the_clients_address_decides_not_the_proxys(app):
+    from app import create_app
+
+    proxied = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         INSTANCE_PATH=app.instance_path, TRUSTED_PROXIES=1)
+    client = proxied.test_client()
+    # nginx on 127.0.0.1 (inside the default networks) passing on a request from outside: refused.
+    outside = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert outside.status_code == 403
+    assert outside.headers["X-Request-ID"]
+    assert client.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200

@@ -6,6 +6,7 @@ write. Gauges: a fixed number of statements (4) whatever the number of labs, tic
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -73,6 +74,11 @@ def check_photo_store(config) -> str | None:
         check = getattr(store, "check_writable", None)
         if check is not None:
             check()
+            return None
+        if not hasattr(store, "root"):
+            # A store that is not a directory and cannot check itself: not a reason to stop serving.
+            logging.getLogger(__name__).warning("readiness: %s has no check_writable; photo store unchecked",
+                                                type(store).__name__)
             return None
         tmp = Path(store.root) / ".tmp"
         tmp.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,9 @@ http {{
     checked = _run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
-    assert "[warn]" not in checked.stderr, checked.stderr
+    # nginx >= 1.25.1 deprecates `listen ... http2` for `http2 on;`, which Debian 12's 1.22 does not know.
+    warnings = [line for line in checked.stderr.splitlines() if "[warn]" in line and "http2" not in line]
+    assert not warnings, checked.stderr
 
 
 def _nginx_size(value: str) -> int:

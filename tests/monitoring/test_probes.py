@@ -120,3 +120,18 @@ def test_readyz_says_when_the_database_is_unreachable(app, client):
         broken.dispose()
     assert resp.status_code == 503
     assert resp.get_json()["checks"]["database"].startswith("database unreachable: OperationalError")
+
+
+def test_a_store_that_checks_itself_is_asked(app, monkeypatch):
+    class ObjectStore:  # e.g. an S3 bucket: no directory to write a temporary file in
+        def __init__(self, fail):
+            self.fail = fail
+
+        def check_writable(self):
+            if self.fail:
+                raise PermissionError(13, "AccessDenied on PutObject")
+
+    monkeypatch.setattr(probes, "storage_for", lambda config: ObjectStore(fail=False))
+    assert probes.check_photo_store(app.config) is None
+    monkeypatch.setattr(probes, "storage_for", lambda config: ObjectStore(fail=True))
+    assert probes.check_photo_store(app.config) == "photo store not writable: PermissionError: AccessDenied on PutObject"

@@ -134,4 +134,5 @@ def test_a_store_that_checks_itself_is_asked(app, monkeypatch):
     monkeypatch.setattr(probes, "storage_for", lambda config: ObjectStore(fail=False))
     assert probes.check_photo_store(app.config) is None
     monkeypatch.setattr(probes, "storage_for", lambda config: ObjectStore(fail=True))
-    assert probes.check_photo_store(app.config) == "photo store not writable: PermissionError: AccessDenied on PutObject"
+    assert probes.check_photo_store(app.config) == (
+        "photo store not writable: PermissionError: AccessDenied on PutObject")

@@ -252,6 +252,14 @@ class Config:
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False
 
+    # Monitoring (issue 26, app/monitoring; deploy/README.md). Log lines as JSON with a request id
+    # ("json") or as plain text ("text"). /metrics answers the addresses in these networks
+    # (comma-separated CIDR; the client's address after LABSAFE_TRUSTED_PROXIES) or a request with
+    # "Authorization: Bearer <METRICS_TOKEN>"; anyone else gets 403.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    METRICS_NETWORKS = _env("METRICS_NETWORKS", "127.0.0.1/32,::1/128")
+    METRICS_TOKEN = _env("METRICS_TOKEN") or None
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"

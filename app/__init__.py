@@ -44,6 +44,7 @@ from .inspections.services import (  # noqa: E402
 from .jsonio import OrjsonProvider  # noqa: E402
 from .jsonio import init_app as init_json_bodies  # noqa: E402
 from .language import locale_object  # noqa: E402
+from .monitoring import setup as monitoring  # noqa: E402
 from .notifications.services import read_attachments_with, read_ticket_facts_from  # noqa: E402
 from .org.designees import designated_lab_ids  # noqa: E402
 from .org.services import check_role_scope, lab_and_college, labs_left_without_officer  # noqa: E402
@@ -91,6 +92,7 @@ BLUEPRINT_MODULES = [
     "app.pwa.api",
     "app.hazards.api",
     "app.hazards.views",
+    "app.monitoring.views",
 ]
 
 # Each domain's cli.py exposes register(app).
@@ -174,6 +176,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     register_error_handlers(app)
     _register_request_hooks(app)
+    monitoring.init_app(app)  # request ids, metrics, JSON logs (its middleware inside ProxyFix: real addresses)
     init_security(app)  # headers, session timeouts, throttle errors, audit
     init_json_bodies(app)  # JSON bodies bounded before anything reads them (after init_security: first hook)
     logging.basicConfig(level=logging.INFO)

@@ -15,6 +15,8 @@ clauses by handing over the columns that hold the lab, college and department (`
 from __future__ import annotations
 
 import enum
+import hmac
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -91,6 +93,10 @@ class Action(str, enum.Enum):
     REPORT_HAZARD = "hazard.report"
     VIEW_HAZARD_REPORT = "hazard.view"  # its reporter, the lab's officers, the college's oversight, the school
     TRIAGE_HAZARD_REPORT = "hazard.triage"  # open a ticket from it or close it with a reason
+    # Monitoring (issue 26, app/monitoring): asked of a probe, not a user (may_probe below).
+    PROBE_HEALTH = "ops.health"  # /healthz: the process answers; anyone (a load balancer)
+    PROBE_READINESS = "ops.readiness"  # /readyz: database, migrations, photo store; anyone
+    SCRAPE_METRICS = "ops.metrics"  # /metrics: the monitoring networks, or the scrape token
 
 
 class Scope:
@@ -453,6 +459,35 @@ def authorize(user: User | None, action: Action, obj: Any = None) -> None:
     """For views: abort with 403 and a readable message when ``may`` says no."""
     if not may(user, action, obj):
         abort(403)
+
+
+# ---- monitoring (issue 26): probes and scrapes, decided by where they come from, not by a user ----
+
+# A probe as the policy reads it (app.monitoring builds it): ``address`` (the client's, after the
+# trusted proxies), ``networks`` (ip_network objects: METRICS_NETWORKS), ``token`` (the bearer token
+# presented, or None) and ``expected_token`` (METRICS_TOKEN, or None: no token works).
+def _can_scrape(probe: Any) -> bool:
+    try:
+        address = ipaddress.ip_address(probe.address or "")
+    except ValueError:
+        address = None
+    if address is not None and any(address in net for net in probe.networks):
+        return True
+    expected, token = probe.expected_token, probe.token
+    return bool(expected and token and hmac.compare_digest(token.encode(), expected.encode()))
+
+
+_PROBE_RULES: dict[Action, Callable[[Any], bool]] = {
+    Action.PROBE_HEALTH: lambda p: True,  # says only "this process answers"
+    Action.PROBE_READINESS: lambda p: True,  # a load balancer asks it; the answer names no data
+    Action.SCRAPE_METRICS: _can_scrape,  # counts of the school's tickets and photos: not for the world
+}
+
+
+def may_probe(action: Action, probe: Any = None) -> bool:
+    """May this probe (no user: a load balancer, Prometheus) be answered? Unknown actions are refused."""
+    rule = _PROBE_RULES.get(Action(action))
+    return bool(rule and rule(probe))
 
 
 # ---- set-based scope for listings -----------------------------------------------------------

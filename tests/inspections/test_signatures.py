@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from app.extensions import db
 from app.inspections import services
 from app.inspections.models import Inspection, InspectionDeletionRefused, InspectionSignature, SignatureRole
+from app.photos import signatures
 from tests.factories import login
 from tests.factories.inspections import (
     inspection_payload,
@@ -120,9 +121,9 @@ def test_bad_signatures_are_clear_400s_and_store_nothing(client, w, mutate, need
 
 
 def test_the_decoded_png_is_bounded_even_under_the_text_limit(app, monkeypatch):
-    monkeypatch.setattr(services, "SIGNATURE_PNG_MAX", 100)
+    monkeypatch.setattr(signatures, "SIGNATURE_PNG_MAX", 100)
     with pytest.raises(ValueError, match="KB"):
-        services.signature_png(signature_data_url())
+        signatures.signature_png(signature_data_url())
 
 
 def test_signatures_are_never_changed_or_deleted(client, w):

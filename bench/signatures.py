@@ -1,4 +1,4 @@
-"""Benchmark: checking a signature sent with an inspection (app/photos/signatures.signature_png).
+"""Benchmark: checking a signature sent with an inspection or a ticket action (app/photos/signatures.signature_png).
 
     .venv/bin/python -m bench.signatures            # 50 runs per size
     .venv/bin/python -m bench.signatures --runs 200

@@ -93,29 +93,21 @@ def issue_due(config, *, days: int | None = None) -> dict:
         out["notices"] += 1
         db.session.commit()
 
-    tickets = written_reports_due(since)
-    done = _issued(K.written_report, IssuedDocument.ticket_id, [t.id for t in tickets])
-    for ticket in tickets:
-        if ticket.id in done:
-            continue
-        doc = services.issue(services.written_report_subject(ticket), language, None, config,
-                             services.render_written_report(ticket, None, config, language), own_transaction=False)
-        lab = get_lab(ticket.lab_id)
-        out["recipients"] += _send(doc, addressees(doc, lab, ticket), lab, config)
-        out["written_reports"] += 1
-        db.session.commit()
-
-    tickets = replies_due(since)
-    done = _issued(K.rectification_reply, IssuedDocument.ticket_id, [t.id for t in tickets])
-    for ticket in tickets:
-        if ticket.id in done:
-            continue
-        doc = services.issue(services.reply_subject(ticket), language, None, config,
-                             services.render_reply(ticket, None, config, language), own_transaction=False)
-        lab = get_lab(ticket.lab_id)
-        out["recipients"] += _send(doc, addressees(doc, lab, ticket), lab, config)
-        out["replies"] += 1
-        db.session.commit()
+    for kind, count, due, subject_of, renderer in (
+            (K.written_report, "written_reports", written_reports_due, services.written_report_subject,
+             services.render_written_report),
+            (K.rectification_reply, "replies", replies_due, services.reply_subject, services.render_reply)):
+        tickets = due(since)
+        done = _issued(kind, IssuedDocument.ticket_id, [t.id for t in tickets])
+        for ticket in tickets:
+            if ticket.id in done:
+                continue
+            doc = services.issue(subject_of(ticket), language, None, config,
+                                 renderer(ticket, None, config, language), own_transaction=False)
+            lab = get_lab(ticket.lab_id)
+            out["recipients"] += _send(doc, addressees(doc, lab, ticket), lab, config)
+            out[count] += 1
+            db.session.commit()
     return out
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from datetime import UTC
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import Boolean, DateTime, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 PNG_DATA_URL = "data:image/png;base64,"
 SIGNATURE_NAME_MAX = 100
@@ -85,3 +87,13 @@ class SignatureSchema(Schema):
                 raise ValidationError(_("A signature needs its image (or a refusal with a reason)."), "image")
             if not (data.get("name") or "").strip():
                 raise ValidationError(_("A signature needs the signer's name."), "name")
+
+
+class SignatureColumns:
+    """A stored signature's columns (a mixin of the inspection's and the ticket's signature tables)."""
+
+    name: Mapped[str] = mapped_column(String(SIGNATURE_NAME_MAX), default="")
+    png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # re-encoded by the server; None: refused
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)  # on the device
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(REFUSAL_REASON_MAX), default="")

@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.checklists.models import Severity
 from app.extensions import StrEnum, db
+from app.photos.signatures import SignatureColumns
 from app.timeutil import utcnow
 
 # JSONB on PostgreSQL, like notifications.params (json has no equality operator).
@@ -172,7 +172,7 @@ class TicketSignatureRole(str, enum.Enum):
 SIGNING_ACTIONS = {"submit_fix": TicketSignatureRole.rectifier, "verify": TicketSignatureRole.verifier}
 
 
-class TicketSignature(db.Model):
+class TicketSignature(SignatureColumns, db.Model):
     """A signature drawn on a canvas when the fix is submitted or verified, or a refusal to sign with its
     reason (as the paper reply slip allows); tied to the event it signs. Part of the record kept on file
     (art. 28): never changed or deleted (art. 30, guards.py)."""
@@ -183,10 +183,5 @@ class TicketSignature(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"), unique=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("rectification_tickets.id"), index=True)
     role: Mapped[TicketSignatureRole] = mapped_column(StrEnum(TicketSignatureRole))
-    name: Mapped[str] = mapped_column(String(100), default="")
-    png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # re-encoded by the server; None: refused
-    signed_at: Mapped[datetime | None] = mapped_column(DateTime)  # on the device
-    refused: Mapped[bool] = mapped_column(Boolean, default=False)
-    reason: Mapped[str] = mapped_column(String(200), default="")
 
     event: Mapped[TicketEvent] = relationship()

@@ -22,7 +22,7 @@ class ActorSchema(Schema):
     name = fields.String()
 
 
-class SignatureOutSchema(Schema):
+class TicketSignatureOutSchema(Schema):
     role = fields.String(metadata={"enum": ["rectifier", "verifier"]})
     name = fields.String()
     signed_at = UtcDateTime(allow_none=True, metadata={"description": "on the device; null for a refusal"})
@@ -46,7 +46,7 @@ class TicketEventSchema(Schema):
     to_level = fields.String(allow_none=True)
     note = fields.String()
     photos = fields.List(fields.Nested(PhotoRefSchema))
-    signature = fields.Nested(SignatureOutSchema, allow_none=True, metadata={
+    signature = fields.Nested(TicketSignatureOutSchema, allow_none=True, metadata={
         "description": "the reply slip's signature given with this event (submit_fix, verify); null: not signed "
                        "(the image is in the documents issued after it)"})
 

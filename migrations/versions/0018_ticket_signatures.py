@@ -25,7 +25,7 @@ def upgrade():
         sa.Column("event_id", sa.Integer(), sa.ForeignKey("ticket_events.id"), nullable=False),
         sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("rectification_tickets.id"), nullable=False),
         sa.Column("role", sa.Enum("rectifier", "verifier", name="ticketsignaturerole", native_enum=False,
-                                  length=10), nullable=False),
+                                  length=9), nullable=False),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("png", sa.LargeBinary(), nullable=True),
         sa.Column("signed_at", sa.DateTime(), nullable=True),

@@ -18,27 +18,14 @@ from app.notifications.services import inbox
 from app.tickets import lifecycle
 from app.tickets.models import TicketSignature
 from tests.documents.helpers import pdf_text
-from tests.factories import make_ticket
 
-from .conftest import photo_file
-from .test_inspector_flow import _world
-from .test_offline_ticket_actions import _go_offline, _go_online, _open_ticket, _ticket_state
+from .test_offline_ticket_actions import _go_online, _officer_fixing_offline, _ticket_state
 from .test_signatures import _sign
 
 
 def test_an_officer_signs_an_offline_fix_and_the_reply_carries_it(phone, app):
-    w = _world()
-    ticket = make_ticket(w["lab"], actor=w["inspector"])
-    ctx = phone()
-    page = ctx.new_page()
-    _open_ticket(page, ticket.id, w["officer"])
-    page.wait_for_selector('#action-buttons button[data-action="submit_fix"]')
-    page.wait_for_selector("#reply-slip:not([hidden])")
-
-    _go_offline(ctx, page)
-    page.locator("#action-note").fill("已更换防爆柜并上锁")
-    page.locator("#fix-photo").set_input_files(photo_file("after.jpg"))
-    page.wait_for_selector("#fix-thumbs figure img")
+    w, ticket, ctx, page = _officer_fixing_offline(phone)
+    assert page.locator("#reply-slip").is_visible()  # the reply slip's signature box, with the fix
     _sign(page, "signer")
     page.locator('#action-buttons button[data-action="submit_fix"]').click()
     page.wait_for_selector("#action-error:not([hidden])")  # signed without a name: written first

@@ -136,7 +136,8 @@ def test_the_web_form_signs_and_refuses(client, w):
     photo = make_photo_row(w.officer)
     r = client.post(f"/tickets/{t.id}/actions", data={
         "action": "submit_fix", "note": "已整改", "photos": photo.uuid, "version": "2", "client_uuid": new_uuid(),
-        "signature_name": "张整改", "signature_image": signature_data_url(), "signature_signed_at": "2026-10-20T08:00:00Z"})
+        "signature_name": "张整改", "signature_image": signature_data_url(),
+        "signature_signed_at": "2026-10-20T08:00:00Z"})
     assert r.status_code == 303
     assert stored(t.id) == 1
     client.post("/api/logout")

@@ -15,10 +15,14 @@ from sqlalchemy import select
 from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db
 from app.notifications.services import inbox
+from app.photos.services import store_photo
 from app.tickets import lifecycle
 from app.tickets.models import TicketSignature
 from tests.documents.helpers import pdf_text
+from tests.factories import make_ticket, photo_bytes
+from tests.factories.inspections import new_uuid
 
+from .test_inspector_flow import _open, _world
 from .test_offline_ticket_actions import _go_online, _officer_fixing_offline, _ticket_state
 from .test_signatures import _sign
 
@@ -54,3 +58,29 @@ def test_an_officer_signs_an_offline_fix_and_the_reply_carries_it(phone, app):
     assert sum(len(p.images) for p in PdfReader(io.BytesIO(reply.pdf)).pages) >= 1  # the drawn signature
     assert [e for e in inbox(w["officer"], locale="zh_CN")
             if e.kind == "document_issued" and e.link == f"/documents/{reply.id}"]
+
+
+def test_a_leader_signs_the_verification_on_the_web_page(browser, live_server):
+    w = _world()
+    ticket = make_ticket(w["lab"], actor=w["inspector"])
+    config = current_app.config
+    lifecycle.perform_action(w["officer"], ticket.id, "start_fix", config=config)
+    after = store_photo(w["officer"], new_uuid(), photo_bytes(seed=4), config).photo
+    lifecycle.perform_action(w["officer"], ticket.id, "submit_fix", config=config, note="已整改", photos=[after.uuid])
+    ctx = browser.new_context(base_url=live_server)
+    try:
+        page = ctx.new_page()
+        _open(page, f"/tickets/{ticket.id}", w["leader"])
+        page.wait_for_url(f"**/tickets/{ticket.id}")
+        form = page.locator('form:has(input[name="action"][value="verify"])')
+        form.locator("textarea[name=note]").fill("现场复查合格")
+        assert form.locator(".signer-name").input_value() == "分管领导"  # prefilled with the leader's name
+        _sign(page, "signer")
+        assert form.locator('input[name="signature_image"]').input_value().startswith("data:image/png;base64,")
+        form.locator('button[type="submit"]').click()
+        page.wait_for_selector('.timeline li .signed[data-role="verifier"]')
+    finally:
+        ctx.close()
+    db.session.expire_all()
+    [signature] = db.session.scalars(select(TicketSignature)).all()
+    assert signature.name == "分管领导" and signature.event.kind == "verify" and _ticket_state(ticket.id) == "closed"

@@ -141,3 +141,11 @@ def test_signatures_are_never_changed_or_deleted(client, w):
             with db.engine.begin() as conn:
                 conn.execute(text(statement))
     assert stored() == 2
+
+
+def test_the_web_inspection_page_shows_the_signatures(client, w):
+    _body, r = submit(client, w, signatures_payload("王检查", refusal="不认可第3项结论"))
+    page = client.get(f"/inspections/{r.get_json()['id']}?lang=en").get_data(as_text=True)
+    assert 'class="card insp-signatures"' in page
+    assert "王检查" in page and 'src="data:image/png;base64,' in page  # the inspector's drawing
+    assert "Refused to sign: 不认可第3项结论" in page

@@ -163,20 +163,27 @@ def test_the_ticket_page_offers_the_signature_box(client, w):
     assert 'name="signature_image"' in page and "ticket_signature.js" in page
 
 
+def _rewrite(row):
+    row.name = "别人"
+    db.session.flush()
+
+
+def _in_the_database(statement: str):
+    with db.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
 def test_signatures_are_never_changed_or_deleted(client, w):
     t, _body, _r = submitted(client, w, signed())
     [row] = signatures_by_ticket([t.id])[t.id]
-    row.name = "别人"
-    with pytest.raises(TicketDeletionRefused):
-        db.session.flush()
-    db.session.rollback()
-    with pytest.raises(TicketDeletionRefused):
-        db.session.execute(delete(TicketSignature))
-    with pytest.raises(TicketDeletionRefused):
-        db.session.execute(update(TicketSignature).values(name="x"))
-    db.session.rollback()
-    for statement in ("UPDATE ticket_signatures SET name = 'x'", "DELETE FROM ticket_signatures"):
-        with pytest.raises(DBAPIError):
-            with db.engine.begin() as conn:
-                conn.execute(text(statement))
+    # The ORM refuses before anything is sent; the database's triggers refuse whatever the client.
+    for attempt, refused_as in (
+            (lambda: _rewrite(row), TicketDeletionRefused),
+            (lambda: db.session.execute(delete(TicketSignature)), TicketDeletionRefused),
+            (lambda: db.session.execute(update(TicketSignature).values(name="x")), TicketDeletionRefused),
+            (lambda: _in_the_database("UPDATE ticket_signatures SET name = 'x'"), DBAPIError),
+            (lambda: _in_the_database("DELETE FROM ticket_signatures"), DBAPIError)):
+        with pytest.raises(refused_as):
+            attempt()
+        db.session.rollback()
     assert stored(t.id) == 1

@@ -1,4 +1,4 @@
-"""Benchmark: checking a signature sent with an inspection (app/inspections/services.signature_png).
+"""Benchmark: checking a signature sent with an inspection or a ticket action (app/photos/signatures.signature_png).
 
     .venv/bin/python -m bench.signatures            # 50 runs per size
     .venv/bin/python -m bench.signatures --runs 200
@@ -21,7 +21,7 @@ from flask import Flask
 from flask_babel import Babel
 from PIL import Image
 
-from app.inspections.services import signature_png
+from app.photos.signatures import signature_png
 from tests.factories.inspections import signature_data_url
 
 

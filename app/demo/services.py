@@ -16,6 +16,7 @@ to the simulated moment (demo only, documented there).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import logging
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw
 from sqlalchemy import event, select
 
 from app.auth.models import User
@@ -458,6 +460,9 @@ class Generator:
                     kw.update(note=r.choice(FIX_NOTES), photos=[photo_uuid])
                 if action == "declare_cannot_fix":
                     kw.update(note="需要改造，暂时无法整改。", interim_measures=INTERIM)
+                if action in ("submit_fix", "verify"):  # the notice's reply slip, signed on the screen (art. 28)
+                    kw["signature"] = {"name": user.name, "image": _signature_image(plan.key, plan.done),
+                                       "signed_at": when.replace(tzinfo=UTC), "refused": False, "reason": ""}
                 m = backdate.mark([plan.ticket_id])
                 try:
                     perform_action(user, plan.ticket_id, action, config=self.config, **kw)
@@ -576,3 +581,14 @@ def counted_rows() -> dict[str, int]:
         for m in (Inspection, InspectionAnswer, Photo, RectificationTicket, TicketEvent, MissedDailyCheck,
                   NightlyRun, Notification, OutboxEmail, User)
     }
+
+
+def _signature_image(key: str, step: int) -> str:
+    """A hand-drawn-looking signature (a PNG data URL, as a canvas gives it), the same for the same step."""
+    r = _rng("sign", key, step)
+    img = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    points = [(40 + i * 52, 100 + r.randint(-45, 45)) for i in range(11)]
+    ImageDraw.Draw(img).line(points, fill=(17, 17, 17, 255), width=5, joint="curve")
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()

@@ -21,6 +21,7 @@ from app.org import services as org
 from app.policy import Action
 from app.rounds import services as rounds
 from app.spreadsheet import csv_text
+from app.tickets.models import RectificationTicket
 from app.timeutil import add_months, day_bounds_utc
 
 from .models import IssuedDocument
@@ -81,10 +82,13 @@ def month_entries(user, college_id: int, month: date, config) -> list[Entry]:
 
 
 def round_entries(user, round_id: int) -> list[Entry]:
-    """The documents filed of the inspections that count in a round, of the labs this user may reach
-    (a college leader: their college's part of a school round)."""
+    """The documents filed of the inspections that count in a round, and of the tickets they opened (the
+    written reports of their major or cannot-fix hazards, the replies of their verified fixes), of the
+    labs this user may reach (a college leader: their college's part of a school round)."""
     labs = org.lab_ids_select(user, Action.DOWNLOAD_DOCUMENTS_BULK)
-    return _entries([D.inspection_id.in_(rounds.counted_inspections(round_id)), D.lab_id.in_(labs)])
+    counted = rounds.counted_inspections(round_id)
+    tickets = select(RectificationTicket.id).where(RectificationTicket.inspection_id.in_(counted))
+    return _entries([D.inspection_id.in_(counted) | D.ticket_id.in_(tickets), D.lab_id.in_(labs)])
 
 
 def manifest(entries: list[Entry]) -> bytes:

@@ -1,8 +1,10 @@
-"""Issuing the notices and written reports that are due, and sending them (art. 28, 29): a
+"""Issuing the notices, written reports and replies that are due, and sending them (art. 28, 29): a
 rectification notice for each inspection that found hazards, a written report for each major or
-cannot-fix hazard, filed by the system in the school's language and sent to whom they are addressed,
-in-app and by e-mail with the PDF attached (the notifications outbox). `flask issue-documents` runs it
-(e.g. every 10 minutes, beside send-mail); running it again issues and sends nothing twice."""
+cannot-fix hazard, a reply (整改回执) for each hazard whose fix was verified, filed by the system in
+the school's language and sent to whom they are addressed, in-app and by e-mail with the PDF attached
+(the notifications outbox). `flask issue-documents` runs it (e.g. every 10 minutes, beside send-mail);
+running it again issues and sends nothing twice. A re-issue (POST /documents/<id>/reissue) is sent
+again to the same addressees (resend)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +17,8 @@ from app.inspections.services import get_inspection
 from app.language import locale_object
 from app.notifications import services as notices
 from app.org.services import get_lab
-from app.tickets.listing import inspections_with_tickets_since, written_reports_due
+from app.tickets.lifecycle import get_ticket
+from app.tickets.listing import inspections_with_tickets_since, replies_due, written_reports_due
 from app.timeutil import utcnow
 
 from . import services
@@ -43,12 +46,39 @@ def _send(doc: IssuedDocument, recipients, lab, config) -> int:
     ))
 
 
+def addressees(doc: IssuedDocument, lab, ticket=None) -> list:
+    """To whom a notice, a written report or a reply is sent (the same for its re-issue)."""
+    if doc.kind == K.rectification_notice:
+        # To the lab's safety officers, a copy to the college's leaders (art. 10(2), (3); 28).
+        return notices.lab_officers(lab.id) + notices.college_leaders(lab.college_id)
+    if doc.kind == K.written_report:
+        # Art. 29: in writing to the college (its leaders and head) and the department it is routed to (art. 9).
+        return notices.college_oversight(lab.college_id) + notices.department_officers(ticket.department_id)
+    if doc.kind == K.rectification_reply:
+        # Back to whom the notice went; a hazard reported in writing (art. 29), to its addressees too.
+        out = notices.lab_officers(lab.id) + notices.college_leaders(lab.college_id)
+        if services.qualifies_for_written_report(ticket):
+            out += notices.college_oversight(lab.college_id) + notices.department_officers(ticket.department_id)
+        return out
+    return []
+
+
+def resend(doc: IssuedDocument, config) -> int:
+    """Send a re-issued notice, written report or reply to the same addressees as the first issue
+    (in-app and by e-mail with its PDF); other kinds are not sent. Does not commit. Returns the count."""
+    if doc.kind not in (K.rectification_notice, K.written_report, K.rectification_reply):
+        return 0
+    lab = get_lab(doc.lab_id)
+    ticket = get_ticket(doc.ticket_id) if doc.ticket_id else None
+    return _send(doc, addressees(doc, lab, ticket), lab, config)
+
+
 def issue_due(config, *, days: int | None = None) -> dict:
     """Issue and send what is due from the last ``days`` (DOCUMENTS_AUTO_ISSUE_DAYS): returns counts.
     Needs a request context (templates); the CLI gives it one."""
     since = utcnow() - timedelta(days=days if days is not None else config["DOCUMENTS_AUTO_ISSUE_DAYS"])
     language = services.language_of(config.get("BABEL_DEFAULT_LOCALE"))
-    out = {"notices": 0, "written_reports": 0, "recipients": 0}
+    out = {"notices": 0, "written_reports": 0, "replies": 0, "recipients": 0}
 
     inspection_ids = inspections_with_tickets_since(since)
     done = _issued(K.rectification_notice, IssuedDocument.inspection_id, inspection_ids)
@@ -59,25 +89,25 @@ def issue_due(config, *, days: int | None = None) -> dict:
         doc = services.issue(services.notice_subject(inspection), language, None, config,
                              services.render_notice(inspection, None, config, language), own_transaction=False)
         lab = get_lab(inspection.lab_id)
-        # To the lab's safety officers, a copy to the college's leaders (art. 10(2), (3); 28).
-        out["recipients"] += _send(doc, notices.lab_officers(lab.id) + notices.college_leaders(lab.college_id),
-                                   lab, config)
+        out["recipients"] += _send(doc, addressees(doc, lab), lab, config)
         out["notices"] += 1
         db.session.commit()
 
-    tickets = written_reports_due(since)
-    done = _issued(K.written_report, IssuedDocument.ticket_id, [t.id for t in tickets])
-    for ticket in tickets:
-        if ticket.id in done:
-            continue
-        doc = services.issue(services.written_report_subject(ticket), language, None, config,
-                             services.render_written_report(ticket, None, config, language), own_transaction=False)
-        lab = get_lab(ticket.lab_id)
-        # Art. 29: in writing to the college (its leaders and head) and the department it is routed to (art. 9).
-        out["recipients"] += _send(doc, notices.college_oversight(lab.college_id)
-                                   + notices.department_officers(ticket.department_id), lab, config)
-        out["written_reports"] += 1
-        db.session.commit()
+    for kind, count, due, subject_of, renderer in (
+            (K.written_report, "written_reports", written_reports_due, services.written_report_subject,
+             services.render_written_report),
+            (K.rectification_reply, "replies", replies_due, services.reply_subject, services.render_reply)):
+        tickets = due(since)
+        done = _issued(kind, IssuedDocument.ticket_id, [t.id for t in tickets])
+        for ticket in tickets:
+            if ticket.id in done:
+                continue
+            doc = services.issue(subject_of(ticket), language, None, config,
+                                 renderer(ticket, None, config, language), own_transaction=False)
+            lab = get_lab(ticket.lab_id)
+            out["recipients"] += _send(doc, addressees(doc, lab, ticket), lab, config)
+            out[count] += 1
+            db.session.commit()
     return out
 
 

@@ -17,6 +17,13 @@ class DocumentKind(str, enum.Enum):
     rectification_notice = "rectification_notice"  # 整改通知书 per inspection with failures (art. 28, 29)
     written_report = "written_report"  # 书面报告 of a major or cannot-fix hazard (art. 29)
     monthly_summary = "monthly_summary"  # the school's or a college's month (art. 27, 28)
+    # 整改回执 of a hazard whose fix was verified: the notice's reply slip, filled in (the measures, the
+    # after-photos) and signed by the lab's officer and the reviewer (art. 28, 29)
+    rectification_reply = "rectification_reply"
+
+
+# The documents of one ticket (read by the ticket's readers, policy DOWNLOAD_TICKET_DOCUMENT).
+TICKET_KINDS = frozenset({DocumentKind.written_report, DocumentKind.rectification_reply})
 
 
 # The letters a document number carries for its kind (检查 / 整改 / 书面报告 / 月报).
@@ -25,6 +32,7 @@ KIND_CODES = {
     DocumentKind.rectification_notice: "ZG",
     DocumentKind.written_report: "SB",
     DocumentKind.monthly_summary: "YB",
+    DocumentKind.rectification_reply: "HZ",
 }
 
 

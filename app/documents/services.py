@@ -27,8 +27,10 @@ from app.notifications import services as notices
 from app.org.services import get_department, get_lab
 from app.photos.services import display_copies
 from app.tickets import labels
+from app.tickets.labels import value_of
 from app.tickets.lifecycle import get_tickets
 from app.tickets.serialize import ticket_detail
+from app.tickets.signatures import latest_by_role, signatures_by_ticket
 from app.timeutil import utcnow
 
 from . import rendering
@@ -42,6 +44,7 @@ KIND_TITLES = {
     K.rectification_notice: _l("Rectification notice"),
     K.written_report: _l("Written report of a hazard (art. 29)"),
     K.monthly_summary: _l("Monthly safety summary"),
+    K.rectification_reply: _l("Rectification reply"),
 }
 
 
@@ -260,6 +263,10 @@ def written_report_subject(ticket) -> Subject:
     return Subject(K.written_report, lab_id=ticket.lab_id, ticket_id=ticket.id)
 
 
+def reply_subject(ticket) -> Subject:
+    return Subject(K.rectification_reply, lab_id=ticket.lab_id, ticket_id=ticket.id)
+
+
 def inspection_facts(inspection, user) -> dict:
     """The inspection as its page shows it (inspections' own detail), every answer with its article."""
     return inspections.inspection_detail(inspection, user)
@@ -272,6 +279,34 @@ def signatures_of(inspection) -> dict[str, dict]:
         "name": s.name, "signed_at": s.signed_at, "refused": s.refused, "reason": s.reason,
         "image": rendering.data_uri(s.png, "image/png") if s.png else None,
     } for s in inspections.signatures_of(inspection.id)}
+
+
+def notice_reply(hazards: list[dict]) -> dict:
+    """What the notice's reply slip shows once fixes were submitted (a notice issued, or re-issued, after
+    them; one already issued never changes): which hazards were rectified, when the last was, and the
+    last signatures given of the officer and the reviewer on the hazards' tickets (art. 28)."""
+    tickets = [h["ticket"] for h in hazards if h["ticket"] is not None]
+    signed = reply_signatures(t.id for t in tickets)
+    fixed = {t.id for t in tickets if t.fixed_by_id is not None and value_of(t.state) in ("fix_submitted", "closed")}
+    last = {}
+    for t in sorted(tickets, key=lambda t: t.id):
+        last.update(signed.get(t.id, {}))
+    done = [t.updated_at for t in tickets if t.id in fixed]
+    return {"fixed": fixed, "completed_on": max(done) if done else None, "rectifier": last.get("rectifier"),
+            "verifier": last.get("verifier")}
+
+
+def _drawn(s) -> dict:
+    """A signature as the signature areas draw it (documents/_macros.html signature)."""
+    return {"name": s.name, "signed_at": s.signed_at, "refused": s.refused, "reason": s.reason,
+            "image": rendering.data_uri(s.png, "image/png") if s.png else None}
+
+
+def reply_signatures(ticket_ids) -> dict[int, dict[str, dict]]:
+    """The reply slip's signatures in force per ticket and role (rectifier, verifier), as drawn: the
+    last one given per role (a fix rejected and submitted again is signed again). One query."""
+    return {ticket_id: {role: _drawn(s) for role, s in latest_by_role(rows).items()}
+            for ticket_id, rows in signatures_by_ticket(ticket_ids).items()}
 
 
 def failures_of(detail: dict) -> list[dict]:
@@ -315,7 +350,7 @@ def render_notice(inspection, user, config, language: str) -> Callable[[str, dat
             ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.rectification_notice]))
         ctx.update(
             d=detail, hazards=hazards, photos=_with_photos(uuids, config), signatures=signatures_of(inspection),
-            officers=[r.name for r in notices.lab_officers(lab.id)],
+            reply=notice_reply(hazards), officers=[r.name for r in notices.lab_officers(lab.id)],
             leaders=[r.name for r in notices.college_leaders(lab.college_id)],
         )
         return _pdf("documents/rectification_notice.html", ctx, language, config)
@@ -341,6 +376,31 @@ def render_written_report(ticket, user, config, language: str) -> Callable[[str,
             leaders=[r.name for r in notices.college_leaders(lab.college_id)],
         )
         return _pdf("documents/written_report.html", ctx, language, config)
+    return render
+
+
+def _last_event(events: list[dict], kind: str) -> dict | None:
+    found = [e for e in events if e["kind"] == kind]
+    return found[-1] if found else None
+
+
+def render_reply(ticket, user, config, language: str) -> Callable[[str, datetime], bytes]:
+    """整改回执: the notice's reply slip of one hazard whose fix was verified, filled in: the measures and
+    after-photos of the fix, how it was verified, and the signatures of the lab's officer and the reviewer."""
+    def render(number: str, issued_at: datetime) -> bytes:
+        with force_locale(locale_object(language)):
+            body = ticket_detail(ticket, user)
+            lab = get_lab(ticket.lab_id)
+            fix, verified = _last_event(body["events"], "submit_fix"), _last_event(body["events"], "verify")
+            after = [p["uuid"] for p in (fix or {}).get("photos", []) if p["arrived"]]
+            ctx = _frame(number, issued_at, lab, config, str(KIND_TITLES[K.rectification_reply]))
+            notice = latest(Subject(K.rectification_notice, inspection_id=ticket.inspection_id), language) \
+                if ticket.inspection_id else None
+        ctx.update(
+            t=body, ticket=ticket, fix=fix, verified=verified, photos=_with_photos(after, config), after=after,
+            signed=reply_signatures([ticket.id]).get(ticket.id, {}), notice_number=notice.number if notice else None,
+        )
+        return _pdf("documents/rectification_reply.html", ctx, language, config)
     return render
 
 

@@ -20,8 +20,8 @@ from app.tickets.lifecycle import get_ticket
 from app.tickets.listing import visible_ticket_ids
 from app.timeutil import utcnow
 
-from . import bulk, services
-from .models import DocumentKind, IssuedDocument
+from . import bulk, issuing, services
+from .models import TICKET_KINDS, DocumentKind, IssuedDocument
 
 bp = Blueprint("documents", __name__)
 
@@ -124,7 +124,7 @@ def authorize_document(doc: IssuedDocument) -> None:
     """Who reads what a document records may read the document."""
     if doc.kind in (DocumentKind.inspection_report, DocumentKind.rectification_notice):
         authorize(current_user, Action.DOWNLOAD_INSPECTION_DOCUMENT, doc)
-    elif doc.kind == DocumentKind.written_report:
+    elif doc.kind in TICKET_KINDS:
         authorize(current_user, Action.DOWNLOAD_TICKET_DOCUMENT, get_ticket(doc.ticket_id))
     elif doc.college_id is None:
         authorize(current_user, Action.DOWNLOAD_SCHOOL_SUMMARY)
@@ -158,6 +158,9 @@ def reissue(document_id: int):
     doc = services.get_document(document_id)
     authorize(current_user, Action.REISSUE_DOCUMENT, doc)
     new = services.reissue(doc, current_user.id, current_app.config, _renderer_of(doc))
+    # Sent again as the first issue was (a notice, a written report, a reply); then committed.
+    if issuing.resend(new, current_app.config):
+        db.session.commit()
     flash(_("Re-issued as %(number)s; %(old)s stays on file as it was issued.", number=new.number, old=doc.number))
     return redirect(url_for(".document_page", document_id=new.id))
 
@@ -170,6 +173,8 @@ def _renderer_of(doc: IssuedDocument):
         return services.render_notice(get_inspection(doc.inspection_id), current_user, cfg, language)
     if doc.kind == DocumentKind.written_report:
         return services.render_written_report(get_ticket(doc.ticket_id), current_user, cfg, language)
+    if doc.kind == DocumentKind.rectification_reply:
+        return services.render_reply(get_ticket(doc.ticket_id), current_user, cfg, language)
     # A summary is filed only once its month is final (monthly_summary above): its figures no longer change.
     raise Conflict(_("A monthly summary is filed once its month is final, and its figures do not change after "
                      "that: there is nothing to re-issue."))
@@ -220,11 +225,11 @@ def documents_zip_url(college=None, month: str | None = None, round_id: int | No
 # ---- the documents on the lab, inspection and ticket pages --------------------------------------------
 
 def readable_lab_documents(lab) -> list[IssuedDocument]:
-    """A lab's documents this user may read: all of them for a reader of the lab, but a written report
-    only to readers of its ticket (a department follows its own remit's tickets, art. 9)."""
+    """A lab's documents this user may read: all of them for a reader of the lab, but a ticket's (a written
+    report, a reply) only to readers of its ticket (a department follows its own remit's tickets, art. 9)."""
     docs = services.lab_documents(lab.id)
-    readable = visible_ticket_ids(current_user, [d.ticket_id for d in docs if d.kind == DocumentKind.written_report])
-    return [d for d in docs if d.kind != DocumentKind.written_report or d.ticket_id in readable]
+    readable = visible_ticket_ids(current_user, [d.ticket_id for d in docs if d.kind in TICKET_KINDS])
+    return [d for d in docs if d.kind not in TICKET_KINDS or d.ticket_id in readable]
 
 
 @bp.app_template_global("lab_documents_section")
@@ -250,10 +255,14 @@ def inspection_document_links(inspection_id: int, lab_id: int, failures: int) ->
 
 @bp.app_template_global("ticket_documents_section")
 def ticket_documents_section(ticket_id: int) -> dict:
-    """For templates/tickets/ticket.html: its written report (art. 29) when it qualifies, and the ones filed."""
+    """For templates/tickets/ticket.html: its written report (art. 29) when it qualifies, and the ones filed
+    (its reply, 整改回执, once the fix was verified)."""
     ticket = get_ticket(ticket_id)
-    if not services.qualifies_for_written_report(ticket) or not may(
-            current_user, Action.DOWNLOAD_TICKET_DOCUMENT, ticket):
+    if not may(current_user, Action.DOWNLOAD_TICKET_DOCUMENT, ticket):
         return {"show": False}
-    return {"show": True, "documents": services.ticket_documents(ticket.id), "kind_names": KIND_NAMES,
-            "issue_url": url_for("documents.written_report", ticket_id=ticket.id)}
+    qualifies = services.qualifies_for_written_report(ticket)
+    documents = services.ticket_documents(ticket.id)
+    if not (qualifies or documents):
+        return {"show": False}
+    return {"show": True, "documents": documents, "kind_names": KIND_NAMES,
+            "issue_url": url_for("documents.written_report", ticket_id=ticket.id) if qualifies else None}

@@ -5,11 +5,12 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.kept import keep
 from app.extensions import StrEnum, db
+from app.photos.signatures import SignatureColumns
 from app.timeutil import utcnow
 
 
@@ -123,7 +124,7 @@ class SignatureRole(str, enum.Enum):
     lab_representative = "lab_representative"
 
 
-class InspectionSignature(db.Model):
+class InspectionSignature(SignatureColumns, db.Model):
     """A signature drawn on the phone at the end of an inspection, or a refusal to sign with its reason
     (as the paper record allows): part of the record kept on file (art. 28). Sent with the inspection
     itself; never changed or deleted (art. 30)."""
@@ -134,11 +135,6 @@ class InspectionSignature(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
     role: Mapped[SignatureRole] = mapped_column(StrEnum(SignatureRole))
-    name: Mapped[str] = mapped_column(String(100), default="")
-    png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # re-encoded by the server; None: refused
-    signed_at: Mapped[datetime | None] = mapped_column(DateTime)  # on the device
-    refused: Mapped[bool] = mapped_column(Boolean, default=False)
-    reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 class MissedDailyCheck(db.Model):

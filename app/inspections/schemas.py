@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import uuid as uuid_module
-from datetime import UTC
 
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.jsonio import UtcDateTime
+from app.photos.signatures import SignatureSchema, no_nul, sane_time
 
 from .models import AnswerResult, InspectionLevel, SignatureRole
 
@@ -17,19 +17,7 @@ PHOTOS_MAX = 20  # per answer
 ID = validate.Range(min=1, max=2**31 - 1)
 
 
-def _no_nul(value: str) -> None:
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it as input, not as a 500
-        raise ValidationError(_("Text may not contain NUL characters."))
-
-
-def _sane_time(value) -> None:
-
-    try:
-        utc = value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValidationError(_("Not a plausible time.")) from None
-    if not 2000 <= utc.year <= 2100:
-        raise ValidationError(_("Not a plausible time."))
+_no_nul, _sane_time = no_nul, sane_time  # the signatures' own checks (app/photos/signatures.py)
 
 
 class InspectionAnswerInSchema(Schema):
@@ -104,37 +92,10 @@ class InspectionAnswerList(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-SIGNATURE_NAME_MAX = 100
-REFUSAL_REASON_MAX = 200
-SIGNATURE_PNG_MAX = 150 * 1024  # decoded bytes; a hand-drawn signature is a few kB
-# The data URL's base64 text of the largest PNG allowed, and its prefix.
-SIGNATURE_DATA_URL_MAX = len("data:image/png;base64,") + 4 * (SIGNATURE_PNG_MAX // 3 + 1)
-
-
-class SignatureInSchema(Schema):
+class SignatureInSchema(SignatureSchema):
     """One signer's signature (a PNG drawn on the phone), or their refusal to sign with a reason."""
 
     role = fields.Enum(SignatureRole, by_value=True, required=True)
-    name = fields.String(load_default="", validate=[validate.Length(max=SIGNATURE_NAME_MAX), _no_nul])
-    image = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=SIGNATURE_DATA_URL_MAX),
-                          metadata={"description": "data:image/png;base64,... (at most 150 KB of PNG)"})
-    signed_at = fields.AwareDateTime(load_default=None, allow_none=True, validate=_sane_time)
-    refused = fields.Boolean(load_default=False, metadata={"description": "the signer refused to sign"})
-    reason = fields.String(load_default="", validate=[validate.Length(max=REFUSAL_REASON_MAX), _no_nul],
-                           metadata={"description": "why the signer refused (required with refused)"})
-
-    @validates_schema
-    def _signed_or_refused(self, data, **kwargs):
-        if data.get("refused"):
-            if not (data.get("reason") or "").strip():
-                raise ValidationError(_("A refusal to sign needs a reason."), "reason")
-            if data.get("image"):
-                raise ValidationError(_("A refusal to sign carries no signature image."), "image")
-        else:
-            if not data.get("image"):
-                raise ValidationError(_("A signature needs its image (or a refusal with a reason)."), "image")
-            if not (data.get("name") or "").strip():
-                raise ValidationError(_("A signature needs the signer's name."), "name")
 
 
 def _one_per_role(signatures) -> None:

@@ -6,11 +6,8 @@ other content is refused. Plain arguments only: no Flask request here.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +16,6 @@ from operator import itemgetter
 
 import orjson
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ARRAY, Integer, String, Text, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
@@ -33,6 +29,7 @@ from app.org import services as org_services
 from app.org.models import Lab, NamedLab
 from app.photos import services as photo_services
 from app.photos.models import Photo
+from app.photos.signatures import signature_png
 from app.policy import Action, CheckedOn, may
 from app.tickets.lifecycle import open_ticket_for_failed_answer
 from app.tickets.models import RectificationTicket
@@ -51,7 +48,6 @@ from .models import (
     InspectionSignature,
     SignatureRole,
 )
-from .schemas import SIGNATURE_PNG_MAX
 
 # A phone's clock may run a little ahead of the server's.
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
@@ -369,33 +365,7 @@ def _insert_answers(answers: list[dict]) -> list:
 
 # ---- signatures ------------------------------------------------------------------------------
 
-PNG_DATA_URL = "data:image/png;base64,"
-SIGNATURE_MAX_PIXELS = 2000 * 2000  # a phone's canvas at 3x; more is not a signature
-
-
-def signature_png(image: str) -> bytes:
-    """The PNG of a signature's data URL, decoded, checked to be a real PNG of sane size and
-    re-encoded by Pillow (nothing the phone sent is stored as it came). ValueError says why not."""
-    if not image.startswith(PNG_DATA_URL):
-        raise ValueError(_("A signature must be a PNG image (data:image/png;base64,...)."))
-    try:
-        raw = base64.b64decode(image[len(PNG_DATA_URL):], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(_("The signature image is not valid base64.")) from None
-    if len(raw) > SIGNATURE_PNG_MAX:
-        raise ValueError(_("The signature image is too large (at most %(kb)d KB).", kb=SIGNATURE_PNG_MAX // 1024))
-    try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            if probe.format != "PNG" or probe.width * probe.height > SIGNATURE_MAX_PIXELS:
-                raise ValueError(_("The signature image is not a PNG of a sane size."))
-            probe.verify()
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            out = io.BytesIO()
-            img.convert("RGBA").save(out, format="PNG")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValueError(_("The signature image is not a readable PNG.")) from None
-    return out.getvalue()
+# The PNG check and re-encoding: app/photos/signatures.py (shared with the tickets' reply slip).
 
 
 def _signature_rows(signatures: list[dict] | None) -> list[dict]:

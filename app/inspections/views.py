@@ -1,6 +1,8 @@
 """Inspection pages: one inspection with its answers and photos; the lab page's inspections."""
 from __future__ import annotations
 
+import base64
+
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -43,7 +45,10 @@ def inspection_page(inspection_id: int):
     inspection = services.get_inspection(inspection_id)
     authorize(current_user, Action.VIEW_INSPECTION, inspection)
     detail = services.inspection_detail(inspection, current_user)
-    return render_template("inspections/inspection.html", inspection=inspection, d=detail)
+    # The signatures given on the phone, drawn as the record draws them (data: images; CSP allows them).
+    drawn = {s.role.value: "data:image/png;base64," + base64.b64encode(s.png).decode()
+             for s in services.signatures_of(inspection.id) if s.png}
+    return render_template("inspections/inspection.html", inspection=inspection, d=detail, signature_images=drawn)
 
 
 @bp.app_template_global("lab_inspection_sections")

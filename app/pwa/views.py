@@ -46,6 +46,7 @@ SHELL_STATIC = [
     "js/inspect.js",
     "js/tickets.js",
     "js/hazard.js",
+    "js/ticket_signature.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-192.png",

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from app.apidoc import doc
 from app.jsonio import JsonLimit
 from app.org.services import get_lab
+from app.photos.signatures import SIGNATURE_DATA_URL_MAX
 from app.policy import Action, authorize
 
 from . import lifecycle
@@ -72,8 +73,9 @@ def ticket(ticket_id: int):
     return ticket_detail(t, current_user)
 
 
-# A note and interim measures of 5,000 characters each (4 bytes each at most) and 20 photo UUIDs.
-ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
+# A note and interim measures of 5,000 characters each (4 bytes each at most), 20 photo UUIDs and the
+# reply slip's signature (a data URL of at most 150 KB of PNG): larger is 413, a larger image alone 400.
+ACTION_BODY = JsonLimit(max_bytes=64 * 1024 + SIGNATURE_DATA_URL_MAX, max_items=80)
 
 
 @bp.post("/tickets/<int:ticket_id>/actions")
@@ -81,10 +83,13 @@ ACTION_BODY = JsonLimit(max_bytes=64 * 1024, max_items=64)
 @doc(
     "Move a ticket: start_fix, submit_fix (note + >=1 after-photo UUID, uploaded before or after), "
     "verify (note = proof; not by the fixer), reject (note = reason), declare_cannot_fix (interim_measures), "
-    "escalate (note = reason)",
+    "escalate (note = reason). submit_fix and verify may carry the reply slip's signature (or a refusal "
+    "with its reason).",
     request=TicketActionSchema, response=TicketDetailSchema, json_limit=ACTION_BODY,
     responses={
-        400: "Missing note, photo, reason or interim measures; a photo uploaded by someone else; or no CSRF token",
+        400: "Missing note, photo, reason or interim measures; a photo uploaded by someone else; a signature "
+             "that is not a sane PNG, or refused without a reason; or no CSRF token",
+        413: "The body is too large (a signature's image of more than 150 KB)",
         403: "You may not do this to this ticket (wrong role or scope, or verifying your own fix)",
         409: "The ticket changed under you (stale version), the action is not possible in its state, "
              "or client_uuid was already used for a different action",
@@ -94,5 +99,6 @@ def ticket_action(ticket_id: int):
     data = TicketActionSchema().load(request.get_json(silent=True) or {})
     t = lifecycle.perform_action(current_user, ticket_id, data["action"], config=current_app.config, note=data["note"],
                                  photos=data["photos"], interim_measures=data["interim_measures"],
-                                 version=data["version"], client_uuid=data["client_uuid"])
+                                 version=data["version"], client_uuid=data["client_uuid"],
+                                 signature=data["signature"])
     return ticket_detail(t, current_user)

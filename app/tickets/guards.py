@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from app.db.kept import keep
 
-from .models import RectificationTicket, TicketEvent, TicketEventPhoto
+from .models import RectificationTicket, TicketEvent, TicketEventPhoto, TicketSignature
 
 
 class TicketDeletionRefused(RuntimeError):
@@ -17,3 +17,5 @@ _APPEND_ONLY = (RectificationTicket, TicketEvent, TicketEventPhoto)
 
 
 keep(_APPEND_ONLY, unchanged=(TicketEvent, TicketEventPhoto), refused=TicketDeletionRefused)
+# A signature of the reply slip is frozen: the database refuses UPDATE too (migration 0018).
+keep((TicketSignature,), refused=TicketDeletionRefused, frozen=True)

@@ -38,6 +38,7 @@ from .events import EVENT_INSERT, record_event
 from .labels import _, action_label, state_label, value_of
 from .models import NewTicket, RectificationTicket, TicketEvent, TicketLevel, TicketState
 from .routing import department_code_for, department_code_for_item
+from .signatures import add_signature, signature_values
 
 S = TicketState
 
@@ -207,7 +208,7 @@ def allowed_actions(user, ticket: RectificationTicket) -> list[str]:
 
 def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str = "", photos=(),
                    interim_measures: str = "", version: int | None = None,
-                   client_uuid: str | None = None) -> RectificationTicket:
+                   client_uuid: str | None = None, signature: dict | None = None) -> RectificationTicket:
     """Apply one transition for ``user``, or refuse it (403 who, 409 state/version, 400 input).
 
     Commits. ``version`` is the version the client saw: when the ticket changed since, 409.
@@ -218,6 +219,9 @@ def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str
     was lost), the action is not repeated: the ticket is returned as it is now, whatever its version.
     Used for another ticket, action or user: 409. Two copies racing each other: the unique column
     lets one event in; the other finds it and answers as a replay.
+
+    ``signature``: the reply slip's signature (SignatureSchema-loaded), only with submit_fix and verify
+    (signatures.py); stored with the event, so a replay stores nothing twice.
     """
     client_uuid = _normalise_client_uuid(client_uuid)
     if client_uuid is not None:
@@ -226,7 +230,8 @@ def perform_action(user, ticket_id: int, action: str, *, config: dict, note: str
             return replayed
     try:
         return _perform(user, ticket_id, action, config=config, note=note, photos=photos,
-                        interim_measures=interim_measures, version=version, client_uuid=client_uuid)
+                        interim_measures=interim_measures, version=version, client_uuid=client_uuid,
+                        signature=signature)
     except (StaleDataError, IntegrityError, Conflict) as err:
         # The loser of a race: its UPDATE ... WHERE version = <seen> matched no row, its event's
         # client_uuid is already taken, or it read the ticket just after the winner moved it. When
@@ -269,7 +274,8 @@ def _replay(user, ticket_id: int, action: str, client_uuid: str) -> Rectificatio
     return ticket
 
 
-def _perform(user, ticket_id, action, *, config, note, photos, interim_measures, version, client_uuid):
+def _perform(user, ticket_id, action, *, config, note, photos, interim_measures, version, client_uuid,
+             signature=None):
     ticket = get_ticket(ticket_id)
     if not may(user, Action.VIEW_TICKET, ticket):
         raise Forbidden(_("You may not see this ticket."))
@@ -290,6 +296,7 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
     note = (note or "").strip()
     interim_measures = (interim_measures or "").strip()
     photo_uuids = _photo_uuids(photos, user)
+    signed = signature_values(action, signature)
     now = utcnow()
     from_state, from_level = ticket.state, ticket.level
     t = TRANSITIONS[action]
@@ -330,8 +337,9 @@ def _perform(user, ticket_id, action, *, config, note, photos, interim_measures,
                 note_key="interim_measures", note_params={"measures": interim_measures}, photo_uuids=photo_uuids,
                 when=now, client_uuid=client_uuid)
     else:
-        record_event(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
-                photo_uuids=photo_uuids, when=now, client_uuid=client_uuid)
+        event = record_event(ticket, action, user.id, from_state=from_state, from_level=from_level, note=note,
+                             photo_uuids=photo_uuids, when=now, client_uuid=client_uuid)
+        add_signature(event, signed)
     if action == "declare_cannot_fix":
         if LEVEL_RANK[ticket.level] < LEVEL_RANK[TicketLevel.college]:
             # Art. 29: what the lab cannot fix is reported to the college at once.

@@ -266,3 +266,11 @@ def inspections_with_tickets_since(since: datetime) -> list[int]:
         select(t.inspection_id).where(t.inspection_id.is_not(None), t.created_at >= since).distinct()
         .order_by(t.inspection_id)
     ))
+
+
+def replies_due(since: datetime) -> list[RectificationTicket]:
+    """Tickets whose fix was verified since ``since``: each gets its reply (整改回执, art. 28). One query."""
+    t = RectificationTicket
+    return list(db.session.scalars(
+        select(t).where(t.state == TicketState.closed, t.closed_at >= since).order_by(t.id)
+    ))

@@ -5,12 +5,24 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.checklists.models import Severity
 from app.extensions import StrEnum, db
+from app.photos.signatures import SignatureColumns
 from app.timeutil import utcnow
 
 # JSONB on PostgreSQL, like notifications.params (json has no equality operator).
@@ -146,3 +158,30 @@ class TicketEventPhoto(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"), index=True)
     photo_uuid: Mapped[str] = mapped_column(String(36), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketSignatureRole(str, enum.Enum):
+    """Who signs the notice's reply slip (整改回执, art. 28): the lab's safety officer submitting the fix,
+    and whoever verifies it (the college's leader, or the department at school level)."""
+
+    rectifier = "rectifier"  # submit_fix
+    verifier = "verifier"  # verify
+
+
+# The action each role signs with (lifecycle.perform_action takes a signature only with these).
+SIGNING_ACTIONS = {"submit_fix": TicketSignatureRole.rectifier, "verify": TicketSignatureRole.verifier}
+
+
+class TicketSignature(SignatureColumns, db.Model):
+    """A signature drawn on a canvas when the fix is submitted or verified, or a refusal to sign with its
+    reason (as the paper reply slip allows); tied to the event it signs. Part of the record kept on file
+    (art. 28): never changed or deleted (art. 30, guards.py)."""
+
+    __tablename__ = "ticket_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("rectification_tickets.id"), index=True)
+    role: Mapped[TicketSignatureRole] = mapped_column(StrEnum(TicketSignatureRole))
+
+    event: Mapped[TicketEvent] = relationship()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.jsonio import UtcDateTime  # noqa: F401  (tickets.schemas.UtcDateTime, as before)
+from app.photos.signatures import SignatureSchema
 
 from .lifecycle import ACTIONS
 
@@ -19,6 +20,14 @@ class PhotoRefSchema(Schema):
 class ActorSchema(Schema):
     id = fields.Integer()
     name = fields.String()
+
+
+class TicketSignatureOutSchema(Schema):
+    role = fields.String(metadata={"enum": ["rectifier", "verifier"]})
+    name = fields.String()
+    signed_at = UtcDateTime(allow_none=True, metadata={"description": "on the device; null for a refusal"})
+    refused = fields.Boolean()
+    reason = fields.String(metadata={"description": "why the signer refused to sign"})
 
 
 class TicketEventSchema(Schema):
@@ -37,6 +46,9 @@ class TicketEventSchema(Schema):
     to_level = fields.String(allow_none=True)
     note = fields.String()
     photos = fields.List(fields.Nested(PhotoRefSchema))
+    signature = fields.Nested(TicketSignatureOutSchema, allow_none=True, metadata={
+        "description": "the reply slip's signature given with this event (submit_fix, verify); null: not signed "
+                       "(the image is in the documents issued after it)"})
 
 
 class DepartmentRefSchema(Schema):
@@ -111,3 +123,6 @@ class TicketActionSchema(Schema):
         load_default=None, allow_none=True,
         metadata={"description": "a UUID made once per action: sent again, the action is not repeated (200 with "
                                  "the ticket as it is now); used for another ticket, action or user: 409"})
+    signature = fields.Nested(SignatureSchema, load_default=None, allow_none=True, metadata={
+        "description": "optional, with submit_fix (the lab's officer) and verify (the reviewer): the notice's reply "
+                       "slip signed on a canvas (a PNG of at most 150 KB), or refused with a reason (art. 28)"})

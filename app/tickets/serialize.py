@@ -8,7 +8,7 @@ from app.language import pick, reader_locale
 from app.org.models import Department, Lab
 from app.timeutil import utcnow
 
-from . import escalation, events, labels, lifecycle, listing
+from . import escalation, events, labels, lifecycle, listing, signatures
 from .schemas import TicketDetailSchema
 
 
@@ -98,6 +98,7 @@ def ticket_detail(ticket, user) -> dict:
     lab = db.session.get(Lab, ticket.lab_id)
     dept = db.session.get(Department, ticket.department_id) if ticket.department_id else None
     body = _plain(ticket, lab, dept, utcnow())
+    signed = signatures.signed_events(ticket.id)
     body["events"] = [
         {
             "id": e["event"].id, "kind": e["event"].kind, "label": labels.event_label(e["event"].kind),
@@ -106,6 +107,7 @@ def ticket_detail(ticket, user) -> dict:
             "from_level": e["event"].from_level, "to_level": e["event"].to_level,
             "note": labels.event_note(e["event"].note, e["event"].note_key, e["event"].note_params),
             "photos": [photo_ref(u, got) for u, got in e["photos"]],
+            "signature": signed.get(e["event"].id),
         }
         for e in events.events_with_photos(ticket)
     ]

@@ -14,6 +14,7 @@ from app.db import write_lock_at_first_write
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.photos.services import store_photo
+from app.photos.signatures import SignatureSchema
 from app.policy import Action, authorize
 from app.timeutil import format_deadline
 
@@ -114,6 +115,22 @@ def new_client_uuid() -> str:
     return str(uuidlib.uuid4())
 
 
+def _form_signature() -> dict | None:
+    """The reply slip's signature a form carries (the canvas's PNG, drawn in the page by signature.js), or
+    None when nobody signed or refused. InvalidInput with the schema's message when it is not one."""
+    f = request.form
+    if not (f.get("signature_image") or f.get("signature_refused")):
+        return None
+    sent = {"name": f.get("signature_name", ""), "image": f.get("signature_image") or None,
+            "signed_at": f.get("signature_signed_at") or None, "refused": bool(f.get("signature_refused")),
+            "reason": f.get("signature_reason", "")}
+    try:
+        return SignatureSchema().load(sent)
+    except ValidationError as err:
+        messages = [m for ms in err.normalized_messages().values() for m in (ms if isinstance(ms, list) else [ms])]
+        raise InvalidInput(" ".join(str(m) for m in messages), {"fields": {"signature": err.messages}}) from None
+
+
 @bp.post("/tickets/<int:ticket_id>/actions")
 # It may store after-photos: as the upload API, the store's lock before SQLite's write lock (never the
 # other way round), and no write lock while photos decode; a stale action is settled by the version.
@@ -135,6 +152,7 @@ def ticket_action(ticket_id: int):
     # same action (answered as a replay), and its photos get the same UUIDs (stored once).
     client_uuid = _form_uuid(request.form.get("client_uuid"))
     try:
+        signature = _form_signature()
         if files:
             # Check before storing, so a refused action leaves no stray photo behind.
             if action not in lifecycle.allowed_actions(current_user, t):
@@ -149,7 +167,8 @@ def ticket_action(ticket_id: int):
                 photos.append(stored.photo.uuid)
         lifecycle.perform_action(current_user, ticket_id, action, config=current_app.config, note=note,
                                  photos=photos, interim_measures=request.form.get("interim_measures", ""),
-                                 version=version, client_uuid=str(client_uuid) if client_uuid else None)
+                                 version=version, client_uuid=str(client_uuid) if client_uuid else None,
+                                 signature=signature)
     except DomainError as err:
         db.session.rollback()
         if err.status == 403:

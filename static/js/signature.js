@@ -49,10 +49,11 @@ function pad(canvas, done) {
 }
 
 // Wires the signature section `root` to `draft.signatures` ({role: {name, image, signed_at,
-// refused, reason}}); `save` writes the draft.
-export function setupSignatures(root, draft, save, inspectorName = '') {
+// refused, reason}}); `save` writes the draft. `roles`: the signers' boxes (a ticket's reply slip has
+// one); the first is prefilled with `inspectorName` (the user's own name).
+export function setupSignatures(root, draft, save, inspectorName = '', roles = ROLES) {
   draft.signatures = draft.signatures || {};
-  for (const role of ROLES) {
+  for (const role of roles) {
     const box = root.querySelector(`.signer[data-role="${role}"]`);
     const canvas = box.querySelector('canvas');
     const name = box.querySelector('.signer-name');
@@ -84,7 +85,7 @@ export function setupSignatures(root, draft, save, inspectorName = '') {
       refuses.addEventListener('change', () => { own().refused = refuses.checked; paint(); save(); });
       reason.addEventListener('input', () => { own().reason = reason.value; save(); });
     }
-    if (role === 'inspector' && s.name === undefined && inspectorName) {
+    if (role === roles[0] && s.name === undefined && inspectorName) {
       name.value = inspectorName; // prefilled with the inspector's own name
       own().name = inspectorName;
     }
@@ -93,10 +94,10 @@ export function setupSignatures(root, draft, save, inspectorName = '') {
 
 // The signatures as the server takes them, and what is wrong with them ('' when nothing): a drawn
 // signature needs a name, a refusal a reason. A role neither signed nor refused is left out.
-export function signaturesBody(draft) {
+export function signaturesBody(draft, roles = ROLES) {
   const out = [];
   let problem = '';
-  for (const role of ROLES) {
+  for (const role of roles) {
     const s = (draft.signatures || {})[role] || {};
     const name = (s.name || '').trim();
     if (s.refused) {

@@ -5,6 +5,7 @@ import { saveTicket, savedTicket } from './bundle.js';
 import { discard, enqueueTicketAction, itemsFor } from './outbox.js';
 import { cameraFile, downscale, uuid } from './photo.js';
 import { syncNow } from './sync.js';
+import { replySlip } from './ticket_signature.js';
 import { $, el, fmtDeadline, fmtTime, isOverdue, status, stateLabel, t, ticketItem, ticketLevelLabel } from './ui.js';
 
 const page = document.querySelector('[data-page]').dataset.page;
@@ -78,6 +79,7 @@ const me = document.body.dataset.userId || '';
 let ticket = null;
 let fixPhotos = []; // [{uuid, blob, url}]; a photo carried over from a refused action has no blob (it is queued or sent)
 let queued = []; // this ticket's actions in the outbox (outbox.itemsFor)
+let slip = null; // the reply slip's signature box (ticket_signature.js)
 let carried = new Set(); // refused actions whose words are in the form now: replaced by the next action queued
 
 function renderTicket() {
@@ -116,6 +118,7 @@ function renderActions() {
   const allowed = waiting ? [] : offered(ticket);
   $('#ticket-actions').hidden = !allowed.length;
   $('#fix-fields').hidden = !allowed.some((a) => a === 'submit_fix' || a === 'declare_cannot_fix');
+  $('#reply-slip').hidden = !allowed.some((a) => a === 'submit_fix' || a === 'verify');
   $('#action-buttons').replaceChildren(...allowed.map((action) => {
     const b = el('button', { type: 'button', class: `big block ${action === 'verify' || action === 'submit_fix' ? 'primary' : ''} ${action === 'reject' ? 'danger' : ''}`, 'data-action': action, text: t(`action_${action}`) });
     b.addEventListener('click', () => act(action, b));
@@ -139,6 +142,10 @@ async function act(action, button) {
   if (!note && action !== 'declare_cannot_fix') { status(err, t('reason_required')); $('#action-note').focus(); return; }
   if (action === 'declare_cannot_fix' && !interim) { status(err, t('interim_required')); $('#interim').focus(); return; }
   if (action === 'submit_fix' && !fixPhotos.length) { status(err, t('photo_needed_fix')); return; }
+  // The reply slip's signature (optional) goes with the fix and with its verification (art. 28).
+  const signs = action === 'submit_fix' || action === 'verify';
+  const { signature, problem } = signs ? slip.body() : {};
+  if (problem) { status(err, problem); return; }
   button.disabled = true;
   try {
     const withPhotos = action === 'submit_fix' || action === 'declare_cannot_fix';
@@ -151,7 +158,8 @@ async function act(action, button) {
         body: { action: 'start_fix', note: '', interim_measures: '', photos: [], version, client_uuid: uuid() } });
       version += 1;
     }
-    const body = { action, note, interim_measures: interim, photos: photos.map((p) => p.uuid), version, client_uuid: uuid() };
+    const body = { action, note, interim_measures: interim, photos: photos.map((p) => p.uuid), version, client_uuid: uuid(),
+      ...(signature ? { signature } : {}) };
     await enqueueTicketAction({ userId: me, ticketId: ticket.id, body, label,
       photos: photos.filter((p) => p.blob).map((p) => ({ uuid: p.uuid, blob: p.blob, camera: p.camera })) });
     // The refused actions whose words were carried into this one are replaced by it.
@@ -161,6 +169,7 @@ async function act(action, button) {
     renderFixPhotos();
     $('#action-note').value = '';
     $('#interim').value = '';
+    if (signs) slip.reset();
     status($('#ticket-status'), navigator.onLine === false ? t('queued') : '');
     await refreshQueued();
     syncNow();
@@ -306,6 +315,7 @@ if (page === 'tickets') {
   });
   loadList();
 } else {
+  slip = replySlip($('#reply-slip .reply-signature'));
   const input = $('#fix-photo');
   input.addEventListener('change', async () => {
     const file = input.files && input.files[0];

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.auth.models import User
 from app.demo.services import counted_rows
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
@@ -14,7 +15,7 @@ from app.jobs.models import NightlyRun
 from app.notifications.models import Notification
 from app.photos.models import Photo
 from app.photos.storage import storage_for
-from app.tickets.models import RectificationTicket, TicketEvent, TicketState
+from app.tickets.models import RectificationTicket, TicketEvent, TicketSignature, TicketState
 from app.timeutil import day_bounds_utc, school_today, utcnow
 from tests.factories import load_shipped_checklists
 
@@ -61,6 +62,10 @@ def test_demo_activity_fills_every_level_and_a_second_run_adds_nothing(runner):
     kinds = set(db.session.scalars(select(TicketEvent.kind).distinct()))
     assert {"created", "start_fix", "submit_fix", "verify", "reject", "declare_cannot_fix", "escalate"} <= kinds
     assert db.session.scalar(select(func.max(TicketEvent.created_at))) <= before
+    # The reply slip signed with each fix and its verification (issue 23), by the one who acted.
+    signed = db.session.execute(select(TicketSignature.role, TicketSignature.name, User.name).join(
+        TicketEvent, TicketEvent.id == TicketSignature.event_id).join(User, User.id == TicketEvent.actor_id)).all()
+    assert {r.role.value for r in signed} == {"rectifier", "verifier"} and all(r[1] == r[2] for r in signed)
     assert db.session.scalar(select(func.min(RectificationTicket.created_at))) >= window_start
     rejected = db.session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.kind == "reject")).all()
     assert rejected and all(

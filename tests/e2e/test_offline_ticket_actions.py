@@ -42,7 +42,8 @@ def _go_online(ctx, page):
     page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
-def test_an_offline_fix_with_an_after_photo_lands_when_the_signal_returns(phone):
+def _officer_fixing_offline(phone):
+    """An open ticket on the officer's phone, the phone offline, the fix's words and after-photo entered."""
     w = _world()
     ticket = make_ticket(w["lab"], actor=w["inspector"])
     ctx = phone()
@@ -54,6 +55,11 @@ def test_an_offline_fix_with_an_after_photo_lands_when_the_signal_returns(phone)
     page.locator("#action-note").fill("已更换防爆柜并上锁")
     page.locator("#fix-photo").set_input_files(photo_file("after.jpg"))
     page.wait_for_selector("#fix-thumbs figure img")
+    return w, ticket, ctx, page
+
+
+def test_an_offline_fix_with_an_after_photo_lands_when_the_signal_returns(phone):
+    w, ticket, ctx, page = _officer_fixing_offline(phone)
     page.locator('#action-buttons button[data-action="submit_fix"]').click()
     # Kept on the phone, waiting; its photo too. Nothing has reached the server.
     page.wait_for_selector('#queued-actions li[data-status="pending"] .photo-states li[data-state="waiting"]')

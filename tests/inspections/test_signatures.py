@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from app.extensions import db
 from app.inspections import services
 from app.inspections.models import Inspection, InspectionDeletionRefused, InspectionSignature, SignatureRole
+from app.photos import signatures
 from tests.factories import login
 from tests.factories.inspections import (
     inspection_payload,
@@ -120,9 +121,9 @@ def test_bad_signatures_are_clear_400s_and_store_nothing(client, w, mutate, need
 
 
 def test_the_decoded_png_is_bounded_even_under_the_text_limit(app, monkeypatch):
-    monkeypatch.setattr(services, "SIGNATURE_PNG_MAX", 100)
+    monkeypatch.setattr(signatures, "SIGNATURE_PNG_MAX", 100)
     with pytest.raises(ValueError, match="KB"):
-        services.signature_png(signature_data_url())
+        signatures.signature_png(signature_data_url())
 
 
 def test_signatures_are_never_changed_or_deleted(client, w):
@@ -140,3 +141,11 @@ def test_signatures_are_never_changed_or_deleted(client, w):
             with db.engine.begin() as conn:
                 conn.execute(text(statement))
     assert stored() == 2
+
+
+def test_the_web_inspection_page_shows_the_signatures(client, w):
+    _body, r = submit(client, w, signatures_payload("王检查", refusal="不认可第3项结论"))
+    page = client.get(f"/inspections/{r.get_json()['id']}?lang=en").get_data(as_text=True)
+    assert 'class="card insp-signatures"' in page
+    assert "王检查" in page and 'src="data:image/png;base64,' in page  # the inspector's drawing
+    assert "Refused to sign: 不认可第3项结论" in page

@@ -86,6 +86,8 @@ BLUEPRINT_MODULES = [
     "app.documents.api",
     "app.pwa.views",
     "app.pwa.api",
+    "app.roster.api",
+    "app.roster.views",
 ]
 
 # Each domain's cli.py exposes register(app).

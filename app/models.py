@@ -17,5 +17,6 @@ from app.rounds.models import (  # noqa: F401
     RoundRule,
     RoundRuleChange,
 )
+from app.roster.models import RosterEntry, RosterEvent, RosterFinding, RosterLabSetting  # noqa: F401
 from app.tickets import guards as _ticket_guards  # noqa: F401  (tickets are never deleted: guards, create_all triggers)
 from app.tickets.models import RectificationTicket, TicketEvent, TicketEventPhoto  # noqa: F401

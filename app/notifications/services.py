@@ -61,6 +61,7 @@ MISSED_STREAK_CORRECTED = "missed_streak_corrected"  # a day counted in that run
 ROUND_DUE = "round_due"  # a lab of my round still to do; the window ends soon (app.rounds.nightly)
 ROUND_LATE = "round_late"  # a lab of a round I own was not done in its window
 DOCUMENT_ISSUED = "document_issued"  # a rectification notice or written report addressed to me (app.documents)
+ACCESS_EXPIRING = "access_expiring"  # a person's lab access (准入, art. 13) expires soon (app.roster.nightly)
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -77,6 +78,7 @@ KIND_LABELS = {
     ROUND_DUE: lazy_gettext("Round: a lab still to inspect, the window ends soon"),
     ROUND_LATE: lazy_gettext("Round: a lab was not inspected in the window"),
     DOCUMENT_ISSUED: lazy_gettext("A document was issued to you"),
+    ACCESS_EXPIRING: lazy_gettext("Lab access expires soon"),
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.
@@ -429,13 +431,16 @@ def notify_selected(kind: str, rows, to, *, dedupe_key, link, lab_id, lab_name, 
                     params: dict | None = None, ticket_id=None, article=None, title=None, body: str = "") -> int:
     """``notify`` for many notices in one INSERT ... SELECT: for each row of ``rows`` (a SELECT without
     columns: its FROM, joins and WHERE), one notice to each active user of ``to`` = (a recipients rule
-    such as ``lab_officers_of``, its scope column), unless the user already holds ``dedupe_key``. The
+    such as ``lab_officers_of``, its scope column; or None and a users.id column of ``rows``), unless the user already holds ``dedupe_key``. The
     other arguments are columns of ``rows`` or plain values; the title is stored from ``lab_name``
     (and a ticket's ``article`` and ``title``) as ``notify`` stores it. Their e-mails:
     ``queue_emails_written_at(now)``. Returns how many notices were written."""
     rule, scope = to
-    user_id = RoleAssignment.user_id
-    rows = rows.join(RoleAssignment, rule(scope))
+    if rule is None:  # the rows name the user themselves (``scope``: a users.id column of ``rows``)
+        user_id = scope
+    else:
+        user_id = RoleAssignment.user_id
+        rows = rows.join(RoleAssignment, rule(scope))
     table = Notification.__table__
     params = params or {}
     values = {

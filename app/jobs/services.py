@@ -43,9 +43,9 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.inspections import daily_checks
 from app.notifications import services as notices
+from app.roster import nightly as roster_nightly
 from app.rounds import nightly as rounds_nightly
 from app.rounds import rules as round_rules
-from app.roster import nightly as roster_nightly
 from app.tickets import escalation
 from app.timeutil import day_bounds_utc, school_today, utcnow
 

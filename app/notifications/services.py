@@ -431,7 +431,8 @@ def notify_selected(kind: str, rows, to, *, dedupe_key, link, lab_id, lab_name, 
                     params: dict | None = None, ticket_id=None, article=None, title=None, body: str = "") -> int:
     """``notify`` for many notices in one INSERT ... SELECT: for each row of ``rows`` (a SELECT without
     columns: its FROM, joins and WHERE), one notice to each active user of ``to`` = (a recipients rule
-    such as ``lab_officers_of``, its scope column; or None and a users.id column of ``rows``), unless the user already holds ``dedupe_key``. The
+    such as ``lab_officers_of``, its scope column; or None and a users.id column of ``rows``),
+    unless the user already holds ``dedupe_key``. The
     other arguments are columns of ``rows`` or plain values; the title is stored from ``lab_name``
     (and a ticket's ``article`` and ``title``) as ``notify`` stores it. Their e-mails:
     ``queue_emails_written_at(now)``. Returns how many notices were written."""

@@ -27,12 +27,17 @@ class EntryInSchema(Schema):
                               metadata={"description": "Inclusive; default: ACCESS_VALID_MONTHS after the exam"})
 
 
-class EntryPatchSchema(EntryInSchema):
+class EntryPatchSchema(Schema):
     """A change: only the fields sent; ``version`` as last read (a 409 if the entry changed since)."""
 
-    class Meta:
-        partial = True
-
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    staff_no = fields.String(validate=STAFF_NO)
+    email = fields.Email(validate=validate.Length(max=200), allow_none=True)
+    exam_date = fields.Date(allow_none=True)
+    exam_score = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100))
+    exam_passed = fields.Boolean()
+    training_date = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True, metadata={"description": "Inclusive; null keeps the one there"})
     version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID)
 
 
@@ -103,6 +108,7 @@ class FindingSchema(Schema):
 ROSTER_UPLOAD = {
     "type": "object",
     "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "The exam system's export: CSV (UTF-8) or XLSX; at most 2 MB and 5000 rows"}},
+    "properties": {"file": {
+        "type": "string", "format": "binary",
+        "description": "The exam system's export: CSV (UTF-8) or XLSX; at most 2 MB and 5000 rows"}},
 }

@@ -284,7 +284,8 @@ def record_finding(user, lab: Lab, data: dict, config: dict) -> FindingResult:
     else:
         name, staff_no = (data.get("name") or "").strip(), (data.get("staff_no") or "").strip()
         if not name:
-            raise InvalidInput(_("Give the person's name."), {"fields": {"name": [_("Missing data for required field.")]}})
+            raise InvalidInput(_("Give the person's name."),
+                               {"fields": {"name": [_("Missing data for required field.")]}})
         listed = _active_with_staff_no(lab.id, staff_no) if staff_no else None
         if listed is not None and status_of(listed, today(config), training_required(lab.id)) == "valid":
             raise Conflict(_("%(name)s has valid access to this lab today; no finding was recorded.",

@@ -41,11 +41,21 @@ def _entry_form(schema) -> dict:
 def _page(lab, *, error=None, fields=None, errors=(), report=None, form=None, status=200):
     config = current_app.config
     view = services.roster(lab, config, q=request.args.get("q") or None)
-    return render_template("roster/roster.html", lab=lab, view=view, manage=may(current_user, Action.MANAGE_ROSTER, lab),
+    manage = may(current_user, Action.MANAGE_ROSTER, lab)
+    return render_template("roster/roster.html", lab=lab, view=view, manage=manage,
                            history=services.history(lab), labels=labels, error=error, fields=fields or {},
                            errors=errors, report=report, form=form or {}, q=request.args.get("q", ""),
                            max_rows=importing.MAX_ROWS, columns=importing.REQUIRED + importing.OPTIONAL,
                            valid_months=services.valid_months(config)), status
+
+
+def _values(entry) -> dict:
+    """An entry's fields as the form shows them."""
+    values = {}
+    for f in services.FIELDS:
+        x = getattr(entry, f)
+        values[f] = x if isinstance(x, bool) else ("" if x is None else (x.isoformat() if hasattr(x, "isoformat") else x))
+    return values
 
 
 def _lab(lab_id: int, action: Action):
@@ -78,7 +88,8 @@ def add(lab_id: int):
 def entry_page(lab_id: int, entry_id: int):
     lab = _lab(lab_id, Action.MANAGE_ROSTER)
     entry = services.get_entry(lab.id, entry_id)
-    return render_template("roster/entry.html", lab=lab, entry=entry, error=None, fields={}, labels=labels)
+    return render_template("roster/entry.html", lab=lab, entry=entry, values=_values(entry), error=None, fields={},
+                           labels=labels)
 
 
 @bp.post("/labs/<int:lab_id>/roster/<int:entry_id>")
@@ -93,8 +104,8 @@ def change(lab_id: int, entry_id: int):
     except (ValidationError, DomainError) as err:
         error, status, fields = refused(err)
         entry = services.get_entry(lab.id, entry_id)
-        return render_template("roster/entry.html", lab=lab, entry=entry, error=error, fields=fields,
-                               labels=labels), status
+        return render_template("roster/entry.html", lab=lab, entry=entry, values=request.form, error=error,
+                               fields=fields, labels=labels), status
     flash(_("The entry was saved."))
     return redirect(url_for(".roster_page", lab_id=lab.id))
 

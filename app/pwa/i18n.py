@@ -32,6 +32,7 @@ def js_strings() -> dict[str, str]:
         "kind_camera_original": _("Camera original"),
         "waits_for_wifi": _("Waits for Wi-Fi or a charger."),
         "kind_ticket_action": _("Ticket action"),
+        "kind_report": _("Finding"),  # a domain's own report through the outbox (roster.js, art. 13(3))
         "loading": _("Loading…"),
         "load_failed": _("Could not load this page's data. Check the connection."),
         "not_in_bundle": _("This lab is not saved on this device for offline use."),

@@ -45,6 +45,7 @@ SHELL_STATIC = [
     "js/lab.js",
     "js/inspect.js",
     "js/tickets.js",
+    "js/roster.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-192.png",

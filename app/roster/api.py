@@ -10,7 +10,7 @@ from app.apidoc import doc
 from app.db import write_lock_at_first_write
 from app.errors import InvalidInput
 from app.jsonio import JsonLimit
-from app.policy import Action, authorize
+from app.policy import Action, authorize, may
 
 from . import importing, services
 from .schemas import (
@@ -39,8 +39,10 @@ def _lab(lab_id: int, action: Action):
 
 
 def roster_body(view: services.RosterView) -> dict:
-    return RosterSchema().dump({"lab_id": view.lab.id, "training_required": view.training_required,
-                                "today": view.today, "entries": view.entries})
+    return RosterSchema().dump({
+        "lab_id": view.lab.id, "training_required": view.training_required, "today": view.today,
+        "entries": view.entries, "may_manage": may(current_user, Action.MANAGE_ROSTER, view.lab),
+        "may_record_finding": may(current_user, Action.RECORD_ACCESS_FINDING, view.lab)})
 
 
 def entry_body(entry) -> dict:

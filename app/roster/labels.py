@@ -22,7 +22,7 @@ EVENT_LABELS = {
 }
 
 FIELD_LABELS = {
-    "name": _l("Name"),
+    "name": _l("Full name"),
     "staff_no": _l("Staff / student number"),
     "email": _l("E-mail"),
     "exam_date": _l("Exam date"),

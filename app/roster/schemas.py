@@ -66,6 +66,8 @@ class RosterSchema(Schema):
     training_required = fields.Boolean(metadata={"description": "The lab requires its own training (art. 13(2))"})
     today = fields.Date(metadata={"description": "The school-local day the statuses are for"})
     entries = fields.List(fields.Nested(EntrySchema))
+    may_manage = fields.Boolean(metadata={"description": "The current user keeps this roster (the lab's officer)"})
+    may_record_finding = fields.Boolean(metadata={"description": "The current user may record a finding (art. 13(3))"})
 
 
 class RosterQuerySchema(Schema):

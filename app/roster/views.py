@@ -54,7 +54,9 @@ def _values(entry) -> dict:
     values = {}
     for f in services.FIELDS:
         x = getattr(entry, f)
-        values[f] = x if isinstance(x, bool) else ("" if x is None else (x.isoformat() if hasattr(x, "isoformat") else x))
+        if x is None:
+            x = ""
+        values[f] = x.isoformat() if hasattr(x, "isoformat") else x
     return values
 
 

@@ -44,10 +44,11 @@ def test_a_finding_opens_one_ticket_and_a_replay_opens_none(app, client):
                        json={"client_uuid": str(uuid.uuid4()), "name": "陌生人", "staff_no": "Z9"})
     assert resp.status_code == 201 and resp.get_json()["reason"] == "not_listed"
     # Someone whose access is valid: no finding, a clear 409.
-    resp = client.post(f"/api/labs/{lab.id}/roster/findings", json={"client_uuid": str(uuid.uuid4()), "entry_id": valid.id})
+    url = f"/api/labs/{lab.id}/roster/findings"
+    resp = client.post(url, json={"client_uuid": str(uuid.uuid4()), "entry_id": valid.id})
     assert resp.status_code == 409
     assert client.post(f"/api/labs/{lab.id}/roster/findings", json={"client_uuid": "nope"}).status_code == 400
-    assert client.post(f"/api/labs/{lab.id}/roster/findings", json={"client_uuid": str(uuid.uuid4())}).status_code == 400
+    assert client.post(url, json={"client_uuid": str(uuid.uuid4())}).status_code == 400
     assert _tickets() == 2
     assert db.session.scalar(select(func.count()).select_from(RosterFinding)) == 2
 

@@ -83,7 +83,7 @@ def test_bad_files_get_clear_4xx(app, client):
     assert _post(client, lab, b"name,staff_no\nA,1\n", "x.csv").get_json()["error"]["details"]["rows"][0]["row"] == 1
     assert _post(client, lab, b"x" * (importing.MAX_BYTES + 10)).status_code == 413
     assert _post(client, lab, b"\xff\xfe", "old.xls").status_code == 415
-    assert _post(client, lab, "name,staff_no,exam_date,exam_score,exam_passed\n".encode()).status_code == 400
+    assert _post(client, lab, b"name,staff_no,exam_date,exam_score,exam_passed\n").status_code == 400
     resp = client.post(f"/api/labs/{lab.id}/roster/import", data={}, content_type="multipart/form-data")
     assert resp.status_code == 400
     assert _count() == 0

@@ -79,7 +79,8 @@ def test_api_lists_adds_changes_revokes_and_searches(app, client):
     resp = client.patch(f"/api/labs/{lab.id}/roster/{entry['id']}",
                         json={"valid_until": "2030-01-01", "version": entry["version"]})
     assert resp.status_code == 200 and resp.get_json()["valid_until"] == "2030-01-01"
-    stale = client.patch(f"/api/labs/{lab.id}/roster/{entry['id']}", json={"exam_score": 1, "version": entry["version"]})
+    stale = client.patch(f"/api/labs/{lab.id}/roster/{entry['id']}",
+                         json={"exam_score": 1, "version": entry["version"]})
     assert stale.status_code == 409
     assert client.post(f"/api/labs/{lab.id}/roster/{entry['id']}/revoke", json={"reason": "x"}).status_code == 200
     assert client.post(f"/api/labs/{lab.id}/roster/{entry['id']}/revoke", json={}).status_code == 409

@@ -98,7 +98,7 @@ def revoke(lab_id: int, entry_id: int):
 @bp.put("/labs/<int:lab_id>/roster/settings")
 @login_required
 @doc("Whether the lab requires its own training before access (art. 13(2))", request=SettingSchema,
-     response=SettingSchema, json_limit=SMALL_BODY)
+     response=SettingSchema, json_limit=SMALL_BODY, responses={409: "Changed at the same moment; nothing saved"})
 def settings(lab_id: int):
     lab = _lab(lab_id, Action.MANAGE_ROSTER)
     data = SettingSchema().load(request.get_json(silent=True) or {})
@@ -112,6 +112,7 @@ def settings(lab_id: int):
 @doc("Import the exam system's export (CSV or XLSX) into the lab's roster: all or nothing, row-numbered errors",
      multipart=ROSTER_UPLOAD, response=ImportReportSchema,
      responses={400: "The file was refused whole: details.errors lists each row's problems",
+                409: "The roster changed at the same moment; nothing was imported",
                 413: "The file is too large", 415: "Not CSV or XLSX (an old .xls)"})
 def import_file(lab_id: int):
     lab = _lab(lab_id, Action.MANAGE_ROSTER)

@@ -150,7 +150,10 @@ def _date(value: str) -> date:
     parts = value.split("-")
     if len(parts) != 3:
         raise ValueError(value)
-    return date(int(parts[0]), int(parts[1]), int(parts[2][:2]))
+    day = date(int(parts[0]), int(parts[1]), int(parts[2][:2]))
+    if not 1990 <= day.year <= 2099:
+        raise ValueError(value)  # a typing mistake (and no expiry past year 9999)
+    return day
 
 
 def _passed(value: str) -> bool | None:

@@ -1,6 +1,8 @@
 """Roster JSON shapes (contract: /api/labs/<id>/roster...)."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
 from app.jsonio import UtcDateTime
@@ -8,6 +10,8 @@ from app.jsonio import UtcDateTime
 from .services import FINDING_REASONS, STATUSES
 
 ID = validate.Range(min=1, max=2**31 - 1)
+# Dates a roster can hold (an exam, a training, an expiry): a year outside is a typing mistake.
+DAY = validate.Range(min=date(1990, 1, 1), max=date(2099, 12, 31))
 STAFF_NO = validate.Regexp(r"^[A-Za-z0-9._-]{1,32}$", error="1 to 32 letters, digits, dots, dashes or underscores.")
 
 
@@ -18,12 +22,13 @@ class EntryInSchema(Schema):
     staff_no = fields.String(required=True, validate=STAFF_NO,
                              metadata={"description": "Staff or student number (工号 / 学号)"})
     email = fields.Email(load_default="", validate=validate.Length(max=200))
-    exam_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "The school's safety exam"})
+    exam_date = fields.Date(load_default=None, allow_none=True, validate=DAY,
+                            metadata={"description": "The school's safety exam"})
     exam_score = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 100))
     exam_passed = fields.Boolean(load_default=False)
-    training_date = fields.Date(load_default=None, allow_none=True,
+    training_date = fields.Date(load_default=None, allow_none=True, validate=DAY,
                                 metadata={"description": "The lab's own training (art. 13(2))"})
-    valid_until = fields.Date(load_default=None, allow_none=True,
+    valid_until = fields.Date(load_default=None, allow_none=True, validate=DAY,
                               metadata={"description": "Inclusive; default: ACCESS_VALID_MONTHS after the exam"})
 
 
@@ -33,11 +38,11 @@ class EntryPatchSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     staff_no = fields.String(validate=STAFF_NO)
     email = fields.Email(validate=validate.Length(max=200), allow_none=True)
-    exam_date = fields.Date(allow_none=True)
+    exam_date = fields.Date(allow_none=True, validate=DAY)
     exam_score = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100))
     exam_passed = fields.Boolean()
-    training_date = fields.Date(allow_none=True)
-    valid_until = fields.Date(allow_none=True, metadata={"description": "Inclusive; null keeps the one there"})
+    training_date = fields.Date(allow_none=True, validate=DAY)
+    valid_until = fields.Date(allow_none=True, validate=DAY, metadata={"description": "Inclusive; null keeps the one there"})
     version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID)
 
 

@@ -42,7 +42,8 @@ class EntryPatchSchema(Schema):
     exam_score = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100))
     exam_passed = fields.Boolean()
     training_date = fields.Date(allow_none=True, validate=DAY)
-    valid_until = fields.Date(allow_none=True, validate=DAY, metadata={"description": "Inclusive; null keeps the one there"})
+    valid_until = fields.Date(allow_none=True, validate=DAY,
+                              metadata={"description": "Inclusive; null keeps the one there"})
     version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID)
 
 

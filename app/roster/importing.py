@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from app.errors import InvalidInput, TooLarge, UnsupportedMedia
 from app.extensions import db
-from app.org.csv_import import MAX_ROWS, read_csv
+from app.org.csv_import import MAX_ROWS, RowErrors, read_csv
 
 from . import services
 from .models import RosterEntry
@@ -60,25 +60,6 @@ class ImportReport:
     def summary(self) -> str:
         return _("%(created)d added, %(updated)d updated, %(unchanged)d unchanged",
                  created=len(self.created), updated=len(self.updated), unchanged=len(self.unchanged))
-
-
-class _Errors:
-    def __init__(self):
-        self.items: list[dict] = []
-
-    def add(self, row: int, column: str | None, message: str) -> None:
-        self.items.append({"row": row, "column": column, "message": str(message)})
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        self.items.sort(key=lambda e: e["row"])
-        lines = [_("Row %(row)d, column %(column)s: %(message)s", row=e["row"], column=e["column"],
-                   message=e["message"]) if e["column"] else _("Row %(row)d: %(message)s", row=e["row"],
-                                                                 message=e["message"])
-                 for e in self.items]
-        raise InvalidInput(_("The file was refused and nothing was imported. Fix these rows and upload it again."),
-                           {"errors": lines, "rows": self.items})
 
 
 def _cell(value) -> str:
@@ -136,7 +117,7 @@ def read_rows(data: bytes, filename: str | None = None) -> list[tuple[int, dict]
         raise UnsupportedMedia(_("Old .xls files cannot be read; save the file as .xlsx or as CSV UTF-8."))
     text = xlsx_text(data) if _is_xlsx(data, filename) else data
     rows = read_csv(text, (), _KNOWN)
-    errors = _Errors()
+    errors = RowErrors()
     header = {ALIASES.get(k, k) for k in rows[0][1]} if rows else set()
     for name in REQUIRED:
         if name not in header:
@@ -167,7 +148,7 @@ def _passed(value: str) -> bool | None:
 
 def check_rows(rows: list[tuple[int, dict]], config: dict) -> list[dict]:
     """Each row as the services' data, or every row's errors at once (nothing written)."""
-    errors = _Errors()
+    errors = RowErrors()
     seen: dict[str, int] = {}
     out = []
     for n, row in rows:

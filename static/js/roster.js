@@ -80,8 +80,8 @@ function draw() {
       ` ${tr('until', { day: e.valid_until })} `, button);
   }));
   $('#roster-none').hidden = shown.length > 0 || !q;
-  $('#roster-unlisted').hidden = !(data.may_record_finding && q && q.trim());
-  if (!$('#roster-unlisted').hidden && !$('#roster-unlisted-name').value) {
+  $('#roster-unlisted').hidden = !(data.may_record_finding && ((q && q.trim()) || data.unsaved));
+  if (!$('#roster-unlisted').hidden && q && q.trim() && !$('#roster-unlisted-name').value) {
     const looksLikeNumber = /^[A-Za-z0-9._-]+$/.test(q.trim());
     $(looksLikeNumber ? '#roster-unlisted-no' : '#roster-unlisted-name').value = q.trim();
   }
@@ -97,12 +97,18 @@ async function load() {
   } catch (e) { /* offline: the saved copy */ }
   if (!roster) {
     const copy = await saved();
-    if (!copy) return;
-    roster = copy.roster;
-    note = tr('offline_copy', { when: copy.saved_at.slice(0, 16).replace('T', ' ') });
+    if (copy) {
+      roster = copy.roster;
+      note = tr('offline_copy', { when: copy.saved_at.slice(0, 16).replace('T', ' ') });
+    } else {
+      // Offline and never opened here online: a person can still be recorded by name; the server
+      // judges their access when the finding arrives (a 409 in the outbox if it is valid after all).
+      roster = { entries: [], training_required: false, may_record_finding: true, unsaved: true };
+      note = tr('not_saved');
+    }
   }
   data = roster;
-  $('#roster-meta').textContent = [tr('count', { n: roster.entries.length }),
+  $('#roster-meta').textContent = [roster.unsaved ? '' : tr('count', { n: roster.entries.length }),
     roster.training_required ? tr('training_required') : '', note].filter(Boolean).join(' · ');
   $('#roster-page-link').href = `/labs/${labId}/roster`;
   $('#roster-section').hidden = false;

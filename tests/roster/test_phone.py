@@ -60,3 +60,25 @@ def test_inspector_checks_a_person_and_records_a_finding_with_one_tap(phone):  #
     _until_recorded(2)
     assert _count(RosterFinding) == 2
     assert _count(RectificationTicket, RectificationTicket.article == "13(3)") == 2
+
+
+def test_offline_without_a_saved_roster_a_person_is_still_recorded_by_name(phone):  # noqa: F811
+    w = _world()
+    ctx = phone()
+    page = ctx.new_page()
+    _open(page, "/app", w["inspector"])  # signed in, the shell cached; this lab's roster never opened
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    _until(page, "navigator.serviceWorker.controller !== null")
+    _until(page, "async () => Boolean(await caches.match('/app/shell/lab'))")
+    ctx.set_offline(True)
+    _until(page, "navigator.onLine === false")
+    page.goto(f"/app/labs/{w['lab'].id}")
+    page.wait_for_selector("#roster-unlisted:not([hidden])")
+    page.locator("#roster-unlisted-name").fill("无名氏")
+    page.locator("#roster-unlisted-record").click()
+    page.wait_for_selector("#roster-recorded:not([hidden])")
+    ctx.set_offline(False)
+    _until(page, "navigator.onLine === true")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _until_recorded(1)
+    assert _count(RectificationTicket, RectificationTicket.article == "13(3)") == 1

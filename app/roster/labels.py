@@ -39,6 +39,13 @@ def status_label(status: str) -> str:
     return str(label) if label is not None else status
 
 
+def _value(value) -> str:
+    """A recorded value in words: yes / no, a dash for nothing."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return "—" if value is None or value == "" else str(value)
+
+
 def event_words(event) -> str:
     """A history entry in words: the kind, then each field's before and after (or the import's counts)."""
     kind = str(EVENT_LABELS.get(event.kind, event.kind))
@@ -53,7 +60,9 @@ def event_words(event) -> str:
     parts = []
     for field, pair in changes.items():
         if isinstance(pair, list) and len(pair) == 2:
-            before, after = pair
+            before, after = (_value(v) for v in pair)
+            if event.kind == "added" and after == "—":
+                continue  # a field left empty when the person was added
             name = str(FIELD_LABELS.get(field, field))
-            parts.append(f"{name}: {after}" if before is None else f"{name}: {before} → {after}")
+            parts.append(f"{name}: {after}" if event.kind == "added" else f"{name}: {before} → {after}")
     return f"{kind} · " + "; ".join(parts) if parts else kind

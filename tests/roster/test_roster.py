@@ -108,3 +108,15 @@ def test_a_college_never_reads_another_colleges_roster(app, client):
     assert client.get(f"/api/labs/{lab_b.id}/roster").status_code == 200
     assert client.post(f"/api/labs/{lab_b.id}/roster", json={"name": "x", "staff_no": "x1"}).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(RosterEntry)) == 1
+
+
+def test_history_reads_in_words(app):
+    from app.roster.labels import event_words
+    lab = make_lab()
+    officer = make_user(Role.lab_officer, lab=lab)
+    entry = make_entry(lab, user=officer, email="")
+    services.update_entry(officer, entry, {"exam_passed": False})
+    added, changed = db.session.scalars(select(RosterEvent).order_by(RosterEvent.id)).all()
+    words = event_words(added)
+    assert "None" not in words and "E-mail" not in words and "电子邮箱" not in words
+    assert "True" not in event_words(changed) and "→" in event_words(changed)

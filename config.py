@@ -52,6 +52,10 @@ class Config:
 
     # Uploads: phones send photos of a few MB; anything far larger is refused with 413.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    # Lab access (准入, art. 13; app/roster): how long an access is valid by default, from the exam
+    # (a row may set its own expiry), and how many days before it expires the nightly job reminds.
+    ACCESS_VALID_MONTHS = _env_int("ACCESS_VALID_MONTHS", 12)
+    ACCESS_REMIND_DAYS = _env_int("ACCESS_REMIND_DAYS", 14)
     # What a phone photo is (app/photos/pipeline.py; costs in docs/PERFORMANCE.md): at most 50 MP
     # (the largest binned sensors; 108/200 MP full-resolution modes are opt-in and refused, the
     # PWA sends 2048 px anyway), HEIC/PNG/WebP fewer (decoded in full), and at least this many

@@ -93,6 +93,8 @@ BLUEPRINT_MODULES = [
     "app.hazards.api",
     "app.hazards.views",
     "app.monitoring.views",
+    "app.roster.api",
+    "app.roster.views",
 ]
 
 # Each domain's cli.py exposes register(app).

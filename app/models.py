@@ -10,6 +10,7 @@ from app.notifications.models import Notification, OutboxEmail  # noqa: F401
 from app.org.models import College, Department, Lab, LabClosure, RetiredQrToken  # noqa: F401
 from app.photos.models import Photo  # noqa: F401
 from app.reports import models as _reports_indexes  # noqa: F401,E402  (indexes the monthly summary needs)
+from app.roster.models import RosterEntry, RosterEvent, RosterFinding, RosterLabSetting  # noqa: F401
 from app.rounds.models import (  # noqa: F401
     InspectionRound,
     RoundChange,

@@ -84,6 +84,11 @@ class Action(str, enum.Enum):
     # office all, a college leader their college's labs' (art. 10(2)), from school rounds too.
     DOWNLOAD_DOCUMENTS_BULK = "document.bulk"
     REISSUE_DOCUMENT = "document.reissue"  # a new document naming the one it replaces (art. 30)
+    # Lab access roster (app/roster; 准入, art. 12-13): a lab's readers read its roster; its officers keep
+    # it (art. 10(3), 12: the officer trains and admits); inspectors record a person without valid access.
+    VIEW_ROSTER = "roster.view"
+    MANAGE_ROSTER = "roster.manage"  # add, change, revoke, import, the lab's training requirement
+    RECORD_ACCESS_FINDING = "roster.finding"  # art. 13(3): a rectification ticket from the spot
     # One's own account.
     CHANGE_PASSWORD = "account.password"  # one's own only: nobody changes another's (an admin resets it)
     # ---- notifications: mail and messengers (issue 25) ----
@@ -395,6 +400,15 @@ def _can_triage_hazard_report(s: Scope, report: Any) -> bool:
         return bool(s.officer_labs or s.leader_colleges)
     lab_id, college_id = _lab_and_college(report)
     return lab_id in s.officer_labs or (college_id is not None and college_id in s.leader_colleges)
+# ---- lab access roster (app/roster; art. 12-13) ----
+
+def _can_manage_roster(s: Scope, obj: Any) -> bool:
+    # The lab's safety officer keeps the list (art. 10(3), 12, 13(2)); the school office may correct it (art. 9(1)).
+    lab_id, _ = _lab_and_college(obj)
+    return s.admin or (lab_id is not None and lab_id in s.officer_labs)
+
+
+# ---- end of lab access roster ----
 
 
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
@@ -434,6 +448,10 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.LIST_LAB_DOCUMENTS: _can_view_lab,
     Action.DOWNLOAD_DOCUMENTS_BULK: _can_download_bulk,
     Action.REISSUE_DOCUMENT: _can_reissue,
+    # Lab access roster (app/roster): a college's people never read another college's (VIEW_LAB's scope).
+    Action.VIEW_ROSTER: _can_view_lab,
+    Action.MANAGE_ROSTER: _can_manage_roster,
+    Action.RECORD_ACCESS_FINDING: _can_inspect,  # inspectors of the lab (art. 27, 28) check access on the spot
     Action.CHANGE_PASSWORD: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,
     # ---- notifications: mail and messengers (issue 25) ----
     Action.CHOOSE_CHANNELS: lambda s, o: s.user is not None and getattr(o, "id", None) == s.user.id,

@@ -16,6 +16,7 @@ from app.checklists.models import Checklist
 from app.extensions import db
 from app.org import csv_import, services
 from app.org.models import HAZARD_TAGS, College, CollegeKind, Department, Lab, LabCategory, LabClosure
+from app.roster import services as roster
 from app.rounds import rules
 from app.rounds.models import RoundRule
 from app.rounds.schemas import RuleInSchema
@@ -281,6 +282,7 @@ def load() -> DemoResult:
     assert admin is not None
     _grade_risk(admin.id)
     counts["round rules"], counts["rounds planned"] = _round_rules()
+    counts["roster entries"] = _roster()
     return DemoResult(counts)
 
 
@@ -315,6 +317,47 @@ def _round_rules() -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     planned = rules.plan_due_rounds(today, current_app.config)
     db.session.commit()
     return (created, 0, unchanged), (planned["planned"], 0, 0)
+
+
+# Lab access rosters (准入, art. 12-13): a few people on a few labs, one expiring soon (the nightly job
+# reminds), one expired and one who failed the exam (what an inspector finds on the spot). The first lab
+# requires its own training (art. 13(2)). (lab code, name, staff number, exam passed, days of validity left)
+ROSTER = [
+    ("CHEM-101", "陈思远", "2023110101", True, 200),
+    ("CHEM-101", "林晓雨", "2023110102", True, 10),
+    ("CHEM-101", "黄子涵", "2023110103", True, -5),
+    ("CHEM-101", "赵一鸣", "2023110104", False, 300),
+    ("CHEM-102", "吴佳怡", "2022110201", True, 120),
+    ("LIFE-101", "孙浩然", "2023120101", True, 90),
+    ("LIFE-101", "周若曦", "2023120102", True, 3),
+]
+ROSTER_TRAINING_LABS = {"CHEM-101"}
+
+
+def _roster() -> tuple[int, int, int]:
+    """The demo rosters, through the roster's services as the lab's officer would add them; made once
+    (a person found again by lab and staff number)."""
+    from datetime import timedelta
+
+    today = school_today(current_app.config["SCHOOL_TIMEZONE"])
+    admin = find_user("admin")
+    created = unchanged = 0
+    for code, name, staff_no, passed, days in ROSTER:
+        lab = services.find_lab_by_code(code)
+        if lab is None:
+            continue
+        if any(e["staff_no"] == staff_no for e in roster.roster(lab, current_app.config).entries):
+            unchanged += 1
+            continue
+        if code in ROSTER_TRAINING_LABS:
+            roster.set_training_required(admin, lab, True)
+        valid_until = today + timedelta(days=days)
+        roster.add_entry(admin, lab, {
+            "name": name, "staff_no": staff_no, "email": "", "exam_date": valid_until - timedelta(days=365),
+            "exam_score": 88 if passed else 52, "exam_passed": passed,
+            "training_date": valid_until - timedelta(days=360), "valid_until": valid_until}, current_app.config)
+        created += 1
+    return created, 0, unchanged
 
 
 def _grade_risk(admin_id: int) -> None:

@@ -17,7 +17,9 @@ time zone), oldest first, each day in its own transaction:
    it ends and tell the rounds' owners after (rounds.nightly.flag_late);
 5. plan the rounds the recurring rules have due by the next day (rounds.rules.plan_due_rounds; a
    catch-up plans what one run a night would have: each period once, by its unique key);
-6. queue the e-mails of the notices written (notifications.queue_emails_written_at).
+6. queue the e-mails of the notices written (notifications.queue_emails_written_at);
+7. (before 6) remind the lab's officers, and the person when a user, of lab access (准入, art. 13)
+   expiring within ACCESS_REMIND_DAYS days, once per access period (roster.nightly.remind_expiring).
 
 Set-based: a fixed number of SQL statements per day whatever the number of labs or tickets. This
 module writes only nightly_runs.
@@ -41,6 +43,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.inspections import daily_checks
 from app.notifications import services as notices
+from app.roster import nightly as roster_nightly
 from app.rounds import nightly as rounds_nightly
 from app.rounds import rules as round_rules
 from app.tickets import escalation
@@ -121,9 +124,11 @@ def process_day(day: date, config: dict) -> dict | None:
         climbed = escalation.escalate_overdue(day, end, now, config)
         late = rounds_nightly.flag_late(day, end, now, config)
         planned = round_rules.plan_due_rounds(day, config)
+        access = roster_nightly.remind_expiring(day, now, config)
         counts = {"missed": flagged["missed"], "escalated": climbed["escalated"], "round_late": late["late"],
                   "rounds_planned": planned["planned"],
-                  "notifications": flagged["notifications"] + climbed["notifications"] + late["notifications"],
+                  "notifications": flagged["notifications"] + climbed["notifications"] + late["notifications"]
+                  + access["notifications"],
                   "emails": notices.queue_emails_written_at(now, config)}
         session.execute(update(NightlyRun.__table__).where(NightlyRun.day == day).values(finished_at=utcnow()))
         session.commit()

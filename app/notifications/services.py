@@ -64,6 +64,7 @@ DOCUMENT_ISSUED = "document_issued"  # a rectification notice or written report 
 HAZARD_REPORTED = "hazard_reported"  # a hazard was reported in my lab / my college
 HAZARD_TICKETED = "hazard_ticketed"  # my report became a rectification ticket
 HAZARD_CLOSED = "hazard_closed"  # my report was closed, with the reason
+ACCESS_EXPIRING = "access_expiring"  # a person's lab access (准入, art. 13) expires soon (app.roster.nightly)
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -83,6 +84,7 @@ KIND_LABELS = {
     HAZARD_REPORTED: lazy_gettext("Hazard reported"),
     HAZARD_TICKETED: lazy_gettext("Your hazard report became a rectification ticket"),
     HAZARD_CLOSED: lazy_gettext("Your hazard report was closed"),
+    ACCESS_EXPIRING: lazy_gettext("Lab access expires soon"),
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.
@@ -463,13 +465,17 @@ def notify_selected(kind: str, rows, to, *, dedupe_key, link, lab_id, lab_name, 
                     params: dict | None = None, ticket_id=None, article=None, title=None, body: str = "") -> int:
     """``notify`` for many notices in one INSERT ... SELECT: for each row of ``rows`` (a SELECT without
     columns: its FROM, joins and WHERE), one notice to each active user of ``to`` = (a recipients rule
-    such as ``lab_officers_of``, its scope column), unless the user already holds ``dedupe_key``. The
+    such as ``lab_officers_of``, its scope column; or None and a users.id column of ``rows``),
+    unless the user already holds ``dedupe_key``. The
     other arguments are columns of ``rows`` or plain values; the title is stored from ``lab_name``
     (and a ticket's ``article`` and ``title``) as ``notify`` stores it. Their e-mails:
     ``queue_emails_written_at(now)``. Returns how many notices were written."""
     rule, scope = to
-    user_id = RoleAssignment.user_id
-    rows = rows.join(RoleAssignment, rule(scope))
+    if rule is None:  # the rows name the user themselves (``scope``: a users.id column of ``rows``)
+        user_id = scope
+    else:
+        user_id = RoleAssignment.user_id
+        rows = rows.join(RoleAssignment, rule(scope))
     table = Notification.__table__
     params = params or {}
     values = {

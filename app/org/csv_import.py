@@ -92,6 +92,10 @@ class _Errors:
         )
 
 
+# The row-numbered errors of a whole-file import, for other domains' imports too (app.roster.importing).
+RowErrors = _Errors
+
+
 @contextmanager
 def _all_or_nothing():
     """The import's writes as one transaction: committed whole, or undone whole. Two imports (or an

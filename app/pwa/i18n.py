@@ -33,6 +33,7 @@ def js_strings() -> dict[str, str]:
         "waits_for_wifi": _("Waits for Wi-Fi or a charger."),
         "kind_ticket_action": _("Ticket action"),
         "kind_hazard_report": _("Hazard report"),  # app.hazards (issue 24)
+        "kind_report": _("Finding"),  # a domain's own report through the outbox (roster.js, art. 13(3))
         "loading": _("Loading…"),
         "load_failed": _("Could not load this page's data. Check the connection."),
         "not_in_bundle": _("This lab is not saved on this device for offline use."),

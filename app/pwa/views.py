@@ -47,6 +47,7 @@ SHELL_STATIC = [
     "js/tickets.js",
     "js/hazard.js",
     "js/ticket_signature.js",
+    "js/roster.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-192.png",

@@ -16,6 +16,7 @@ import re
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,6 +226,14 @@ class S3Storage:
 
     def remove_leftovers(self, seconds: float) -> int:
         return 0  # a PUT is atomic: nothing half-written is ever left under a name
+
+    def check_writable(self) -> None:
+        """/readyz: write and remove an object under a name that is never a content key (the sweep and
+        the listing skip it), so a probe can never touch a photo. Raises StoreUnavailable."""
+        name = f"{self.prefix}/.readyz-{uuid.uuid4().hex}" if self.prefix else f".readyz-{uuid.uuid4().hex}"
+        with _service_errors():
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=b"ok")
+            self.client.delete_object(Bucket=self.bucket, Key=name)
 
 
 def _b64(raw: bytes) -> str:

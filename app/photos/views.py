@@ -4,10 +4,22 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user, login_required
 
+from ..errors import error_response
+from ..extensions import db
 from . import services
 from .storage import StoreUnavailable, storage_for
 
 bp = Blueprint("photos", __name__)
+
+
+@bp.app_errorhandler(StoreUnavailable)
+def _store_unavailable(err: StoreUnavailable):
+    # Whoever reads the store when it does not answer (a document's photos, a backup's listing) gets
+    # the photo domain's 503, not a 500: the same request later works, nothing was kept.
+    busy = services.store_unavailable(err)
+    db.session.rollback()  # a refused request leaves nothing behind, as errors' DomainError handler does
+    body, status = error_response(busy.status, busy.code, busy.message)
+    return body, status, {"Retry-After": str(busy.retry_after)}
 
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
 

@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
+from app.monitoring.probes import check_photo_store
 from app.photos.models import Photo
 from app.photos.storage import LocalFileStorage, S3Storage, storage_at
 from tests.factories import login, photo_bytes
-from tests.factories.inspections import make_small_world, new_uuid
+from tests.factories.inspections import make_inspection, make_small_world, new_uuid
+from tests.photos.conftest import stored_files
 
 DEAD_ENDPOINT = "http://127.0.0.1:18899"  # nothing listens there
 
@@ -50,3 +52,30 @@ def test_a_store_that_does_not_answer_is_503_and_nothing_is_kept(app, photo_stor
     assert "photo store cannot be reached" in r.get_json()["error"]["message"] and r.headers["Retry-After"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Photo.id))) == 0
+
+
+def test_readiness_asks_the_object_store_and_leaves_no_object(app, photo_store):
+    # /readyz writes and removes a probe object, never under a content key (app.monitoring.probes).
+    assert check_photo_store(app.config) is None
+    if photo_store == "s3":
+        assert stored_files(app) == []  # the probe object is gone, and never listed as a photo
+        app.config["PHOTO_S3_ENDPOINT_URL"] = DEAD_ENDPOINT
+        assert "photo store not writable" in check_photo_store(app.config)
+
+
+def test_a_document_whose_photos_cannot_be_read_is_503_not_500(app, photo_store):
+    # The notice prints the evidence photos (app.documents reads photos.display_copies): an object
+    # store that does not answer is a 503 with Retry-After, and no document is filed.
+    if photo_store == "local":
+        pytest.skip("about the S3 store only")
+    from app.documents.models import IssuedDocument  # documents sit above photos; only this test needs them
+
+    w = make_small_world()
+    inspection, _photo = make_inspection(w.inspector_a, w.lab_a, w.full, fail_with_photo=photo_bytes(seed=3))
+    client = app.test_client()
+    login(client, w.leader_a)
+    app.config["PHOTO_S3_ENDPOINT_URL"] = DEAD_ENDPOINT
+    r = client.get(f"/inspections/{inspection.id}/notice.pdf?lang=en")
+    assert r.status_code == 503 and r.headers["Retry-After"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(IssuedDocument.id))) == 0

@@ -39,7 +39,6 @@ class RequestMetrics:
         started = time.perf_counter()
         rid = sane_request_id(environ.get("HTTP_X_REQUEST_ID"))
         environ["HTTP_X_REQUEST_ID"] = rid
-        token = request_id.set(rid)
         seen = {"status": 500, "bytes": 0}
 
         def _start_response(status, headers, exc_info=None):
@@ -49,17 +48,24 @@ class RequestMetrics:
             return start_response(status, headers, exc_info)
 
         def finish():
-            self._record(environ, seen, time.perf_counter() - started)
+            # The request's own line carries its id; set only while it is written, since the body may be
+            # closed from another context (a server's cleanup) or, by a careless client, never.
+            token = request_id.set(rid)
             try:
+                self._record(environ, seen, time.perf_counter() - started)
+            finally:
                 request_id.reset(token)
-            except ValueError:  # closed from another context (a server's cleanup): nothing to restore
-                pass
 
+        # The id is set while the app handles the request (views, services, the audit log) and reset
+        # as soon as it answers: a body left unclosed must not lend its id to the thread's next lines.
+        token = request_id.set(rid)
         try:
             body = self.wsgi_app(environ, _start_response)
         except BaseException:
+            request_id.reset(token)
             finish()
             raise
+        request_id.reset(token)
         file_wrapper = environ.get("wsgi.file_wrapper")
         if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
             # A file (a photo, a static file): handed back as it is, so the server can sendfile() it;

@@ -63,6 +63,19 @@ def test_an_exception_is_one_line_too(json_app):
     assert "ValueError: boom" in line["exc"] and "request_id" not in line
 
 
+def test_an_answer_never_closed_lends_its_id_to_no_later_line(json_app):
+    # A streamed answer a client never reads nor closes: the thread's next lines are not that request's.
+    @json_app.get("/stream")
+    def stream():
+        return json_app.response_class((chunk for chunk in (b"a", b"b")), mimetype="text/plain")
+
+    resp = json_app.test_client().get("/stream", buffered=False, headers={"X-Request-ID": "left-open"})
+    assert resp.status_code == 200  # never read, never closed
+    logging.getLogger("labsafe.test").info("after")
+    (line,) = [x for x in json_app.log_lines() if x["logger"] == "labsafe.test"]
+    assert "request_id" not in line
+
+
 @pytest.mark.parametrize("given", ["", "a" * 129, "x y", "<script>", "id\r\nSet-Cookie: a=b", "é"])
 def test_an_insane_request_id_is_replaced(given):
     rid = sane_request_id(given)

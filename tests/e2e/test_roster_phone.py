@@ -11,7 +11,6 @@ from flask import current_app
 from app.roster import services
 from app.roster.models import RosterFinding
 from app.tickets.models import RectificationTicket
-from tests.e2e.conftest import browser, live_server, phone  # noqa: F401  (the e2e fixtures)
 from tests.e2e.test_inspector_flow import _count, _open, _until, _world
 from tests.factories.roster import make_entry
 
@@ -24,7 +23,7 @@ def _until_recorded(n: int, timeout_s: float = 20) -> None:
         time.sleep(0.1)
 
 
-def test_inspector_checks_a_person_and_records_a_finding_with_one_tap(phone):  # noqa: F811
+def test_inspector_checks_a_person_and_records_a_finding_with_one_tap(phone):
     w = _world()
     today = services.today(current_app.config)
     make_entry(w["lab"], name="周同学", staff_no="2023101", valid_until=today + timedelta(days=100))
@@ -62,7 +61,7 @@ def test_inspector_checks_a_person_and_records_a_finding_with_one_tap(phone):  #
     assert _count(RectificationTicket, RectificationTicket.article == "13(3)") == 2
 
 
-def test_offline_without_a_saved_roster_a_person_is_still_recorded_by_name(phone):  # noqa: F811
+def test_offline_without_a_saved_roster_a_person_is_still_recorded_by_name(phone):
     w = _world()
     ctx = phone()
     page = ctx.new_page()

@@ -17,6 +17,8 @@ class DocumentKind(str, enum.Enum):
     rectification_notice = "rectification_notice"  # 整改通知书 per inspection with failures (art. 28, 29)
     written_report = "written_report"  # 书面报告 of a major or cannot-fix hazard (art. 29)
     monthly_summary = "monthly_summary"  # the school's or a college's month (art. 27, 28)
+    accident_report = "accident_report"  # 事故报告: the unit's written report of an accident (art. 31)
+    accident_inquiry = "accident_inquiry"  # 事故调查报告: the school team's investigation (art. 32)
 
 
 # The letters a document number carries for its kind (检查 / 整改 / 书面报告 / 月报).
@@ -25,6 +27,8 @@ KIND_CODES = {
     DocumentKind.rectification_notice: "ZG",
     DocumentKind.written_report: "SB",
     DocumentKind.monthly_summary: "YB",
+    DocumentKind.accident_report: "SG",
+    DocumentKind.accident_inquiry: "DC",
 }
 
 
@@ -44,6 +48,7 @@ class IssuedDocument(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_tickets.id"), index=True)
     college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"))
     month: Mapped[date | None] = mapped_column(Date)
+    accident_id: Mapped[int | None] = mapped_column(ForeignKey("accidents.id"), index=True)  # app.accidents
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_documents.id"), unique=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

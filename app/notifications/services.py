@@ -61,6 +61,7 @@ MISSED_STREAK_CORRECTED = "missed_streak_corrected"  # a day counted in that run
 ROUND_DUE = "round_due"  # a lab of my round still to do; the window ends soon (app.rounds.nightly)
 ROUND_LATE = "round_late"  # a lab of a round I own was not done in its window
 DOCUMENT_ISSUED = "document_issued"  # a rectification notice or written report addressed to me (app.documents)
+ACCIDENT_REPORTED = "accident_reported"  # an accident in my lab / college / the school (app.accidents, art. 31)
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -77,6 +78,7 @@ KIND_LABELS = {
     ROUND_DUE: lazy_gettext("Round: a lab still to inspect, the window ends soon"),
     ROUND_LATE: lazy_gettext("Round: a lab was not inspected in the window"),
     DOCUMENT_ISSUED: lazy_gettext("A document was issued to you"),
+    ACCIDENT_REPORTED: lazy_gettext("Lab accident reported"),  # msgid in app/accidents/translations
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.
@@ -85,6 +87,8 @@ TICKET_KINDS = frozenset({NEW_TICKET, ESCALATED, FIX_SUBMITTED, FIX_REJECTED, TI
 # Translated when read (app/notifications/translations); params: lab, days, day.
 STREAK_TITLE = N_("%(lab)s · %(days)s days in a row without a daily check, up to %(day)s")
 # params: lab, day (checked after all), streak_day (the run's last day, as its notice said).
+# params: at (when it happened, school-local), grade (the proposed one); msgid in app/accidents/translations.
+ACCIDENT_TITLE = N_("%(lab)s · accident at %(at)s, proposed grade %(grade)s")
 STREAK_CORRECTED_TITLE = N_("%(lab)s · %(day)s was checked after all (counted in the run up to %(streak_day)s)")
 
 MAX_SEND_ATTEMPTS = 5
@@ -232,6 +236,9 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     elif kind == MISSED_STREAK_CORRECTED:
         title = translated(STREAK_CORRECTED_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale),
                            day=params.get("day", ""), streak_day=params.get("streak_day", ""))
+    elif kind == ACCIDENT_REPORTED:
+        title = translated(ACCIDENT_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale), at=params.get("at", ""),
+                           grade=params.get("grade", ""))
     elif kind == MISSED_CHECK:
         title = f"{pick(facts.lab, facts.lab_en, locale)} · {params.get('day', '')}"
     else:

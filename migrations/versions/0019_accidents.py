@@ -98,11 +98,16 @@ def upgrade():
     )
     op.create_index("ix_accident_reports_accident_id", "accident_reports", ["accident_id"])
 
-    op.add_column("issued_documents", sa.Column("accident_id", sa.Integer(), sa.ForeignKey(
-        "accidents.id", name="fk_issued_documents_accident_id_accidents"), nullable=True))
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.add_column("issued_documents", sa.Column("accident_id", sa.Integer(), nullable=True))
+        op.create_foreign_key("fk_issued_documents_accident_id_accidents", "issued_documents", "accidents",
+                              ["accident_id"], ["id"])
+    else:  # SQLite adds a column with its reference inline (no ALTER of constraints, no table rebuilt)
+        op.execute("ALTER TABLE issued_documents ADD COLUMN accident_id INTEGER "
+                   "CONSTRAINT fk_issued_documents_accident_id_accidents REFERENCES accidents (id)")
     op.create_index("ix_issued_documents_accident_id", "issued_documents", ["accident_id"])
 
-    postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.execute(
             "CREATE OR REPLACE FUNCTION labsafe_refuse_delete() RETURNS trigger AS $$ BEGIN "
@@ -133,7 +138,15 @@ def downgrade():
         for op_name in ops:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op_name}" + (f" ON {table}" if postgres else ""))
     op.drop_index("ix_issued_documents_accident_id", table_name="issued_documents")
-    with op.batch_alter_table("issued_documents") as batch:
-        batch.drop_column("accident_id")
+    if postgres:
+        op.drop_constraint("fk_issued_documents_accident_id_accidents", "issued_documents", type_="foreignkey")
+        op.drop_column("issued_documents", "accident_id")
+    else:  # a referencing column cannot be dropped in place: the table is rebuilt, then its triggers (0015) again
+        with op.batch_alter_table("issued_documents") as batch:
+            batch.drop_column("accident_id")
+        for op_name in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER IF NOT EXISTS issued_documents_no_{op_name.lower()} BEFORE {op_name} "
+                       "ON issued_documents BEGIN SELECT RAISE(ABORT, 'issued documents are never changed or "
+                       "deleted (art. 30)'); END")
     for table in ("accident_reports", "accident_events", "accident_photos", "accidents"):
         op.drop_table(table)

@@ -69,3 +69,20 @@ def event(value: str) -> str:
 def report(value) -> str:
     value = getattr(value, "value", value)
     return str(REPORTS.get(value, value))
+
+
+# The monthly summary's accident table (app.reports shows it; its words are this domain's).
+SUMMARY_TITLE = _l("Lab accidents by grade (art. 33) and the one-vote veto (art. 5)")
+SUMMARY_SHEET = _l("Accidents")
+
+
+def in_year(year: int) -> str:
+    return str(_l("Accidents in %(year)s so far", year=year))
+
+
+def veto_header(year: int) -> str:
+    return str(_l("One-vote veto %(year)s (art. 5)", year=year))
+
+
+def vetoed(flag: bool) -> str:
+    return str(_l("Vetoed") if flag else _l("Not vetoed"))

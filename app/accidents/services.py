@@ -309,10 +309,14 @@ def close(user, a: Accident, note: str) -> Accident:
 
 # ---- art. 5: the one-vote veto; counts by grade -----------------------------------------------------
 
-def vetoed_colleges(year: int, tz: str, college_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """Art. 5 (一票否决): each college with an accident in the school-local ``year`` -> its number of
-    accidents. One statement whatever the number of colleges."""
+def vetoed_colleges(year: int, tz: str, college_ids: Iterable[int] | None = None,
+                    until: datetime | None = None) -> dict[int, int]:
+    """Art. 5 (一票否决): each college with an accident in the school-local ``year`` (up to ``until``, naive
+    UTC: a month's summary as of its end) -> its number of accidents. One statement whatever the number
+    of colleges."""
     start, end = year_bounds(year, tz)
+    if until is not None:
+        end = min(end, until)
     stmt = (select(Accident.college_id, func.count()).where(Accident.occurred_at >= start, Accident.occurred_at < end)
         .group_by(Accident.college_id))
     if college_ids is not None:

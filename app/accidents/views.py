@@ -101,7 +101,7 @@ def _page(a, error=None, status=200):
     people = {uid: get_user(uid) for uid in {a.reported_by_id, *(e.actor_id for e in events),
                                              *(r.filed_by_id for r in reports.values())}}
     return render_template(
-        "accidents/accident.html", a=a, labels=labels, reports=reports, events=events, people=people,
+        "accidents/accident.html", a=a, labels=labels, filed=reports, events=events, people=people,
         photos=[{"uuid": u, **urls_for(u)} for u in services.photos_of(a.id)], overdue=services.is_overdue(a),
         steps=services.next_steps(a), grades=[g.value for g in AccidentGrade], error=error,
         may_grade=may(current_user, Action.CONFIRM_ACCIDENT_GRADE, a),

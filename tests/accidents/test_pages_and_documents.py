@@ -18,7 +18,8 @@ UNIT = {"summary": "事故经过：试剂瓶破裂。", "causes": "操作不当"
 
 def _form(lab, **kw):
     return {"client_uuid": str(uuid.uuid4()), "lab_code": lab.code, "occurred_at": "2026-01-05T10:30",
-            "place": "实验台", "description": "电源插座冒烟起火，已用灭火器扑灭", "deaths": "0", "serious_injuries": "0",
+            "place": "实验台", "description": "电源插座冒烟起火，已用灭火器扑灭", "deaths": "0",
+            "serious_injuries": "0",
             "light_injuries": "0", "property_loss_yuan": "800", "environment": "none", "stability": "none",
             "first_measures": "切断电源", **kw}
 

@@ -57,6 +57,15 @@ def new():
     return _form_page()
 
 
+@bp.get("/app/accidents/new")
+@login_required
+def app_new():
+    """The phone's report (a shell, no lab data: the service worker serves it offline; static/js/accident.js)."""
+    authorize(current_user, Action.REPORT_ACCIDENT)
+    return render_template("pwa/accident.html", labels=labels, environments=[e.value for e in EnvironmentDamage],
+                           stabilities=[s.value for s in StabilityHarm])
+
+
 def _body(form) -> dict:
     """The page's flat form as the API's body (AccidentInSchema validates both the same way)."""
     body: dict = {"client_uuid": form.get("client_uuid", ""), "environment": form.get("environment") or "none",

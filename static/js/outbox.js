@@ -95,6 +95,25 @@ export async function enqueueTicketAction({ userId, ticketId, body, photos = [],
   changed();
 }
 
+// Queues an accident report (app/accidents, art. 31) with its scene photos, atomically: body.client_uuid
+// names it (a replay is the same accident), photos = [{uuid, blob, camera?}] follow the report.
+export async function enqueueAccident({ userId, body, photos = [], label = '' }) {
+  await transaction(['outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const now = new Date().toISOString();
+    await wrap(outbox.put({
+      id: body.client_uuid, kind: 'accident', seq: nextSeq(), user_id: userId, created_at: now,
+      status: 'pending', attempts: 0, error: null, body, deps: body.photos || [], label,
+    }));
+    for (const p of photos) {
+      const opts = { userId, label, parent: body.client_uuid, now };
+      await wrap(outbox.put(photoItem(p.uuid, p.blob, opts)));
+      if (p.camera) await wrap(outbox.put(cameraItem(p.uuid, p.camera, opts)));
+    }
+  });
+  changed();
+}
+
 // Photos being uploaded right now, with the bytes the server has confirmed (in memory: progress
 // is not worth an IndexedDB write per block; the item's `offset` is saved when an attempt ends).
 export const uploading = new Map();

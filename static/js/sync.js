@@ -71,6 +71,7 @@ async function sendPhoto(item) {
 
 function sendReport(item) {
   if (item.kind === 'ticket_action') return request('POST', `/api/tickets/${item.ticket_id}/actions`, { json: item.body });
+  if (item.kind === 'accident') return request('POST', '/api/accidents', { json: item.body }); // app/accidents
   return request('POST', '/api/inspections', { json: item.body });
 }
 

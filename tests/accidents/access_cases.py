@@ -40,6 +40,7 @@ CASES = [
     Case("GET", "/accidents", "/accidents", allow=EVERYONE),
     Case("GET", "/accidents/new", "/accidents/new", allow=EVERYONE, note="every role reports in some lab"),
     Case("POST", "/accidents/new", "/accidents/new", data=_FORM_A, allow=_REPORT_A),
+    Case("GET", "/app/accidents/new", "/app/accidents/new", allow=EVERYONE, note="the phone's shell page"),
     Case("GET", _PAGE, "/accidents/{accident_a}", allow=LAB_A_READERS),
     Case("GET", _PAGE, "/accidents/{accident_b}", allow=LAB_B_READERS),
     Case("POST", _PAGE + "/grade", "/accidents/{accident_a}/grade", data={"grade": "III"}, allow=ADMIN),

@@ -19,9 +19,9 @@ def _msgids() -> set[str]:
                            (ROOT / "templates/accidents", [("**.html", "jinja2")])):
         for _file, _line, msg, _comments, _ctx in extract_from_dir(str(folder), method, keywords=KEYWORDS):
             ids.add(msg if isinstance(msg, str) else msg[0])
-    document = str(ROOT / "templates/documents/accident_report.html")
-    for _line, msg, _comments, _ctx in extract_from_file("jinja2", document, keywords=KEYWORDS):
-        ids.add(msg if isinstance(msg, str) else msg[0])
+    for document in ("templates/documents/accident_report.html", "templates/pwa/accident.html"):
+        for _line, msg, _comments, _ctx in extract_from_file("jinja2", str(ROOT / document), keywords=KEYWORDS):
+            ids.add(msg if isinstance(msg, str) else msg[0])
     return ids | {ACCIDENT_TITLE, KIND_LABELS["accident_reported"]._args[0],
                   "Lab accident report (art. 31)", "Lab accident investigation report (art. 32)"}
 

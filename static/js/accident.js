@@ -31,7 +31,7 @@ async function fillLabs() {
 
 function renderPhotos() {
   const box = $('#accident-thumbs');
-  box.replaceChildren(...photos.map((p) => el('img', { src: p.url, alt: '' })));
+  box.replaceChildren(...photos.map((p) => el('figure', { class: 'thumb', 'data-photo': p.uuid }, el('img', { src: p.url, alt: '' }))));
 }
 
 $('#accident-photo').addEventListener('change', async (event) => {

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, fields, post_load, validate
 
+from app.inspections.schemas import _no_nul, _sane_time  # the same checks as an inspection's text and times
 from app.jsonio import UtcDateTime
 
 from .models import AccidentGrade, AccidentState, EnvironmentDamage, ReportKind, StabilityHarm
@@ -13,20 +13,6 @@ from .models import AccidentGrade, AccidentState, EnvironmentDamage, ReportKind,
 ID = validate.Range(min=1, max=2**31 - 1)
 COUNT = validate.Range(min=0, max=100_000)
 TEXT_MAX = 10_000
-
-
-def _no_nul(value: str) -> None:
-    if "\x00" in value:
-        raise ValidationError(_("Text cannot contain NUL characters."))
-
-
-def _sane_time(value) -> None:
-    try:
-        utc = value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValidationError(_("Not a plausible time.")) from None
-    if not 2000 <= utc.year <= 2100:
-        raise ValidationError(_("Not a plausible time."))
 
 
 def _text(required: bool = False, max_len: int = TEXT_MAX, **kw):

@@ -5,31 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import event
 
 from app.accidents import services
 from app.auth.models import Role
-from app.extensions import db
 from app.reports.services import monthly_summary
 from tests.factories import login, make_college, make_lab, make_user
 from tests.factories.accidents import make_accident
+from tests.reports.test_monthly_summary import _count_statements as _count
 
 from .helpers import world
-
-
-def _count(fn):
-    n = 0
-
-    def count(*args, **kwargs):
-        nonlocal n
-        n += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        result = fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n, result
 
 
 def _grow(admin, n: int):

@@ -240,7 +240,7 @@ def confirm_grade(user, a: Accident, grade: AccidentGrade, reason: str) -> Accid
                            {"fields": {"reason": ["required"]}})
     if a.state == S.investigated and grade not in INVESTIGATED_GRADES:
         raise Conflict(_("An investigated accident keeps a grade of I to III."))
-    kind = "grade_confirmed" if a.grade is None and not differs else "grade_changed"
+    kind = "grade_changed" if differs else "grade_confirmed"
     _event(a, user, kind, None, None,
            {"from": (a.grade or a.proposed_grade).value, "to": grade.value, "proposed": a.proposed_grade.value,
             "reason": reason})

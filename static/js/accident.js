@@ -34,7 +34,7 @@ function renderPhotos() {
   box.replaceChildren(...photos.map((p) => el('figure', { class: 'thumb', 'data-photo': p.uuid }, el('img', { src: p.url, alt: '' }))));
 }
 
-$('#accident-photo').addEventListener('change', async (event) => {
+$('#accident-photo')?.addEventListener('change', async (event) => {
   const file = event.target.files && event.target.files[0];
   if (!file) return;
   try {

@@ -252,6 +252,14 @@ class Config:
     # Who may log in with a LabSafe password: "all" (default) or "admin" (school admins only; every
     # one else uses the campus login). "admin" is ignored while no campus login is configured.
     LOCAL_LOGIN = _env("LOCAL_LOGIN", "all")
+    # Accidents (app/accidents, art. 31-33): days the unit has to file its written report; the departments
+    # (by code) told of every accident at once besides the lab, its college and the school office; the
+    # yuan floors of a major (I), serious (II) and larger (III) loss (art. 33 names them in words only).
+    ACCIDENT_UNIT_REPORT_DAYS = _env_int("ACCIDENT_UNIT_REPORT_DAYS", 7)
+    ACCIDENT_NOTIFY_DEPARTMENTS = tuple(
+        c.strip() for c in (_env("ACCIDENT_NOTIFY_DEPARTMENTS") or "lab_management,security").split(",") if c.strip()
+    )
+    ACCIDENT_LOSS_YUAN = tuple(int(v) for v in (_env("ACCIDENT_LOSS_YUAN") or "1000000,300000,50000").split(","))
 
     # Send HSTS and other production-only headers.
     SECURE_HEADERS_HSTS = False

@@ -28,6 +28,7 @@ from . import (  # noqa: E402
     policy,
     semesters,
 )
+from .accidents.services import labs_of_accident_photo, reporters_of_accident_photo  # noqa: E402
 from .auth.language import LANG_COOKIE  # noqa: E402
 from .auth.services import load_user_from_session_id, use_org_rules  # noqa: E402
 from .db import transactions  # noqa: E402
@@ -95,6 +96,9 @@ BLUEPRINT_MODULES = [
     "app.monitoring.views",
     "app.roster.api",
     "app.roster.views",
+    "app.accidents.api",
+    "app.accidents.views",
+    "app.documents.accident_views",
 ]
 
 # Each domain's cli.py exposes register(app).
@@ -171,6 +175,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     attach_with("inspections", labs_of_answer_photo, inspectors_of_answer_photo)
     attach_with("tickets", labs_of_event_photo, actors_of_event_photo)
     attach_with("hazards", labs_of_report_photo, reporters_of_photo)  # hazard reports' photos (issue 24)
+    attach_with("accidents", labs_of_accident_photo, reporters_of_accident_photo)  # scene photos (art. 31)
     check_rounds_with(check_submit_round)  # a submit's round_id is the rounds domain's to check
     transactions.init_app(app)
     _register_blueprints(app)

@@ -1,4 +1,5 @@
 """Import every domain's models so the metadata (migrations, create_all) sees all tables."""
+from app.accidents.models import Accident, AccidentEvent, AccidentPhoto, AccidentReport  # noqa: F401
 from app.auth.models import LoginAttempt, RoleAssignment, SsoSession, User  # noqa: F401
 from app.checklists.models import Checklist, ChecklistItem, ChecklistVersion  # noqa: F401
 from app.documents import guards as _document_guards  # noqa: F401  (issued documents never change: guards, triggers)

@@ -102,6 +102,13 @@ class Action(str, enum.Enum):
     PROBE_HEALTH = "ops.health"  # /healthz: the process answers; anyone (a load balancer)
     PROBE_READINESS = "ops.readiness"  # /readyz: database, migrations, photo store; anyone
     SCRAPE_METRICS = "ops.metrics"  # /metrics: the monitoring networks, or the scrape token
+    # -- accidents (app/accidents; art. 5, 31-34) --
+    REPORT_ACCIDENT = "accident.report"  # object: the lab (None: may this user report some accident)
+    VIEW_ACCIDENT = "accident.view"  # an accident, its events, its reports (None: the list, scoped)
+    CONFIRM_ACCIDENT_GRADE = "accident.grade"  # art. 33: the school confirms or changes the grade
+    FILE_ACCIDENT_UNIT_REPORT = "accident.unit_report"  # art. 31: the unit's written report
+    INVESTIGATE_ACCIDENT = "accident.investigate"  # art. 32: the school team's report
+    CLOSE_ACCIDENT = "accident.close"
 
 
 class Scope:
@@ -409,6 +416,44 @@ def _can_manage_roster(s: Scope, obj: Any) -> bool:
 
 
 # ---- end of lab access roster ----
+# -- accidents (app/accidents; art. 5, 31-34) --
+# An accident as the policy reads it: ``lab_id``, ``college_id`` (the unit it happened in) and
+# ``reported_by_id``. Its people never see another college's accidents.
+
+def _officer_colleges(s: Scope) -> set[int]:
+    """The colleges of the labs this user is an officer of (their role places them in that college)."""
+    return {c for c in (_lab_and_college(_LabOnly(lab_id))[1] for lab_id in s.officer_labs) if c is not None}
+
+
+@dataclass(frozen=True)
+class _LabOnly:
+    lab_id: int
+
+
+def _can_report_accident(s: Scope, lab: Any) -> bool:
+    # Art. 31: whoever is there reports at once: anyone with a role in the lab's college, or a school role.
+    if s.school_wide_reader:
+        return True
+    if lab is None:
+        return bool(s.oversight_colleges or s.officer_labs)
+    lab_id, college_id = _lab_and_college(lab)
+    return college_id is not None and (college_id in s.oversight_colleges or lab_id in s.officer_labs
+                                       or college_id in _officer_colleges(s))
+
+
+def _can_view_accident(s: Scope, a: Any) -> bool:
+    if a is None:  # the list: open to every signed-in user, its rows are accident_clause's
+        return s.user is not None
+    if s.school_wide_reader:
+        return True
+    if getattr(a, "college_id", None) in s.oversight_colleges or getattr(a, "lab_id", None) in s.officer_labs:
+        return True
+    return s.user is not None and getattr(a, "reported_by_id", None) == s.user.id
+
+
+def _can_file_unit_report(s: Scope, a: Any) -> bool:
+    # Art. 31: the unit where it happened reports in writing: its leader or head (art. 10), or the office.
+    return s.admin or getattr(a, "college_id", None) in (s.leader_colleges | s.head_colleges)
 
 
 _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
@@ -460,6 +505,13 @@ _RULES: dict[Action, Callable[[Scope, Any], bool]] = {
     Action.REPORT_HAZARD: lambda s, o: s.user is not None,
     Action.VIEW_HAZARD_REPORT: _can_view_hazard_report,
     Action.TRIAGE_HAZARD_REPORT: _can_triage_hazard_report,
+    # -- accidents (app/accidents; art. 5, 31-34) --
+    Action.REPORT_ACCIDENT: _can_report_accident,
+    Action.VIEW_ACCIDENT: _can_view_accident,
+    Action.CONFIRM_ACCIDENT_GRADE: lambda s, o: s.admin,  # art. 7(3), 9(1): the school decides
+    Action.FILE_ACCIDENT_UNIT_REPORT: _can_file_unit_report,
+    Action.INVESTIGATE_ACCIDENT: lambda s, o: s.admin,  # art. 32: the school's investigation team
+    Action.CLOSE_ACCIDENT: lambda s, o: s.admin,
 }
 
 
@@ -593,6 +645,22 @@ def hazard_report_clause(user: User | None, *, reporter_id, lab_id, college_id):
     if s.admin or s.school_inspector:
         return true()
     clauses = [reporter_id == s.user.id]
+    if s.oversight_colleges:
+        clauses.append(college_id.in_(s.oversight_colleges))
+    if s.officer_labs:
+        clauses.append(lab_id.in_(s.officer_labs))
+    return or_(*clauses)
+
+
+# -- accidents (app/accidents; art. 5, 31-34) --
+def accident_clause(user: User | None, *, lab_id, college_id, reported_by_id):
+    """A WHERE clause selecting the accidents a user may see (``_can_view_accident`` in SQL)."""
+    s = scope_of(user)
+    if user is None or s.user is None:
+        return false()
+    if s.school_wide_reader:
+        return true()
+    clauses = [reported_by_id == s.user.id]
     if s.oversight_colleges:
         clauses.append(college_id.in_(s.oversight_colleges))
     if s.officer_labs:

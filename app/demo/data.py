@@ -5,12 +5,16 @@ username), so a second run finds every row as it wants it and changes nothing.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
+from app.accidents import services as accidents
+from app.accidents.models import ReportKind
+from app.accidents.schemas import AccidentInSchema
 from app.auth.services import find_user
 from app.checklists.models import Checklist
 from app.extensions import db
@@ -20,7 +24,9 @@ from app.roster import services as roster
 from app.rounds import rules
 from app.rounds.models import RoundRule
 from app.rounds.schemas import RuleInSchema
-from app.timeutil import school_today
+from app.timeutil import school_today, utcnow
+
+from . import backdate
 
 DEMO_PASSWORD = "labsafe-demo"
 
@@ -283,7 +289,51 @@ def load() -> DemoResult:
     _grade_risk(admin.id)
     counts["round rules"], counts["rounds planned"] = _round_rules()
     counts["roster entries"] = _roster()
+    counts["accidents"] = _accidents()
     return DemoResult(counts)
+
+
+# Accidents (issue 24, art. 31-33): (UUID name, college, reporter, days ago, facts, the unit's report or None).
+ACCIDENTS = [
+    ("demo-accident-1", "CHEM", "chem.leader", 20,
+     {"place": "通风橱", "description": "回流装置冷凝水管脱落，加热套过热冒烟，未起明火", "property_loss_yuan": 3000,
+      "first_measures": "切断电源，开窗通风，疏散人员"},
+     {"summary": "冷凝水管老化脱落导致加热套干烧冒烟。", "causes": "水管未定期更换；实验无人值守",
+      "measures": "更换全部冷凝水管；重申实验期间不得离人（第二十四条（五））"}),
+    ("demo-accident-2", "LIFE", "life.leader", 4,
+     {"place": "细胞培养室", "description": "学生取用液氮时未戴防护手套，手部冻伤", "light_injuries": 1,
+      "first_measures": "温水复温，送校医院处理"}, None),
+]
+
+
+def _accidents() -> tuple[int, int, int]:
+    """One or two accidents, reported through the accidents' services (found again by their UUID)."""
+    created = unchanged = 0
+    for name, college, reporter, days, facts, unit in ACCIDENTS:
+        client_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"labsafe:{name}"))
+        user = find_user(reporter)
+        lab = db.session.scalar(select(Lab).join(College, College.id == Lab.college_id)
+                                .where(College.code == college).order_by(Lab.code).limit(1))
+        if user is None or lab is None:
+            continue
+        when = utcnow().replace(microsecond=0) - timedelta(days=days)
+        data = AccidentInSchema().load({"client_uuid": client_uuid, "lab_id": lab.id,
+                                        "occurred_at": when.replace(tzinfo=UTC).isoformat(), **facts})
+        m = backdate.mark()
+        accident, made = accidents.report_accident(user, lab, data, current_app.config)
+        if not made:
+            unchanged += 1
+            continue
+        created += 1
+        # Reported half an hour after it happened: its notices and deadline then, not at `make run`.
+        reported = when + timedelta(minutes=30)
+        backdate.shift_since(m, reported, service_now=accident.reported_at)
+        accident.reported_at = reported
+        accident.unit_report_due_at = reported + timedelta(days=int(current_app.config["ACCIDENT_UNIT_REPORT_DAYS"]))
+        db.session.commit()
+        if unit is not None:
+            accidents.file_report(user, accident, ReportKind.unit, unit)
+    return created, 0, unchanged
 
 
 # Recurring rounds (issue 22): (title, kind, college code or None, checklist, recurrence, lead days,

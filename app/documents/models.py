@@ -20,6 +20,8 @@ class DocumentKind(str, enum.Enum):
     # 整改回执 of a hazard whose fix was verified: the notice's reply slip, filled in (the measures, the
     # after-photos) and signed by the lab's officer and the reviewer (art. 28, 29)
     rectification_reply = "rectification_reply"
+    accident_report = "accident_report"  # 事故报告: the unit's written report of an accident (art. 31)
+    accident_inquiry = "accident_inquiry"  # 事故调查报告: the school team's investigation (art. 32)
 
 
 # The documents of one ticket (read by the ticket's readers, policy DOWNLOAD_TICKET_DOCUMENT).
@@ -33,6 +35,8 @@ KIND_CODES = {
     DocumentKind.written_report: "SB",
     DocumentKind.monthly_summary: "YB",
     DocumentKind.rectification_reply: "HZ",
+    DocumentKind.accident_report: "SG",
+    DocumentKind.accident_inquiry: "DC",
 }
 
 
@@ -52,6 +56,7 @@ class IssuedDocument(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_tickets.id"), index=True)
     college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"))
     month: Mapped[date | None] = mapped_column(Date)
+    accident_id: Mapped[int | None] = mapped_column(ForeignKey("accidents.id"), index=True)  # app.accidents
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_documents.id"), unique=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

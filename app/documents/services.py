@@ -45,6 +45,8 @@ KIND_TITLES = {
     K.written_report: _l("Written report of a hazard (art. 29)"),
     K.monthly_summary: _l("Monthly safety summary"),
     K.rectification_reply: _l("Rectification reply"),
+    K.accident_report: _l("Lab accident report (art. 31)"),
+    K.accident_inquiry: _l("Lab accident investigation report (art. 32)"),
 }
 
 
@@ -63,9 +65,12 @@ class Subject:
     ticket_id: int | None = None
     college_id: int | None = None
     month: date | None = None
+    accident_id: int | None = None
 
     def key(self, language: str, generation: int) -> str:
-        if self.inspection_id is not None:
+        if self.accident_id is not None:
+            of = f"a{self.accident_id}"
+        elif self.inspection_id is not None:
             of = f"i{self.inspection_id}"
         elif self.ticket_id is not None:
             of = f"t{self.ticket_id}"
@@ -79,7 +84,8 @@ class Subject:
                 else d.inspection_id == self.inspection_id,
                 d.ticket_id.is_(None) if self.ticket_id is None else d.ticket_id == self.ticket_id,
                 d.college_id.is_(None) if self.college_id is None else d.college_id == self.college_id,
-                d.month.is_(None) if self.month is None else d.month == self.month]
+                d.month.is_(None) if self.month is None else d.month == self.month,
+                d.accident_id.is_(None) if self.accident_id is None else d.accident_id == self.accident_id]
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -168,7 +174,8 @@ def _file(subject: Subject, language: str, generation: int, *, replaces_id: int 
         values = dict(
             number=number, kind=subject.kind, issue_key=key, language=language, lab_id=subject.lab_id,
             inspection_id=subject.inspection_id, ticket_id=subject.ticket_id, college_id=subject.college_id,
-            month=subject.month, replaces_id=replaces_id, issued_by_id=user_id, issued_at=issued_at,
+            month=subject.month, accident_id=subject.accident_id, replaces_id=replaces_id, issued_by_id=user_id,
+            issued_at=issued_at,
             sha256=hashlib.sha256(pdf).hexdigest(), byte_size=len(pdf), pdf=pdf,
         )
         try:
@@ -204,7 +211,7 @@ def issue(subject: Subject, language: str, user_id: int | None, config,
 
 def subject_of(doc: IssuedDocument) -> Subject:
     return Subject(doc.kind, lab_id=doc.lab_id, inspection_id=doc.inspection_id, ticket_id=doc.ticket_id,
-                   college_id=doc.college_id, month=doc.month)
+                   college_id=doc.college_id, month=doc.month, accident_id=doc.accident_id)
 
 
 def _already_replaced(newer: IssuedDocument) -> Conflict:

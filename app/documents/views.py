@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.accidents.services import get_accident
 from app.auth.services import get_user
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -21,6 +22,7 @@ from app.tickets.listing import visible_ticket_ids
 from app.timeutil import utcnow
 
 from . import bulk, issuing, services
+from .accident_reports import render_accident_report, report_kind_of
 from .models import TICKET_KINDS, DocumentKind, IssuedDocument
 
 bp = Blueprint("documents", __name__)
@@ -126,6 +128,8 @@ def authorize_document(doc: IssuedDocument) -> None:
         authorize(current_user, Action.DOWNLOAD_INSPECTION_DOCUMENT, doc)
     elif doc.kind in TICKET_KINDS:
         authorize(current_user, Action.DOWNLOAD_TICKET_DOCUMENT, get_ticket(doc.ticket_id))
+    elif doc.accident_id is not None:  # an accident's written report (accident_views.py)
+        authorize(current_user, Action.VIEW_ACCIDENT, get_accident(doc.accident_id))
     elif doc.college_id is None:
         authorize(current_user, Action.DOWNLOAD_SCHOOL_SUMMARY)
     else:
@@ -175,6 +179,8 @@ def _renderer_of(doc: IssuedDocument):
         return services.render_written_report(get_ticket(doc.ticket_id), current_user, cfg, language)
     if doc.kind == DocumentKind.rectification_reply:
         return services.render_reply(get_ticket(doc.ticket_id), current_user, cfg, language)
+    if doc.accident_id is not None:  # filed reports never change: render the same facts again
+        return render_accident_report(get_accident(doc.accident_id), report_kind_of(doc.kind), cfg, language)
     # A summary is filed only once its month is final (monthly_summary above): its figures no longer change.
     raise Conflict(_("A monthly summary is filed once its month is final, and its figures do not change after "
                      "that: there is nothing to re-issue."))

@@ -65,6 +65,7 @@ HAZARD_REPORTED = "hazard_reported"  # a hazard was reported in my lab / my coll
 HAZARD_TICKETED = "hazard_ticketed"  # my report became a rectification ticket
 HAZARD_CLOSED = "hazard_closed"  # my report was closed, with the reason
 ACCESS_EXPIRING = "access_expiring"  # a person's lab access (准入, art. 13) expires soon (app.roster.nightly)
+ACCIDENT_REPORTED = "accident_reported"  # an accident in my lab / college / the school (app.accidents, art. 31)
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -85,6 +86,7 @@ KIND_LABELS = {
     HAZARD_TICKETED: lazy_gettext("Your hazard report became a rectification ticket"),
     HAZARD_CLOSED: lazy_gettext("Your hazard report was closed"),
     ACCESS_EXPIRING: lazy_gettext("Lab access expires soon"),
+    ACCIDENT_REPORTED: lazy_gettext("Lab accident reported"),  # msgid in app/accidents/translations
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.
@@ -93,6 +95,8 @@ TICKET_KINDS = frozenset({NEW_TICKET, ESCALATED, FIX_SUBMITTED, FIX_REJECTED, TI
 # Translated when read (app/notifications/translations); params: lab, days, day.
 STREAK_TITLE = N_("%(lab)s · %(days)s days in a row without a daily check, up to %(day)s")
 # params: lab, day (checked after all), streak_day (the run's last day, as its notice said).
+# params: at (when it happened, school-local), grade (the proposed one); msgid in app/accidents/translations.
+ACCIDENT_TITLE = N_("%(lab)s · accident at %(at)s, proposed grade %(grade)s")
 STREAK_CORRECTED_TITLE = N_("%(lab)s · %(day)s was checked after all (counted in the run up to %(streak_day)s)")
 
 def kind_label(kind: str) -> str:
@@ -237,6 +241,9 @@ def notice_title(kind: str, params: dict | None, facts: TitleFacts, stored: str 
     elif kind == MISSED_STREAK_CORRECTED:
         title = translated(STREAK_CORRECTED_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale),
                            day=params.get("day", ""), streak_day=params.get("streak_day", ""))
+    elif kind == ACCIDENT_REPORTED:
+        title = translated(ACCIDENT_TITLE, locale, lab=pick(facts.lab, facts.lab_en, locale), at=params.get("at", ""),
+                           grade=params.get("grade", ""))
     elif kind == MISSED_CHECK:
         title = f"{pick(facts.lab, facts.lab_en, locale)} · {params.get('day', '')}"
     else:

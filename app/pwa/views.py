@@ -48,13 +48,15 @@ SHELL_STATIC = [
     "js/hazard.js",
     "js/ticket_signature.js",
     "js/roster.js",
+    "js/accident.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-192.png",
     "icons/maskable-512.png",
 ]
 # Pages cached for offline use (they show the user's name, so they live in a per-user cache).
-SHELL_PAGES = ["pwa.home", "pwa.scan", "pwa.lab_shell", "pwa.inspect_shell", "pwa.tickets", "pwa.ticket_shell"]
+SHELL_PAGES = ["pwa.home", "pwa.scan", "pwa.lab_shell", "pwa.inspect_shell", "pwa.tickets", "pwa.ticket_shell",
+               "accidents.app_new"]
 
 
 @lru_cache(maxsize=1)

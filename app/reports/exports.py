@@ -14,6 +14,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.accidents import labels as accident_labels
+from app.accidents.services import GRADES as ACCIDENT_GRADES
 from app.spreadsheet import append_xlsx_row, csv_text
 from app.timeutil import deadline_day, local_day_of, round_half_up
 
@@ -148,6 +150,7 @@ def tables(s: MonthlySummary, tz_name: str) -> list[Table]:
             deadline_day(t.deadline, tz_name).isoformat(), t.age_days,
         ], []))
     out.append(oldest)
+    out.append(accident_table(s))  # app.accidents: art. 33 grades, art. 5 veto
     return out
 
 
@@ -203,6 +206,25 @@ def round_tables(s: MonthlySummary) -> list[Table]:
             cells += [months[m].planned, months[m].done, months[m].late]
         by_college.rows.append((cells, []))
     return [listing, by_college]
+
+
+def accident_table(s: MonthlySummary) -> Table:
+    """Accidents in the month by grade (art. 33) and the year's one-vote veto (art. 5), per college."""
+    year = s.month.year
+    t = Table("accidents", str(accident_labels.SUMMARY_TITLE), str(accident_labels.SUMMARY_SHEET),
+              [_("Code"), _("College"), *[accident_labels.grade(g) for g in ACCIDENT_GRADES],
+               accident_labels.in_year(year), accident_labels.veto_header(year)])
+    for row in _scope_rows(s):
+        if row.college_id is None:
+            counts = {g: sum(c.get(g, 0) for c in s.accidents.values()) for g in ACCIDENT_GRADES}
+            in_year = sum(s.accident_veto.values())
+            veto = len(s.accident_veto)
+        else:
+            counts = s.accidents.get(row.college_id, {})
+            in_year = s.accident_veto.get(row.college_id, 0)
+            veto = accident_labels.vetoed(bool(in_year))
+        t.rows.append(([row.code, scope_name(row), *[counts.get(g, 0) for g in ACCIDENT_GRADES], in_year, veto], []))
+    return t
 
 
 def export_tables(s: MonthlySummary, tz_name: str) -> list[Table]:

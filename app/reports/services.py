@@ -66,6 +66,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from app.accidents import services as accidents
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.inspections.models import Inspection, InspectionLevel, MissedDailyCheck
@@ -292,6 +293,10 @@ class MonthlySummary:
     final_from: date | None = None  # the school-local day from which the figures no longer change
     late_sync_days: int = 0
     rounds: RoundFigures | None = None  # planned / done / late per round and college, ROUND_MONTHS months
+    # Accidents (app.accidents, art. 33) that happened in the month, per college and grade (confirmed, else
+    # proposed), and the colleges with an accident in the month's year up to its end (art. 5's veto).
+    accidents: dict[int, dict[str, int]] = field(default_factory=dict)
+    accident_veto: dict[int, int] = field(default_factory=dict)
 
     @property
     def articles(self) -> list[str]:
@@ -337,6 +342,9 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         top_missed = _top_missed(cur, college_id)
         oldest = _oldest_open(cur, college_id)
         rounds = round_figures(add_months(month, 1 - ROUND_MONTHS), month, college_id, now)
+        accident_counts = accidents.counts_by_grade(cur.start_utc, cur.as_of_utc, college_id)
+        veto = accidents.vetoed_colleges(month.year, config["SCHOOL_TIMEZONE"],
+                                         None if college_id is None else [college_id], until=cur.as_of_utc)
 
     rows = []
     for c in colleges:
@@ -365,6 +373,8 @@ def monthly_summary(month: date, college_id: int | None, config, now: datetime |
         final_from=add_months(month, 1) + timedelta(days=late_sync_days),
         late_sync_days=late_sync_days,
         rounds=rounds,
+        accidents=accident_counts,
+        accident_veto=veto,
     )
 
 

@@ -96,14 +96,15 @@ export async function enqueueTicketAction({ userId, ticketId, body, photos = [],
   changed();
 }
 
-// Queues a hazard report from a lab's door page (art. 30) with its photos, atomically.
-// body = {lab_id, text, photos: [uuid], client_uuid}; photos = [{uuid, blob, camera?}].
-export async function enqueueHazardReport({ userId, body, photos = [], label = '' }) {
+// Queues a report that carries photos (a hazard report from a lab's door, art. 30; an accident, art. 31)
+// with its photos, atomically: body.client_uuid names it (a replay is the same report), and the photos
+// ([{uuid, blob, camera?}]) are its dependencies, sent first.
+async function enqueueWithPhotos(kind, { userId, body, photos = [], label = '' }) {
   await transaction(['outbox'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const now = new Date().toISOString();
     await wrap(outbox.put({
-      id: body.client_uuid, kind: 'hazard_report', seq: nextSeq(), user_id: userId, created_at: now,
+      id: body.client_uuid, kind, seq: nextSeq(), user_id: userId, created_at: now,
       status: 'pending', attempts: 0, error: null, body, deps: body.photos || [], label, lab_id: body.lab_id,
     }));
     for (const p of photos) {
@@ -114,6 +115,11 @@ export async function enqueueHazardReport({ userId, body, photos = [], label = '
   });
   changed();
 }
+
+// body = {lab_id, text, photos: [uuid], client_uuid}
+export const enqueueHazardReport = (args) => enqueueWithPhotos('hazard_report', args);
+// body = the accident's facts (app/accidents), photos: [uuid], client_uuid
+export const enqueueAccident = (args) => enqueueWithPhotos('accident', args);
 
 // Photos being uploaded right now, with the bytes the server has confirmed (in memory: progress
 // is not worth an IndexedDB write per block; the item's `offset` is saved when an attempt ends).

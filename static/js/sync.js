@@ -74,6 +74,7 @@ function sendReport(item) {
   if (item.kind === 'report' && item.url) return request('POST', item.url, { json: item.body });
   if (item.kind === 'ticket_action') return request('POST', `/api/tickets/${item.ticket_id}/actions`, { json: item.body });
   if (item.kind === 'hazard_report') return request('POST', '/api/hazard-reports', { json: item.body });
+  if (item.kind === 'accident') return request('POST', '/api/accidents', { json: item.body }); // app/accidents
   return request('POST', '/api/inspections', { json: item.body });
 }
 

@@ -40,6 +40,7 @@ WORLD_IDS = {
     "version_id": "version_a",
     "notification_id": "notification_a",
     "key": "checklist_key_a",
+    "accident_id": "accident_a",  # tests/accidents/access_cases.py
 }
 
 

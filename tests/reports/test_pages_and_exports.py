@@ -126,6 +126,7 @@ def test_xlsx_export_has_a_sheet_per_section(app, client):
         "Rectification",
         "Most missed checks",
         "Oldest open tickets",
+        "Accidents",
         "Rounds",
         "Rounds by college",
     ]
@@ -151,7 +152,7 @@ def test_cli_writes_csv_and_xlsx(app, runner, tmp_path):
     result = runner.invoke(args=["monthly-summary", "--month", "2026-10", "--college", "CB", "--out", str(out)])
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert len(wb.sheetnames) == 12
+    assert len(wb.sheetnames) == 13
     assert wb.sheetnames[:3] == ["说明", "日查", "检查记录"]  # Chinese by default (needs the compiled catalogue)
     rows = list(wb.worksheets[1].iter_rows(values_only=True))
     assert rows[2][:4] == ("CB", "生命科学学院", 1, 1)

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from .models import Role
+from .models import MESSENGER_USERID_MAX, MESSENGER_USERID_PATTERN, Role
 
 
 class LoginSchema(Schema):
@@ -47,6 +47,11 @@ class UserEditForm(_Form):
     email = fields.String(load_default="", validate=validate.Length(max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
     staff_no = fields.String(load_default="", validate=validate.Length(max=64))  # 工号 (campus login)
+    # The user's WeCom / DingTalk ids (app.notifications sends to them); the user can set them too.
+    wecom_userid = fields.String(load_default="", validate=[validate.Length(max=MESSENGER_USERID_MAX),
+                                                             validate.Regexp(MESSENGER_USERID_PATTERN)])
+    dingtalk_userid = fields.String(load_default="", validate=[validate.Length(max=MESSENGER_USERID_MAX),
+                                                                validate.Regexp(MESSENGER_USERID_PATTERN)])
 
 
 class UserCreateForm(UserEditForm):

@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from .models import MESSENGER_USERID_MAX, MESSENGER_USERID_PATTERN, Role
 
@@ -52,6 +52,11 @@ class UserEditForm(_Form):
                                                              validate.Regexp(MESSENGER_USERID_PATTERN)])
     dingtalk_userid = fields.String(load_default="", validate=[validate.Length(max=MESSENGER_USERID_MAX),
                                                                 validate.Regexp(MESSENGER_USERID_PATTERN)])
+
+    @pre_load
+    def _strip_ids(self, data, **kwargs):  # pasted from a console, with a space around
+        return {k: (v.strip() if k in ("wecom_userid", "dingtalk_userid") and isinstance(v, str) else v)
+                for k, v in data.items()}
 
 
 class UserCreateForm(UserEditForm):

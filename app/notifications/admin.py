@@ -15,7 +15,7 @@ from app.policy import Action, authorize
 from app.validation_messages import localize
 
 from . import channel_admin, mail, status
-from .labels import CHANNEL_LABELS
+from .labels import CHANNEL_LABELS, refusal_text
 from .schemas import CollegeRobotForm, RetryForm, TestMessageForm
 
 bp = Blueprint("notifications_admin", __name__, url_prefix="/admin/messengers")
@@ -26,7 +26,7 @@ def _admin():
 
 
 def _errors(err: ValidationError) -> str:
-    return "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in localize(err.messages).items())
+    return refusal_text(localize(err.messages))
 
 
 @bp.get("")

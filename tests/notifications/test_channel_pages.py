@@ -30,7 +30,8 @@ def test_a_user_chooses_their_channels(app, client):
     assert db.session.get(User, user.id).notify_channels is None
     # Bad input: a clear 400 on the page, nothing saved.
     resp = client.post("/account/channels", data={"channels": ["fax"], "wecom_userid": "a b"})
-    assert resp.status_code == 400 and "wecom_userid" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and ("My WeCom user id" in resp.get_data(as_text=True)
+                                        or "我的企业微信账号" in resp.get_data(as_text=True))
     resp = client.post("/account/channels", data={"wecom_userid": "x" * 65})
     assert resp.status_code == 400
 

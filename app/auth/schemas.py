@@ -42,6 +42,12 @@ class _Form(Schema):
         unknown = EXCLUDE  # csrf_token and buttons
 
 
+def strip_messenger_ids(data) -> dict:
+    """A form's WeCom / DingTalk ids without the spaces around them (pasted from a console)."""
+    return {k: (v.strip() if k in ("wecom_userid", "dingtalk_userid") and isinstance(v, str) else v)
+            for k, v in data.items()}
+
+
 class UserEditForm(_Form):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     email = fields.String(load_default="", validate=validate.Length(max=200))
@@ -54,9 +60,8 @@ class UserEditForm(_Form):
                                                                 validate.Regexp(MESSENGER_USERID_PATTERN)])
 
     @pre_load
-    def _strip_ids(self, data, **kwargs):  # pasted from a console, with a space around
-        return {k: (v.strip() if k in ("wecom_userid", "dingtalk_userid") and isinstance(v, str) else v)
-                for k, v in data.items()}
+    def _strip_ids(self, data, **kwargs):
+        return strip_messenger_ids(data)
 
 
 class UserCreateForm(UserEditForm):

@@ -1,6 +1,7 @@
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from app.auth.models import MESSENGER_USERID_PATTERN
+from app.auth.schemas import strip_messenger_ids
 from app.jsonio import UtcDateTime
 
 
@@ -45,6 +46,10 @@ class ChannelsForm(Schema):
     channels = fields.List(fields.String(validate=validate.OneOf(["email", "wecom", "dingtalk"])), load_default=list)
     wecom_userid = fields.String(load_default="", validate=[validate.Length(max=64), validate.Regexp(_ID)])
     dingtalk_userid = fields.String(load_default="", validate=[validate.Length(max=64), validate.Regexp(_ID)])
+
+    @pre_load
+    def _strip_ids(self, data, **kwargs):
+        return strip_messenger_ids(data)
 
 
 class CollegeRobotForm(Schema):

@@ -19,7 +19,7 @@ def test_a_user_chooses_their_channels(app, client):
     login(client, user)
     page = client.get("/account/channels")
     assert page.status_code == 200 and 'name="wecom_userid"' in page.get_data(as_text=True)
-    resp = client.post("/account/channels", data={"channels": ["wecom"], "wecom_userid": "zhang.san",
+    resp = client.post("/account/channels", data={"channels": ["wecom"], "wecom_userid": " zhang.san ",
                                                   "dingtalk_userid": ""})
     assert resp.status_code == 303
     db.session.expire_all()

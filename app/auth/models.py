@@ -29,6 +29,13 @@ def verify_password(password_hash: str, password: str) -> bool:
 NO_PASSWORD = "!"
 
 
+# A WeCom (企业微信) or DingTalk user id, as users.wecom_userid / dingtalk_userid hold it: letters, digits,
+# _ . @ - and at most 64 characters. Checked the same on the user's channels page, the admin's user pages
+# and the users CSV import.
+MESSENGER_USERID_PATTERN = r"^[A-Za-z0-9_.@-]*$"
+MESSENGER_USERID_MAX = 64
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 

@@ -1,6 +1,6 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
-from .models import Role
+from .models import MESSENGER_USERID_MAX, MESSENGER_USERID_PATTERN, Role
 
 
 class LoginSchema(Schema):
@@ -42,11 +42,26 @@ class _Form(Schema):
         unknown = EXCLUDE  # csrf_token and buttons
 
 
+def strip_messenger_ids(data) -> dict:
+    """A form's WeCom / DingTalk ids without the spaces around them (pasted from a console)."""
+    return {k: (v.strip() if k in ("wecom_userid", "dingtalk_userid") and isinstance(v, str) else v)
+            for k, v in data.items()}
+
+
 class UserEditForm(_Form):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     email = fields.String(load_default="", validate=validate.Length(max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
     staff_no = fields.String(load_default="", validate=validate.Length(max=64))  # 工号 (campus login)
+    # The user's WeCom / DingTalk ids (app.notifications sends to them); the user can set them too.
+    wecom_userid = fields.String(load_default="", validate=[validate.Length(max=MESSENGER_USERID_MAX),
+                                                             validate.Regexp(MESSENGER_USERID_PATTERN)])
+    dingtalk_userid = fields.String(load_default="", validate=[validate.Length(max=MESSENGER_USERID_MAX),
+                                                                validate.Regexp(MESSENGER_USERID_PATTERN)])
+
+    @pre_load
+    def _strip_ids(self, data, **kwargs):
+        return strip_messenger_ids(data)
 
 
 class UserCreateForm(UserEditForm):

@@ -98,7 +98,7 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
 
 def create_user(
     username: str, name: str, password: str, *, email: str | None = None, phone: str | None = None,
-    staff_no: str | None = None,
+    staff_no: str | None = None, wecom_userid: str | None = None, dingtalk_userid: str | None = None,
 ) -> User:
     username = (username or "").strip()
     check_username(username)
@@ -108,7 +108,8 @@ def create_user(
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(_("The username %(username)s is taken.", username=username))
     user = User(username=username, name=name.strip(), email=email or None, phone=phone or None,
-                staff_no=_free_staff_no(staff_no, None))
+                staff_no=_free_staff_no(staff_no, None), wecom_userid=(wecom_userid or "").strip() or None,
+                dingtalk_userid=(dingtalk_userid or "").strip() or None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -296,13 +297,16 @@ def _free_staff_no(staff_no: str | None, user_id: int | None) -> str | None:
 
 
 def update_user(user: User, *, name: str, email: str | None, phone: str | None, staff_no: str | None = None,
-                commit: bool = True) -> User:
+                wecom_userid: str | None = None, dingtalk_userid: str | None = None, commit: bool = True) -> User:
+    """The admin's edit of a user; the WeCom / DingTalk ids as given (empty: none)."""
     if not (name or "").strip():
         raise InvalidInput(_("A user needs a name."))
     user.staff_no = _free_staff_no(staff_no, user.id)
     user.name = name.strip()
     user.email = (email or "").strip() or None
     user.phone = (phone or "").strip() or None
+    user.wecom_userid = (wecom_userid or "").strip() or None
+    user.dingtalk_userid = (dingtalk_userid or "").strip() or None
     if commit:
         db.session.commit()
     return user

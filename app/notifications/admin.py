@@ -15,8 +15,8 @@ from app.policy import Action, authorize
 from app.validation_messages import localize
 
 from . import channel_admin, mail, status
-from .labels import CHANNEL_LABELS
-from .schemas import CollegeRobotForm, TestMessageForm
+from .labels import CHANNEL_LABELS, refusal_text
+from .schemas import CollegeRobotForm, RetryForm, TestMessageForm
 
 bp = Blueprint("notifications_admin", __name__, url_prefix="/admin/messengers")
 
@@ -26,7 +26,7 @@ def _admin():
 
 
 def _errors(err: ValidationError) -> str:
-    return "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in localize(err.messages).items())
+    return refusal_text(localize(err.messages))
 
 
 @bp.get("")
@@ -57,10 +57,23 @@ def test():
 @bp.post("/retry")
 @login_required
 def retry():
+    """Send again at the next run: the failed rows, or the one row the admin chose."""
     _admin()
-    n = status.retry_failed()
+    try:
+        form = RetryForm().load(request.form)
+    except ValidationError as err:
+        return _page_error(_errors(err), 400)
+    if (form["kind"] is None) != (form["id"] is None):
+        return _page_error(_("Choose a message to send again, or send every failed one."), 400)
+    n = status.retry_failed(int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 8)), kind=form["kind"],
+                            row_id=form["id"])
     db.session.commit()
-    flash(_("%(n)s waiting or failed messages will be sent at the next run.", n=n))
+    if form["id"] is not None:
+        if not n:
+            return _page_error(_("That message is no longer in the outbox (it was sent meanwhile)."), 404)
+        flash(_("The message will be sent again at the next run."))
+    else:
+        flash(_("%(n)s failed messages will be sent again at the next run.", n=n))
     return redirect(url_for(".index"), 303)
 
 

@@ -38,9 +38,12 @@ def college_robots() -> list[tuple[College, CollegeRobot | None]]:
     return [(college, robot) for college, robot in rows]
 
 
-def save_college_robot(college_id: int, *, wecom_key: str, dingtalk_token: str, dingtalk_secret: str) -> College:
-    """A college's robots; all empty removes them. A secret left empty keeps the stored one (the page never
-    shows it back). Commits."""
+def save_college_robot(college_id: int, *, wecom_key: str, dingtalk_token: str, dingtalk_secret: str,
+                       remove_wecom: bool = False, remove_dingtalk: bool = False) -> College:
+    """A college's robots. The WeCom key, the DingTalk token and its secret all work as secrets (whoever has
+    one can post to the group), so the page never shows them back: a value typed replaces the stored one, a
+    field left empty keeps it; ``remove_wecom`` / ``remove_dingtalk`` remove that robot (the DingTalk token
+    with its secret). A college left with no robot loses its row. Commits."""
     college = db.session.get(College, college_id)
     if college is None:
         raise NotFound("No such college.")
@@ -48,12 +51,16 @@ def save_college_robot(college_id: int, *, wecom_key: str, dingtalk_token: str, 
     if robot is None:
         robot = CollegeRobot(college_id=college_id)
         db.session.add(robot)
-    robot.wecom_key = wecom_key.strip() or None
-    robot.dingtalk_token = dingtalk_token.strip() or None
+    if wecom_key.strip():
+        robot.wecom_key = wecom_key.strip()
+    if dingtalk_token.strip():
+        robot.dingtalk_token = dingtalk_token.strip()
     if dingtalk_secret.strip():
         robot.dingtalk_secret = dingtalk_secret.strip()
-    if not robot.dingtalk_token:
-        robot.dingtalk_secret = None
+    if remove_wecom:
+        robot.wecom_key = None
+    if remove_dingtalk or not robot.dingtalk_token:
+        robot.dingtalk_token = robot.dingtalk_secret = None
     robot.updated_at = utcnow()
     if not robot.wecom_key and not robot.dingtalk_token:
         db.session.delete(robot)
@@ -100,7 +107,9 @@ def send_test(channel: str, admin_id: int, config: dict, *, college_id: int | No
     elif channel in (WECOM_ROBOT, DINGTALK_ROBOT):
         row = OutboxMessage(channel=channel, to_userid="", college_id=college_id, text=text, created_at=now,
                             attempts=0)
-        where = f"college #{college_id}" if college_id else "site"
+        college = db.session.get(College, college_id) if college_id else None
+        where = (translated(N_("the group of %(college)s"), locale, college=college.code) if college
+                 else translated(N_("the school’s group"), locale))
     else:
         raise TestFailed(translated(N_("Unknown channel."), locale))
     db.session.add(row)

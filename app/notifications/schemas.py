@@ -1,5 +1,7 @@
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from app.auth.models import MESSENGER_USERID_PATTERN
+from app.auth.schemas import strip_messenger_ids
 from app.jsonio import UtcDateTime
 
 
@@ -31,7 +33,7 @@ class NotificationQuerySchema(Schema):
 
 # ---- channels and messengers (issue 25) -------------------------------------------------------
 
-_ID = r"^[A-Za-z0-9_.@-]*$"  # WeCom and DingTalk user ids: letters, digits, _ . @ -
+_ID = MESSENGER_USERID_PATTERN  # WeCom and DingTalk user ids: letters, digits, _ . @ -
 
 
 class ChannelsForm(Schema):
@@ -45,6 +47,10 @@ class ChannelsForm(Schema):
     wecom_userid = fields.String(load_default="", validate=[validate.Length(max=64), validate.Regexp(_ID)])
     dingtalk_userid = fields.String(load_default="", validate=[validate.Length(max=64), validate.Regexp(_ID)])
 
+    @pre_load
+    def _strip_ids(self, data, **kwargs):
+        return strip_messenger_ids(data)
+
 
 class CollegeRobotForm(Schema):
     class Meta:
@@ -56,6 +62,18 @@ class CollegeRobotForm(Schema):
                                                                validate.Regexp(r"^[A-Za-z0-9_-]*$")])
     dingtalk_secret = fields.String(load_default="", validate=[validate.Length(max=200),
                                                                 validate.Regexp(r"^[A-Za-z0-9_-]*$")])
+    remove_wecom = fields.Boolean(load_default=False, truthy={"1", "on", "true"}, falsy={"0", "", "false"})
+    remove_dingtalk = fields.Boolean(load_default=False, truthy={"1", "on", "true"}, falsy={"0", "", "false"})
+
+
+class RetryForm(Schema):
+    """Send again: every failed row (no field), or one unsent row (its table and id)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(load_default=None, validate=validate.OneOf(["email", "message"]))
+    id = fields.Integer(load_default=None, validate=validate.Range(1, 2**63 - 1))
 
 
 class TestMessageForm(Schema):

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, literal, select, update
 
 from app.extensions import db
+from app.org.models import College
 
 from . import channels
 from .models import (
@@ -90,6 +91,7 @@ class PendingRow:
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None
+    group: str | None = None  # a robot's message: "" the site's group, else its college's code (to is "")
 
 
 def pending(limit: int = 200) -> list[PendingRow]:
@@ -99,24 +101,35 @@ def pending(limit: int = 200) -> list[PendingRow]:
                OutboxEmail.attempts, OutboxEmail.next_attempt_at, OutboxEmail.last_error)
         .where(OutboxEmail.sent_at.is_(None)).order_by(OutboxEmail.id.desc()).limit(limit))
     messages = db.session.execute(
-        select(OutboxMessage.channel, OutboxMessage.id, OutboxMessage.to_userid, OutboxMessage.college_id,
+        select(OutboxMessage.channel, OutboxMessage.id, OutboxMessage.to_userid, College.code,
                OutboxMessage.text, OutboxMessage.created_at, OutboxMessage.attempts, OutboxMessage.next_attempt_at,
                OutboxMessage.last_error)
+        .outerjoin(College, College.id == OutboxMessage.college_id)
         .where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id.desc()).limit(limit))
     rows = [PendingRow("email", i, to, subject, created, attempts, retry, error)
             for i, to, subject, created, attempts, retry, error in mails]
-    for channel, i, userid, college_id, text, created, attempts, retry, error in messages:
-        to = userid or (f"college #{college_id}" if college_id else "site")
-        rows.append(PendingRow(channel, i, to, text.split("\n", 1)[0], created, attempts, retry, error))
+    for channel, i, userid, college_code, text, created, attempts, retry, error in messages:
+        group = None if userid else (college_code or "")  # the page names the group in the reader's language
+        rows.append(PendingRow(channel, i, userid, text.split("\n", 1)[0], created, attempts, retry, error, group))
     rows.sort(key=lambda r: r.created_at, reverse=True)
     return rows[:limit]
 
 
-def retry_failed() -> int:
-    """The rows whose attempts are used up get a fresh set, due now (after the admin mended the settings)."""
+RETRY_KINDS = {"email": OutboxEmail, "message": OutboxMessage}
+
+
+def retry_failed(max_attempts: int, *, kind: str | None = None, row_id: int | None = None) -> int:
+    """The failed rows (attempts used up) get a fresh set, due at the next run (after the admin mended the
+    settings); the rows still waiting keep their schedule. With ``kind`` ("email" or "message") and
+    ``row_id``: that one unsent row, failed or waiting. One UPDATE per outbox table; returns the rows reset."""
+    if row_id is not None:
+        model = RETRY_KINDS[kind]
+        res = db.session.execute(update(model).where(model.id == row_id, model.sent_at.is_(None))
+                                 .values(attempts=0, next_attempt_at=None))
+        return res.rowcount or 0
     n = 0
-    for model in (OutboxEmail, OutboxMessage):
-        res = db.session.execute(update(model).where(model.sent_at.is_(None))
+    for model in RETRY_KINDS.values():
+        res = db.session.execute(update(model).where(model.sent_at.is_(None), model.attempts >= max_attempts)
                                  .values(attempts=0, next_attempt_at=None))
         n += res.rowcount or 0
     return n

@@ -13,6 +13,7 @@ from app.validation_messages import localize
 
 from . import channel_admin, channels, services
 from .api import email_state
+from .labels import refusal_text
 from .models import DINGTALK_WORK, WECOM_APP
 from .schemas import ChannelsForm
 
@@ -56,7 +57,7 @@ def my_channels():
             channel_admin.save_channels(current_user.id, follow_site=form["follow_site"], chosen=form["channels"],
                                         wecom_userid=form["wecom_userid"], dingtalk_userid=form["dingtalk_userid"])
         except ValidationError as err:
-            error, status = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in localize(err.messages).items()), 400
+            error, status = refusal_text(localize(err.messages)), 400
         else:
             flash(_("Your notice channels are saved."))
             return redirect(url_for("notifications.my_channels"), 303)

@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import models as auth_models
-from app.auth.models import NO_PASSWORD, Role, RoleAssignment, User
+from app.auth.models import (
+    MESSENGER_USERID_MAX,
+    MESSENGER_USERID_PATTERN,
+    NO_PASSWORD,
+    Role,
+    RoleAssignment,
+    User,
+)
 from app.auth.services import MIN_PASSWORD_LENGTH, check_username, set_lab_officers
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
@@ -37,7 +44,9 @@ MAX_NEW_PASSWORDS = 50
 LAB_COLUMNS = ("code", "name", "college", "category", "phone", "officers")
 LAB_OPTIONAL = ("name_en", "building", "floor", "room", "hazard_tags", "active")
 USER_COLUMNS = ("username", "name")
-USER_OPTIONAL = ("email", "phone", "password", "roles", "staff_no")  # staff_no: 工号, the campus login's key
+USER_OPTIONAL = ("email", "phone", "password", "roles", "staff_no",  # staff_no: 工号, the campus login's key
+                 "wecom_userid", "dingtalk_userid")  # where app.notifications sends the user's messages
+MESSENGER_COLUMNS = ("wecom_userid", "dingtalk_userid")
 
 _TRUE = {"1", "yes", "y", "true", "是", "启用", "在用"}
 _FALSE = {"0", "no", "n", "false", "否", "停用", "关闭"}
@@ -375,6 +384,16 @@ def import_user_rows(rows: list[tuple[int, dict]]) -> ImportReport:
         fields = {"name": name, "email": email or None, "phone": r.get("phone") or None}
         if "staff_no" in r:  # a file without the column leaves the staff numbers as they are
             fields["staff_no"] = staff_no or None
+        for column in MESSENGER_COLUMNS:  # the same: a file without the column leaves the ids as they are
+            if column not in r:
+                continue
+            userid = r[column]
+            if len(userid) > MESSENGER_USERID_MAX:
+                errors.add(row, column, _("At most %(n)d characters.", n=MESSENGER_USERID_MAX))
+            elif not re.match(MESSENGER_USERID_PATTERN, userid):
+                errors.add(row, column, _("only letters, digits and _ . @ - (the id as the messenger's admin "
+                                          "console shows it)."))
+            fields[column] = userid or None
         plan.append((username, user, fields, (password, r.get("password_hash")), roles))
     errors.raise_if_any()
     # The new users' password hashes (~130 ms each, at most MAX_NEW_PASSWORDS) before anything is

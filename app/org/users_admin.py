@@ -52,7 +52,9 @@ def user_new():
         try:
             data = UserCreateForm().load(form_data())
             user = auth_services.create_user(data["username"], data["name"], data["password"],
-                                        email=data["email"], phone=data["phone"], staff_no=data["staff_no"])
+                                        email=data["email"], phone=data["phone"], staff_no=data["staff_no"],
+                                             wecom_userid=data["wecom_userid"],
+                                             dingtalk_userid=data["dingtalk_userid"])
 
             db.session.commit()
             flash(_("Created user %(username)s. Now give them a role.", username=user.username))

@@ -19,7 +19,7 @@ def test_a_user_chooses_their_channels(app, client):
     login(client, user)
     page = client.get("/account/channels")
     assert page.status_code == 200 and 'name="wecom_userid"' in page.get_data(as_text=True)
-    resp = client.post("/account/channels", data={"channels": ["wecom"], "wecom_userid": "zhang.san",
+    resp = client.post("/account/channels", data={"channels": ["wecom"], "wecom_userid": " zhang.san ",
                                                   "dingtalk_userid": ""})
     assert resp.status_code == 303
     db.session.expire_all()
@@ -30,7 +30,8 @@ def test_a_user_chooses_their_channels(app, client):
     assert db.session.get(User, user.id).notify_channels is None
     # Bad input: a clear 400 on the page, nothing saved.
     resp = client.post("/account/channels", data={"channels": ["fax"], "wecom_userid": "a b"})
-    assert resp.status_code == 400 and "wecom_userid" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and ("My WeCom user id" in resp.get_data(as_text=True)
+                                        or "我的企业微信账号" in resp.get_data(as_text=True))
     resp = client.post("/account/channels", data={"wecom_userid": "x" * 65})
     assert resp.status_code == 400
 
@@ -91,8 +92,11 @@ def test_admin_page_shows_state_failures_and_sends_tests(app, client):
         db.session.expire_all()
         assert all(r.attempts == 0 for r in db.session.scalars(select(OutboxEmail).where(
             OutboxEmail.sent_at.is_(None))))
-        # Removing the robots: all empty.
+        # Nothing typed keeps them; removing the robots is ticking "remove".
         client.post(f"/admin/messengers/colleges/{college.id}", data={})
+        db.session.expire_all()
+        assert db.session.get(CollegeRobot, college.id).wecom_key == ROBOT_KEY
+        client.post(f"/admin/messengers/colleges/{college.id}", data={"remove_wecom": "1", "remove_dingtalk": "1"})
         db.session.expire_all()
         assert db.session.get(CollegeRobot, college.id) is None
     finally:
@@ -144,3 +148,83 @@ def test_admin_test_mail_goes_through_the_mail_server(app, client, tmp_path):
         assert "without TLS" in page and len(server.messages) == 1
     finally:
         server.stop()
+
+
+def test_robot_keys_and_secrets_are_never_shown_back(app, client):
+    """The WeCom key, the DingTalk token and its secret let anyone post to the group: the page says "set"
+    and never puts them in the HTML; an empty field keeps the stored value, a typed one replaces it."""
+    college = make_college()
+    key, token, secret = "wk-" + "a" * 30, "dt-" + "b" * 30, "SEC" + "c" * 30
+    login(client, make_user(Role.school_admin))
+    assert "secret-state" in client.get("/admin/messengers").get_data(as_text=True)
+    client.post(f"/admin/messengers/colleges/{college.id}",
+                data={"wecom_key": key, "dingtalk_token": token, "dingtalk_secret": secret})
+    page = client.get("/admin/messengers").get_data(as_text=True)
+    for value in (key, token, secret):
+        assert value not in page
+    assert page.count('name="remove_wecom"') == 1 and page.count('name="remove_dingtalk"') == 1
+    # Only the DingTalk token replaced: the key and the secret stay.
+    client.post(f"/admin/messengers/colleges/{college.id}",
+                data={"wecom_key": "", "dingtalk_token": "dt-new", "dingtalk_secret": ""})
+    db.session.expire_all()
+    robot = db.session.get(CollegeRobot, college.id)
+    assert (robot.wecom_key, robot.dingtalk_token, robot.dingtalk_secret) == (key, "dt-new", secret)
+    # Removing the DingTalk robot removes its secret too; the WeCom robot stays.
+    client.post(f"/admin/messengers/colleges/{college.id}", data={"remove_dingtalk": "1"})
+    db.session.expire_all()
+    robot = db.session.get(CollegeRobot, college.id)
+    assert (robot.wecom_key, robot.dingtalk_token, robot.dingtalk_secret) == (key, None, None)
+
+
+def _message(attempts: int, **kw) -> OutboxMessage:
+    from app.timeutil import utcnow
+
+    row = OutboxMessage(channel="wecom_app", to_userid=kw.pop("to", "zhang.san"), text="notice\nbody",
+                        created_at=utcnow(), attempts=attempts, last_error="errcode 60020", **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_send_again_resets_the_failed_rows_only_or_the_one_chosen(app, client):
+    from datetime import timedelta
+
+    from app.timeutil import utcnow
+
+    app.config.update(OUTBOX_MAX_ATTEMPTS=3)
+    later = utcnow() + timedelta(hours=1)
+    failed = _message(3, to="failed.one")
+    waiting = _message(1, to="waiting.one", next_attempt_at=later)
+    other_failed = _message(3, to="failed.two")
+    mail_failed = OutboxEmail(to_address="x@example.edu.cn", subject="s", body="b", created_at=utcnow(), attempts=3)
+    db.session.add(mail_failed)
+    db.session.commit()
+    login(client, make_user(Role.school_admin))
+
+    def state(row):
+        db.session.expire_all()
+        row = db.session.get(type(row), row.id)
+        return row.attempts, row.next_attempt_at
+
+    # One chosen row: only that one (even a waiting one: due at the next run).
+    assert client.post("/admin/messengers/retry", data={"kind": "message", "id": waiting.id}).status_code == 303
+    assert state(waiting) == (0, None) and state(failed)[0] == 3 and state(other_failed)[0] == 3
+    row = db.session.get(OutboxMessage, waiting.id)
+    row.attempts, row.next_attempt_at = 1, later  # waiting again
+    db.session.commit()
+    # Every failed one: the failed rows of both outboxes; the waiting row keeps its schedule.
+    resp = client.post("/admin/messengers/retry", follow_redirects=True)
+    assert "3" in resp.get_data(as_text=True)
+    assert state(failed) == (0, None) and state(other_failed) == (0, None) and state(mail_failed)[0] == 0
+    assert state(waiting)[0] == 1 and state(waiting)[1] is not None
+    # A row sent meanwhile, an unknown one, half a choice, a bad kind: clear 4xx pages, nothing changed.
+    sent = _message(0, to="sent.one", sent_at=utcnow())
+    assert client.post("/admin/messengers/retry", data={"kind": "message", "id": sent.id}).status_code == 404
+    assert client.post("/admin/messengers/retry", data={"kind": "email", "id": 999999}).status_code == 404
+    assert client.post("/admin/messengers/retry", data={"id": failed.id}).status_code == 400
+    assert client.post("/admin/messengers/retry", data={"kind": "fax", "id": 1}).status_code == 400
+    assert client.post("/admin/messengers/retry", data={"kind": "email", "id": "x"}).status_code == 400
+    # The page offers a button per row, and names a robot's group in the reader's language.
+    _message(3, to="", college_id=make_college(code="CHEM").id)
+    page = client.get("/admin/messengers?lang=en").get_data(as_text=True)
+    assert page.count("Send this one again") == 5 and "the group of CHEM" in page

@@ -144,7 +144,7 @@ def test_retries_back_off_then_succeed_and_attempts_run_out(app, queued, cert):
         app.config.update(SMTP_PORT=server.port)
         from app.notifications import status
 
-        assert status.retry_failed() == 1
+        assert status.retry_failed(3) == 1
         db.session.commit()
         assert services.send_outbox(app.config)["sent"] == 1
         assert _row().sent_at is not None and len(server.messages) == 1

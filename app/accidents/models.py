@@ -153,6 +153,6 @@ class AccidentRecordRefused(RuntimeError):
     """Raised when anything tries to delete an accident's records or rewrite its history (art. 30)."""
 
 
-# ORM guards and database triggers (app.db.kept; migration 0019 installs the same triggers).
+# ORM guards and database triggers (app.db.kept; migration 0023 installs the same triggers).
 keep((Accident, AccidentPhoto, AccidentEvent), unchanged=(AccidentPhoto, AccidentEvent), refused=AccidentRecordRefused)
 keep((AccidentReport,), refused=AccidentRecordRefused, frozen=True)

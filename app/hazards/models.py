@@ -78,6 +78,6 @@ class HazardReportDeletionRefused(RuntimeError):
     """Raised when anything tries to delete a hazard report or rewrite its history (art. 30)."""
 
 
-# ORM guards and database triggers (app.db.kept; migration 0021 installs the same triggers).
+# ORM guards and database triggers (app.db.kept; migration 0019 installs the same triggers).
 keep((HazardReport, HazardReportPhoto, HazardReportEvent), unchanged=(HazardReportPhoto, HazardReportEvent),
      refused=HazardReportDeletionRefused)

@@ -17,5 +17,5 @@ _APPEND_ONLY = (RectificationTicket, TicketEvent, TicketEventPhoto)
 
 
 keep(_APPEND_ONLY, unchanged=(TicketEvent, TicketEventPhoto), refused=TicketDeletionRefused)
-# A signature of the reply slip is frozen: the database refuses UPDATE too (migration 0018).
+# A signature of the reply slip is frozen: the database refuses UPDATE too (migration 0021).
 keep((TicketSignature,), refused=TicketDeletionRefused, frozen=True)

@@ -1,7 +1,7 @@
 """The reply slip's signatures (整改回执, art. 28): the lab's safety officer signs when submitting the fix,
 the reviewer when verifying it; a drawn PNG or a refusal with its reason, as the inspection's own
 signatures (the PNG check: app/photos/signatures.py). Optional, as on paper; stored with the event
-they sign, in its transaction, and never changed or deleted (art. 30; guards.py, migration 0018)."""
+they sign, in its transaction, and never changed or deleted (art. 30; guards.py, migration 0021)."""
 from __future__ import annotations
 
 from collections.abc import Iterable

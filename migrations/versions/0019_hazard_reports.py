@@ -3,14 +3,14 @@
 Row triggers refuse DELETE on SQLite and PostgreSQL alike, as app.db.kept installs with create_all
 (labsafe_refuse_delete() is 0016's function; created again here so this file stands alone).
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0023"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -4,14 +4,14 @@ Entries, their history and the findings are kept (art. 30): row triggers refuse 
 PostgreSQL alike, as app.db.kept installs with create_all (labsafe_refuse_delete() is created again
 here so this file stands alone).
 
-Revision ID: 0020
-Revises: 0017
+Revision ID: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0018"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

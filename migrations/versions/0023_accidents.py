@@ -5,14 +5,14 @@ reports (the unit's, art. 31; the investigation's, art. 32) are frozen: row trig
 UPDATE for the frozen ones) on SQLite and PostgreSQL alike, as app.db.kept installs with create_all.
 issued_documents gains accident_id (an accident report's PDF; plain ADD COLUMN, no table rebuilt).
 
-Revision ID: 0019
-Revises: 0017
+Revision ID: 0023
+Revises: 0022
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0020"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """messengers (issue 25): mail retries with backoff, WeCom and DingTalk outbox, users' messenger ids and channels
 
-Revision ID: 0023
+Revision ID: 0018
 Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None

@@ -1,13 +1,13 @@
 """campus single sign-on: users.staff_no (工号) and the SSO sessions (issue 25)
 
-Revision ID: 0022
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

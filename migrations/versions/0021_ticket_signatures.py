@@ -4,14 +4,14 @@ with a reason; never changed or deleted (issue 23; art. 28, 30)
 Row triggers refuse UPDATE and DELETE on SQLite and PostgreSQL alike, as app.db.kept installs with
 create_all (labsafe_refuse_change() is 0015's function; created again here so this file stands alone).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0021
+Revises: 0020
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0022"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -16,13 +16,19 @@ from .test_inspector_flow import _count, _open, _until, _wait_offline_ready, _wo
 from .test_offline_ticket_actions import _go_offline, _go_online
 
 
-def test_a_hazard_reported_offline_at_the_door_becomes_a_ticket(phone):
+def _at_the_door(phone, name):
+    """A user with no role scans the lab's door QR on a phone and signs in: (world, user, context, page)."""
     w = _world()
-    student = make_user(name="学生")
+    student = make_user(name=name)
     ctx = phone()
     page = ctx.new_page()
     _open(page, f"/l/{w['lab'].qr_token}", student)
     page.wait_for_url(f"**/app/labs/{w['lab'].id}**")
+    return w, student, ctx, page
+
+
+def test_a_hazard_reported_offline_at_the_door_becomes_a_ticket(phone):
+    w, student, ctx, page = _at_the_door(phone, "学生")
     page.wait_for_selector("#hazard-section:not([hidden])")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
@@ -76,12 +82,7 @@ def _only_the_report_form(page):
 def test_a_user_without_rights_on_the_lab_sees_only_the_report_form_online_and_offline(phone):
     """A student with no role opens the lab's QR page: no "permission" error above the report form, online
     or, the page opened again, offline; the report still goes out through the outbox."""
-    w = _world()
-    student = make_user(name="学生乙")
-    ctx = phone()
-    page = ctx.new_page()
-    _open(page, f"/l/{w['lab'].qr_token}", student)
-    page.wait_for_url(f"**/app/labs/{w['lab'].id}**")
+    w, student, ctx, page = _at_the_door(phone, "学生乙")
     _only_the_report_form(page)
     _wait_offline_ready(page)
 

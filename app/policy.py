@@ -590,6 +590,9 @@ def lab_clause(user: User | None, action: Action, *, lab_id, college_id):
         clauses.append(college_id.in_(s.oversight_colleges))
     if s.officer_labs:
         clauses.append(lab_id.in_(s.officer_labs))
+    # Accidents (issue 24): _can_report_accident also lets a lab's officer report in the lab's college.
+    if action == Action.REPORT_ACCIDENT and s.officer_labs:
+        clauses.append(college_id.in_(_officer_colleges(s)))
     return or_(*clauses) if clauses else false()
 
 

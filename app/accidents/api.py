@@ -22,6 +22,7 @@ from .schemas import (
     AccidentSchema,
     CloseInSchema,
     GradeInSchema,
+    ReportableLabSchema,
     ReportInSchema,
     VetoQuerySchema,
     VetoSchema,
@@ -67,6 +68,15 @@ def create():
     authorize(current_user, Action.REPORT_ACCIDENT, lab)
     a, created = services.report_accident(current_user, lab, data, current_app.config)
     return accident_detail(a), 201 if created else 200
+
+
+@bp.get("/accidents/labs")
+@login_required
+@doc("The labs I may report an accident in, by code (the phone's form; it keeps a copy for offline use)",
+     response=ReportableLabSchema, many=True)
+def labs():
+    authorize(current_user, Action.REPORT_ACCIDENT)
+    return ReportableLabSchema(many=True).dump(services.labs_to_report(current_user))
 
 
 @bp.get("/accidents/<int:accident_id>")

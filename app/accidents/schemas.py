@@ -52,6 +52,15 @@ class AccidentInSchema(Schema):
         return data
 
 
+class ReportableLabSchema(Schema):
+    """A lab the user may report an accident in, as the phone's form lists it."""
+
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+
+
 class GradeInSchema(Schema):
     grade = fields.Enum(AccidentGrade, by_value=True, required=True)
     reason = _text(max_len=2000, metadata={"description": "required when the grade differs (art. 33)"})

@@ -14,11 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.notifications import services as notices
 from app.org.models import Department, Lab
-from app.policy import accident_clause
+from app.org.services import lab_filter
+from app.photos import services as photo_services
+from app.policy import Action, accident_clause
 from app.timeutil import day_bounds_utc, format_deadline, utcnow
 
 from . import grading
@@ -67,6 +69,14 @@ def list_accidents(user, *, tz: str, year: int | None = None, college_id: int | 
         stmt = stmt.where(Accident.occurred_at >= start, Accident.occurred_at < end)
     stmt = stmt.order_by(Accident.occurred_at.desc(), Accident.id.desc()).limit(limit).offset(offset)
     return list(db.session.scalars(stmt))
+
+
+def labs_to_report(user) -> list[Lab]:
+    """The active labs this user may report an accident in (REPORT_ACCIDENT), by code: the phone's form
+    offers them, offline too (a college's head or a department officer inspects no lab, so the offline
+    bundle holds none of them). One query."""
+    return list(db.session.scalars(select(Lab).where(Lab.active.is_(True), lab_filter(user, Action.REPORT_ACCIDENT))
+                                   .order_by(Lab.code)))
 
 
 def events_of(accident_id: int) -> list[AccidentEvent]:
@@ -192,6 +202,29 @@ def report_accident(user, lab: Lab, data: dict, config) -> tuple[Accident, bool]
     _notify_reported(a, lab, user, config)
     db.session.commit()
     return a, True
+
+
+def form_photo_uuids(client_uuid: str, n: int) -> list[str]:
+    """The UUIDs of the web form's ``n`` photos, following from the form's client_uuid: the same form sent
+    twice names (and stores) each photo once. None for a client_uuid that is not one (the schema says so)."""
+    try:
+        namespace = uuidlib.UUID(str(client_uuid).strip())
+    except ValueError:
+        return []
+    return [str(uuidlib.uuid5(namespace, f"photo:{i}")) for i in range(n)]
+
+
+def store_form_photos(user, photo_uuids: list[str], files: list[bytes], config) -> list[str]:
+    """Store the web form's photos under the UUIDs its accident names (after the report: report first,
+    evidence after). Returns why each refused photo was refused; the others are stored (each commits)."""
+    reasons = []
+    for photo_uuid, data in zip(photo_uuids, files, strict=False):
+        try:
+            photo_services.store_photo(user, photo_uuid, data, config)
+        except DomainError as err:
+            db.session.rollback()
+            reasons.append(err.message)
+    return reasons
 
 
 def notified_departments(config) -> list[int]:

@@ -88,12 +88,17 @@ def _body(form) -> dict:
 @login_required
 def create():
     authorize(current_user, Action.REPORT_ACCIDENT)
+    # Scene photos (art. 31): the request's size is bounded by MAX_CONTENT_LENGTH, their number by the schema.
+    files = [f.read() for f in request.files.getlist("photos") if f and f.filename]
+    if files:
+        authorize(current_user, Action.UPLOAD_PHOTO)
     try:
         lab = find_lab_by_code(request.form.get("lab_code", ""))
         if lab is None:
             raise NotFound(_("No lab has this code."))
         body = _body(request.form)
         body["lab_id"] = lab.id
+        body["photos"] = services.form_photo_uuids(body["client_uuid"], len(files))
         data = AccidentInSchema().load(body)
         authorize(current_user, Action.REPORT_ACCIDENT, lab)
         a, _created = services.report_accident(current_user, lab, data, current_app.config)
@@ -101,6 +106,9 @@ def create():
         error, status, fields_ = refused(err)
         return _form_page(dict(request.form), error, fields_, status)
     flash(_("Accident reported: the lab, the college and the school have been told."))
+    # Report first, evidence after: a photo refused (not an image, the store down) leaves the report in.
+    for reason in services.store_form_photos(current_user, data["photos"], files, current_app.config):
+        flash(_("A photo could not be stored: %(reason)s", reason=reason), "error")
     return redirect(url_for(".accident", accident_id=a.id))
 
 

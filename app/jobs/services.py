@@ -19,7 +19,9 @@ time zone), oldest first, each day in its own transaction:
    catch-up plans what one run a night would have: each period once, by its unique key);
 6. queue the e-mails of the notices written (notifications.queue_emails_written_at);
 7. (before 6) remind the lab's officers, and the person when a user, of lab access (准入, art. 13)
-   expiring within ACCESS_REMIND_DAYS days, once per access period (roster.nightly.remind_expiring).
+   expiring within ACCESS_REMIND_DAYS days, once per access period (roster.nightly.remind_expiring);
+8. (before 6) remind the college's leader and head of an accident's unit report due within two days,
+   and tell them and the school office once it is overdue (art. 31; accidents.nightly.remind_unit_reports).
 
 Set-based: a fixed number of SQL statements per day whatever the number of labs or tickets. This
 module writes only nightly_runs.
@@ -39,6 +41,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accidents import nightly as accidents_nightly
 from app.errors import InvalidInput
 from app.extensions import db
 from app.inspections import daily_checks
@@ -125,10 +128,11 @@ def process_day(day: date, config: dict) -> dict | None:
         late = rounds_nightly.flag_late(day, end, now, config)
         planned = round_rules.plan_due_rounds(day, config)
         access = roster_nightly.remind_expiring(day, now, config)
+        accident_reports = accidents_nightly.remind_unit_reports(day, end, now, config)
         counts = {"missed": flagged["missed"], "escalated": climbed["escalated"], "round_late": late["late"],
                   "rounds_planned": planned["planned"],
                   "notifications": flagged["notifications"] + climbed["notifications"] + late["notifications"]
-                  + access["notifications"],
+                  + access["notifications"] + accident_reports["notifications"],
                   "emails": notices.queue_emails_written_at(now, config)}
         session.execute(update(NightlyRun.__table__).where(NightlyRun.day == day).values(finished_at=utcnow()))
         session.commit()

@@ -66,6 +66,9 @@ HAZARD_TICKETED = "hazard_ticketed"  # my report became a rectification ticket
 HAZARD_CLOSED = "hazard_closed"  # my report was closed, with the reason
 ACCESS_EXPIRING = "access_expiring"  # a person's lab access (准入, art. 13) expires soon (app.roster.nightly)
 ACCIDENT_REPORTED = "accident_reported"  # an accident in my lab / college / the school (app.accidents, art. 31)
+# The unit's written accident report (art. 31), from the nightly job (app.accidents.nightly).
+ACCIDENT_REPORT_DUE = "accident_report_due"  # my college's report is due within two days
+ACCIDENT_REPORT_OVERDUE = "accident_report_overdue"  # my college's report is past its deadline
 
 KIND_LABELS = {
     NEW_TICKET: lazy_gettext("New hazard ticket in your lab"),
@@ -87,6 +90,9 @@ KIND_LABELS = {
     HAZARD_CLOSED: lazy_gettext("Your hazard report was closed"),
     ACCESS_EXPIRING: lazy_gettext("Lab access expires soon"),
     ACCIDENT_REPORTED: lazy_gettext("Lab accident reported"),  # msgid in app/accidents/translations
+    # msgids in app/accidents/translations
+    ACCIDENT_REPORT_DUE: lazy_gettext("Accident: the unit's written report is due soon"),
+    ACCIDENT_REPORT_OVERDUE: lazy_gettext("Accident: the unit's written report is overdue"),
 }
 
 # The notices about one ticket: their title is the ticket's lab, article and title.

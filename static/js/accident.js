@@ -1,7 +1,8 @@
 // The phone's accident report (art. 31, app/accidents): works offline. The report and its photos go
 // into the outbox under one client UUID (a replay is the same accident on the server), the report
 // first, its photos after (report first, evidence after).
-import { getBundle } from './bundle.js';
+import { get } from './api.js';
+import { DATA_CACHE, getBundle } from './bundle.js';
 import { enqueueAccident } from './outbox.js';
 import { cameraFile, downscale, uuid } from './photo.js';
 import { syncNow } from './sync.js';
@@ -16,10 +17,36 @@ function localNow() {
   return d.toISOString().slice(0, 16);
 }
 
+// The labs this user may report in (GET /api/accidents/labs): a college's head or a department officer
+// inspects none, so the offline bundle holds none of them; the list last fetched online is kept in the
+// data cache (per user, cleared on logout) for offline use.
+const LABS_KEY = '/offline/accident-labs';
+
+async function reportableLabs() {
+  try {
+    const resp = await get('/api/accidents/labs');
+    if (resp.ok) {
+      if ('caches' in window) {
+        const cache = await caches.open(DATA_CACHE);
+        await cache.put(LABS_KEY, new Response(JSON.stringify({ user_id: me, labs: resp.data }),
+          { headers: { 'Content-Type': 'application/json' } }));
+      }
+      return resp.data;
+    }
+  } catch (e) { /* offline: the saved copy */ }
+  if (!('caches' in window)) return [];
+  const saved = await caches.match(LABS_KEY, { cacheName: DATA_CACHE });
+  if (!saved) return [];
+  const copy = await saved.json();
+  return String(copy.user_id) === String(me) ? copy.labs || [] : [];
+}
+
 async function fillLabs() {
   const select = $('#accident-lab');
   const bundle = await getBundle({ refresh: true }).catch(() => null);
-  const labs = (bundle && bundle.labs) || [];
+  const byId = new Map(((bundle && bundle.labs) || []).map((lab) => [String(lab.id), lab]));
+  for (const lab of await reportableLabs().catch(() => [])) if (!byId.has(String(lab.id))) byId.set(String(lab.id), lab);
+  const labs = [...byId.values()].sort((a, b) => String(a.code).localeCompare(String(b.code)));
   const wanted = new URLSearchParams(location.search).get('lab');
   for (const lab of labs) {
     const option = el('option', { value: String(lab.id) }, `${lab.code} · ${lab.name}`);

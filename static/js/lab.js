@@ -1,8 +1,11 @@
 // The lab card: nameplate (art. 24(1)), officers, hazards, open tickets, and the checklists this
 // user may run here. Drawn at once from the offline bundle when it holds the lab, then from the
 // network's answer (GET /api/labs/<id>/card: one request); offline, the bundle's copy stays.
+// Someone with no rights on the lab (a student who scanned the door QR) may still report a hazard
+// here (hazard.js): the card's 403 then quietly leaves only the report form, no error and nothing of
+// the lab; offline, a bundle without any lab (no rights anywhere) does the same.
 import { get } from './api.js';
-import { labFromBundle, loginExpired } from './bundle.js';
+import { cachedBundle, labFromBundle, loginExpired } from './bundle.js';
 import { all } from './db.js';
 import { $, el, hazardLabel, levelLabel, localized, status, t, ticketItem } from './ui.js';
 
@@ -18,12 +21,14 @@ async function fromNetwork(cached) {
   try {
     resp = await get(`/api/labs/${labId}/card`);
   } catch (e) {
-    return cached ? null : { error: t('not_in_bundle') }; // offline: the bundle's copy, if any, stays
+    if (cached) return null; // offline: the bundle's copy stays
+    return (await reportOnly()) ? { reportOnly: true } : { error: t('not_in_bundle') };
   }
   if (resp.status === 401) {
     loginExpired();
     return cached ? null : { error: (resp.error && resp.error.message) || t('load_failed') };
   }
+  if (resp.status === 403 && mayReport()) return { reportOnly: true };
   if (!resp.ok) {
     // A lab the user may no longer see (403/404) is not shown from an older bundle either.
     if (resp.status < 500 || !cached) return { error: (resp.error && resp.error.message) || t('load_failed') };
@@ -34,7 +39,25 @@ async function fromNetwork(cached) {
     closedUntil: card.closed_until, designees: card.daily_designees || [] };
 }
 
+// The hazard report form is on this page (anyone signed in may report: hazard.js shows it).
+function mayReport() {
+  return Boolean($('#hazard-section'));
+}
+
+// Offline, a lab missing from the bundle: only the report form when the bundle holds no lab at all.
+async function reportOnly() {
+  if (!mayReport()) return false;
+  const bundle = await cachedBundle().catch(() => null);
+  return !bundle || !(bundle.labs || []).length;
+}
+
 async function draw(data) {
+  if (data.reportOnly) {
+    status($('#lab-status'), '');
+    for (const id of ['#lab-card', '#checklists-section', '#tickets-section']) $(id).hidden = true;
+    $('[data-page="lab"]').dataset.drawn = 'report-only';
+    return;
+  }
   if (data.error) {
     status($('#lab-status'), data.error);
     for (const id of ['#lab-card', '#checklists-section', '#tickets-section']) $(id).hidden = true;

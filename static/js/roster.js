@@ -5,7 +5,7 @@
 // officers as a rectification ticket once the phone is online. The roster last drawn online is saved
 // in the data cache (per user, cleared on logout) and drawn from there offline.
 import { get } from './api.js';
-import { DATA_CACHE } from './bundle.js';
+import { DATA_CACHE, labFromBundle } from './bundle.js';
 import { put } from './db.js';
 import { changed } from './outbox.js';
 import { uuid } from './photo.js';
@@ -100,6 +100,8 @@ async function load() {
     if (copy) {
       roster = copy.roster;
       note = tr('offline_copy', { when: copy.saved_at.slice(0, 16).replace('T', ' ') });
+    } else if (!(await labFromBundle(labId))) {
+      return; // offline, a lab this user does not inspect (a student at the door QR): nothing of it
     } else {
       // Offline and never opened here online: a person can still be recorded by name; the server
       // judges their access when the finding arrives (a 409 in the outbox if it is valid after all).

@@ -21,6 +21,7 @@ _INQUIRY = {"summary": "调查经过", "nature": "责任事故", "responsibility
 CASES = [
     Case("GET", "/api/accidents", "/api/accidents", allow=EVERYONE, note="scoped by accident_clause"),
     Case("POST", "/api/accidents", "/api/accidents", json=_BODY_A, allow=_REPORT_A, note="lab A1, art. 31"),
+    Case("GET", "/api/accidents/labs", "/api/accidents/labs", allow=EVERYONE, note="every role reports in some lab"),
     Case("POST", "/api/accidents", "/api/accidents", json=_BODY_B, allow=_REPORT_B, note="lab B1 (college B)"),
     Case("GET", _ONE, "/api/accidents/{accident_a}", allow=LAB_A_READERS),
     Case("GET", _ONE, "/api/accidents/{accident_b}", allow=LAB_B_READERS, note="another college's"),

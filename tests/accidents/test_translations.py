@@ -23,6 +23,7 @@ def _msgids() -> set[str]:
         for _line, msg, _comments, _ctx in extract_from_file("jinja2", str(ROOT / document), keywords=KEYWORDS):
             ids.add(msg if isinstance(msg, str) else msg[0])
     return ids | {ACCIDENT_TITLE, KIND_LABELS["accident_reported"]._args[0],
+                  KIND_LABELS["accident_report_due"]._args[0], KIND_LABELS["accident_report_overdue"]._args[0],
                   "Lab accident report (art. 31)", "Lab accident investigation report (art. 32)"}
 
 

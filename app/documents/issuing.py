@@ -2,9 +2,10 @@
 rectification notice for each inspection that found hazards, a written report for each major or
 cannot-fix hazard, a reply (整改回执) for each hazard whose fix was verified, filed by the system in
 the school's language and sent to whom they are addressed, in-app and by e-mail with the PDF attached
-(the notifications outbox). `flask issue-documents` runs it (e.g. every 10 minutes, beside send-mail);
-running it again issues and sends nothing twice. A re-issue (POST /documents/<id>/reissue) is sent
-again to the same addressees (resend)."""
+(the notifications outbox); an addressee who reads English is sent the English one, filed beside it
+(each language is its own document, with its own number). `flask issue-documents` runs it (e.g.
+every 10 minutes, beside send-mail); running it again issues and sends nothing twice. A re-issue
+(POST /documents/<id>/reissue) is sent again to the same addressees (resend)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -46,21 +47,36 @@ def _send(doc: IssuedDocument, recipients, lab, config) -> int:
     ))
 
 
-def addressees(doc: IssuedDocument, lab, ticket=None) -> list:
+def addressees(kind: DocumentKind, lab, ticket=None) -> list:
     """To whom a notice, a written report or a reply is sent (the same for its re-issue)."""
-    if doc.kind == K.rectification_notice:
+    if kind == K.rectification_notice:
         # To the lab's safety officers, a copy to the college's leaders (art. 10(2), (3); 28).
         return notices.lab_officers(lab.id) + notices.college_leaders(lab.college_id)
-    if doc.kind == K.written_report:
+    if kind == K.written_report:
         # Art. 29: in writing to the college (its leaders and head) and the department it is routed to (art. 9).
         return notices.college_oversight(lab.college_id) + notices.department_officers(ticket.department_id)
-    if doc.kind == K.rectification_reply:
+    if kind == K.rectification_reply:
         # Back to whom the notice went; a hazard reported in writing (art. 29), to its addressees too.
         out = notices.lab_officers(lab.id) + notices.college_leaders(lab.college_id)
         if services.qualifies_for_written_report(ticket):
             out += notices.college_oversight(lab.college_id) + notices.department_officers(ticket.department_id)
         return out
     return []
+
+
+def _issue_and_send(subject, render_in, kind: DocumentKind, lab, config, ticket=None) -> int:
+    """File the document in the school's language (always: it is the record) and, when an addressee
+    reads English, in English too; send each addressee the one in their language. Returns the count."""
+    school = services.language_of(config.get("BABEL_DEFAULT_LOCALE"))
+    by_language: dict[str, list] = {school: []}
+    for r in addressees(kind, lab, ticket):
+        by_language.setdefault(services.language_of(r.locale or school), []).append(r)
+    sent = 0
+    for language, readers in by_language.items():  # the school's language first (dicts keep order)
+        doc = services.issue(subject, language, None, config, render_in(language), own_transaction=False)
+        if readers:
+            sent += _send(doc, readers, lab, config)
+    return sent
 
 
 def resend(doc: IssuedDocument, config) -> int:
@@ -70,14 +86,13 @@ def resend(doc: IssuedDocument, config) -> int:
         return 0
     lab = get_lab(doc.lab_id)
     ticket = get_ticket(doc.ticket_id) if doc.ticket_id else None
-    return _send(doc, addressees(doc, lab, ticket), lab, config)
+    return _send(doc, addressees(doc.kind, lab, ticket), lab, config)
 
 
 def issue_due(config, *, days: int | None = None) -> dict:
     """Issue and send what is due from the last ``days`` (DOCUMENTS_AUTO_ISSUE_DAYS): returns counts.
     Needs a request context (templates); the CLI gives it one."""
     since = utcnow() - timedelta(days=days if days is not None else config["DOCUMENTS_AUTO_ISSUE_DAYS"])
-    language = services.language_of(config.get("BABEL_DEFAULT_LOCALE"))
     out = {"notices": 0, "written_reports": 0, "replies": 0, "recipients": 0}
 
     inspection_ids = inspections_with_tickets_since(since)
@@ -86,10 +101,10 @@ def issue_due(config, *, days: int | None = None) -> dict:
         if inspection_id in done:
             continue
         inspection = get_inspection(inspection_id)
-        doc = services.issue(services.notice_subject(inspection), language, None, config,
-                             services.render_notice(inspection, None, config, language), own_transaction=False)
-        lab = get_lab(inspection.lab_id)
-        out["recipients"] += _send(doc, addressees(doc, lab), lab, config)
+        out["recipients"] += _issue_and_send(
+            services.notice_subject(inspection),
+            lambda language, inspection=inspection: services.render_notice(inspection, None, config, language),
+            K.rectification_notice, get_lab(inspection.lab_id), config)
         out["notices"] += 1
         db.session.commit()
 
@@ -102,10 +117,9 @@ def issue_due(config, *, days: int | None = None) -> dict:
         for ticket in tickets:
             if ticket.id in done:
                 continue
-            doc = services.issue(subject_of(ticket), language, None, config,
-                                 renderer(ticket, None, config, language), own_transaction=False)
-            lab = get_lab(ticket.lab_id)
-            out["recipients"] += _send(doc, addressees(doc, lab, ticket), lab, config)
+            out["recipients"] += _issue_and_send(
+                subject_of(ticket), lambda language, ticket=ticket, renderer=renderer: renderer(
+                    ticket, None, config, language), kind, get_lab(ticket.lab_id), config, ticket)
             out[count] += 1
             db.session.commit()
     return out

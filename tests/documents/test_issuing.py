@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import email
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db
 from app.notifications.models import Notification, OutboxEmail
+from tests.documents.helpers import pdf_text
 from tests.factories.tickets import make_ticket
 from tests.notifications.test_notifications import FakeSMTP
 
@@ -71,3 +72,26 @@ def test_nothing_is_due_for_a_general_ticket_without_an_inspection(app, runner, 
     make_ticket(w.lab_a, severity="general", article="24(6)")
     result = runner.invoke(args=["issue-documents"])
     assert '"notices": 0' in result.output and '"written_reports": 0' in result.output
+
+
+def test_an_addressee_who_reads_english_is_sent_the_english_document(app, runner, w, failed):
+    # Chinese first (the record is filed in the school's language), English for whom reads English.
+    w.officer_a.locale = "en"
+    db.session.commit()
+    result = runner.invoke(args=["issue-documents"])
+    assert result.exit_code == 0, result.output
+    assert '"notices": 1' in result.output  # one notice of one inspection, filed in two languages
+    docs = {d.language: d for d in db.session.scalars(select(IssuedDocument).where(
+        IssuedDocument.kind == DocumentKind.rectification_notice))}
+    assert set(docs) == {"zh_CN", "en"} and docs["zh_CN"].number != docs["en"].number
+    sent = {(n.user_id, n.link) for n in _notices()}
+    assert (w.officer_a.id, f"/documents/{docs['en'].id}") in sent
+    assert (w.leader_a.id, f"/documents/{docs['zh_CN'].id}") in sent
+    assert (w.officer_a.id, f"/documents/{docs['zh_CN'].id}") not in sent
+    mails = {m.to_address: m.attachment_document_id for m in db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.attachment_document_id.is_not(None)))}
+    assert mails[w.officer_a.email] == docs["en"].id and mails[w.leader_a.email] == docs["zh_CN"].id
+    assert "Rectification notice" in pdf_text(docs["en"].pdf) and "整改通知书" in pdf_text(docs["zh_CN"].pdf)
+    again = runner.invoke(args=["issue-documents"])
+    assert '"notices": 0' in again.output
+    assert db.session.scalar(select(func.count(IssuedDocument.id))) == 2

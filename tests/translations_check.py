@@ -25,6 +25,13 @@ def msgids(*paths: str) -> set[str]:
     return ids
 
 
+def untranslated(*patterns: str) -> list[str]:
+    """The msgids of the files these glob patterns (from the repository's root) match that no zh_CN
+    catalogue translates: a domain's strings may be translated in its own catalogue or another one."""
+    files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
+    return sorted(msgids(*files) - set(catalogue()))
+
+
 @functools.cache
 def catalogue() -> dict[str, str]:
     """Every zh_CN catalogue merged: msgid -> msgstr (translated ones only)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 from sqlalchemy import event, text
@@ -71,17 +72,26 @@ def test_a_database_newer_than_the_code_stays_ready(app, client, alembic_at):
     assert client.get("/readyz").status_code == 200
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory anyway")
+def _read_only(path) -> tuple:
+    """Make ``path`` refuse writes, and the way back. Root ignores permission bits (the CI container runs
+    as root), so for root the directory is made immutable (chattr +i: EPERM for anyone)."""
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+        return lambda: path.chmod(0o700)
+    subprocess.run(["chattr", "+i", str(path)], check=True)
+    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
 def test_readyz_fails_when_the_photo_store_is_not_writable(app, client, alembic_at, tmp_path):
     alembic_at(*probes.migration_heads())
     store = tmp_path / "ro-store"
     store.mkdir()
-    store.chmod(0o500)
+    undo = _read_only(store)
     app.config["PHOTO_STORE"] = str(store)
     try:
         resp = client.get("/readyz")
     finally:
-        store.chmod(0o700)
+        undo()
     assert resp.status_code == 503
     body = resp.get_json()
     assert body["checks"]["database"] == "ok"

@@ -39,9 +39,8 @@ def test_an_object_store_keeps_resumable_parts_on_the_local_disk(tmp_path):
     assert app.config["PHOTO_UPLOAD_STAGING"] == str(tmp_path / "i" / "photo-uploads")
 
 
+@pytest.mark.parametrize("photo_store", ["s3"], indirect=True)  # about the S3 store only
 def test_a_store_that_does_not_answer_is_503_and_nothing_is_kept(app, photo_store):
-    if photo_store == "local":
-        pytest.skip("about the S3 store only")
     w = make_small_world()
     client = app.test_client()
     login(client, w.inspector_a)
@@ -63,11 +62,10 @@ def test_readiness_asks_the_object_store_and_leaves_no_object(app, photo_store):
         assert "photo store not writable" in check_photo_store(app.config)
 
 
+@pytest.mark.parametrize("photo_store", ["s3"], indirect=True)  # about the S3 store only
 def test_a_document_whose_photos_cannot_be_read_is_503_not_500(app, photo_store):
     # The notice prints the evidence photos (app.documents reads photos.display_copies): an object
     # store that does not answer is a 503 with Retry-After, and no document is filed.
-    if photo_store == "local":
-        pytest.skip("about the S3 store only")
     from app.documents.models import IssuedDocument  # documents sit above photos; only this test needs them
 
     w = make_small_world()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.accidents import nightly, services
 from app.accidents.models import Accident, ReportKind
@@ -17,6 +17,7 @@ from app.notifications.models import Notification, OutboxEmail
 from app.timeutil import day_bounds_utc, utcnow
 from tests.factories import make_college, make_lab, make_user
 from tests.factories.accidents import make_accident
+from tests.statements import count_statements
 
 from .helpers import world
 
@@ -100,18 +101,11 @@ def test_told_once_when_the_unit_report_becomes_overdue_and_reminded_before(app)
 
 
 def _count(day, end):
-    n = {"n": 0}
-
-    def listener(*args):
-        n["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    def step():
         nightly.remind_unit_reports(day, end, utcnow(), current_app.config)
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return n["n"]
+
+    return count_statements(step)
 
 
 def test_the_step_costs_a_fixed_number_of_statements(app):

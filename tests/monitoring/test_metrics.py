@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import event
 
 from app.extensions import db
 from app.jobs.models import NightlyRun
@@ -13,6 +12,7 @@ from app.monitoring.setup import parse_networks
 from app.notifications.models import OutboxEmail
 from app.timeutil import utcnow
 from tests.factories import make_lab, make_photo_row, make_ticket
+from tests.statements import count_statements
 
 
 def scrape(client, **kw) -> dict:
@@ -88,14 +88,7 @@ def test_a_job_that_ran_last_night_is_not_behind(app):
 
 def test_the_gauges_cost_four_statements_whatever_the_data(app):
     def count():
-        seen = []
-        listener = lambda *a: seen.append(a[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            probes.gauges(app.config)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_statements(lambda: probes.gauges(app.config))
 
     empty = count()
     lab = make_lab()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.auth.models import Role
 from app.extensions import db
 from app.org import closures, designees
 from app.org.models import Lab, LabClosure, LabClosureBatch
 from tests.factories import login, make_college, make_lab, make_user
+from tests.statements import statements_of
 
 D = date.fromisoformat
 WINTER = {"from": "2027-01-18", "to": "2027-02-21", "reason": "寒假"}
@@ -25,17 +26,8 @@ def _bulk_labs(college, n, building="化学楼"):
 
 
 def _count_statements(fn):
-    count = {"n": 0}
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        count["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        result = fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return count["n"], result
+    seen, result = statements_of(fn)
+    return len(seen), result
 
 
 def _closed(lab_ids, day):

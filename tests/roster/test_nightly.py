@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.extensions import db
@@ -15,6 +15,7 @@ from app.roster import nightly, services
 from app.timeutil import utcnow
 from tests.factories import make_lab, make_user
 from tests.factories.roster import make_entry
+from tests.statements import count_statements
 
 
 def _yesterday():
@@ -60,18 +61,11 @@ def test_reminded_once_per_access_period_across_nightly_runs(app):
 
 
 def _count(day):
-    n = {"n": 0}
-
-    def listener(*args):
-        n["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    def step():
         nightly.remind_expiring(day, utcnow(), current_app.config)
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return n["n"]
+
+    return count_statements(step)
 
 
 def test_the_reminder_costs_a_fixed_number_of_statements(app):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import event
 
 from app.auth.models import Role
 from app.extensions import db
@@ -13,6 +12,7 @@ from app.rounds import services
 from app.rounds.schemas import RoundInSchema
 from tests.factories import make_user
 from tests.factories.reports import add_inspection, local
+from tests.statements import count_statements  # noqa: F401  (the rounds' tests import it from here)
 
 from .helpers import world
 
@@ -55,18 +55,3 @@ def scenario():
     w.november = plan(w, date(2026, 10, 25), date(2026, 11, 5))
     inspect(w, a0, "school", local(2026, 10, 28))
     return w
-
-
-def count_statements(fn) -> int:
-    """How many SQL statements ``fn()`` sends."""
-    n = {"n": 0}
-
-    def count(*args):
-        n["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n["n"]

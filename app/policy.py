@@ -444,11 +444,8 @@ def _can_report_accident(s: Scope, lab: Any) -> bool:
 def _can_view_accident(s: Scope, a: Any) -> bool:
     if a is None:  # the list: open to every signed-in user, its rows are accident_clause's
         return s.user is not None
-    if s.school_wide_reader:
-        return True
-    if getattr(a, "college_id", None) in s.oversight_colleges or getattr(a, "lab_id", None) in s.officer_labs:
-        return True
-    return s.user is not None and getattr(a, "reported_by_id", None) == s.user.id
+    # Whoever reads the lab reads its accidents (art. 9, 10); the reporter follows their own (art. 31).
+    return _can_view_lab(s, a) or (s.user is not None and getattr(a, "reported_by_id", None) == s.user.id)
 
 
 def _can_file_unit_report(s: Scope, a: Any) -> bool:
@@ -657,15 +654,9 @@ def hazard_report_clause(user: User | None, *, reporter_id, lab_id, college_id):
 
 # -- accidents (app/accidents; art. 5, 31-34) --
 def accident_clause(user: User | None, *, lab_id, college_id, reported_by_id):
-    """A WHERE clause selecting the accidents a user may see (``_can_view_accident`` in SQL)."""
+    """A WHERE clause selecting the accidents a user may see (``_can_view_accident`` in SQL): the lab's
+    readers (lab_clause's VIEW_LAB) and the reporter."""
     s = scope_of(user)
     if user is None or s.user is None:
         return false()
-    if s.school_wide_reader:
-        return true()
-    clauses = [reported_by_id == s.user.id]
-    if s.oversight_colleges:
-        clauses.append(college_id.in_(s.oversight_colleges))
-    if s.officer_labs:
-        clauses.append(lab_id.in_(s.officer_labs))
-    return or_(*clauses)
+    return or_(reported_by_id == s.user.id, lab_clause(user, Action.VIEW_LAB, lab_id=lab_id, college_id=college_id))
